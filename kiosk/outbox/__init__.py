@@ -1,0 +1,1 @@
+"""The durable local queue (outbox) and its MQTT uploader."""

@@ -1,0 +1,1 @@
+"""Device keys, envelope signatures and sealing of citizen data (libsodium through PyNaCl)."""
