@@ -1,0 +1,87 @@
+"""One kiosk session: the flow's state plus the edges that carry out its effects (queue, speaker, staff bell).
+
+The Kivy app and ``kiosk simulate`` both drive a :class:`KioskSession`; it is the only place where the pure flow
+meets the imperative shell.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from kiosk.domain.events import CallStaff, Effect, Event, Submit, SubmitFailed, Submitted
+from kiosk.domain.flow import Flow, State, Step
+from kiosk.outbox.store import QueuedRequest
+
+log = logging.getLogger(__name__)
+
+
+class Speaker(Protocol):
+    """Speaks prompt keys in a language (audio pack playback, or nothing when headless)."""
+
+    def say(self, keys: tuple[str, ...], lang: str) -> None: ...
+
+
+class Queue(Protocol):
+    def enqueue(self, request, ticket_prefix: str = "A") -> QueuedRequest: ...  # type: ignore[no-untyped-def]
+
+
+class SilentSpeaker:
+    """Headless: remembers what would have been said (never logs it: read-backs carry personal digits)."""
+
+    def __init__(self) -> None:
+        self.said: list[tuple[str, ...]] = []
+
+    def say(self, keys: tuple[str, ...], lang: str) -> None:
+        self.said.append(keys)
+
+
+@dataclass
+class KioskSession:
+    flow: Flow
+    queue: Queue
+    speaker: Speaker = field(default_factory=SilentSpeaker)
+    on_staff: Callable[[str], None] = lambda screen: log.warning("staff called from screen %s", screen)
+    on_change: Callable[[Step], None] = lambda step: None
+    state: State = field(init=False)
+    last_queued: QueuedRequest | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        self.state = self.flow.start().state
+
+    def start(self) -> Step:
+        step = self.flow.start()
+        self._apply(step)
+        return step
+
+    def dispatch(self, event: Event) -> Step:
+        step = self.flow.handle(self.state, event)
+        self._apply(step)
+        for effect in step.effects:
+            follow = self._run(effect)
+            if follow is not None:
+                step = self.dispatch(follow)
+        return step
+
+    def _apply(self, step: Step) -> None:
+        self.state = step.state
+        if step.say:
+            self.speaker.say(step.say, step.state.lang)
+        self.on_change(step)
+
+    def _run(self, effect: Effect) -> Event | None:
+        if isinstance(effect, Submit):
+            try:
+                queued = self.queue.enqueue(effect.request, effect.ticket_letter)
+            except Exception as exc:  # disk full, broken database: the citizen must hear it and staff must help
+                log.error("queueing the request failed: %s", type(exc).__name__)
+                self.on_staff("queue_failed")
+                return SubmitFailed(type(exc).__name__)
+            self.last_queued = queued
+            return Submitted(queued.ticket)
+        if isinstance(effect, CallStaff):
+            self.on_staff(effect.screen)
+            return None
+        raise TypeError(f"unknown effect {effect!r}")

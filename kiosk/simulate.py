@@ -1,0 +1,186 @@
+"""``kiosk simulate SCENARIO.json``: drive the real flow headless and print the stored request as JSON.
+
+A scenario is a JSON object::
+
+    {"name": "KTP baru by touch",
+     "events": [
+        {"tap": "start"},                 # one tap on an element id
+        {"choose": "cat:ktp"},            # two taps: the first speaks it, the second selects it
+        {"keys": "3201014507900001"},     # key:3, key:2, ... on the keypad
+        {"say": "satu dua tiga"},         # words as a recognizer would hear them
+        {"speak": "recordings/nik.wav"},  # a WAV file through the language's speech engine
+        {"idle": 80}                      # seconds without input
+     ],
+     "expect": {"screen": "ticket", "service_id": "ktp_new"}}
+
+Relative WAV paths are relative to the scenario file. ``--targets`` lists the element ids of every screen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from kiosk import compose
+from kiosk.config import Settings
+from kiosk.domain.events import Event, Idle, Spoken, Tap
+from kiosk.domain.flow import Flow, State, UnknownTarget
+from kiosk.session import KioskSession
+
+
+class ScenarioError(ValueError):
+    """The scenario file is not usable; the message says which event and why."""
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("scenario", nargs="?", help="scenario JSON file")
+    parser.add_argument("--targets", action="store_true", help="list the element ids of every screen and exit")
+
+
+def load_scenario(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot read the scenario ({exc.strerror})") from None
+    except json.JSONDecodeError as exc:
+        raise ScenarioError(f"{path}: not valid JSON at line {exc.lineno}: {exc.msg}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("events"), list):
+        raise ScenarioError(f"{path}: a scenario is an object with an 'events' list")
+    return data
+
+
+def events_of(item: Any, index: int, base: Path, hear: Callable[[Path, State], str]) -> list[Callable[[State], Event]]:
+    """Turn one scenario entry into events (functions of the state, for spoken WAVs)."""
+    where = f"event {index + 1}"
+    if not isinstance(item, dict) or len(item) != 1:
+        raise ScenarioError(f"{where}: {item!r} must be an object with one key: tap, choose, keys, say, speak or idle")
+    (kind, value), = item.items()
+    if kind == "tap" and isinstance(value, str):
+        return [lambda s: Tap(value)]
+    if kind == "choose" and isinstance(value, str):
+        return [lambda s: Tap(value), lambda s: Tap(value)]
+    if kind == "keys" and isinstance(value, str) and value.isdigit():
+        return [lambda s, k=k: Tap(f"key:{k}") for k in value]
+    if kind == "say" and isinstance(value, str):
+        return [lambda s: Spoken(value)]
+    if kind == "speak" and isinstance(value, str):
+        path = (base / value) if not Path(value).is_absolute() else Path(value)
+        return [lambda s: Spoken(hear(path, s))]
+    if kind == "idle" and isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
+        return [lambda s: Idle(float(value))]
+    raise ScenarioError(f"{where}: '{kind}' with {value!r} is not a valid event")
+
+
+def run_scenario(
+    flow: Flow, session: KioskSession, scenario: dict[str, Any], base: Path, hear: Callable[[Path, State], str]
+) -> dict[str, Any]:
+    session.start()
+    for index, item in enumerate(scenario["events"]):
+        for make in events_of(item, index, base, hear):
+            try:
+                session.dispatch(make(session.state))
+            except UnknownTarget as exc:
+                raise ScenarioError(f"event {index + 1}: {exc}") from None
+    queued = session.last_queued
+    result: dict[str, Any] = {"screen": session.state.screen, "request": None}
+    if queued is not None:
+        result["request"] = {
+            "msg_id": queued.msg_id,
+            "seq": queued.seq,
+            "ticket": queued.ticket,
+            "service_id": queued.service_id,
+            "lang": queued.lang,
+            "state": queued.state,
+        }
+        # the simulator prints what the tester typed; the queue itself holds it sealed
+        last = getattr(session.queue, "last_request", None)
+        if last is not None:
+            result["request"].update(fields=dict(last.fields), documents=list(last.documents))
+    return result
+
+
+class RecordingQueue:
+    """Wraps the real queue and remembers the last request in memory, for printing only."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner, self.last_request = inner, None
+
+    def enqueue(self, request: Any, ticket_prefix: str = "A") -> Any:
+        queued = self.inner.enqueue(request, ticket_prefix)
+        self.last_request = request
+        return queued
+
+
+def check_expectations(result: dict[str, Any], expect: dict[str, Any]) -> list[str]:
+    problems = []
+    request = result.get("request") or {}
+    for key, wanted in expect.items():
+        got = result.get(key) if key == "screen" else request.get(key)
+        if got != wanted:
+            problems.append(f"expected {key} = {wanted!r}, got {got!r}")
+    return problems
+
+
+def list_targets(flow: Flow) -> dict[str, list[str]]:
+    """Element ids per screen, walking every category, service and field."""
+    cat = flow.catalog
+    out: dict[str, list[str]] = {}
+    out["attract"] = list(flow.targets(State()))
+    out["language"] = list(flow.targets(State(screen="language")))
+    out["category"] = list(flow.targets(State(screen="category")))
+    for c in cat.categories:
+        out[f"service ({c.id})"] = list(flow.targets(State(screen="service", category=c.id)))
+    for s in cat.services.values():
+        for i, fid in enumerate(s.fields):
+            out.setdefault(f"field ({fid})", list(flow.targets(State(screen="field", service=s.id, field_index=i))))
+        out[f"documents ({s.id})"] = list(flow.targets(State(screen="documents", service=s.id)))
+    out["review"] = list(flow.targets(State(screen="review")))
+    out["ticket"] = list(flow.targets(State(screen="ticket")))
+    return out
+
+
+def speech_hearer(settings: Settings) -> Callable[[Path, State], str]:
+    """Recognize a WAV with the engine of the session's language, restricted to the screen's vocabulary."""
+    engines: dict[str, Any] = {}
+
+    def hear(path: Path, state: State) -> str:
+        from kiosk.speech import engines as speech_engines
+        from kiosk.speech.audio import read_wav_16k
+
+        if state.lang not in engines:
+            engines[state.lang] = speech_engines.engine_for(state.lang, settings)
+        engine = engines[state.lang]
+        if engine is None:
+            raise ScenarioError(f"{path}: no speech engine for language '{state.lang}'; install its language pack")
+        flow = compose.flow(settings)
+        return str(engine.recognize(read_wav_16k(path), flow.vocabulary(state)).text)
+
+    return hear
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        flow = compose.flow(settings)
+        if args.targets:
+            print(json.dumps(list_targets(flow), indent=2, ensure_ascii=False))
+            return 0
+        if not args.scenario:
+            print("kiosk simulate: name a scenario file, or pass --targets", file=sys.stderr)
+            return 2
+        path = Path(args.scenario)
+        scenario = load_scenario(path)
+        queue = RecordingQueue(compose.open_queue(settings))
+        session = KioskSession(flow, queue)
+        result = run_scenario(flow, session, scenario, path.parent, speech_hearer(settings))
+    except (ScenarioError, ValueError, RuntimeError) as exc:
+        print(f"kiosk simulate: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(result, ensure_ascii=False))
+    problems = check_expectations(result, scenario.get("expect", {}))
+    for problem in problems:
+        print(f"kiosk simulate: {path}: {problem}", file=sys.stderr)
+    return 1 if problems else 0
