@@ -56,3 +56,15 @@ def packs(settings: Settings) -> dict[str, LanguagePack]:
 
 def prompt_books(settings: Settings, cat: Catalog) -> dict[str, PromptBook]:
     return {code: PromptBook(cat, pack) for code, pack in packs(settings).items()}
+
+
+def speaker(settings: Settings, books: dict[str, PromptBook]):  # type: ignore[no-untyped-def]
+    """Prompt playback from the audio pack (made by ``kiosk prompts`` at set-up or provisioning)."""
+    from kiosk.speech.prompts import AudioPack, PromptSpeaker
+
+    return PromptSpeaker(AudioPack(settings.data_dir / "prompts"))
+
+
+def listener(settings: Settings, session):  # type: ignore[no-untyped-def]
+    """The microphone listener for the session's language, or None (touch keeps working)."""
+    return None

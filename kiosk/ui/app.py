@@ -1,0 +1,194 @@
+"""``kiosk run``: the touchscreen app. It renders the session's state and forwards taps; the flow decides.
+
+Import this module only after :func:`kiosk.ui.display.prepare_kivy_env` and Kivy's window config are set
+(``kiosk run`` and ``kiosk screenshots`` do that through :func:`configure_window`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from kiosk.config import Settings
+
+log = logging.getLogger(__name__)
+
+
+def configure_window(settings: Settings, width: int | None = None, height: int | None = None) -> None:
+    """Set Kivy's window before the first Kivy window import."""
+    from kiosk.ui.display import ensure_display, prepare_kivy_env
+
+    prepare_kivy_env(settings.data_dir / "kivy")
+    ensure_display()
+    from kivy.config import Config
+
+    Config.set("graphics", "width", str(width or settings.kiosk.width))
+    Config.set("graphics", "height", str(height or settings.kiosk.height))
+    Config.set("graphics", "resizable", "0")
+    Config.set("graphics", "fullscreen", "auto" if settings.kiosk.fullscreen else "0")
+    Config.set("input", "mouse", "mouse,disable_multitouch")
+    Config.set("kivy", "exit_on_escape", "0" if settings.kiosk.fullscreen else "1")
+
+
+def build_app_class() -> type:
+    """Define the App class (needs Kivy imported, hence a function)."""
+    from kivy.app import App
+    from kivy.clock import Clock
+    from kivy.core.window import Window
+    from kivy.uix.boxlayout import BoxLayout
+    from kivy.uix.progressbar import ProgressBar
+    from kivy.uix.widget import Widget
+
+    from kiosk.domain.events import Idle, Tap
+    from kiosk.domain.flow import Step
+    from kiosk.ui import theme, views
+    from kiosk.ui.staff import StaffPanel
+    from kiosk.ui.widgets import Panel, PictoButton, big_label
+
+    class KioskApp(App):  # type: ignore[misc]
+        """Binds the session to widgets; Clock triggers coalesce redraws."""
+
+        title = "Layanan Desa"
+
+        def __init__(self, session: Any, books: dict[str, Any], queue: Any, settings: Settings,
+                     listener: Any = None, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self.session, self.books, self.queue, self.settings = session, books, queue, settings
+            self.listener = listener
+            self.last_input = time.monotonic()
+            self.level = 0.0
+            self._render_trigger = Clock.create_trigger(lambda dt: self.render())
+            previous: Callable[[Step], None] = session.on_change
+            session.on_change = lambda step: (previous(step), self._render_trigger())
+            self.staff: StaffPanel | None = None
+
+        # -------------------------------------------------------------- building
+
+        def build(self) -> Widget:
+            Window.clearcolor = theme.BACKGROUND
+            self.root_box = BoxLayout(orientation="vertical", padding=6, spacing=6)
+            self.top = BoxLayout(orientation="horizontal", size_hint_y=0.17, spacing=8)
+            self.banner = BoxLayout(size_hint_y=None, height=0)
+            self.content = BoxLayout()
+            self.bottom = BoxLayout(size_hint_y=0.2)
+            for part in (self.top, self.banner, self.content, self.bottom):
+                self.root_box.add_widget(part)
+            self.session.start()
+            Clock.schedule_interval(self._tick, 1.0)
+            if self.listener is not None:
+                self.listener.start(self._on_heard, self._on_level)
+            self.render()
+            return self.root_box
+
+        def render(self) -> None:
+            state = self.session.state
+            landscape = Window.width >= Window.height
+            ctx = views.ViewContext(self.session.flow, self.books[state.lang], landscape, self.tap)
+            self.top.clear_widgets()
+            speaker = ctx.button("ulang", "speaker", "", size_hint_x=None, width=Window.width * 0.1)
+            self.top.add_widget(speaker)
+            self.top.add_widget(big_label(views.top_text(ctx, state), font_size=19, bold=True))
+            meter = BoxLayout(orientation="vertical", size_hint_x=None, width=Window.width * 0.12)
+            meter.add_widget(PictoButton("", "mic", "", size_hint_y=0.7))
+            self.meter_bar = ProgressBar(max=1.0, value=self.level, size_hint_y=0.3)
+            meter.add_widget(self.meter_bar)
+            self.top.add_widget(meter)
+            staff = PictoButton("staff", "staff", "", size_hint_x=None, width=Window.width * 0.07)
+            staff.bind(on_release=lambda b: self.open_staff())
+            self.top.add_widget(staff)
+            self._render_banner(ctx, state)
+            self.content.clear_widgets()
+            self.content.add_widget(views.BUILDERS[state.screen](ctx, state))
+            self.bottom.clear_widgets()
+            self.bottom.add_widget(views.bottom_bar(ctx, state))
+
+        def _render_banner(self, ctx: Any, state: Any) -> None:
+            self.banner.clear_widgets()
+            message, colour, icon = None, theme.WARNING, "bantuan"
+            if state.warning:
+                message = ctx.book.text("screen.still_there")
+            elif state.staff_called:
+                message, icon = ctx.book.text("screen.staff_called"), "staff"
+            elif state.error and state.screen != "field":
+                message, icon = ctx.book.text(f"err.{state.error}"), "tidak"
+            if message is None:
+                self.banner.height = 0
+                return
+            self.banner.height = Window.height * 0.12
+            panel = Panel(orientation="horizontal", bg_color=colour, padding=4)
+            panel.add_widget(PictoButton("", icon, "", size_hint_x=0.12, colour=colour))
+            panel.add_widget(big_label(message, font_size=20, bold=True))
+            self.banner.add_widget(panel)
+
+        # -------------------------------------------------------------- events
+
+        def tap(self, target: str) -> None:
+            self.last_input = time.monotonic()
+            if self.staff is not None:
+                return
+            self.session.dispatch(Tap(target))
+
+        def _on_heard(self, text: str) -> None:
+            from kiosk.domain.events import Spoken
+
+            self.last_input = time.monotonic()
+            Clock.schedule_once(lambda dt: self.session.dispatch(Spoken(text)))
+
+        def _on_level(self, level: float) -> None:
+            self.level = level
+            Clock.schedule_once(lambda dt: setattr(self.meter_bar, "value", level))
+
+        def _tick(self, dt: float) -> None:
+            if self.session.state.screen != "attract" and self.staff is None:
+                self.session.dispatch(Idle(time.monotonic() - self.last_input))
+
+        def open_staff(self) -> None:
+            self.staff = StaffPanel(self.queue, self.settings.kiosk.staff_pin, self.books[self.session.state.lang],
+                                    on_close=self._close_staff)
+            self.staff.open()
+
+        def _close_staff(self) -> None:
+            self.staff = None
+            self.last_input = time.monotonic()
+
+        def on_stop(self) -> None:
+            if self.listener is not None:
+                self.listener.stop()
+
+    return KioskApp
+
+
+NO_CONFIG_FLAGS = False
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--no-voice", action="store_true", help="touch only: do not open the microphone")
+
+
+def make_app(settings: Settings, voice: bool = True) -> Any:
+    """Compose the real session (queue, speaker, listener) and return the App instance."""
+    from kiosk import compose
+    from kiosk.session import KioskSession
+
+    cat = compose.catalog(settings)
+    flow = compose.flow(settings, cat)
+    books = compose.prompt_books(settings, cat)
+    queue = compose.open_queue(settings)
+    speaker = compose.speaker(settings, books)
+    session = KioskSession(flow, queue, speaker)
+    listener = compose.listener(settings, session) if voice and settings.speech.enabled else None
+    return build_app_class()(session, books, queue, settings, listener)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    configure_window(settings)
+    try:
+        app = make_app(settings, voice=not args.no_voice)
+    except (ValueError, RuntimeError) as exc:
+        print(f"kiosk run: {exc}")
+        return 2
+    app.run()
+    return 0

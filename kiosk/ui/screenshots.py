@@ -1,0 +1,131 @@
+"""``kiosk screenshots OUTDIR``: render every screen in a real Kivy window (Xvfb when there is no display) to PNG.
+
+Each window size runs in its own process (Kivy sets the window size once per process). The session is driven by
+the same events a citizen would make; nothing is queued outside a throw-away data dir.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from kiosk.config import Settings
+
+NIK = "3201014507900001"
+KK = "3201011203150004"
+SIZES = ("800x480", "1024x600", "600x1024")
+
+TOUR: list[tuple[str, list[str]]] = [
+    ("attract", []),
+    ("language", ["start", "lang:id"]),
+    ("category", ["lang:id"]),
+    ("category-highlighted", ["cat:ktp"]),
+    ("service", ["cat:ktp"]),
+    ("field-nik", ["svc:ktp_new", "svc:ktp_new", *(f"key:{d}" for d in NIK[:9])]),
+    ("field-nik-error", ["key:0", "ya"]),
+    ("field-kk", [*["key:del"] * 10, *(f"key:{d}" for d in NIK), "ya", *(f"key:{d}" for d in KK)]),
+    ("field-phone", ["ya", *(f"key:{d}" for d in "0812345")]),
+    ("documents", [*(f"key:{d}" for d in "67890"), "ya", "doc:kk_copy"]),
+    ("review", ["ya"]),
+    ("ticket", ["ya"]),
+    ("help-called", ["selesai", "start", "lang:en", "lang:en", "cat:kk", "bantuan"]),
+    ("choice-field-en", ["cat:kk", "svc:kk_change", "svc:kk_change", *(f"key:{d}" for d in KK), "ya",
+                         *(f"key:{d}" for d in NIK), "ya", "opt:add_member"]),
+    ("still-there", ["@idle"]),
+]
+"""Screen name -> taps that lead to it from the previous one (``@idle`` simulates inactivity)."""
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("outdir", help="directory for the PNG files")
+    parser.add_argument("--size", action="append", help=f"WIDTHxHEIGHT (default: {', '.join(SIZES)})")
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    out = Path(args.outdir)
+    out.mkdir(parents=True, exist_ok=True)
+    sizes = args.size or list(SIZES)
+    if len(sizes) > 1:
+        failed = 0
+        for size in sizes:
+            cmd = [sys.executable, "-m", "kiosk", "screenshots", str(out), "--size", size]
+            failed += subprocess.run(cmd, env=os.environ.copy()).returncode != 0
+        return 1 if failed else 0
+    width, height = (int(v) for v in sizes[0].split("x"))
+    return _shoot(out, width, height, settings)
+
+
+def _shoot(out: Path, width: int, height: int, settings: Settings) -> int:
+    data_dir = Path(tempfile.mkdtemp(prefix="kiosk-shots-"))
+    settings = dataclasses.replace(settings, kiosk=dataclasses.replace(settings.kiosk, data_dir=data_dir))
+    from kiosk.ui.app import configure_window
+
+    configure_window(settings, width, height)
+    from kivy.clock import Clock
+    from kivy.core.window import Window
+
+    from kiosk.domain.events import Idle, Tap
+    from kiosk.session import SilentSpeaker
+    from kiosk.ui.app import make_app
+
+    app: Any = make_app(settings, voice=False)
+    app.session.speaker = SilentSpeaker()
+    written: list[Path] = []
+    steps = list(enumerate(TOUR, start=1))
+
+    def advance(dt: float) -> None:
+        if not steps:
+            _staff(app, out, width, height, written)
+            return
+        number, (name, taps) = steps.pop(0)
+        for tap in taps:
+            app.session.dispatch(Idle(60) if tap == "@idle" else Tap(tap))
+        app.render()
+        Clock.schedule_once(lambda dt: _save(number, name), 0.4)
+
+    def _save(number: int, name: str) -> None:
+        path = out / f"{width}x{height}-{number:02d}-{name}.png"
+        _screenshot(Window, path)
+        written.append(path)
+        Clock.schedule_once(advance, 0.05)
+
+    Clock.schedule_once(advance, 0.5)
+    app.run()
+    print(f"wrote {len(written)} screenshots at {width}x{height} to {out}", file=sys.stderr)
+    return 0 if len(written) == len(TOUR) + 2 else 1
+
+
+def _staff(app: Any, out: Path, width: int, height: int, written: list[Path]) -> None:
+    from kivy.clock import Clock
+    from kivy.core.window import Window
+
+    app.open_staff()
+
+    def shoot_pin(dt: float) -> None:
+        path = out / f"{width}x{height}-{len(TOUR) + 1:02d}-staff-pin.png"
+        _screenshot(Window, path)
+        written.append(path)
+        for digit in app.settings.kiosk.staff_pin:
+            app.staff.key(digit)
+        app.staff.submit()
+        Clock.schedule_once(shoot_queue, 0.4)
+
+    def shoot_queue(dt: float) -> None:
+        path = out / f"{width}x{height}-{len(TOUR) + 2:02d}-staff-queue.png"
+        _screenshot(Window, path)
+        written.append(path)
+        app.stop()
+
+    Clock.schedule_once(shoot_pin, 0.4)
+
+
+def _screenshot(window: Any, path: Path) -> None:
+    """Window.screenshot numbers its files; write to a temp name and move into place."""
+    made = window.screenshot(name=str(path.with_suffix("")) + "-%(counter)s.png")
+    Path(made).replace(path)

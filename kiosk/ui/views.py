@@ -1,0 +1,189 @@
+"""One builder per screen: state in, widgets out. Every tappable widget carries the flow's element id."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.gridlayout import GridLayout
+from kivy.uix.label import Label
+from kivy.uix.widget import Widget
+
+from kiosk.domain.catalog import Catalog
+from kiosk.domain.flow import NUMERIC_KINDS, Flow, State
+from kiosk.domain.prompts import PromptBook
+from kiosk.ui import theme
+from kiosk.ui.widgets import SYMBOL_FONT, Panel, PictoButton, big_label
+
+GLOBAL_ICONS = {"ulang": "ulang", "kembali": "kembali", "batal": "batal", "bantuan": "bantuan", "ya": "ya",
+                "tidak": "tidak", "selesai": "ya", "lewati": "next", "start": "speaker"}
+
+
+@dataclass
+class ViewContext:
+    flow: Flow
+    book: PromptBook
+    landscape: bool
+    tap: Callable[[str], None]
+
+    @property
+    def catalog(self) -> Catalog:
+        return self.flow.catalog
+
+    def button(self, target: str, icon: str, text: str, **kwargs: object) -> PictoButton:
+        btn = PictoButton(target, icon, text, **kwargs)  # type: ignore[arg-type]
+        btn.bind(on_release=lambda b: self.tap(b.target))
+        return btn
+
+    def action(self, target: str, **kwargs: object) -> PictoButton:
+        colour = theme.ACTION_COLOURS.get(target, theme.CARD)
+        kwargs.setdefault("orientation", "horizontal")
+        return self.button(target, GLOBAL_ICONS.get(target, target), self.book.pack.label(target),
+                           colour=colour, font_size=18, **kwargs)
+
+
+def grouped(digits: str, size: int = 4) -> str:
+    return " ".join(digits[i : i + size] for i in range(0, len(digits), size))
+
+
+def choice_view(ctx: ViewContext, state: State) -> Widget:
+    targets = ctx.flow.choices(state)
+    cols = 3 if ctx.landscape else 2
+    if len(targets) <= 2:
+        cols = 2
+    grid = GridLayout(cols=cols, spacing=10, padding=6)
+    for number, target in enumerate(targets, start=1):
+        kind, _, value = target.partition(":")
+        if kind == "lang":
+            icon, text = f"lang_{value}", ctx.book.text(f"lang:{value}:name")
+        elif kind == "cat":
+            icon, text = ctx.catalog.category(value).icon, ctx.book.text(f"cat:{value}:title")
+        elif kind == "svc":
+            icon, text = ctx.catalog.services[value].icon, ctx.book.text(f"svc:{value}:title")
+        else:
+            spec = ctx.flow.current_field(state)
+            option = next(o for o in spec.options if o.id == value)
+            icon, text = option.icon, ctx.book.text(f"opt:{spec.id}:{value}")
+        grid.add_widget(ctx.button(target, icon, text, badge=str(number), highlighted=state.highlighted == target))
+    return grid
+
+
+def field_view(ctx: ViewContext, state: State) -> Widget:
+    spec = ctx.flow.current_field(state)
+    if spec.kind not in NUMERIC_KINDS:
+        return choice_view(ctx, state)
+    root = BoxLayout(orientation="horizontal" if ctx.landscape else "vertical", spacing=10, padding=6)
+    left = Panel(orientation="vertical", padding=10, spacing=6)
+    left.add_widget(big_label(ctx.book.text(f"field:{spec.id}:title"), font_size=30, bold=True, size_hint_y=0.25))
+    shown = grouped(state.entry) if spec.kind in ("nik", "kk", "phone") else state.entry
+    left.add_widget(big_label(shown or "_", font_size=46, bold=True, size_hint_y=0.35))
+    length = f"{len(state.entry)} / {spec.max_len if spec.kind not in ('phone', 'digits') else len(state.entry)}"
+    left.add_widget(big_label(length if spec.kind in ("nik", "kk", "date") else "", font_size=18, size_hint_y=0.1))
+    if state.error:
+        left.add_widget(big_label(ctx.book.text(f"err.{state.error}"), font_size=20, colour=theme.STOP,
+                                  bold=True, size_hint_y=0.3))
+    elif spec.optional:
+        left.add_widget(ctx.action("lewati", size_hint_y=0.3))
+    else:
+        left.add_widget(Widget(size_hint_y=0.3))
+    root.add_widget(left)
+    pad = GridLayout(cols=3, spacing=6)
+    for key in "123456789":
+        pad.add_widget(ctx.button(f"key:{key}", "", key, font_size=36))
+    pad.add_widget(ctx.button("key:del", "keypad_del", "", colour=theme.MUTED))
+    pad.add_widget(ctx.button("key:0", "", "0", font_size=36))
+    pad.add_widget(ctx.action("ya"))
+    root.add_widget(pad)
+    return root
+
+
+def documents_view(ctx: ViewContext, state: State) -> Widget:
+    service = ctx.catalog.services[state.service or ""]
+    grid = GridLayout(cols=3 if ctx.landscape else 2, spacing=10, padding=6)
+    for doc_id in service.documents:
+        doc = ctx.catalog.documents[doc_id]
+        marked = doc_id in state.documents
+        text = ("\u2714 " if marked else "") + ctx.book.text(f"doc:{doc_id}")
+        grid.add_widget(ctx.button(f"doc:{doc_id}", doc.icon, text, colour=theme.CARD, highlighted=marked,
+                                   font_size=17))
+    if not service.documents:
+        grid.add_widget(big_label(ctx.book.text("screen.documents")))
+    return grid
+
+
+def review_view(ctx: ViewContext, state: State) -> Widget:
+    service = ctx.catalog.services[state.service or ""]
+    root = BoxLayout(orientation="horizontal", spacing=10, padding=6)
+    root.add_widget(PictoButton("", service.icon, ctx.book.text(f"svc:{service.id}:title"), size_hint_x=0.35))
+    lines = Panel(orientation="vertical", padding=10)
+    for fid in service.fields:
+        if fid not in state.values:
+            continue
+        spec = ctx.catalog.fields[fid]
+        value = state.values[fid]
+        shown = ctx.book.text(f"opt:{fid}:{value}") if spec.kind == "choice" else grouped(value)
+        lines.add_widget(Label(text=f"{ctx.book.text(f'field:{fid}:title')}:  [b]{shown}[/b]", markup=True,
+                               color=theme.INK, font_size=22, halign="left"))
+    for doc_id in state.documents:
+        lines.add_widget(Label(text="\u2714 " + ctx.book.text(f"doc:{doc_id}"), color=theme.INK, font_size=18,
+                               font_name=SYMBOL_FONT))
+    root.add_widget(lines)
+    side = BoxLayout(orientation="vertical", spacing=8, size_hint_x=0.22)
+    side.add_widget(ctx.action("tidak"))
+    root.add_widget(side)
+    return root
+
+
+def ticket_view(ctx: ViewContext, state: State) -> Widget:
+    root = Panel(orientation="vertical", padding=12, spacing=4)
+    root.add_widget(big_label(ctx.book.text("screen.ticket"), font_size=24, size_hint_y=0.2))
+    root.add_widget(big_label(state.ticket or "", font_size=84, bold=True, size_hint_y=0.4))
+    root.add_widget(big_label(ctx.book.text(f"svc:{state.service}:title"), font_size=24, bold=True, size_hint_y=0.15))
+    root.add_widget(big_label(ctx.book.text(f"svc:{state.service}:done"), font_size=20, size_hint_y=0.25))
+    return root
+
+
+def attract_view(ctx: ViewContext, state: State) -> Widget:
+    root = BoxLayout(orientation="vertical", spacing=10, padding=20)
+    root.add_widget(big_label(ctx.book.text("screen.attract"), font_size=30, bold=True, size_hint_y=0.35))
+    root.add_widget(ctx.button("start", "speaker", ctx.book.pack.label("start"), colour=theme.GO, font_size=34,
+                               size_hint_y=0.65))
+    return root
+
+
+BUILDERS: dict[str, Callable[[ViewContext, State], Widget]] = {
+    "attract": attract_view,
+    "language": choice_view,
+    "category": choice_view,
+    "service": choice_view,
+    "field": field_view,
+    "documents": documents_view,
+    "review": review_view,
+    "ticket": ticket_view,
+}
+
+
+def bottom_bar(ctx: ViewContext, state: State) -> Widget:
+    """The global actions, always in the same places; the right-most slot confirms (ya / selesai)."""
+    bar = BoxLayout(orientation="horizontal", spacing=8, padding=(6, 4))
+    if state.screen == "attract":
+        return bar
+    for target in ("ulang", "kembali", "bantuan", "batal"):
+        bar.add_widget(ctx.action(target))
+    targets = ctx.flow.targets(state)
+    confirm = "selesai" if "selesai" in targets else "ya"
+    if confirm in targets and not (state.screen == "field" and ctx.flow.current_field(state).kind in NUMERIC_KINDS):
+        bar.add_widget(ctx.action(confirm, size_hint_x=1.6))
+    else:
+        bar.add_widget(Widget(size_hint_x=1.6))
+    return bar
+
+
+def top_text(ctx: ViewContext, state: State) -> str:
+    """The sentence under the speaker icon: the screen's prompt (not the read-back of personal data)."""
+    if state.screen == "review":
+        return ctx.book.text("screen.review")
+    if state.screen == "ticket":
+        return ctx.book.pack.label("ticket")
+    return ctx.book.sentence(ctx.flow.prompt(state))

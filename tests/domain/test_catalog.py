@@ -1,0 +1,63 @@
+"""The shipped catalog is complete, and a corrupt one is refused with file, entry and reason."""
+
+import tomllib
+from importlib import resources
+
+import pytest
+
+from kiosk.domain.catalog import MAX_CHOICES, CatalogError, load_catalog, parse_catalog
+
+REQUIRED_SERVICES = {
+    "ktp_new", "ktp_replace", "kk_new", "kk_change", "akta_lahir", "akta_kematian", "sk_domisili", "sktm",
+    "sk_usaha", "pengantar_nikah", "bansos_dtks", "bansos_complaint", "pengaduan", "call_staff",
+}
+
+
+def shipped() -> dict:
+    return tomllib.loads(resources.files("kiosk").joinpath("data/catalog.toml").read_text())
+
+
+def test_shipped_catalog_has_every_village_office_service():
+    catalog = load_catalog()
+    assert REQUIRED_SERVICES <= set(catalog.services)
+    assert len(catalog.categories) <= MAX_CHOICES
+    for service in catalog.services.values():
+        for lang in ("id", "en"):
+            assert service.title.get(lang) and service.prompt.get(lang) and service.done.get(lang)
+
+
+def test_every_service_with_personal_fields_asks_only_for_defined_fields():
+    catalog = load_catalog()
+    for service in catalog.services.values():
+        assert set(service.fields) <= set(catalog.fields)
+        assert set(service.documents) <= set(catalog.documents)
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda d: d.update(schema=2), "schema"),
+        (lambda d: d["services"][0].update(fields=["nik", "shoe_size"]), "field 'shoe_size' is not defined"),
+        (lambda d: d["services"][0].update(category="nowhere"), "category 'nowhere'"),
+        (lambda d: d["services"][0]["title"].pop("en"), "no text for language 'en'"),
+        (lambda d: d["fields"]["nik"].update(kind="colour"), "kind 'colour' is unknown"),
+        (lambda d: d["services"].append(dict(d["services"][0])), "duplicate service id"),
+        (lambda d: d["categories"].append(dict(d["categories"][0], id="x")), "need 1 to 6 categories"),
+    ],
+)
+def test_corrupt_catalog_is_refused_naming_entry_and_reason(mutate, message):
+    data = shipped()
+    mutate(data)
+    with pytest.raises(CatalogError) as err:
+        parse_catalog(data, "catalog.toml")
+    assert message in str(err.value)
+    assert str(err.value).startswith("catalog.toml:")
+
+
+def test_unreadable_or_broken_catalog_file_is_refused(tmp_path):
+    broken = tmp_path / "catalog.toml"
+    broken.write_text("schema = 1\n[[services]\n")
+    with pytest.raises(CatalogError, match="not valid TOML"):
+        load_catalog(broken)
+    with pytest.raises(CatalogError, match="cannot read"):
+        load_catalog(tmp_path / "missing.toml")

@@ -1,0 +1,179 @@
+"""The flow by touch and by voice: every service completes, back/cancel/timeout wipe, bad numbers are refused."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from kiosk.domain.catalog import load_catalog
+from kiosk.domain.events import CallStaff, Idle, Spoken, Submit, Submitted, Tap
+from kiosk.domain.flow import Flow, State, UnknownTarget
+from kiosk.domain.prompts import PromptBook, all_keys, load_pack
+
+SCENARIOS = sorted((Path(__file__).parents[1] / "scenarios").glob("*.json"))
+CATALOG = load_catalog()
+NIK = "3201014507900001"
+
+
+@pytest.fixture
+def flow() -> Flow:
+    return Flow(CATALOG, ("id", "en"), warn_s=45, reset_s=75)
+
+
+def drive(flow: Flow, state: State, *targets: str) -> State:
+    for target in targets:
+        state = flow.handle(state, Tap(target)).state
+    return state
+
+
+def keys(flow: Flow, state: State, digits: str) -> State:
+    return drive(flow, state, *(f"key:{d}" for d in digits))
+
+
+def at_nik(flow: Flow) -> State:
+    state = flow.start().state
+    return drive(flow, state, "start", "lang:id", "lang:id", "cat:ktp", "cat:ktp", "svc:ktp_new", "svc:ktp_new")
+
+
+def test_every_service_has_a_scenario():
+    named = {p.stem for p in SCENARIOS}
+    assert {s.id for s in CATALOG.services.values() if s.category} <= named
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
+def test_every_service_is_completable_by_touch(flow, path):
+    scenario = json.loads(path.read_text())
+    state, submitted = flow.start().state, None
+    for event in scenario["events"]:
+        (kind, value), = event.items()
+        taps = {"tap": [value], "choose": [value, value], "keys": [f"key:{d}" for d in str(value)]}[kind]
+        for target in taps:
+            step = flow.handle(state, Tap(target))
+            state = step.state
+            for effect in step.effects:
+                if isinstance(effect, Submit):
+                    submitted = effect.request
+                    state = flow.handle(state, Submitted("X-0001")).state
+    assert state.screen == "ticket"
+    assert submitted is not None and submitted.service_id == scenario["expect"]["service_id"]
+    assert dict(submitted.fields) == scenario["expect"]["fields"]
+    assert state.values == {} and state.ticket == "X-0001"
+
+
+def test_first_tap_speaks_a_choice_and_second_selects_it(flow):
+    state = drive(flow, flow.start().state, "start", "lang:id", "lang:id")
+    step = flow.handle(state, Tap("cat:kk"))
+    assert step.state.screen == "category" and step.state.highlighted == "cat:kk"
+    assert step.say[0] == "cat:kk:title"
+    assert flow.handle(step.state, Tap("ya")).state.screen == "service"
+
+
+def test_invalid_nik_is_refused_with_a_spoken_reason(flow):
+    state = keys(flow, at_nik(flow), "3201017207900001")
+    step = flow.handle(state, Tap("ya"))
+    assert step.state.screen == "field" and step.state.field_index == 0
+    assert step.state.error == "nik.date" and step.say == ("err.nik.date",)
+
+
+def test_too_short_kk_and_bad_phone_are_refused(flow):
+    state = drive(flow, keys(flow, at_nik(flow), NIK), "ya")
+    step = flow.handle(keys(flow, state, "320101"), Tap("ya"))
+    assert step.state.error == "kk.length"
+    state = drive(flow, keys(flow, drive(flow, step.state, *["key:del"] * 6), "3201011203150004"), "ya")
+    assert flow.current_field(state).id == "phone"
+    assert flow.handle(keys(flow, state, "7123"), Tap("ya")).state.error == "phone.prefix"
+
+
+def test_optional_phone_can_be_skipped(flow):
+    state = drive(flow, keys(flow, at_nik(flow), NIK), "ya")
+    state = drive(flow, keys(flow, state, "3201011203150004"), "ya", "lewati")
+    assert state.screen == "documents" and "phone" not in state.values
+
+
+def test_back_out_of_the_service_wipes_what_was_entered(flow):
+    state = drive(flow, keys(flow, at_nik(flow), NIK), "ya")
+    assert state.values
+    state = drive(flow, state, "kembali")
+    assert state.screen == "field" and state.field_index == 0
+    state = drive(flow, state, "kembali")
+    assert state.screen == "service" and state.values == {} and state.service is None
+
+
+def test_cancel_wipes_everything_and_returns_home(flow):
+    state = drive(flow, keys(flow, at_nik(flow), NIK), "ya")
+    step = flow.handle(state, Tap("batal"))
+    assert step.state == State() and step.say[0] == "screen.cancelled"
+
+
+def test_inactivity_warns_then_wipes(flow):
+    state = keys(flow, at_nik(flow), "3201")
+    warned = flow.handle(state, Idle(50))
+    assert warned.state.warning and warned.say == ("screen.still_there",) and warned.state.entry == "3201"
+    assert flow.handle(warned.state, Idle(60)).say == ()
+    reset = flow.handle(warned.state, Idle(80))
+    assert reset.state == State() and reset.say[0] == "screen.timeout"
+
+
+def test_a_touch_after_the_warning_keeps_the_data(flow):
+    state = flow.handle(keys(flow, at_nik(flow), "3201"), Idle(50)).state
+    state = flow.handle(state, Tap("key:0")).state
+    assert not state.warning and state.entry == "32010"
+
+
+def test_help_calls_staff_without_losing_progress(flow):
+    state = keys(flow, at_nik(flow), "32")
+    step = flow.handle(state, Tap("bantuan"))
+    assert step.effects == (CallStaff("field"),) and step.state.entry == "32" and step.state.staff_called
+
+
+def test_repeat_speaks_the_prompt_again(flow):
+    state = at_nik(flow)
+    assert flow.handle(state, Tap("ulang")).say == ("field:nik:prompt",)
+
+
+def test_unknown_element_is_a_clear_error(flow):
+    with pytest.raises(UnknownTarget, match="screen 'field' has no element 'cat:ktp'"):
+        flow.handle(at_nik(flow), Tap("cat:ktp"))
+
+
+def test_voice_dictation_of_a_nik_with_redo_of_the_last_group(flow):
+    state = at_nik(flow)
+    for group in ("tiga dua nol satu", "nol satu empat lima", "nol tujuh sembilan sembilan"):
+        state = flow.handle(state, Spoken(group)).state
+    state = flow.handle(state, Spoken("ulang")).state
+    assert state.entry == "32010145"
+    for group in ("nol tujuh sembilan kosong", "kosong kosong kosong satu"):
+        state = flow.handle(state, Spoken(group)).state
+    step = flow.handle(state, Spoken("ya"))
+    assert step.state.values["nik"] == NIK and flow.current_field(step.state).id == "kk_number"
+
+
+def test_voice_menu_number_highlights_and_ya_selects(flow):
+    state = drive(flow, flow.start().state, "start", "lang:id", "lang:id")
+    step = flow.handle(state, Spoken("dua"))
+    assert step.state.highlighted == "cat:kk"
+    assert flow.handle(step.state, Spoken("ya")).state.screen == "service"
+    assert flow.handle(state, Spoken("sapi")).say == ("err.not_understood",)
+
+
+def test_vocabulary_follows_the_screen(flow):
+    nik = at_nik(flow)
+    assert {"satu", "kosong", "ya", "ulang"} <= set(flow.vocabulary(nik))
+    category = drive(flow, flow.start().state, "start", "lang:id", "lang:id")
+    assert "tujuh" not in flow.vocabulary(category) and "enam" in flow.vocabulary(category)
+
+
+def test_a_second_confirm_while_saving_submits_once(flow):
+    state = at_nik(flow).with_(screen="review", values={"nik": NIK})
+    first = flow.handle(state, Tap("ya"))
+    second = flow.handle(first.state, Tap("ya"))
+    assert len(first.effects) == 1 and second.effects == ()
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_every_prompt_key_has_text_in_every_language_pack(lang):
+    book = PromptBook(CATALOG, load_pack(lang))
+    for key in all_keys(CATALOG, book.pack):
+        assert book.text(key).strip(), key

@@ -1,0 +1,81 @@
+"""Run the real kiosk app in a Kivy window and tap through one request with real touch events.
+
+Used by test_app_window.py in a subprocess (Kivy wants its own process): ``python -m tests.ui.tap_through
+DATA_DIR RESULT.json``. Each tap finds the widget carrying the element id on screen and sends a touch down/up at its
+centre through the window, exactly as the touchscreen's input provider would.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from kiosk.config import load_settings
+from kiosk.ui.app import configure_window
+
+NIK, KK, PHONE = "3201014507900001", "3201011203150004", "081234567890"
+TAPS = [
+    "start", "lang:id", "lang:id", "cat:ktp", "cat:ktp", "svc:ktp_new", "ya",
+    *(f"key:{d}" for d in NIK), "ya", *(f"key:{d}" for d in KK), "ya", *(f"key:{d}" for d in PHONE), "ya",
+    "doc:kk_copy", "ya", "ya",
+]
+
+
+def main(data_dir: str, result_path: str) -> int:
+    settings = load_settings(env={"KIOSK_DATA_DIR": data_dir})
+    configure_window(settings)
+    from kivy.clock import Clock
+    from kivy.core.window import Window
+    from kivy.tests.common import UnitTestTouch
+
+    from kiosk.session import SilentSpeaker
+    from kiosk.ui.app import make_app
+
+    app = make_app(settings, voice=False)
+    speaker = SilentSpeaker()
+    app.session.speaker = speaker
+    remaining = list(TAPS)
+    log: list[dict[str, str]] = []
+
+    def find(target: str):  # type: ignore[no-untyped-def]
+        for top in Window.children:
+            for widget in top.walk():
+                if getattr(widget, "target", None) == target and widget.get_root_window() is not None:
+                    return widget
+        return None
+
+    def step(dt: float) -> None:
+        if not remaining:
+            return finish()
+        target = remaining.pop(0)
+        widget = find(target)
+        if widget is None:
+            log.append({"target": target, "error": "not on screen", "screen": app.session.state.screen})
+            return finish()
+        x, y = widget.to_window(*widget.center)
+        touch = UnitTestTouch(x, y)
+        touch.touch_down()
+        touch.touch_up()
+        log.append({"target": target, "screen": app.session.state.screen})
+        Clock.schedule_once(step, 0.05)
+
+    def finish() -> None:
+        queued = app.session.last_queued
+        Path(result_path).write_text(json.dumps({
+            "taps": log,
+            "screen": app.session.state.screen,
+            "ticket": app.session.state.ticket,
+            "queued": None if queued is None else {"msg_id": queued.msg_id, "ticket": queued.ticket,
+                                                   "service_id": queued.service_id},
+            "said": [list(s) for s in speaker.said],
+        }))
+        app.stop()
+
+    Clock.schedule_once(step, 0.5)
+    app.run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1], sys.argv[2]))
