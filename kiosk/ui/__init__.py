@@ -1,0 +1,1 @@
+"""Kivy user interface of the kiosk and its assets (pictograms under ``kiosk.ui.icons``)."""
