@@ -62,6 +62,20 @@ def rrect_pts(x0: float, y0: float, x1: float, y1: float, r: float) -> np.ndarra
     return np.concatenate([ellipse_pts(c, (r, r), 0, a, b, n=48) for c, a, b in corners])
 
 
+def bezier(p0: Point, p1: Point, p2: Point, p3: Point, n: int = 32) -> np.ndarray:
+    """Points on a cubic Bezier curve."""
+    t = np.linspace(0.0, 1.0, n)[:, None]
+    a, b, c, d = (np.asarray(p, float) for p in (p0, p1, p2, p3))
+    return (1 - t) ** 3 * a + 3 * (1 - t) ** 2 * t * b + 3 * (1 - t) * t**2 * c + t**3 * d
+
+
+def mirror_x(pts: np.ndarray, cx: float) -> np.ndarray:
+    """Reflect points about the vertical line x = cx (keeps the order)."""
+    out = np.asarray(pts, float).copy()
+    out[:, 0] = 2 * cx - out[:, 0]
+    return out
+
+
 def transform(pts: Iterable[Point] | np.ndarray, dx: float = 0, dy: float = 0, s: float = 1.0,
               rot: float = 0.0, about: Point = (0.0, 0.0)) -> np.ndarray:
     """Scale and rotate (degrees, clockwise on screen) about a point, then translate."""

@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 
 from kiosk.ui.icons import ICON_DIR, ICON_IDS
-from kiosk.ui.icons.canvas import LINE_WIDTH, NAVY, WHITE, Canvas, Disc, Poly, Stroke, ellipse_pts, rrect_pts
+from kiosk.ui.icons.canvas import NAVY, WHITE, Canvas, Disc, Poly, Stroke, bezier, ellipse_pts, rrect_pts
 from kiosk.ui.icons.parts import (
     AMBER,
     BLUE,
@@ -40,6 +40,7 @@ from kiosk.ui.icons.parts import (
     cycle_badge,
     envelope,
     family,
+    finger_lines,
     figure,
     heart,
     house,
@@ -120,15 +121,15 @@ def akta_lahir(cv: Canvas) -> None:
 
 
 def akta_kematian(cv: Canvas) -> None:
-    cv.line(ellipse_pts((250, 232), (122, 140), 0, 180, 232), GREEN, 12)
-    cv.outlined([Poly.of(ellipse_pts((170, 196), (46, 14), -40))], GREEN, NAVY, 6)
-    cv.outlined([Poly.of(ellipse_pts((92, 206), (40, 12), 30))], GREEN, NAVY, 6)
-    for ang, c in ((-55, (88, 108)), (55, (168, 108))):
-        cv.outlined([Poly.of(ellipse_pts(c, (60, 22), ang))], WHITE, NAVY, 9)
+    cv.line(bezier((128, 140), (132, 180), (120, 210), (128, 240)), GREEN, 12)
+    cv.outlined([Poly.of(ellipse_pts((166, 196), (42, 13), -35))], GREEN, NAVY, 6)
+    cv.outlined([Poly.of(ellipse_pts((90, 212), (38, 12), 30))], GREEN, NAVY, 6)
+    for ang, c in ((-55, (92, 106)), (55, (164, 106))):
+        cv.outlined([Poly.of(ellipse_pts(c, (58, 22), ang))], WHITE, NAVY, 9)
     cv.outlined([Poly.of(ellipse_pts((128, 82), (24, 62)))], WHITE, NAVY, 9)
     for dx in (-14, 0, 14):
         cv.line([(128, 136), (128 + dx, 108)], NAVY, 5)
-        cv.disc((128 + dx, 104), 7, GREEN)
+        cv.disc((128 + dx, 104), 7, AMBER)
 
 
 def surat(cv: Canvas) -> None:
@@ -140,13 +141,14 @@ def surat(cv: Canvas) -> None:
 
 def sk_domisili(cv: Canvas) -> None:
     house(cv, 128, 226, 216, 200, roof=TERRACOTTA)
-    cv.box(146, 140, 178, 172, 4, fill=SKY, width=7)
+    cv.box(158, 146, 192, 180, 4, fill=SKY, width=7)
+    cv.box(64, 146, 98, 180, 4, fill=SKY, width=7)
 
 
 def sktm(cv: Canvas) -> None:
-    cv.fill(rrect_pts(98, 206, 158, 226, 6), NAVY)
     bowl = Poly.of(ellipse_pts((128, 140), (100, 76), 0, 0, 180))
     cv.outlined([bowl], WHITE)
+    cv.outlined([Poly.of(rrect_pts(96, 206, 160, 222, 6))], NAVY, NAVY, 4)
     cv.outlined([Poly.of(ellipse_pts((128, 140), (100, 18)))], WHITE, NAVY, 9)
     pts = [(40, 30), (96, 72), (130, 52), (196, 104)]
     cv.line(pts[:-1] + [(183, 94)], ORANGE, 14)
@@ -155,10 +157,10 @@ def sktm(cv: Canvas) -> None:
 
 def sk_usaha(cv: Canvas) -> None:
     cv.box(40, 96, 216, 228, 6)
-    cv.fill(rrect_pts(66, 124, 190, 170, 4), NAVY)
-    for x in (82, 112, 142, 170):
-        cv.fill(rrect_pts(x - 8, 140, x + 8, 170, 3), AMBER if x % 2 else WHITE)
-    cv.fill(rrect_pts(52, 168, 204, 182, 3), NAVY)
+    cv.fill(rrect_pts(62, 112, 194, 176, 6), NAVY)
+    for x, top in ((86, 132), (116, 124), (146, 138), (172, 128)):
+        cv.fill(rrect_pts(x - 10, top, x + 10, 170, 5), ORANGE if x in (86, 146) else WHITE)
+    cv.box(50, 166, 206, 228, 4)
     n, x0, x1, top, bot = 6, 22, 234, 40, 92
     step = (x1 - x0) / n
     shapes = [Poly.of([(x0 + 6, top), (x1 - 6, top), (x1, bot), (x0, bot)])]
@@ -187,12 +189,15 @@ def pengantar_nikah(cv: Canvas) -> None:
 
 
 def bansos(cv: Canvas) -> None:
-    box = (66, 26, 190, 176)
+    box = (60, 18, 196, 186)
     cv.outlined(sack(*box), WHITE)
     sack_tie(cv, *box)
-    cv.outlined(heart(128, 128, 32), ROSE, NAVY, 6)
-    cv.outlined(palm_up_hand(70, 196, 62), WHITE)
-    cv.outlined(palm_up_hand(186, 196, 62, mirror=True), WHITE)
+    cv.outlined(heart(128, 134, 34), ROSE, NAVY, 6)
+    for mirror, x in ((False, 68), (True, 188)):
+        hand = palm_up_hand(x, 190, 52, mirror=mirror)
+        cv.outlined(hand, WHITE, WHITE, 16)
+        cv.outlined(hand, WHITE)
+        finger_lines(cv, x, 190, 52, mirror)
 
 
 def bansos_dtks(cv: Canvas) -> None:
@@ -206,15 +211,15 @@ def bansos_dtks(cv: Canvas) -> None:
 
 
 def bansos_complaint(cv: Canvas) -> None:
-    box = (36, 40, 170, 222)
+    box = (30, 36, 176, 226)
     cv.outlined(sack(*box), WHITE)
     sack_tie(cv, *box)
-    padi(cv, 100, 156, 48, AMBER)
-    tri = [(196, 28), (244, 118), (148, 118)]
+    padi(cv, 103, 164, 70, AMBER)
+    tri = [(196, 24), (244, 114), (148, 114)]
     cv.outlined([Poly.of(tri)], WHITE, WHITE, 14)
     cv.outlined([Poly.of(tri)], AMBER, NAVY, 8)
-    cv.line([(196, 58), (196, 90)], NAVY, 11)
-    cv.disc((196, 105), 6.5, NAVY)
+    cv.line([(196, 54), (196, 86)], NAVY, 11)
+    cv.disc((196, 101), 6.5, NAVY)
 
 
 def pengaduan(cv: Canvas) -> None:
@@ -326,9 +331,7 @@ def nik(cv: Canvas) -> None:
     for row, y in enumerate((128, 170)):
         for i in range(8):
             x = 44 + i * 22 + (16 if i >= 4 else 0)
-            cv.disc((x, y), 8, WHITE if row else NAVY)
-            if row:
-                cv.ring((x, y), 8, NAVY, 3)
+            cv.disc((x, y), 9, NAVY)
 
 
 def phone(cv: Canvas) -> None:
@@ -401,17 +404,19 @@ def doc_letter(cv: Canvas) -> None:
 def doc_photo(cv: Canvas) -> None:
     sheet(cv, 26, 16, 164, 204)
     text_bars(cv, 48, 58, [82, 64, 82], 26, width=10)
-    cv.fill(rrect_pts(80, 108, 248, 246, 20), WHITE)
+    cv.fill(rrect_pts(81, 130, 247, 244, 24), WHITE)
+    cv.fill(rrect_pts(124, 109, 204, 140, 12), WHITE)
     camera(cv, 164, 178, 150, BLUE)
 
 
 def doc_bring(cv: Canvas) -> None:
-    sheet(cv, 80, 16, 212, 190)
-    text_bars(cv, 102, 58, [70, 84, 60], 26, width=10)
-    cv.fill(rrect_pts(102, 134, 140, 172, 4), BLUE)
-    hand = palm_up_hand(98, 196, 74)
+    sheet(cv, 92, 16, 224, 186)
+    text_bars(cv, 114, 58, [70, 84, 60], 26, width=10)
+    cv.fill(rrect_pts(176, 134, 206, 164, 4), BLUE)
+    hand = palm_up_hand(110, 184, 72)
     cv.outlined(hand, WHITE, WHITE, 16)
     cv.outlined(hand, WHITE)
+    finger_lines(cv, 110, 184, 72)
 
 
 # camera hints -------------------------------------------------------------------------------------------------

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from kiosk.ui.icons.canvas import (
     LINE_WIDTH,
     NAVY,
@@ -18,7 +20,9 @@ from kiosk.ui.icons.canvas import (
     Poly,
     Shape,
     Stroke,
+    bezier,
     ellipse_pts,
+    mirror_x,
     rrect_pts,
     transform,
 )
@@ -71,13 +75,14 @@ def id_card(cv: Canvas, x0: float, y0: float, x1: float, y1: float, accent: str 
     w, h = x1 - x0, y1 - y0
     cv.box(x0, y0, x1, y1, 0.09 * w, fill=accent)
     px0, py0, px1, py1 = x1 - 0.40 * w, y0 + 0.20 * h, x1 - 0.10 * w, y1 - 0.17 * h
-    cv.box(px0, py0, px1, py1, 6, fill=WHITE, width=0.6 * LINE_WIDTH)
+    frame = 0.6 * LINE_WIDTH
+    cv.fill(rrect_pts(px0, py0, px1, py1, 6), WHITE)
     if face:
-        inner = 0.6 * LINE_WIDTH
-        ph = (py1 - py0) - inner - 4
-        body = figure((px0 + px1) / 2, py1 - inner, ph)
-        for s in body:
+        ph = 0.92 * (py1 - py0 - frame)
+        for s in figure((px0 + px1) / 2, py1 - frame / 2, ph):
             cv.draw(s, NAVY)
+    cv.line(rrect_pts(px0 + frame / 2, py0 + frame / 2, px1 - frame / 2, py1 - frame / 2, 4), NAVY, frame,
+            closed=True)
     gap = 0.17 * h
     text_bars(cv, x0 + 0.12 * w, y0 + 0.30 * h, [0.32 * w, 0.26 * w, 0.30 * w], gap, width=0.06 * h)
 
@@ -142,45 +147,44 @@ def sheet(cv: Canvas, x0: float, y0: float, x1: float, y1: float, fill: str = WH
           width: float = LINE_WIDTH) -> None:
     """A paper sheet with a folded top-right corner (outline drawn outside the bounds)."""
     pts = [(x0, y0), (x1 - fold, y0), (x1, y0 + fold), (x1, y1), (x0, y1)]
-    cv.outlined([Poly.of(rrect_like(pts))], fill, NAVY, width)
+    cv.outlined([Poly.of(pts)], fill, NAVY, width)
     cv.line([(x1 - fold, y0), (x1 - fold, y0 + fold), (x1, y0 + fold)], NAVY, width * 0.8)
 
 
-def rrect_like(pts: list[Point]) -> list[Point]:
-    return pts
-
-
 def sack(x0: float, y0: float, x1: float, y1: float) -> list[Shape]:
-    """A tied rice sack (karung beras) filling the box: wide body, gathered neck, flared tuft."""
+    """A tied rice sack (karung beras) filling the box: round bottom-heavy body, gathered neck, flared tuft."""
     w, h = x1 - x0, y1 - y0
     cx = (x0 + x1) / 2
-    neck_y = y0 + 0.26 * h
-    body = [(cx - 0.16 * w, neck_y), (cx + 0.16 * w, neck_y), (x1 - 0.04 * w, y0 + 0.62 * h),
-            (x1, y1 - 0.10 * h), (x1 - 0.10 * w, y1), (x0 + 0.10 * w, y1), (x0, y1 - 0.10 * h),
-            (x0 + 0.04 * w, y0 + 0.62 * h)]
-    belly = Poly.of(rrect_pts(x0, y0 + 0.45 * h, x1, y1, 0.22 * w))
-    tuft = [(cx - 0.12 * w, neck_y), (cx - 0.26 * w, y0 + 0.04 * h), (cx - 0.08 * w, y0 + 0.10 * h),
-            (cx, y0), (cx + 0.08 * w, y0 + 0.10 * h), (cx + 0.26 * w, y0 + 0.04 * h), (cx + 0.12 * w, neck_y)]
-    return [Poly.of(body), belly, Poly.of(tuft)]
+    neck_y = y0 + 0.28 * h
+    left = np.concatenate([
+        bezier((cx, y1), (x0 + 0.12 * w, y1), (x0, y1 - 0.02 * h), (x0, y0 + 0.72 * h)),
+        bezier((x0, y0 + 0.72 * h), (x0, y0 + 0.46 * h), (cx - 0.30 * w, neck_y + 0.10 * h), (cx - 0.12 * w, neck_y)),
+    ])
+    body = np.concatenate([left, mirror_x(left, cx)[::-1]])
+    tuft = [(cx - 0.10 * w, neck_y + 0.02 * h), (cx - 0.30 * w, y0 + 0.03 * h), (cx - 0.12 * w, y0 + 0.09 * h),
+            (cx, y0), (cx + 0.12 * w, y0 + 0.09 * h), (cx + 0.30 * w, y0 + 0.03 * h), (cx + 0.10 * w, neck_y + 0.02 * h)]
+    return [Poly.of(body), Poly.of(tuft)]
 
 
 def sack_tie(cv: Canvas, x0: float, y0: float, x1: float, y1: float) -> None:
+    """The rope round the sack's neck."""
     w, h = x1 - x0, y1 - y0
     cx = (x0 + x1) / 2
-    cv.line([(cx - 0.17 * w, y0 + 0.25 * h), (cx + 0.17 * w, y0 + 0.25 * h)], NAVY, 0.06 * h)
+    cv.line([(cx - 0.16 * w, y0 + 0.28 * h), (cx + 0.16 * w, y0 + 0.28 * h)], NAVY, max(8.0, 0.06 * h))
 
 
 def padi(cv: Canvas, cx: float, cy: float, size: float, color: str) -> None:
-    """A rice stalk: curved stem with grains on both sides."""
-    stem = ellipse_pts((cx + size * 0.9, cy + size * 0.5), (size * 0.9, size * 1.0), 0, 180, 250)
-    cv.line(stem, NAVY, size * 0.12)
-    for i in range(4):
-        t = 0.25 + 0.22 * i
-        idx = min(len(stem) - 1, int(t * (len(stem) - 1)))
-        x, y = stem[idx]
+    """A rice stalk: a stem with grains leaning up on both sides and one on top."""
+    top, bottom = cy - 0.55 * size, cy + 0.55 * size
+    cv.line([(cx, bottom), (cx, top + 0.1 * size)], NAVY, 0.09 * size)
+    grains = [Poly.of(ellipse_pts((cx, top), (0.11 * size, 0.20 * size)))]
+    for i in range(3):
+        y = top + (0.30 + 0.27 * i) * size
         for side in (-1, 1):
-            g = ellipse_pts((x + side * size * 0.18, y - size * 0.05), (size * 0.13, size * 0.22), side * 35)
-            cv.fill(g, color)
+            grains.append(Poly.of(ellipse_pts((cx + side * 0.17 * size, y - 0.05 * size),
+                                              (0.11 * size, 0.20 * size), side * 40)))
+    for g in grains:
+        cv.outlined([g], color, NAVY, max(3.0, 0.05 * size))
 
 
 def heart(cx: float, cy: float, s: float) -> list[Shape]:
@@ -208,16 +212,29 @@ def open_hand(cx: float, cy: float, s: float, rot: float = 0.0, mirror: bool = F
 
 
 def palm_up_hand(cx: float, cy: float, s: float, mirror: bool = False) -> list[Shape]:
-    """A hand seen from the side, palm up, reaching in from the left (or right when mirrored)."""
+    """A hand seen from the side, palm up and cupped, reaching in from the left (from the right when mirrored).
+
+    ``(cx, cy)`` is the middle of the palm and ``s`` about the palm length. Returns the pieces for
+    :meth:`Canvas.outlined`; the outline shows between the fingers.
+    """
     k = -1.0 if mirror else 1.0
 
     def place(pts: list[Point]) -> tuple[Point, ...]:
         return tuple((cx + k * x * s, cy + y * s) for x, y in pts)
 
-    wrist = Stroke(place([(-1.35, 0.28), (-0.60, 0.18)]), 0.52 * s)
-    palm = Poly.of(place([(-0.75, -0.05), (0.55, -0.08), (0.85, 0.05), (0.85, 0.32), (0.2, 0.45), (-0.75, 0.45)]))
-    thumb = Stroke(place([(-0.30, 0.0), (-0.05, -0.40), (0.05, -0.55)]), 0.24 * s)
-    return [wrist, palm, thumb]
+    cuff = Poly.of(place([(-1.25, -0.10), (-0.80, -0.08), (-0.80, 0.52), (-1.25, 0.56)]))
+    palm = Poly.of(place([(-0.72, -0.02), (0.10, -0.02), (0.30, 0.10), (0.30, 0.44), (-0.72, 0.46)]))
+    fingers = Stroke(place([(0.05, 0.22), (0.62, 0.22)]), 0.44 * s)
+    thumb = Stroke(place([(-0.45, 0.06), (-0.22, -0.20), (-0.04, -0.32)]), 0.19 * s)
+    shapes: list[Shape] = [cuff, palm, fingers, thumb]
+    return shapes
+
+
+def finger_lines(cv: Canvas, cx: float, cy: float, s: float, mirror: bool = False) -> None:
+    """The creases between the fingers of :func:`palm_up_hand`."""
+    k = -1.0 if mirror else 1.0
+    for y in (0.145, 0.295):
+        cv.line([(cx + k * 0.40 * s, cy + y * s), (cx + k * 0.78 * s, cy + y * s)], NAVY, max(3.0, 0.06 * s))
 
 
 def house(cv: Canvas, cx: float, base: float, w: float, h: float, roof: str, walls: str = WHITE,
