@@ -16,7 +16,9 @@ NAVY_BGR = np.array([0x41, 0x2A, 0x1B])
 
 def load(path: Path) -> np.ndarray:
     image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
-    assert image is not None, f"{path} is missing or not a readable image; run python -m kiosk.ui.icons.make_icons"
+    assert image is not None, (
+        f"{path} is missing or not a readable image; run python -m kiosk.ui.icons.make_icons"
+    )
     return image
 
 
@@ -29,7 +31,9 @@ def test_icon_ids_are_unique_and_all_have_a_drawing() -> None:
 def test_icon_is_a_256_rgba_png_with_transparent_corners_and_navy_content(icon_id: str) -> None:
     path = icon_path(icon_id)
     assert path.parent == ICON_DIR and path.suffix == ".png"
-    assert path.stat().st_size < 20_000, f"{icon_id}.png is {path.stat().st_size} bytes; icons must stay small"
+    assert path.stat().st_size < 20_000, (
+        f"{icon_id}.png is {path.stat().st_size} bytes; icons must stay small"
+    )
     image = load(path)
     assert image.shape == (256, 256, 4), f"{icon_id}.png has shape {image.shape}"
     alpha = image[:, :, 3]
@@ -39,7 +43,9 @@ def test_icon_is_a_256_rgba_png_with_transparent_corners_and_navy_content(icon_i
     assert 0.08 < opaque.mean() < 0.85, f"{icon_id}.png covers {opaque.mean():.0%} of its area"
     navy = np.all(np.abs(image[:, :, :3].astype(int) - NAVY_BGR) <= 6, axis=2) & opaque
     if icon_id not in ("ya", "tidak"):  # these two are a solid green / red disc with a white mark
-        assert navy.sum() > 400, f"{icon_id}.png has almost no navy; every icon is drawn in navy plus one accent"
+        assert navy.sum() > 400, (
+            f"{icon_id}.png has almost no navy; every icon is drawn in navy plus one accent"
+        )
     colours = {tuple(c) for c in image[opaque][:, :3]}
     assert len(colours) >= 2, f"{icon_id}.png is a single flat colour, not a pictogram"
 
@@ -55,8 +61,8 @@ def test_regenerating_an_icon_gives_the_committed_pixels(tmp_path: Path) -> None
     committed = load(icon_path("kk_new"))
     differing = int(np.count_nonzero(np.any(fresh != committed, axis=2)))
     assert differing == 0, (
-        f"{differing} pixels of kk_new.png differ from a fresh drawing: the drawing code changed (or OpenCV did) "
-        "without regenerating; run python -m kiosk.ui.icons.make_icons and commit the PNGs"
+        f"{differing} pixels of kk_new.png differ from a fresh drawing: the drawing code changed "
+        "(or OpenCV did) without regenerating; run python -m kiosk.ui.icons.make_icons and commit the PNGs"
     )
     assert np.array_equal(render_icon("kk_new"), fresh)
 

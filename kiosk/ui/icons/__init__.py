@@ -1,9 +1,10 @@
-"""Pictograms for the kiosk: every choice on screen is a large picture, so citizens who read little can use it.
+"""Pictograms for the kiosk: every choice on screen is a large picture, so citizens who read little can use
+it.
 
 ``ICON_IDS`` names every icon; ``icon_path(id)`` gives its 256x256 RGBA PNG (transparent background, navy with
 one accent colour, no letters). The PNGs are drawn by ``make_icons.py`` in this folder (numpy + OpenCV only):
-``python -m kiosk.ui.icons.make_icons`` regenerates them and ``contact_sheet.png``. This module imports neither
-OpenCV nor Kivy, so the UI can look icons up cheaply.
+``python -m kiosk.ui.icons.make_icons`` regenerates them and ``contact_sheet.png``. This module imports
+neither OpenCV nor Kivy, so the UI can look icons up cheaply.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ ICON_DIR = Path(__file__).resolve().parent
 
 SERVICE_ICONS = (
     "ktp", "ktp_new", "ktp_replace", "kk", "kk_new", "kk_change", "akta", "akta_lahir", "akta_kematian",
-    "surat", "sk_domisili", "sktm", "sk_usaha", "pengantar_nikah", "bansos", "bansos_dtks", "bansos_complaint",
-    "pengaduan", "call_staff",
+    "surat", "sk_domisili", "sktm", "sk_usaha", "pengantar_nikah", "bansos", "bansos_dtks",
+    "bansos_complaint", "pengaduan", "call_staff",
 )  # fmt: skip
 ACTION_ICONS = (
     "ulang", "kembali", "batal", "bantuan", "ya", "tidak", "next", "speaker", "mic", "camera", "keypad_del",

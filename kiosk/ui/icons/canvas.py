@@ -57,8 +57,12 @@ def rrect_pts(x0: float, y0: float, x1: float, y1: float, r: float) -> np.ndarra
     r = max(0.0, min(r, (x1 - x0) / 2, (y1 - y0) / 2))
     if r == 0:
         return np.array([(x0, y0), (x1, y0), (x1, y1), (x0, y1)], float)
-    corners = [((x1 - r, y0 + r), 270, 360), ((x1 - r, y1 - r), 0, 90), ((x0 + r, y1 - r), 90, 180),
-               ((x0 + r, y0 + r), 180, 270)]
+    corners = [
+        ((x1 - r, y0 + r), 270, 360),
+        ((x1 - r, y1 - r), 0, 90),
+        ((x0 + r, y1 - r), 90, 180),
+        ((x0 + r, y0 + r), 180, 270),
+    ]
     return np.concatenate([ellipse_pts(c, (r, r), 0, a, b, n=48) for c, a, b in corners])
 
 
@@ -66,7 +70,8 @@ def bezier(p0: Point, p1: Point, p2: Point, p3: Point, n: int = 32) -> np.ndarra
     """Points on a cubic Bezier curve."""
     t = np.linspace(0.0, 1.0, n)[:, None]
     a, b, c, d = (np.asarray(p, float) for p in (p0, p1, p2, p3))
-    return (1 - t) ** 3 * a + 3 * (1 - t) ** 2 * t * b + 3 * (1 - t) * t**2 * c + t**3 * d
+    out: np.ndarray = (1 - t) ** 3 * a + 3 * (1 - t) ** 2 * t * b + 3 * (1 - t) * t**2 * c + t**3 * d
+    return out
 
 
 def mirror_x(pts: np.ndarray, cx: float) -> np.ndarray:
@@ -76,8 +81,14 @@ def mirror_x(pts: np.ndarray, cx: float) -> np.ndarray:
     return out
 
 
-def transform(pts: Iterable[Point] | np.ndarray, dx: float = 0, dy: float = 0, s: float = 1.0,
-              rot: float = 0.0, about: Point = (0.0, 0.0)) -> np.ndarray:
+def transform(
+    pts: Iterable[Point] | np.ndarray,
+    dx: float = 0,
+    dy: float = 0,
+    s: float = 1.0,
+    rot: float = 0.0,
+    about: Point = (0.0, 0.0),
+) -> np.ndarray:
     """Scale and rotate (degrees, clockwise on screen) about a point, then translate."""
     p = np.asarray(pts, float).reshape(-1, 2) - about
     a = math.radians(rot)
@@ -133,7 +144,7 @@ class Canvas:
         n = size * SUPERSAMPLE
         self.img = np.zeros((n, n, 4), np.uint8)
 
-    # primitives ---------------------------------------------------------------------------------------------
+    # primitives ----------
     def draw(self, shape: Shape, color: str, grow: float = 0.0) -> None:
         """Draw one shape, optionally grown outward by ``grow`` pixels (for outlines)."""
         col = bgra(color)
@@ -156,8 +167,9 @@ class Canvas:
     def fill(self, pts: Iterable[Point] | np.ndarray, color: str) -> None:
         self.draw(Poly.of(pts), color)
 
-    def line(self, pts: Iterable[Point] | np.ndarray, color: str, width: float = LINE_WIDTH,
-             closed: bool = False) -> None:
+    def line(
+        self, pts: Iterable[Point] | np.ndarray, color: str, width: float = LINE_WIDTH, closed: bool = False
+    ) -> None:
         self.draw(Stroke.of(pts, width, closed), color)
 
     def disc(self, c: Point, r: float, color: str) -> None:
@@ -166,20 +178,39 @@ class Canvas:
     def ring(self, c: Point, r: float, color: str, width: float = LINE_WIDTH) -> None:
         self.line(ellipse_pts(c, (r, r), n=160), color, width, closed=True)
 
-    def arc(self, c: Point, axes: tuple[float, float], a0: float, a1: float, color: str,
-            width: float = LINE_WIDTH, angle: float = 0.0) -> None:
+    def arc(
+        self,
+        c: Point,
+        axes: tuple[float, float],
+        a0: float,
+        a1: float,
+        color: str,
+        width: float = LINE_WIDTH,
+        angle: float = 0.0,
+    ) -> None:
         self.line(ellipse_pts(c, axes, angle, a0, a1, n=160), color, width)
 
-    # compound helpers ---------------------------------------------------------------------------------------
-    def outlined(self, shapes: Sequence[Shape], fill: str, line: str = NAVY, width: float = LINE_WIDTH) -> None:
+    # compound helpers ----------
+    def outlined(
+        self, shapes: Sequence[Shape], fill: str, line: str = NAVY, width: float = LINE_WIDTH
+    ) -> None:
         """Fill the union of ``shapes`` and draw one outline of ``width`` around it (outside the shapes)."""
         for s in shapes:
             self.draw(s, line, grow=width)
         for s in shapes:
             self.draw(s, fill)
 
-    def box(self, x0: float, y0: float, x1: float, y1: float, r: float, fill: str = WHITE,
-            line: str = NAVY, width: float = LINE_WIDTH) -> None:
+    def box(
+        self,
+        x0: float,
+        y0: float,
+        x1: float,
+        y1: float,
+        r: float,
+        fill: str = WHITE,
+        line: str = NAVY,
+        width: float = LINE_WIDTH,
+    ) -> None:
         """A rounded rectangle whose outline lies inside the given bounds."""
         self.fill(rrect_pts(x0, y0, x1, y1, r), line)
         self.fill(rrect_pts(x0 + width, y0 + width, x1 - width, y1 - width, max(0.0, r - width)), fill)
@@ -193,8 +224,16 @@ class Canvas:
         self.line([p0, base], color, width)
         self._head(p1, ang, head, color)
 
-    def arc_arrow(self, c: Point, r: float, a0: float, a1: float, color: str, width: float = LINE_WIDTH,
-                  head: float = 0.0) -> None:
+    def arc_arrow(
+        self,
+        c: Point,
+        r: float,
+        a0: float,
+        a1: float,
+        color: str,
+        width: float = LINE_WIDTH,
+        head: float = 0.0,
+    ) -> None:
         """An arc from a0 to a1 (degrees, clockwise when a1 > a0) ending in an arrow head."""
         head = head or width * 2.6
         sweep = 1.0 if a1 > a0 else -1.0
@@ -202,17 +241,25 @@ class Canvas:
         self.arc(c, (r, r), a0, a1 - back, color, width)
         t = math.radians(a1)
         tip = (c[0] + r * math.cos(t), c[1] + r * math.sin(t))
-        tangent = math.atan2(math.cos(t), -math.sin(t)) if sweep > 0 else math.atan2(-math.cos(t), math.sin(t))
+        tangent = (
+            math.atan2(math.cos(t), -math.sin(t)) if sweep > 0 else math.atan2(-math.cos(t), math.sin(t))
+        )
         self._head(tip, tangent, head, color)
 
     def _head(self, tip: Point, ang: float, size: float, color: str) -> None:
         ux, uy = math.cos(ang), math.sin(ang)
         bx, by = tip[0] - ux * size * 1.1, tip[1] - uy * size * 1.1
         half = size * 0.95
-        self.fill([(tip[0] + ux * size * 0.15, tip[1] + uy * size * 0.15), (bx - uy * half, by + ux * half),
-                   (bx + uy * half, by - ux * half)], color)
+        self.fill(
+            [
+                (tip[0] + ux * size * 0.15, tip[1] + uy * size * 0.15),
+                (bx - uy * half, by + ux * half),
+                (bx + uy * half, by - ux * half),
+            ],
+            color,
+        )
 
-    # output -------------------------------------------------------------------------------------------------
+    # output ----------
     def result(self) -> np.ndarray:
         """The finished icon: straight (not premultiplied) BGRA uint8, ``size`` x ``size``."""
         small = cv2.resize(self.img, (self.size, self.size), interpolation=cv2.INTER_AREA).astype(np.float64)

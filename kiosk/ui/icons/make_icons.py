@@ -22,7 +22,18 @@ import cv2
 import numpy as np
 
 from kiosk.ui.icons import ICON_DIR, ICON_IDS
-from kiosk.ui.icons.canvas import NAVY, WHITE, Canvas, Disc, Poly, Stroke, bezier, ellipse_pts, rrect_pts
+from kiosk.ui.icons.canvas import (
+    NAVY,
+    WHITE,
+    Canvas,
+    Disc,
+    Poly,
+    Shape,
+    Stroke,
+    bezier,
+    ellipse_pts,
+    rrect_pts,
+)
 from kiosk.ui.icons.parts import (
     AMBER,
     BLUE,
@@ -41,7 +52,6 @@ from kiosk.ui.icons.parts import (
     envelope,
     family,
     finger_lines,
-    figure,
     heart,
     house,
     id_card,
@@ -64,7 +74,7 @@ Draw = Callable[[Canvas], None]
 PNG_FLAGS = [cv2.IMWRITE_PNG_COMPRESSION, 9]
 
 
-# services -----------------------------------------------------------------------------------------------------
+# services ----------
 def ktp(cv: Canvas) -> None:
     id_card(cv, 18, 50, 238, 206)
 
@@ -101,9 +111,15 @@ def akta(cv: Canvas) -> None:
         cv.disc((214, y), 5, NAVY)
     text_bars(cv, 76, 84, [104, 80, 90], 28, width=10)
     cx, cy = 170, 164
-    cv.outlined([Poly.of([(cx - 22, cy), (cx - 36, cy + 62), (cx - 16, cy + 52), (cx - 4, cy + 68), (cx + 6, cy)]),
-                 Poly.of([(cx + 22, cy), (cx + 36, cy + 62), (cx + 16, cy + 52), (cx + 4, cy + 68), (cx - 6, cy)])],
-                GOLD, NAVY, 7)
+    cv.outlined(
+        [
+            Poly.of([(cx - 22, cy), (cx - 36, cy + 62), (cx - 16, cy + 52), (cx - 4, cy + 68), (cx + 6, cy)]),
+            Poly.of([(cx + 22, cy), (cx + 36, cy + 62), (cx + 16, cy + 52), (cx + 4, cy + 68), (cx - 6, cy)]),
+        ],
+        GOLD,
+        NAVY,
+        7,
+    )
     cv.outlined([Disc((cx, cy), 30)], GOLD, NAVY, 8)
     cv.ring((cx, cy), 17, NAVY, 5)
 
@@ -163,7 +179,7 @@ def sk_usaha(cv: Canvas) -> None:
     cv.box(50, 166, 206, 228, 4)
     n, x0, x1, top, bot = 6, 22, 234, 40, 92
     step = (x1 - x0) / n
-    shapes = [Poly.of([(x0 + 6, top), (x1 - 6, top), (x1, bot), (x0, bot)])]
+    shapes: list[Shape] = [Poly.of([(x0 + 6, top), (x1 - 6, top), (x1, bot), (x0, bot)])]
     shapes += [Disc((x0 + step * (i + 0.5), bot), step / 2) for i in range(n)]
     cv.outlined(shapes, WHITE)
     for i in range(0, n, 2):
@@ -232,17 +248,24 @@ def pengaduan(cv: Canvas) -> None:
 
 
 def call_staff(cv: Canvas) -> None:
-    person(cv, 100, 244, 190)
-    cv.line([(128, 150), (168, 96), (178, 66)], NAVY, 30)
-    cv.outlined(open_hand(184, 54, 34, rot=12), AMBER, WHITE, 6)
-    cv.outlined(open_hand(184, 54, 34, rot=12), AMBER, NAVY, 7)
-    for a in (-150, -110, -30):
+    person(cv, 100, 246, 180)
+    cv.outlined([Stroke(((120, 170), (166, 112), (176, 92)), 30)], NAVY, WHITE, 6)
+    hand = open_hand(180, 80, 32, rot=12)
+    cv.outlined(hand, AMBER, WHITE, 6)
+    cv.outlined(hand, AMBER, NAVY, 7)
+    for a in (-155, -25):
         t = math.radians(a)
-        cv.line([(184 + 52 * math.cos(t), 40 + 52 * math.sin(t)),
-                 (184 + 70 * math.cos(t), 40 + 70 * math.sin(t))], NAVY, 9)
+        cv.line(
+            [
+                (178 + 52 * math.cos(t), 62 + 52 * math.sin(t)),
+                (178 + 70 * math.cos(t), 62 + 70 * math.sin(t)),
+            ],
+            NAVY,
+            9,
+        )
 
 
-# global actions -----------------------------------------------------------------------------------------------
+# global actions ----------
 def ulang(cv: Canvas) -> None:
     cv.arc_arrow((128, 128), 100, -50, 235, BLUE, 20, head=30)
     speaker(cv, 144, 128, 76, NAVY, n_waves=2)
@@ -299,8 +322,12 @@ def camera_(cv: Canvas) -> None:
 
 def keypad_del(cv: Canvas) -> None:
     pts = [(22, 128), (84, 52), (232, 52), (232, 204), (84, 204)]
-    cv.outlined([Poly.of([(x + (5 if x > 30 else 9), y + (5 if y < 128 else -5 if y > 128 else 0))
-                          for x, y in pts])], WHITE, NAVY, 11)
+    cv.outlined(
+        [Poly.of([(x + (5 if x > 30 else 9), y + (5 if y < 128 else -5 if y > 128 else 0)) for x, y in pts])],
+        WHITE,
+        NAVY,
+        11,
+    )
     for a, b in (((124, 98), (184, 158)), ((124, 158), (184, 98))):
         cv.line([a, b], RED, 22)
 
@@ -309,7 +336,7 @@ def home(cv: Canvas) -> None:
     house(cv, 128, 226, 216, 200, roof=WHITE, door=BLUE)
 
 
-# languages ----------------------------------------------------------------------------------------------------
+# languages ----------
 def lang_id(cv: Canvas) -> None:
     cv.line([(40, 30), (40, 234)], NAVY, 14)
     cv.disc((40, 26), 10, NAVY)
@@ -324,11 +351,11 @@ def lang_en(cv: Canvas) -> None:
     text_bars(cv, 62, 76, [130, 100, 116], 30, width=13)
 
 
-# fields -------------------------------------------------------------------------------------------------------
+# fields ----------
 def nik(cv: Canvas) -> None:
     cv.box(16, 50, 240, 206, 20, fill=BLUE)
     cv.line([(44, 82), (140, 82)], NAVY, 12)
-    for row, y in enumerate((128, 170)):
+    for y in (128, 170):
         for i in range(8):
             x = 44 + i * 22 + (16 if i >= 4 else 0)
             cv.disc((x, y), 9, NAVY)
@@ -382,7 +409,7 @@ def choice(cv: Canvas) -> None:
         cv.line([(98, y), (226 - 30 * (i % 2), y)], NAVY, 22)
 
 
-# documents ----------------------------------------------------------------------------------------------------
+# documents ----------
 def doc_ktp(cv: Canvas) -> None:
     id_card(cv, 18, 50, 238, 206)
 
@@ -419,15 +446,19 @@ def doc_bring(cv: Canvas) -> None:
     finger_lines(cv, 110, 184, 72)
 
 
-# camera hints -------------------------------------------------------------------------------------------------
+# camera hints ----------
 def small_card(cv: Canvas, x0: float = 70, y0: float = 88, x1: float = 186, y1: float = 168) -> None:
     id_card(cv, x0, y0, x1, y1)
 
 
 def hint_closer(cv: Canvas) -> None:
     small_card(cv)
-    for (sx, sy), (ex, ey) in ((((62, 80), (20, 38))), (((194, 80), (236, 38))), (((62, 176), (20, 218))),
-                               (((194, 176), (236, 218)))):
+    for (sx, sy), (ex, ey) in (
+        (((62, 80), (20, 38))),
+        (((194, 80), (236, 38))),
+        (((62, 176), (20, 218))),
+        (((194, 176), (236, 218))),
+    ):
         cv.arrow((sx, sy), (ex, ey), GREEN, 13, head=22)
 
 
@@ -445,8 +476,15 @@ def hint_light(cv: Canvas) -> None:
     shapes: list[Disc | Stroke] = [Disc((128, 128), 50)]
     for i in range(8):
         t = math.radians(i * 45)
-        shapes.append(Stroke(((128 + 74 * math.cos(t), 128 + 74 * math.sin(t)),
-                              (128 + 104 * math.cos(t), 128 + 104 * math.sin(t))), 18))
+        shapes.append(
+            Stroke(
+                (
+                    (128 + 74 * math.cos(t), 128 + 74 * math.sin(t)),
+                    (128 + 104 * math.cos(t), 128 + 104 * math.sin(t)),
+                ),
+                18,
+            )
+        )
     cv.outlined(shapes, AMBER, NAVY, 8)
 
 
@@ -468,7 +506,12 @@ def hint_glare(cv: Canvas) -> None:
 def hint_center(cv: Canvas) -> None:
     cv.ring((128, 128), 96, NAVY, 14)
     cv.ring((128, 128), 52, NAVY, 12)
-    for a, b in (((128, 14), (128, 60)), ((128, 196), (128, 242)), ((14, 128), (60, 128)), ((196, 128), (242, 128))):
+    for a, b in (
+        ((128, 14), (128, 60)),
+        ((128, 196), (128, 242)),
+        ((14, 128), (60, 128)),
+        ((196, 128), (242, 128)),
+    ):
         cv.line([a, b], NAVY, 14)
     cv.disc((128, 128), 22, GREEN)
 
@@ -478,7 +521,7 @@ def hint_ok(cv: Canvas) -> None:
     check_badge(cv, (196, 190), 46)
 
 
-# staff --------------------------------------------------------------------------------------------------------
+# staff ----------
 def staff(cv: Canvas) -> None:
     person(cv, 128, 250, 224)
     cv.line([(104, 150), (128, 188), (152, 150)], WHITE, 6)
@@ -519,9 +562,9 @@ ICONS: dict[str, Draw] = {
     "next": next_, "speaker": speaker_, "mic": mic, "camera": camera_, "keypad_del": keypad_del, "home": home,
     "lang_id": lang_id, "lang_en": lang_en,
     "nik": nik, "phone": phone, "rt_rw": rt_rw, "date": date, "name": name, "choice": choice,
-    "doc_ktp": doc_ktp, "doc_kk": doc_kk, "doc_letter": doc_letter, "doc_photo": doc_photo, "doc_bring": doc_bring,
-    "hint_closer": hint_closer, "hint_steady": hint_steady, "hint_light": hint_light, "hint_glare": hint_glare,
-    "hint_center": hint_center, "hint_ok": hint_ok,
+    "doc_ktp": doc_ktp, "doc_kk": doc_kk, "doc_letter": doc_letter, "doc_photo": doc_photo,
+    "doc_bring": doc_bring, "hint_closer": hint_closer, "hint_steady": hint_steady, "hint_light": hint_light,
+    "hint_glare": hint_glare, "hint_center": hint_center, "hint_ok": hint_ok,
     "staff": staff, "queue": queue, "ticket": ticket,
 }  # fmt: skip
 """Icon id -> drawing function; must cover exactly ``ICON_IDS``."""
@@ -548,7 +591,7 @@ def contact_sheet(images: dict[str, np.ndarray], cols: int = 8, cell: int = 200)
     for k, icon_id in enumerate(ids):
         r, c = divmod(k, cols)
         x0, y0 = 5 + c * cell, 5 + r * (cell + label_h)
-        button = (0xF1, 0xF3, 0xF6) if (r + c) % 2 else (0xFF, 0xFF, 0xFF)
+        button = (0xF6, 0xF3, 0xF1) if (r + c) % 2 else (0xFF, 0xFF, 0xFF)  # BGR
         cv2.rectangle(sheet_img, (x0 + 6, y0 + 6), (x0 + cell - 6, y0 + cell - 6), button, -1)
         cv2.rectangle(sheet_img, (x0 + 6, y0 + 6), (x0 + cell - 6, y0 + cell - 6), (0xD0, 0xD4, 0xDA), 1)
         icon = cv2.resize(images[icon_id], (cell - 24, cell - 24), interpolation=cv2.INTER_AREA).astype(float)
@@ -558,8 +601,16 @@ def contact_sheet(images: dict[str, np.ndarray], cols: int = 8, cell: int = 200)
             icon[:, :, :3] * a + roi * (1 - a)
         ).astype(np.uint8)
         (tw, _), _ = cv2.getTextSize(icon_id, cv2.FONT_HERSHEY_SIMPLEX, 0.6, 1)
-        cv2.putText(sheet_img, icon_id, (x0 + (cell - tw) // 2, y0 + cell + 18), cv2.FONT_HERSHEY_SIMPLEX, 0.6,
-                    (0x41, 0x2A, 0x1B), 1, cv2.LINE_AA)
+        cv2.putText(
+            sheet_img,
+            icon_id,
+            (x0 + (cell - tw) // 2, y0 + cell + 18),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            0.6,
+            (0x41, 0x2A, 0x1B),
+            1,
+            cv2.LINE_AA,
+        )
     return sheet_img
 
 
@@ -584,7 +635,9 @@ def write_icons(out_dir: Path, ids: Sequence[str], sheet: bool = True) -> list[P
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=ICON_DIR, help="output folder (default: next to this script)")
+    parser.add_argument(
+        "--out", type=Path, default=ICON_DIR, help="output folder (default: next to this script)"
+    )
     parser.add_argument("--only", action="append", metavar="ID", help="draw only these ids (repeatable)")
     parser.add_argument("--no-sheet", action="store_true", help="do not write contact_sheet.png")
     args = parser.parse_args(argv)

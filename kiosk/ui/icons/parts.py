@@ -48,8 +48,9 @@ def figure(cx: float, base: float, h: float) -> list[Shape]:
     return [head, body]
 
 
-def person(cv: Canvas, cx: float, base: float, h: float, fill: str = NAVY, halo: str = WHITE,
-           halo_w: float = 6.0) -> None:
+def person(
+    cv: Canvas, cx: float, base: float, h: float, fill: str = NAVY, halo: str = WHITE, halo_w: float = 6.0
+) -> None:
     """A solid person bust with a thin halo that separates it from what lies behind."""
     cv.outlined(figure(cx, base, h), fill, halo, halo_w)
 
@@ -61,16 +62,18 @@ def family(cv: Canvas, cx: float, base: float, h: float, child: str) -> None:
     person(cv, cx, base, 0.62 * h, fill=child, halo_w=7)
 
 
-def text_bars(cv: Canvas, x: float, y: float, lengths: list[float], gap: float, width: float = 9.0,
-              color: str = NAVY) -> None:
+def text_bars(
+    cv: Canvas, x: float, y: float, lengths: list[float], gap: float, width: float = 9.0, color: str = NAVY
+) -> None:
     """Rounded bars that stand for lines of writing (never letters)."""
     for i, length in enumerate(lengths):
         yy = y + i * gap
         cv.line([(x, yy), (x + length, yy)], color, width)
 
 
-def id_card(cv: Canvas, x0: float, y0: float, x1: float, y1: float, accent: str = BLUE,
-            face: bool = True) -> None:
+def id_card(
+    cv: Canvas, x0: float, y0: float, x1: float, y1: float, accent: str = BLUE, face: bool = True
+) -> None:
     """An identity card (KTP): accent card, white photo box with a person on the right, bars on the left."""
     w, h = x1 - x0, y1 - y0
     cv.box(x0, y0, x1, y1, 0.09 * w, fill=accent)
@@ -81,8 +84,12 @@ def id_card(cv: Canvas, x0: float, y0: float, x1: float, y1: float, accent: str 
         ph = 0.92 * (py1 - py0 - frame)
         for s in figure((px0 + px1) / 2, py1 - frame / 2, ph):
             cv.draw(s, NAVY)
-    cv.line(rrect_pts(px0 + frame / 2, py0 + frame / 2, px1 - frame / 2, py1 - frame / 2, 4), NAVY, frame,
-            closed=True)
+    cv.line(
+        rrect_pts(px0 + frame / 2, py0 + frame / 2, px1 - frame / 2, py1 - frame / 2, 4),
+        NAVY,
+        frame,
+        closed=True,
+    )
     gap = 0.17 * h
     text_bars(cv, x0 + 0.12 * w, y0 + 0.30 * h, [0.32 * w, 0.26 * w, 0.30 * w], gap, width=0.06 * h)
 
@@ -120,8 +127,11 @@ def cross_badge(cv: Canvas, c: Point, r: float = 38, color: str = RED) -> None:
 
 def check_badge(cv: Canvas, c: Point, r: float = 38, color: str = GREEN) -> None:
     badge(cv, c, r, color)
-    pts = [(c[0] - 0.50 * r, c[1] + 0.02 * r), (c[0] - 0.14 * r, c[1] + 0.38 * r),
-           (c[0] + 0.52 * r, c[1] - 0.34 * r)]
+    pts = [
+        (c[0] - 0.50 * r, c[1] + 0.02 * r),
+        (c[0] - 0.14 * r, c[1] + 0.38 * r),
+        (c[0] + 0.52 * r, c[1] - 0.34 * r),
+    ]
     cv.line(pts, WHITE, 0.26 * r)
 
 
@@ -143,8 +153,16 @@ def pencil(cv: Canvas, c: Point, length: float, accent: str, rot: float = -45.0)
     cv.line(place([(half - 0.16 * length, -w / 2), (half - 0.16 * length, w / 2)]), NAVY, 6)
 
 
-def sheet(cv: Canvas, x0: float, y0: float, x1: float, y1: float, fill: str = WHITE, fold: float = 30,
-          width: float = LINE_WIDTH) -> None:
+def sheet(
+    cv: Canvas,
+    x0: float,
+    y0: float,
+    x1: float,
+    y1: float,
+    fill: str = WHITE,
+    fold: float = 30,
+    width: float = LINE_WIDTH,
+) -> None:
     """A paper sheet with a folded top-right corner (outline drawn outside the bounds)."""
     pts = [(x0, y0), (x1 - fold, y0), (x1, y0 + fold), (x1, y1), (x0, y1)]
     cv.outlined([Poly.of(pts)], fill, NAVY, width)
@@ -152,17 +170,31 @@ def sheet(cv: Canvas, x0: float, y0: float, x1: float, y1: float, fill: str = WH
 
 
 def sack(x0: float, y0: float, x1: float, y1: float) -> list[Shape]:
-    """A tied rice sack (karung beras) filling the box: round bottom-heavy body, gathered neck, flared tuft."""
+    """A tied rice sack (karung beras) filling the box: round heavy body, gathered neck, flared tuft."""
     w, h = x1 - x0, y1 - y0
     cx = (x0 + x1) / 2
     neck_y = y0 + 0.28 * h
-    left = np.concatenate([
-        bezier((cx, y1), (x0 + 0.12 * w, y1), (x0, y1 - 0.02 * h), (x0, y0 + 0.72 * h)),
-        bezier((x0, y0 + 0.72 * h), (x0, y0 + 0.46 * h), (cx - 0.30 * w, neck_y + 0.10 * h), (cx - 0.12 * w, neck_y)),
-    ])
+    left = np.concatenate(
+        [
+            bezier((cx, y1), (x0 + 0.12 * w, y1), (x0, y1 - 0.02 * h), (x0, y0 + 0.72 * h)),
+            bezier(
+                (x0, y0 + 0.72 * h),
+                (x0, y0 + 0.46 * h),
+                (cx - 0.30 * w, neck_y + 0.10 * h),
+                (cx - 0.12 * w, neck_y),
+            ),
+        ]
+    )
     body = np.concatenate([left, mirror_x(left, cx)[::-1]])
-    tuft = [(cx - 0.10 * w, neck_y + 0.02 * h), (cx - 0.30 * w, y0 + 0.03 * h), (cx - 0.12 * w, y0 + 0.09 * h),
-            (cx, y0), (cx + 0.12 * w, y0 + 0.09 * h), (cx + 0.30 * w, y0 + 0.03 * h), (cx + 0.10 * w, neck_y + 0.02 * h)]
+    tuft = [
+        (cx - 0.10 * w, neck_y + 0.02 * h),
+        (cx - 0.30 * w, y0 + 0.03 * h),
+        (cx - 0.12 * w, y0 + 0.09 * h),
+        (cx, y0),
+        (cx + 0.12 * w, y0 + 0.09 * h),
+        (cx + 0.30 * w, y0 + 0.03 * h),
+        (cx + 0.10 * w, neck_y + 0.02 * h),
+    ]
     return [Poly.of(body), Poly.of(tuft)]
 
 
@@ -181,8 +213,13 @@ def padi(cv: Canvas, cx: float, cy: float, size: float, color: str) -> None:
     for i in range(3):
         y = top + (0.30 + 0.27 * i) * size
         for side in (-1, 1):
-            grains.append(Poly.of(ellipse_pts((cx + side * 0.17 * size, y - 0.05 * size),
-                                              (0.11 * size, 0.20 * size), side * 40)))
+            grains.append(
+                Poly.of(
+                    ellipse_pts(
+                        (cx + side * 0.17 * size, y - 0.05 * size), (0.11 * size, 0.20 * size), side * 40
+                    )
+                )
+            )
     for g in grains:
         cv.outlined([g], color, NAVY, max(3.0, 0.05 * size))
 
@@ -190,8 +227,13 @@ def padi(cv: Canvas, cx: float, cy: float, size: float, color: str) -> None:
 def heart(cx: float, cy: float, s: float) -> list[Shape]:
     """A heart of half-width ``s`` centred on (cx, cy)."""
     t = [i / 120 * 2 * math.pi for i in range(121)]
-    pts = [(cx + s * (math.sin(a) ** 3), cy - s * (13 * math.cos(a) - 5 * math.cos(2 * a) - 2 * math.cos(3 * a)
-            - math.cos(4 * a)) / 16) for a in t]
+    pts = [
+        (
+            cx + s * (math.sin(a) ** 3),
+            cy - s * (13 * math.cos(a) - 5 * math.cos(2 * a) - 2 * math.cos(3 * a) - math.cos(4 * a)) / 16,
+        )
+        for a in t
+    ]
     return [Poly.of(pts)]
 
 
@@ -212,7 +254,7 @@ def open_hand(cx: float, cy: float, s: float, rot: float = 0.0, mirror: bool = F
 
 
 def palm_up_hand(cx: float, cy: float, s: float, mirror: bool = False) -> list[Shape]:
-    """A hand seen from the side, palm up and cupped, reaching in from the left (from the right when mirrored).
+    """A hand seen from the side, palm up, reaching in from the left (from the right when mirrored).
 
     ``(cx, cy)`` is the middle of the palm and ``s`` about the palm length. Returns the pieces for
     :meth:`Canvas.outlined`; the outline shows between the fingers.
@@ -237,14 +279,44 @@ def finger_lines(cv: Canvas, cx: float, cy: float, s: float, mirror: bool = Fals
         cv.line([(cx + k * 0.40 * s, cy + y * s), (cx + k * 0.78 * s, cy + y * s)], NAVY, max(3.0, 0.06 * s))
 
 
-def house(cv: Canvas, cx: float, base: float, w: float, h: float, roof: str, walls: str = WHITE,
-          door: str = NAVY, width: float = LINE_WIDTH) -> None:
+def house(
+    cv: Canvas,
+    cx: float,
+    base: float,
+    w: float,
+    h: float,
+    roof: str,
+    walls: str = WHITE,
+    door: str = NAVY,
+    width: float = LINE_WIDTH,
+) -> None:
     """A simple house: triangular roof with eaves, walls, a door."""
     wall_top = base - 0.58 * h
-    cv.outlined([Poly.of([(cx - 0.38 * w, wall_top), (cx + 0.38 * w, wall_top), (cx + 0.38 * w, base),
-                          (cx - 0.38 * w, base)])], walls, NAVY, width)
-    cv.outlined([Poly.of([(cx - 0.52 * w, wall_top + 0.04 * h), (cx, base - h), (cx + 0.52 * w, wall_top + 0.04 * h)])],
-                roof, NAVY, width)
+    cv.outlined(
+        [
+            Poly.of(
+                [
+                    (cx - 0.38 * w, wall_top),
+                    (cx + 0.38 * w, wall_top),
+                    (cx + 0.38 * w, base),
+                    (cx - 0.38 * w, base),
+                ]
+            )
+        ],
+        walls,
+        NAVY,
+        width,
+    )
+    cv.outlined(
+        [
+            Poly.of(
+                [(cx - 0.52 * w, wall_top + 0.04 * h), (cx, base - h), (cx + 0.52 * w, wall_top + 0.04 * h)]
+            )
+        ],
+        roof,
+        NAVY,
+        width,
+    )
     dw = 0.22 * w
     cv.fill(rrect_pts(cx - dw / 2, base - 0.36 * h, cx + dw / 2, base, 0.05 * w), door)
 
@@ -271,8 +343,14 @@ def camera(cv: Canvas, cx: float, cy: float, w: float, accent: str) -> None:
 
 def speaker(cv: Canvas, cx: float, cy: float, s: float, waves: str, n_waves: int = 3) -> None:
     """A loudspeaker pointing right with ``n_waves`` sound arcs in the accent colour."""
-    body = [(cx - 0.95 * s, cy - 0.32 * s), (cx - 0.50 * s, cy - 0.32 * s), (cx - 0.05 * s, cy - 0.75 * s),
-            (cx - 0.05 * s, cy + 0.75 * s), (cx - 0.50 * s, cy + 0.32 * s), (cx - 0.95 * s, cy + 0.32 * s)]
+    body = [
+        (cx - 0.95 * s, cy - 0.32 * s),
+        (cx - 0.50 * s, cy - 0.32 * s),
+        (cx - 0.05 * s, cy - 0.75 * s),
+        (cx - 0.05 * s, cy + 0.75 * s),
+        (cx - 0.50 * s, cy + 0.32 * s),
+        (cx - 0.95 * s, cy + 0.32 * s),
+    ]
     cv.outlined([Poly.of(body)], NAVY, NAVY, 4)
     for i in range(n_waves):
         r = (0.35 + 0.33 * i) * s
