@@ -209,11 +209,11 @@ def bansos(cv: Canvas) -> None:
     cv.outlined(sack(*box), WHITE)
     sack_tie(cv, *box)
     cv.outlined(heart(128, 134, 34), ROSE, NAVY, 6)
-    for mirror, x in ((False, 68), (True, 188)):
-        hand = palm_up_hand(x, 190, 52, mirror=mirror)
+    for mirror, x in ((False, 76), (True, 180)):
+        hand = palm_up_hand(x, 192, 50, mirror=mirror)
         cv.outlined(hand, WHITE, WHITE, 16)
         cv.outlined(hand, WHITE)
-        finger_lines(cv, x, 190, 52, mirror)
+        finger_lines(cv, x, 192, 50, mirror)
 
 
 def bansos_dtks(cv: Canvas) -> None:

@@ -264,7 +264,7 @@ def palm_up_hand(cx: float, cy: float, s: float, mirror: bool = False) -> list[S
     def place(pts: list[Point]) -> tuple[Point, ...]:
         return tuple((cx + k * x * s, cy + y * s) for x, y in pts)
 
-    cuff = Poly.of(place([(-1.25, -0.10), (-0.80, -0.08), (-0.80, 0.52), (-1.25, 0.56)]))
+    cuff = Poly.of(place([(-1.12, -0.10), (-0.80, -0.08), (-0.80, 0.52), (-1.12, 0.56)]))
     palm = Poly.of(place([(-0.72, -0.02), (0.10, -0.02), (0.30, 0.10), (0.30, 0.44), (-0.72, 0.46)]))
     fingers = Stroke(place([(0.05, 0.22), (0.62, 0.22)]), 0.44 * s)
     thumb = Stroke(place([(-0.45, 0.06), (-0.22, -0.20), (-0.04, -0.32)]), 0.19 * s)
