@@ -37,10 +37,10 @@ class ViewContext:
         return btn
 
     def action(self, target: str, **kwargs: object) -> PictoButton:
-        colour = theme.ACTION_COLOURS.get(target, theme.CARD)
+        accent = theme.ACTION_COLOURS.get(target)
         kwargs.setdefault("orientation", "horizontal")
         return self.button(target, GLOBAL_ICONS.get(target, target), self.book.pack.label(target),
-                           colour=colour, font_size=18, **kwargs)
+                           accent=accent, font_size=17, **kwargs)
 
 
 def grouped(digits: str, size: int = 4) -> str:

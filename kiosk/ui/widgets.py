@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from kivy.graphics import Color, Line, RoundedRectangle
-from kivy.properties import BooleanProperty, ColorProperty, StringProperty
+from kivy.properties import BooleanProperty, ColorProperty, NumericProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.image import Image
@@ -33,6 +33,7 @@ class Panel(BoxLayout):
     bg_color = ColorProperty(theme.CARD)
     border_color = ColorProperty(theme.INK)
     border = BooleanProperty(False)
+    line_width = NumericProperty(2)
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)
@@ -40,13 +41,15 @@ class Panel(BoxLayout):
             self._bg = Color(*self.bg_color)
             self._rect = RoundedRectangle(radius=[14])
             self._line_color = Color(*self.border_color)
-            self._line = Line(width=2)
-        self.bind(pos=self._redraw, size=self._redraw, bg_color=self._redraw, border=self._redraw)
+            self._line = Line(width=self.line_width)
+        self.bind(pos=self._redraw, size=self._redraw, bg_color=self._redraw, border=self._redraw,
+                  border_color=self._redraw, line_width=self._redraw)
 
     def _redraw(self, *_: object) -> None:
         self._bg.rgba = self.bg_color
         self._rect.pos, self._rect.size = self.pos, self.size
         self._line_color.rgba = self.border_color if self.border else (0, 0, 0, 0)
+        self._line.width = self.line_width
         self._line.rounded_rectangle = (self.x, self.y, self.width, self.height, 14)
 
 
@@ -60,7 +63,8 @@ class PictoButton(ButtonBehavior, Panel):
     highlighted = BooleanProperty(False)
 
     def __init__(self, target: str, icon: str, text: str, colour: tuple[float, ...] = theme.CARD,
-                 badge: str = "", highlighted: bool = False, font_size: float = 20, **kwargs: object) -> None:
+                 badge: str = "", highlighted: bool = False, font_size: float = 20,
+                 accent: tuple[float, ...] | None = None, **kwargs: object) -> None:
         kwargs.setdefault("orientation", "vertical")
         kwargs.setdefault("padding", 6)
         kwargs.setdefault("spacing", 2)
@@ -70,12 +74,14 @@ class PictoButton(ButtonBehavior, Panel):
         self.border = True
         self.highlighted = highlighted
         light_text = colour in (theme.GO, theme.STOP, theme.HELP) and not highlighted
-        ink = (1, 1, 1, 1) if light_text else theme.INK
+        ink = (1, 1, 1, 1) if light_text else (accent or theme.INK)
+        if accent is not None:
+            self.border_color, self.line_width = accent, 3
         label = f"{badge}. {text}" if badge else text
         source = icon_file(icon) if icon else ""
         across = self.orientation == "horizontal"
         if source:
-            share = 0.4 if across else (0.68 if text else 1.0)
+            share = 0.32 if across else (0.68 if text else 1.0)
             image = Image(source=source, fit_mode="contain")
             image.size_hint = (share, 1) if across else (1, share)
             self.add_widget(image)
@@ -83,7 +89,7 @@ class PictoButton(ButtonBehavior, Panel):
             return
         lbl = Label(text=label, color=ink, font_size=font_size, bold=True, halign="center", valign="middle",
                     font_name=SYMBOL_FONT if "\u2714" in label else "Roboto")
-        lbl.size_hint = (0.6 if source else 1, 1) if across else (1, 0.32 if source else 1)
+        lbl.size_hint = (0.68 if source else 1, 1) if across else (1, 0.32 if source else 1)
         lbl.bind(size=lambda w, s: setattr(w, "text_size", (s[0] - 8, s[1])))
         self.add_widget(lbl)
 
