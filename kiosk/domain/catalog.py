@@ -57,6 +57,8 @@ class DocumentSpec:
     id: str
     icon: str
     title: Text
+    capture: str = "letter"
+    """How a photo of it is straightened: ``ktp`` (ID-1 card), ``kk`` or ``letter`` (A4 page)."""
 
 
 @dataclass(frozen=True)
@@ -164,7 +166,10 @@ def parse_catalog(data: Mapping[str, Any], source: str, languages: tuple[str, ..
     documents = {}
     for did, d in dict(data.get("documents", {})).items():
         r = _Reader(source, f"documents.{did}", d)
-        documents[did] = DocumentSpec(did, r.str_("icon"), r.text("title", languages))
+        capture = r.str_("capture", "letter")
+        if capture not in ("ktp", "kk", "letter"):
+            r.fail(f"capture '{capture}' is unknown; use ktp (a card), kk or letter (an A4 page)")
+        documents[did] = DocumentSpec(did, r.str_("icon"), r.text("title", languages), capture)
     categories = []
     for i, d in enumerate(data.get("categories", [])):
         r = _Reader(source, f"categories[{i}]", d)

@@ -47,7 +47,29 @@ class SubmitFailed:
     reason: str
 
 
-Event = Tap | Spoken | Idle | Presence | Submitted | SubmitFailed
+@dataclass(frozen=True)
+class Captured:
+    """The camera step produced a usable photo of ``document``, stored sealed under ``attachment_id``."""
+
+    document: str
+    attachment_id: str
+
+
+@dataclass(frozen=True)
+class CameraHint:
+    """What the citizen should change for a usable photo (``hint_closer``, ``hint_steady`` ...)."""
+
+    hint: str
+
+
+@dataclass(frozen=True)
+class CameraFailed:
+    """No camera, unplugged, or unreadable frames: the citizen goes on without the photo and staff are told."""
+
+    reason: str
+
+
+Event = Tap | Spoken | Idle | Presence | Submitted | SubmitFailed | Captured | CameraHint | CameraFailed
 
 
 @dataclass(frozen=True)
@@ -65,4 +87,17 @@ class CallStaff:
     screen: str
 
 
-Effect = Submit | CallStaff
+@dataclass(frozen=True)
+class StartCamera:
+    """Open the camera and guide the citizen to a photo of ``document`` (``doc`` decides card or A4 warp)."""
+
+    document: str
+    doc: str
+
+
+@dataclass(frozen=True)
+class StopCamera:
+    """Close the camera (photo taken, or the citizen went back)."""
+
+
+Effect = Submit | CallStaff | StartCamera | StopCamera

@@ -21,11 +21,16 @@ from kiosk.domain import validation
 from kiosk.domain.catalog import Catalog, FieldSpec
 from kiosk.domain.events import (
     CallStaff,
+    CameraFailed,
+    CameraHint,
+    Captured,
     Effect,
     Event,
     Idle,
     Presence,
     Spoken,
+    StartCamera,
+    StopCamera,
     Submit,
     SubmitFailed,
     Submitted,
@@ -56,6 +61,11 @@ class State:
     error: str | None = None
     warning: bool = False
     staff_called: bool = False
+    camera_doc: str | None = None
+    """The document being photographed on the camera screen."""
+    photos: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    """Document id -> attachment id of its photo."""
+    hint: str | None = None
     submitting: bool = False
     ticket: str | None = None
 
@@ -86,6 +96,7 @@ class Flow:
             "service": self._on_choice,
             "field": self._on_field,
             "documents": self._on_documents,
+            "camera": self._on_camera,
             "review": self._on_review,
             "ticket": self._on_ticket,
         }
@@ -105,6 +116,8 @@ class Flow:
             return self._on_submitted(state, event.ticket)
         if isinstance(event, SubmitFailed):
             return Step(state.with_(submitting=False, error="queue.failed"), ("err.queue.failed",))
+        if isinstance(event, Captured | CameraHint | CameraFailed):
+            return self._on_camera_event(state, event)
         state = state.with_(warning=False, staff_called=False)
         if isinstance(event, Spoken):
             return self._on_spoken(state, event.text)
@@ -126,7 +139,10 @@ class Flow:
             else:
                 local = KEYPAD + ("ya",) + (("lewati",) if spec.optional else ())
         elif state.screen == "documents":
-            local = tuple(f"doc:{d}" for d in self._service(state).documents) + ("ya",)
+            docs = self._service(state).documents
+            local = tuple(f"doc:{d}" for d in docs) + tuple(f"foto:{d}" for d in docs) + ("ya",)
+        elif state.screen == "camera":
+            local = ("foto",)
         elif state.screen == "review":
             local = ("ya", "tidak")
         else:
@@ -168,10 +184,13 @@ class Flow:
             return self._review_text(state)
         if state.screen == "ticket":
             return ("screen.ticket", *spell_ticket(state.ticket or ""), f"svc:{state.service}:done")
+        if state.screen == "camera":
+            return ("screen.camera", f"doc:{state.camera_doc}")
         return (f"screen.{state.screen}",)
 
     def request(self, state: State) -> Request:
-        return Request(state.service or "", state.lang, dict(state.values), state.documents)
+        return Request(state.service or "", state.lang, dict(state.values), state.documents,
+                       tuple(state.photos.values()))
 
     # ------------------------------------------------------------------ screens
 
@@ -266,11 +285,35 @@ class Flow:
             return self._go(state, "review")
         docs = self._service(state).documents
         doc = target.partition(":")[2]
+        if target.startswith("foto:") and doc in docs:
+            new = state.with_(screen="camera", camera_doc=doc, hint=None, highlighted=None, error=None)
+            return Step(new, self.prompt(new), (StartCamera(doc, self.catalog.documents[doc].capture),))
         if not target.startswith("doc:") or doc not in docs:
             return self._unknown(state, target)
         if doc in state.documents:
             return Step(state.with_(documents=tuple(d for d in state.documents if d != doc)), (f"doc:{doc}", "doc.unmarked"))
         return Step(state.with_(documents=(*state.documents, doc)), (f"doc:{doc}", "doc.marked"))
+
+    def _on_camera(self, state: State, target: str) -> Step:
+        if target == "foto":
+            return Step(state, ("camera.capturing",))
+        return self._unknown(state, target)
+
+    def _on_camera_event(self, state: State, event: Captured | CameraHint | CameraFailed) -> Step:
+        if state.screen != "camera":
+            return Step(state)
+        if isinstance(event, CameraHint):
+            if event.hint == state.hint:
+                return Step(state)
+            return Step(state.with_(hint=event.hint), (f"camera.{event.hint}",))
+        if isinstance(event, CameraFailed):
+            back = self._go(state, "documents", camera_doc=None, hint=None)
+            return Step(back.state.with_(error="camera"), ("err.camera",), (StopCamera(), CallStaff("camera")))
+        doc = state.camera_doc or event.document
+        documents = state.documents if doc in state.documents else (*state.documents, doc)
+        photos = _put(state.photos, doc, event.attachment_id)
+        back = self._go(state, "documents", camera_doc=None, hint=None, documents=documents, photos=photos)
+        return Step(back.state, ("camera.taken", f"doc:{doc}"), (StopCamera(),))
 
     def _on_review(self, state: State, target: str) -> Step:
         if target == "ya":
@@ -318,6 +361,9 @@ class Flow:
 
     def _back(self, state: State) -> Step:
         screen = state.screen
+        if screen == "camera":
+            back = self._go(state, "documents", camera_doc=None, hint=None)
+            return Step(back.state, back.say, (StopCamera(),))
         fields = self._service(state).fields if state.service else ()
         if screen == "field" and state.field_index > 0:
             return self._go(state, "field", field_index=state.field_index - 1, entry="", groups=())

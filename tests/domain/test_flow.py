@@ -8,7 +8,19 @@ from pathlib import Path
 import pytest
 
 from kiosk.domain.catalog import load_catalog
-from kiosk.domain.events import CallStaff, Idle, Spoken, Submit, Submitted, Tap
+from kiosk.domain.events import (
+    CallStaff,
+    CameraFailed,
+    CameraHint,
+    Captured,
+    Idle,
+    Spoken,
+    StartCamera,
+    StopCamera,
+    Submit,
+    Submitted,
+    Tap,
+)
 from kiosk.domain.flow import Flow, State, UnknownTarget
 from kiosk.domain.prompts import PromptBook, all_keys, load_pack
 
@@ -177,3 +189,36 @@ def test_every_prompt_key_has_text_in_every_language_pack(lang):
     book = PromptBook(CATALOG, load_pack(lang))
     for key in all_keys(CATALOG, book.pack):
         assert book.text(key).strip(), key
+
+
+def at_documents(flow: Flow) -> State:
+    state = drive(flow, keys(flow, at_nik(flow), NIK), "ya")
+    return drive(flow, keys(flow, state, "3201011203150004"), "ya", "lewati")
+
+
+def test_photo_of_a_document_becomes_an_attachment_of_the_request(flow):
+    step = flow.handle(at_documents(flow), Tap("foto:kk_copy"))
+    assert step.state.screen == "camera" and step.effects == (StartCamera("kk_copy", "kk"),)
+    hint = flow.handle(step.state, CameraHint("hint_closer"))
+    assert hint.say == ("camera.hint_closer",)
+    assert flow.handle(hint.state, CameraHint("hint_closer")).say == ()  # a hint is said once, not every frame
+    done = flow.handle(hint.state, Captured("kk_copy", "att-1"))
+    assert done.state.screen == "documents" and done.effects == (StopCamera(),)
+    assert done.state.documents == ("kk_copy",)
+    review = flow.handle(done.state, Tap("ya")).state
+    submit = flow.handle(review, Tap("ya")).effects[0]
+    assert isinstance(submit, Submit) and submit.request.attachments == ("att-1",)
+
+
+def test_a_broken_camera_lets_the_citizen_go_on_and_tells_staff(flow):
+    state = flow.handle(at_documents(flow), Tap("foto:kk_copy")).state
+    step = flow.handle(state, CameraFailed("no camera"))
+    assert step.state.screen == "documents" and step.say == ("err.camera",)
+    assert step.effects == (StopCamera(), CallStaff("camera"))
+    assert flow.handle(step.state, Tap("ya")).state.screen == "review"
+
+
+def test_back_from_the_camera_closes_it(flow):
+    state = flow.handle(at_documents(flow), Tap("foto:kk_copy")).state
+    step = flow.handle(state, Tap("kembali"))
+    assert step.state.screen == "documents" and step.effects == (StopCamera(),)
