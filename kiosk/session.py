@@ -11,7 +11,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from kiosk.domain.events import CallStaff, Effect, Event, Submit, SubmitFailed, Submitted
+from kiosk.domain.events import (
+    CallStaff,
+    CameraFailed,
+    Effect,
+    Event,
+    StartCamera,
+    StopCamera,
+    Submit,
+    SubmitFailed,
+    Submitted,
+)
 from kiosk.domain.flow import Flow, State, Step
 from kiosk.outbox.store import QueuedRequest
 
@@ -26,6 +36,15 @@ class Speaker(Protocol):
 
 class Queue(Protocol):
     def enqueue(self, request, ticket_prefix: str = "A") -> QueuedRequest: ...  # type: ignore[no-untyped-def]
+
+
+class Camera(Protocol):
+    """Guides a photo of one document; reports back through the session's ``dispatch`` (Captured, CameraHint,
+    CameraFailed)."""
+
+    def start(self, document: str, doc: str) -> None: ...
+
+    def stop(self) -> None: ...
 
 
 class SilentSpeaker:
@@ -45,6 +64,7 @@ class KioskSession:
     speaker: Speaker = field(default_factory=SilentSpeaker)
     on_staff: Callable[[str], None] = lambda screen: log.warning("staff called from screen %s", screen)
     on_change: Callable[[Step], None] = lambda step: None
+    camera: Camera | None = None
     state: State = field(init=False)
     last_queued: QueuedRequest | None = field(init=False, default=None)
 
@@ -83,5 +103,18 @@ class KioskSession:
             return Submitted(queued.ticket)
         if isinstance(effect, CallStaff):
             self.on_staff(effect.screen)
+            return None
+        if isinstance(effect, StartCamera):
+            if self.camera is None:
+                return CameraFailed("no camera on this kiosk")
+            try:
+                self.camera.start(effect.document, effect.doc)
+            except Exception as exc:  # an unplugged camera must never stop the citizen
+                log.error("camera failed to start: %s", exc)
+                return CameraFailed(str(exc))
+            return None
+        if isinstance(effect, StopCamera):
+            if self.camera is not None:
+                self.camera.stop()
             return None
         raise TypeError(f"unknown effect {effect!r}")

@@ -1,0 +1,66 @@
+"""The session carries out the flow's effects: a real queue stores the request; failures are heard, not fatal."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kiosk.domain.catalog import load_catalog
+from kiosk.domain.events import CallStaff, Tap
+from kiosk.domain.flow import Flow
+from kiosk.outbox.store import LocalQueue
+from kiosk.session import KioskSession, SilentSpeaker
+
+NIK = "3201014507900001"
+TAPS = ["start", "lang:id", "lang:id", "cat:pengaduan", "cat:pengaduan", "opt:road", "opt:road",
+        "key:2", "ya", "lewati", "ya"]
+
+
+def flow() -> Flow:
+    return Flow(load_catalog())
+
+
+def test_confirmed_request_is_queued_sealed_and_the_ticket_shown(tmp_path: Path):
+    queue = LocalQueue(tmp_path / "q.db", seal=lambda b: b"sealed:" + bytes(reversed(b)))
+    speaker = SilentSpeaker()
+    session = KioskSession(flow(), queue, speaker)
+    session.start()
+    for target in TAPS:
+        session.dispatch(Tap(target))
+    session.dispatch(Tap("ya"))
+    assert session.state.screen == "ticket" and session.state.ticket == "P-0001"
+    assert [r.ticket for r in queue.list()] == ["P-0001"]
+    assert speaker.said[-1][0] == "screen.ticket"
+
+
+class BrokenQueue:
+    def enqueue(self, request, ticket_prefix="A"):  # noqa: ANN001
+        raise OSError("disk full")
+
+
+def test_a_queue_failure_is_spoken_and_staff_are_called():
+    called: list[str] = []
+    session = KioskSession(flow(), BrokenQueue(), on_staff=called.append)
+    session.start()
+    for target in TAPS:
+        session.dispatch(Tap(target))
+    step = session.dispatch(Tap("ya"))
+    assert session.state.screen == "review" and session.state.error == "queue.failed"
+    assert step.say == ("err.queue.failed",) and called == ["queue_failed"]
+
+
+def test_without_a_camera_the_photo_step_falls_back_and_tells_staff(tmp_path: Path):
+    called: list[str] = []
+    queue = LocalQueue(tmp_path / "q.db", seal=lambda b: b)
+    session = KioskSession(flow(), queue, on_staff=called.append)
+    session.start()
+    for target in ["start", "lang:id", "lang:id", "cat:bansos", "cat:bansos", "svc:bansos_complaint",
+                   "svc:bansos_complaint"]:
+        session.dispatch(Tap(target))
+    for d in NIK:
+        session.dispatch(Tap(f"key:{d}"))
+    for target in ["ya", "opt:short", "opt:short", "lewati"]:
+        session.dispatch(Tap(target))
+    step = session.dispatch(Tap("foto:aid_card"))
+    assert session.state.screen == "documents" and session.state.error == "camera"
+    assert "err.camera" in step.say and called == ["camera"]
+    assert CallStaff("camera") in step.effects
