@@ -153,9 +153,10 @@ def identity_from_args(args: argparse.Namespace) -> Identity:
             },
         )
     except ConfigError as exc:
-        raise ProvisionError(
-            f"{str(exc).removeprefix('command line: ')}; fix that flag and run init again"
-        ) from None
+        message = str(exc).removeprefix("command line: ")
+        for key in ("device_id", "broker_url", "staff_pin"):
+            message = message.replace(f"kiosk.{key} =", f"--{key.replace('_', '-')}")
+        raise ProvisionError(f"{message}; fix that flag and run init again") from None
     return identity
 
 

@@ -77,7 +77,8 @@ def test_other_bad_init_values_name_their_flag_and_change_nothing(
     config, data = provisioned
     before = config.read_bytes()
     assert provision(init_args(config, data, **{flag: value})) == 1
-    assert words in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert words in err and flag in err and err.count("\n") == 1
     assert config.read_bytes() == before
 
 
