@@ -42,7 +42,9 @@ class Watchdog:
         usec = self._env.get("WATCHDOG_USEC", "")
         pid = self._env.get("WATCHDOG_PID", "")
         mine = not pid or pid == str(os.getpid())
-        self.timeout_s: float | None = int(usec) / 1_000_000 if usec.isdigit() and int(usec) > 0 and mine else None
+        self.timeout_s: float | None = (
+            int(usec) / 1_000_000 if usec.isdigit() and int(usec) > 0 and mine else None
+        )
 
     @property
     def enabled(self) -> bool:
