@@ -137,6 +137,13 @@ def ensure_tls(out: Path, names: list[str], ca_cert: Path | None, ca_key: Path |
     return [*notes, f"server certificate made for {', '.join(names)}"]
 
 
+def _current_names(server_crt: Path) -> list[str]:
+    """A re-run without --server-name keeps the names the certificate already has."""
+    if not server_crt.exists():
+        return []
+    return pki.server_names(pki.load_cert(server_crt, "server certificate"))
+
+
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("outdir", type=Path, help="where to write the broker files")
     parser.add_argument(
@@ -176,7 +183,7 @@ def broker_config(args: argparse.Namespace) -> int:
         )
     if not 1 <= args.port <= 65535 or (args.local_port is not None and not 1 <= args.local_port <= 65535):
         raise ProvisionError("--port and --local-port must be TCP ports from 1 to 65535")
-    names = args.server_name or ["127.0.0.1", "localhost"]
+    names = args.server_name or _current_names(args.outdir / "server.crt") or ["127.0.0.1", "localhost"]
     devices = device_entries(args.devices, args.central_user)
     out.mkdir(parents=True, exist_ok=True)
     existing = read_entries(out / "passwd")
