@@ -1,10 +1,10 @@
-"""systemd's sd_notify without a dependency: READY=1 once the kiosk is up, WATCHDOG=1 while its main loop runs.
+"""systemd's sd_notify without a dependency: READY=1 once the kiosk is up, WATCHDOG=1 while its main loop
+runs.
 
-``kiosk.service`` is ``Type=notify`` with ``WatchdogSec=``: systemd restarts the kiosk when the pings stop, so ping
-from the UI's main loop (e.g. a Kivy ``Clock.schedule_interval(lambda dt: watchdog.ping(), watchdog.interval_s)``),
-never from a helper thread that would keep pinging while the screen is frozen. Outside systemd (no
-``$NOTIFY_SOCKET``) every call is a no-op that returns False.
-"""
+``kiosk.service`` is ``Type=notify`` with ``WatchdogSec=``: systemd restarts the kiosk when the pings stop, so
+ping from the UI's main loop (e.g. a Kivy ``Clock.schedule_interval(lambda dt: watchdog.ping(),
+watchdog.interval_s)``), never from a helper thread that would keep pinging while the screen is frozen.
+Outside systemd (no ``$NOTIFY_SOCKET``) every call is a no-op that returns False."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 
 
 def notify(state: str, env: Mapping[str, str] | None = None) -> bool:
-    """Send one sd_notify datagram (``READY=1``, ``WATCHDOG=1``, ``STATUS=...``); False when not under systemd."""
+    """Send one sd_notify datagram (``READY=1``, ``WATCHDOG=1``, ``STATUS=...``); False outside systemd."""
     env = os.environ if env is None else env
     address = env.get("NOTIFY_SOCKET", "")
     if not address:
@@ -35,7 +35,7 @@ def notify(state: str, env: Mapping[str, str] | None = None) -> bool:
 
 
 class Watchdog:
-    """The kiosk's side of ``WatchdogSec=``: ``ready()`` once, then ``ping()`` every ``interval_s`` seconds."""
+    """The kiosk's side of ``WatchdogSec=``: ``ready()`` once, then ``ping()`` every ``interval_s``."""
 
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
         self._env = dict(os.environ if env is None else env)

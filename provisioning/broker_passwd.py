@@ -1,8 +1,8 @@
-"""Mosquitto password file lines: ``user:$7$ITERATIONS$SALT$HASH`` (PBKDF2-HMAC-SHA512, base64), as mosquitto 2 reads.
+"""Mosquitto password file lines: ``user:$7$ITERATIONS$SALT$HASH`` (PBKDF2-HMAC-SHA512, base64), as mosquitto
+2 reads.
 
-``mosquitto_passwd -b`` makes them when it is installed (a technician laptop may not have it); otherwise this module
-makes the same format itself. Both are checked against a real mosquitto in the tests.
-"""
+``mosquitto_passwd -b`` makes them when it is installed (a technician laptop may not have it); otherwise this
+module makes the same format itself. Both are checked against a real mosquitto in the tests."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def password_entry(user: str, password: str, use_tool: bool | None = None) -> st
 
 
 def check_entry(line: str, password: str) -> bool:
-    """True when ``line`` is a $7$ entry for ``password`` (to tell whether a stored entry is still current)."""
+    """True when ``line`` is a $7$ entry for ``password`` (is a stored entry still current?)."""
     try:
         _, rest = line.strip().split(":", 1)
         _, kind, iterations, salt, digest = rest.split("$")

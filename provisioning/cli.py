@@ -1,4 +1,5 @@
-"""The ``kiosk-provision`` command: one sub-command per provisioning step, in the order a technician runs them."""
+"""The ``kiosk-provision`` command: one sub-command per provisioning step, in the order a technician runs
+them."""
 
 from __future__ import annotations
 
@@ -39,7 +40,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "kiosk-provision",
         COMMANDS,
         sys.argv[1:] if argv is None else argv,
-        "Provision a Layanan Desa kiosk: init -> keys -> register -> selftest (broker-config is for the office).",
+        "Provision a Layanan Desa kiosk: init -> keys -> register -> selftest (broker-config is for "
+        "the office).",
     )
 
 

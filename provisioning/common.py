@@ -1,4 +1,5 @@
-"""What every provisioning step shares: the error type, atomic file writes, the device config file and its paths."""
+"""What every provisioning step shares: the error type, atomic file writes, the device config file and its
+paths."""
 
 from __future__ import annotations
 
@@ -28,8 +29,9 @@ class ProvisionError(RuntimeError):
 def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o644, group: str | None = None) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same directory and a rename.
 
-    A crash or a refused value leaves the previous file as it was; the new file gets ``mode`` from its creation,
-    and ``group`` (when that group exists and we may set it) so a service such as mosquitto can read it.
+    A crash or a refused value leaves the previous file as it was. The new file gets ``mode`` from its
+    creation, and ``group`` (when that group exists and we may set it) so a service such as mosquitto can
+    read it.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -75,7 +77,8 @@ def read_device_settings(path: Path) -> Settings:
     """The settings in the device's config file alone (no environment), as ``kiosk`` will read them."""
     if not path.exists():
         raise ProvisionError(
-            f"the device config {path} does not exist; run 'kiosk-provision init' first (or pass --config FILE)"
+            f"the device config {path} does not exist; run 'kiosk-provision init' first (or pass "
+            "--config FILE)"
         )
     try:
         return load_settings(path, env={})

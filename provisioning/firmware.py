@@ -1,9 +1,8 @@
 """``kiosk-provision render-firmware OUTDIR``: the ``firmware_config/`` templates filled in for this device.
 
-Templates use ``${name}`` placeholders (``string.Template``; ``$$`` is a literal ``$``). The values come from the
-device config (id, village, panel, orientation, time zone, data dir) and a few flags for the install layout.
-``OUTDIR/install.sh`` puts the files in place on the Pi; ``README.md`` is copied as it is.
-"""
+Templates use ``${name}`` placeholders (``string.Template``; ``$$`` is a literal ``$``). The values come from
+the device config (id, village, panel, orientation, time zone, data dir) and a few flags for the install
+layout. ``OUTDIR/install.sh`` puts the files in place on the Pi; ``README.md`` is copied as it is."""
 
 from __future__ import annotations
 
@@ -56,7 +55,8 @@ def values(settings: Settings, args: argparse.Namespace) -> dict[str, str]:
         if value and not (len(value) == 4 and all(c in "0123456789abcdef" for c in value.lower())):
             raise ProvisionError(f"{flag} {value!r} is not 4 hex digits; copy it from 'lsusb' (ID vvvv:pppp)")
     if args.mic_vendor:
-        mic_match = f'ATTRS{{idVendor}}=="{args.mic_vendor.lower()}", ATTRS{{idProduct}}=="{args.mic_product.lower()}", '
+        vendor, product = args.mic_vendor.lower(), args.mic_product.lower()
+        mic_match = f'ATTRS{{idVendor}}=="{vendor}", ATTRS{{idProduct}}=="{product}", '
         mic_note = f"matches the USB microphone {args.mic_vendor}:{args.mic_product} only."
         mic_power = (
             f'ACTION=="add", SUBSYSTEM=="usb", {mic_match}TEST=="power/control", ATTR{{power/control}}="on"'
@@ -94,7 +94,7 @@ def values(settings: Settings, args: argparse.Namespace) -> dict[str, str]:
 
 
 def render_tree(templates: Path, out: Path, vals: dict[str, str]) -> list[Path]:
-    """Render every template into a temporary folder, then swap it in: a bad template leaves OUTDIR as it was."""
+    """Render every template into a temporary folder, then swap it in: a bad template changes nothing."""
     if not templates.is_dir():
         raise ProvisionError(
             f"the templates folder {templates} is missing; pass --templates PATH/firmware_config"

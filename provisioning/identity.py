@@ -1,10 +1,9 @@
 """``kiosk-provision init``: the device's identity and place, written as the kiosk's TOML config.
 
-The values are checked here, before anything is written: the device id (it names the MQTT topics and the broker
-user), the village's Kemendagri kode wilayah, the panel and its mounting, the languages, the broker URL and the
-time zone. Running ``init`` again with the same values changes nothing; with new values it rewrites the file
-atomically and keeps what ``keys`` added.
-"""
+The values are checked here, before anything is written: the device id (it names the MQTT topics and the
+broker user), the village's Kemendagri kode wilayah, the panel and its mounting, the languages, the broker URL
+and the time zone. Running ``init`` again with the same values changes nothing; with new values it rewrites
+the file atomically and keeps what ``keys`` added."""
 
 from __future__ import annotations
 
@@ -57,7 +56,8 @@ def check_village_code(code: str) -> str:
         )
     if "00" in (regency, district) or village == "0000" or village[0] not in "12":
         raise ProvisionError(
-            f"village code {code!r} has a zero regency/district or a village part not starting with 1 (kelurahan) "
+            f"village code {code!r} has a zero regency/district or a village part not starting with 1 "
+            "(kelurahan) "
             "or 2 (desa); copy --village-code from the Kemendagri list, e.g. 91.03.05.2001"
         )
     return code.strip()
@@ -120,7 +120,8 @@ def identity_from_args(args: argparse.Namespace) -> Identity:
     bad = [code for code in languages if not re.match(r"^[a-z]{2,3}$", code)]
     if not languages or bad:
         raise ProvisionError(
-            f"languages {args.languages!r} are not language codes; write --languages as codes like id,en (first is default)"
+            f"languages {args.languages!r} are not language codes; write --languages as codes like "
+            "id,en (first is default)"
         )
     zone = TIME_ZONES.get(args.time_zone.upper(), args.time_zone)
     if zone not in TIME_ZONES.values():
@@ -201,7 +202,8 @@ def init(args: argparse.Namespace) -> int:
         return 0
     write_device_settings(path, settings)
     print(
-        f"{path}: device {identity.device_id} in village {identity.village_code} written; next: kiosk-provision keys"
+        f"{path}: device {identity.device_id} in village {identity.village_code} written; next: "
+        "kiosk-provision keys"
     )
     return 0
 

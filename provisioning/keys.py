@@ -1,11 +1,12 @@
-"""``kiosk-provision keys``: the device's signing key and broker password; pins the office's public key and CA.
+"""``kiosk-provision keys``: the device's signing key and broker password; pins the office's public key and
+CA.
 
 Everything lands in ``<data_dir>/keys`` (mode 0700): ``device_signing.key`` (Ed25519, made once),
-``broker.password`` (random, 0600, made once unless ``--rotate-password``), ``central_public.key`` (the X25519 key
-the office gives, citizen data is sealed to it) and ``ca.crt`` (the CA that signed the broker's TLS certificate).
-A pinned key or CA is never silently replaced: a different one needs ``--repin``, since a changed office key is
-exactly what an attacker would try. The config gets the broker user, password file and CA file.
-"""
+``broker.password`` (random, 0600, made once unless ``--rotate-password``), ``central_public.key`` (the X25519
+key the office gives, citizen data is sealed to it) and ``ca.crt`` (the CA that signed the broker's TLS
+certificate). A pinned key or CA is never silently replaced: a different one needs ``--repin``, since a
+changed office key is exactly what an attacker would try. The config gets the broker user, password file and
+CA file."""
 
 from __future__ import annotations
 
@@ -138,12 +139,14 @@ def keys(args: argparse.Namespace) -> int:
             ) from None
     elif not central_target.exists():
         raise ProvisionError(
-            "the central office public key is missing; pass --central-public FILE (central_public.key from the office)"
+            "the central office public key is missing; pass --central-public FILE "
+            "(central_public.key from the office)"
         )
     ca_pem = load_ca(args.ca_cert, "--ca-cert") if args.ca_cert is not None else None
     if tls and ca_pem is None and not ca_target.exists():
         raise ProvisionError(
-            f"the broker URL {settings.kiosk.broker_url} uses TLS but no CA is pinned; pass --ca-cert FILE (the office's ca.crt)"
+            f"the broker URL {settings.kiosk.broker_url} uses TLS but no CA is pinned; pass --ca-cert "
+            "FILE (the office's ca.crt)"
         )
 
     kdir.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,5 @@
-"""``kiosk-provision install-model SOURCE``: a language pack or model from a local path, checked and swapped in atomically.
+"""``kiosk-provision install-model SOURCE``: a language pack or model from a local path, checked and swapped
+in atomically.
 
 SOURCE is a Vosk model directory or archive (.zip, .tar.gz, .tgz, .tar), a ``.tflite`` file or a prompt audio
 directory. Its manifest (``--manifest``, else ``SOURCE/manifest.json`` for a directory, else
@@ -8,10 +9,9 @@ directory. Its manifest (``--manifest``, else ``SOURCE/manifest.json`` for a dir
      "sha256": "<hex, of the .tflite file or the archive>",
      "files": {"relative/path": "<hex>", ...}}          # every file of a directory (optional for an archive)
 
-Everything is copied (or extracted) into ``<data_dir>/models/.store/<name>-<digest>/`` and checked there, so what is
-installed is exactly what was verified. Then ``<data_dir>/models/<name>`` (a symlink: what the kiosk loads) is
-replaced in one rename, and the old target stays as ``<name>.previous`` for ``--rollback NAME``.
-"""
+Everything is copied (or extracted) into ``<data_dir>/models/.store/<name>-<digest>/`` and checked there, so
+what is installed is exactly what was verified. Then ``<data_dir>/models/<name>`` (a symlink: what the kiosk
+loads) is replaced in one rename, and the old target stays as ``<name>.previous`` for ``--rollback NAME``."""
 
 from __future__ import annotations
 
@@ -69,7 +69,8 @@ class Manifest:
             data: Any = json.loads(path.read_text())
         except FileNotFoundError:
             raise ProvisionError(
-                f"the manifest {path} is missing; put the model's manifest.json beside it or pass --manifest FILE"
+                f"the manifest {path} is missing; put the model's manifest.json beside it or pass "
+                "--manifest FILE"
             ) from None
         except (OSError, ValueError) as exc:
             raise ProvisionError(
@@ -144,7 +145,7 @@ def _check_member(member: str, archive: Path) -> None:
 
 
 def _single_root(directory: Path) -> Path:
-    """Archives usually wrap the model in one top folder (vosk-model-small-id-0.22/); use what is inside it."""
+    """Archives usually wrap the model in one top folder (vosk-model-small-id-0.22/): use its inside."""
     entries = [p for p in directory.iterdir() if p.name != MANIFEST]
     return entries[0] if len(entries) == 1 and entries[0].is_dir() else directory
 
@@ -160,7 +161,8 @@ def verify_tree(directory: Path, manifest: Manifest, source: Path) -> None:
     extra = sorted(set(present) - set(manifest.files))
     if missing:
         raise ProvisionError(
-            f"{source} lacks {missing[0]} (and {len(missing) - 1} more) listed in its manifest; copy the whole model again"
+            f"{source} lacks {missing[0]} (and {len(missing) - 1} more) listed in its manifest; copy "
+            "the whole model again"
         )
     if extra:
         raise ProvisionError(
@@ -170,7 +172,8 @@ def verify_tree(directory: Path, manifest: Manifest, source: Path) -> None:
         got = sha256_file(present[rel])
         if got != expected:
             raise ProvisionError(
-                f"checksum mismatch for {rel} in {source} (sha256 {got[:12]}..., manifest {expected[:12]}...); copy the model again"
+                f"checksum mismatch for {rel} in {source} (sha256 {got[:12]}..., manifest "
+                f"{expected[:12]}...); copy the model again"
             )
 
 
@@ -230,7 +233,8 @@ def _check_sha(path: Path, expected: str, source: Path) -> None:
     got = sha256_file(path)
     if got != expected:
         raise ProvisionError(
-            f"checksum mismatch for {source} (sha256 {got[:12]}..., manifest {expected[:12]}...); copy it again"
+            f"checksum mismatch for {source} (sha256 {got[:12]}..., manifest {expected[:12]}...); "
+            "copy it again"
         )
 
 

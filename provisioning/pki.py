@@ -1,8 +1,7 @@
 """A small certificate authority for trials: a CA and a broker server certificate, made with ``cryptography``.
 
-An office with its own CA passes its CA certificate and key instead; then only the server certificate is made here.
-Keys are ECDSA P-256 (fast on a Raspberry Pi, accepted by mosquitto's OpenSSL).
-"""
+An office with its own CA passes its CA certificate and key instead; then only the server certificate is made
+here. Keys are ECDSA P-256 (fast on a Raspberry Pi, accepted by mosquitto's OpenSSL)."""
 
 from __future__ import annotations
 

@@ -1,10 +1,9 @@
 """``kiosk-provision register``: the record the central office imports, as JSON and as a QR code PNG.
 
-The record is ``{"device_id", "public_key" (Ed25519, hex), "village_code", "credentials_sha256"}`` and goes to the
-office with ``kiosk-central devices import FILE``. Beside it goes ``<device>.passwd``: the device's line for the
-office Mosquitto password file, already PBKDF2-hashed (``broker-config --devices DIR`` reads it), so the clear
-password never leaves the kiosk.
-"""
+The record is ``{"device_id", "public_key" (Ed25519, hex), "village_code", "credentials_sha256"}`` and goes to
+the office with ``kiosk-central devices import FILE``. Beside it goes ``<device>.passwd``: the device's line
+for the office Mosquitto password file, already PBKDF2-hashed (``broker-config --devices DIR`` reads it), so
+the clear password never leaves the kiosk."""
 
 from __future__ import annotations
 

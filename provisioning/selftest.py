@@ -1,9 +1,9 @@
 """``kiosk-provision selftest``: is this kiosk ready for citizens? One small check per part, in a table.
 
-Each check returns PASS, WARN, FAIL or SKIP with what it saw and, when it is not PASS, what to do. Missing hardware
-(no microphone, no camera on a technician's laptop) is a clear FAIL line, never a crash. The exit status is 1 when
-any check fails. ``--only``/``--skip`` pick checks by name; ``--json`` prints the report as JSON.
-"""
+Each check returns PASS, WARN, FAIL or SKIP with what it saw and, when it is not PASS, what to do. Missing
+hardware (no microphone, no camera on a technician's laptop) is a clear FAIL line, never a crash. The exit
+status is 1 when any check fails. ``--only``/``--skip`` pick checks by name; ``--json`` prints the report as
+JSON."""
 
 from __future__ import annotations
 
@@ -289,7 +289,8 @@ def check_broker(ctx: Context) -> tuple[str, str, str]:
                 FAIL,
                 f"{where} refused {s.mqtt.username}: {reason}",
                 (
-                    "the office must add this kiosk: bring its .passwd file and run 'kiosk-provision broker-config --devices'"
+                    "the office must add this kiosk: bring its .passwd file and run 'kiosk-provision "
+                    "broker-config --devices'"
                 ),
             )
         return (

@@ -1,4 +1,5 @@
-"""Bad provisioning input is refused with one sentence naming the field and the fix; the old config stays as it was."""
+"""Bad provisioning input is refused with one sentence naming the field and the fix; the old config stays as
+it was."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""broker-config files: kept across runs, the office's own CA, refusals that leave the previous files as they were."""
+"""broker-config files: kept across runs, the office's own CA, refusals that leave the previous files as they
+were."""
 
 from __future__ import annotations
 
@@ -38,7 +39,8 @@ def test_the_offices_own_ca_signs_the_server_certificate_and_its_key_is_not_copi
     office_ca = pki.make_ca("Kantor Kabupaten CA")
     office_ca.save(tmp_path / "office-ca.crt", tmp_path / "office-ca.key")
     out = tmp_path / "broker"
-    assert broker_config(out, "--ca-cert", tmp_path / "office-ca.crt", "--ca-key", tmp_path / "office-ca.key") == 0
+    ca_files = ("--ca-cert", tmp_path / "office-ca.crt", "--ca-key", tmp_path / "office-ca.key")
+    assert broker_config(out, *ca_files) == 0
     assert (out / "ca.crt").read_bytes() == office_ca.cert_pem()
     assert not (out / "ca.key").exists()
     assert pki.issued_by(x509.load_pem_x509_certificate((out / "server.crt").read_bytes()), office_ca.cert)

@@ -1,4 +1,5 @@
-"""Password file lines made without mosquitto_passwd are accepted by a real mosquitto, and checked the same way."""
+"""Password file lines made without mosquitto_passwd are accepted by a real mosquitto, and checked the same
+way."""
 
 from __future__ import annotations
 

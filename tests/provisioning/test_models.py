@@ -1,4 +1,5 @@
-"""install-model: real .tflite, Vosk and prompt packs, checked against their manifests, swapped atomically, rolled back."""
+"""install-model: real .tflite, Vosk and prompt packs, checked against their manifests, swapped atomically,
+rolled back."""
 
 from __future__ import annotations
 
@@ -23,8 +24,10 @@ TINY = FIXTURES / "tiny_add.tflite"
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
     path = tmp_path / "kiosk.toml"
-    assert provision(["init", "--config", str(path), "--device-id", "desa-m-01", "--village-code", "91.03.05.2001",
-                      "--broker-url", "mqtt://127.0.0.1:1883", "--data-dir", str(tmp_path / "data")]) == 0  # fmt: skip
+    init = ["init", "--config", str(path), "--device-id", "desa-m-01", "--village-code", "91.03.05.2001"]
+    assert (
+        provision([*init, "--broker-url", "mqtt://127.0.0.1:1883", "--data-dir", str(tmp_path / "data")]) == 0
+    )
     return path
 
 
