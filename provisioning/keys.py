@@ -17,7 +17,6 @@ import secrets
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.x509.oid import ExtensionOID
 
 from kiosk.config import Settings
 from kiosk.security.crypto import CENTRAL_PUBLIC_FILE, KeyFileError, ensure_signing_key, read_key
@@ -83,7 +82,7 @@ def load_ca(path: Path, field: str) -> bytes:
     except ValueError:
         raise ProvisionError(f"{field} {path} is not a PEM certificate; pass the office's ca.crt") from None
     try:
-        is_ca = cert.extensions.get_extension_for_oid(ExtensionOID.BASIC_CONSTRAINTS).value.ca
+        is_ca = cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
     except x509.ExtensionNotFound:
         is_ca = False
     if not is_ca:

@@ -247,14 +247,14 @@ def check_broker(ctx: Context) -> tuple[str, str, str]:
         CallbackAPIVersion.VERSION2, client_id=f"{s.kiosk.device_id}-selftest", protocol=protocol
     )
     client.username_pw_set(s.mqtt.username, password)
-    answered, outcome = threading.Event(), {}
+    answered, outcome = threading.Event(), dict[str, object]()
 
-    def on_connect(c: object, u: object, flags: object, reason: object, props: object) -> None:
-        outcome["reason"] = reason
+    def on_answer(c: object, u: object, flags: object, reason: object, props: object = None) -> None:
+        outcome.setdefault("reason", reason)  # a refused CONNACK, or the disconnect right after it
         answered.set()
 
-    client.on_connect = on_connect
-    client.on_disconnect = lambda c, u, f, reason, p: (outcome.setdefault("reason", reason), answered.set())
+    client.on_connect = on_answer
+    client.on_disconnect = on_answer
     where = f"{url.hostname}:{port}"
     try:
         if tls:
