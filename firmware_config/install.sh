@@ -3,9 +3,9 @@
 # from this directory after copying it to the kiosk: sudo sh install.sh   (then reboot)
 set -eu
 here=$$(cd "$$(dirname "$$0")" && pwd)
+install -d -m 0750 ${data_dir}
 id ${kiosk_user} >/dev/null 2>&1 || useradd --system --create-home --home-dir ${data_dir}/home --shell /usr/sbin/nologin ${kiosk_user}
 usermod -a -G audio,video,input,render ${kiosk_user}
-install -d -o ${kiosk_user} -g ${kiosk_user} -m 0750 ${data_dir}
 install -d -m 0755 ${libexec_dir} ${share_dir}
 install -m 0755 "$$here/session/kiosk-session" "$$here/session/kiosk-xclient" ${libexec_dir}/
 install -m 0644 "$$here/README.md" ${share_dir}/README.md 2>/dev/null || true
@@ -20,7 +20,9 @@ install -m 0644 "$$here/alsa/asound.conf" /etc/asound.conf
 grep -q "Layanan Desa kiosk" /boot/firmware/config.txt || cat "$$here/boot/config.txt.fragment" >> /boot/firmware/config.txt
 grep -q "consoleblank=0" /boot/firmware/cmdline.txt || sed -i "1 s|$$| $$(cat "$$here/boot/cmdline.txt.append")|" /boot/firmware/cmdline.txt
 timedatectl set-timezone ${time_zone}
+# the kiosk user runs the app and the uploader: it owns the queue, its keys (0600) and the models
 chown -R ${kiosk_user}:${kiosk_user} ${data_dir}
+chgrp ${kiosk_user} ${config_path} && chmod 0640 ${config_path}   # the config holds the staff PIN
 systemctl daemon-reload
 systemctl disable --now getty@tty1.service lightdm.service 2>/dev/null || true
 systemctl set-default graphical.target

@@ -161,43 +161,64 @@ def identity_from_args(args: argparse.Namespace) -> Identity:
     return identity
 
 
+NEW_KIOSK_DEFAULTS = {
+    "display": "800x480",
+    "orientation": "landscape",
+    "languages": "id,en",
+    "time_zone": "WIT",
+    "data_dir": "/var/lib/kiosk",
+}
+"""Values for flags left out on a new kiosk; on a provisioned one a left-out flag keeps its value."""
+REQUIRED = ("device_id", "village_code", "broker_url")
+
+
+def fill_missing(args: argparse.Namespace, base: Settings | None) -> None:
+    """Left-out flags keep what the config says (a re-run changes only what is given), else the defaults."""
+    if base is None:
+        missing = [f"--{name.replace('_', '-')}" for name in REQUIRED if getattr(args, name) is None]
+        if missing:
+            raise ProvisionError(f"a new kiosk needs {', '.join(missing)}; add them to the init command")
+        for name, value in NEW_KIOSK_DEFAULTS.items():
+            if getattr(args, name) is None:
+                setattr(args, name, value)
+        return
+    current = {
+        "device_id": base.kiosk.device_id,
+        "village_code": base.kiosk.village_code,
+        "broker_url": base.kiosk.broker_url,
+        "display": base.site.panel,
+        "orientation": base.site.orientation,
+        "languages": ",".join(base.kiosk.languages),
+        "time_zone": base.site.time_zone,
+        "data_dir": str(base.kiosk.data_dir),
+    }
+    for name, value in current.items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+
+
 def configure(parser: argparse.ArgumentParser) -> None:
     add_config_flag(parser)
-    parser.add_argument(
-        "--device-id", required=True, help="the kiosk's id, e.g. desa-91030520-01 (lower case, digits, -)"
-    )
-    parser.add_argument(
-        "--village-code", required=True, help="Kemendagri kode wilayah of the village, e.g. 91.03.05.2001"
-    )
-    parser.add_argument(
-        "--broker-url", required=True, help="central office broker, e.g. mqtts://10.8.0.1:8883"
-    )
-    parser.add_argument(
-        "--display", default="800x480", help="touch panel: 800x480 or 1024x600 (default 800x480)"
-    )
-    parser.add_argument(
-        "--orientation", default="landscape", help=f"panel mounting: {', '.join(ORIENTATIONS)}"
-    )
-    parser.add_argument(
-        "--languages", default="id,en", help="language packs offered, first is the default (id,en)"
-    )
-    parser.add_argument(
-        "--time-zone", default="WIT", help="WIB, WITA or WIT (or Asia/Jakarta ...); default WIT"
-    )
-    parser.add_argument(
-        "--data-dir", default="/var/lib/kiosk", help="queue, keys and models (default /var/lib/kiosk)"
-    )
-    parser.add_argument(
-        "--staff-pin", default=None, help="4-8 digit PIN of the staff view (change the default!)"
-    )
+    add = parser.add_argument
+    add("--device-id", help="the kiosk's id, e.g. desa-91030520-01 (lower case, digits, -); needed once")
+    add("--village-code", help="Kemendagri kode wilayah of the village, e.g. 91.03.05.2001; needed once")
+    add("--broker-url", help="central office broker, e.g. mqtts://10.8.0.1:8883; needed once")
+    add("--display", help="touch panel: 800x480 or 1024x600 (new kiosk: 800x480)")
+    add("--orientation", help=f"panel mounting: {', '.join(ORIENTATIONS)} (new kiosk: landscape)")
+    add("--languages", help="language packs offered, first is the default (new kiosk: id,en)")
+    add("--time-zone", help="WIB, WITA or WIT, or Asia/Jakarta ... (new kiosk: WIT)")
+    add("--data-dir", help="queue, keys and models (new kiosk: /var/lib/kiosk)")
+    add("--staff-pin", help="4-8 digit PIN of the staff view (change the default!)")
+    # Left-out flags keep the config's values on a re-run; see fill_missing.
 
 
 def init(args: argparse.Namespace) -> int:
-    identity = identity_from_args(args)
     path = config_path(args)
-    base = read_device_settings(path) if path.exists() else Settings()
-    settings = identity.apply(base)
-    if path.exists() and settings == base:
+    base = read_device_settings(path) if path.exists() else None
+    fill_missing(args, base)
+    identity = identity_from_args(args)
+    settings = identity.apply(base or Settings())
+    if base is not None and settings == base:
         print(f"{path}: already provisioned as {identity.device_id}; nothing changed")
         return 0
     write_device_settings(path, settings)

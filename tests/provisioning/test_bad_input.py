@@ -182,3 +182,20 @@ def test_register_before_keys_names_the_missing_key(
 def test_steps_after_init_name_the_missing_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert provision(["keys", "--config", str(tmp_path / "nowhere.toml")]) == 1
     assert "kiosk-provision init" in capsys.readouterr().err
+
+
+def test_a_rerun_changes_only_the_flags_it_is_given(provisioned: tuple[Path, Path]) -> None:
+    config, data = provisioned
+    assert provision(["init", "--config", str(config), "--orientation", "portrait"]) == 0
+    settings = load_settings(config, env={})
+    assert settings.site.orientation == "portrait" and (settings.kiosk.width, settings.kiosk.height) == (
+        480,
+        800,
+    )
+    assert settings.kiosk.data_dir == data.resolve() and settings.kiosk.device_id == "desa-test-01"
+
+
+def test_a_new_kiosk_needs_its_identity(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert provision(["init", "--config", str(tmp_path / "k.toml"), "--device-id", "desa-new-01"]) == 1
+    assert "needs --village-code, --broker-url" in capsys.readouterr().err
+    assert not (tmp_path / "k.toml").exists()

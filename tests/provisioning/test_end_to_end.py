@@ -40,7 +40,9 @@ def test_blank_device_to_registered_self_tested_kiosk(
     assert set(record) == {"device_id", "public_key", "village_code", "credentials_sha256"}
     assert record["device_id"] == "desa-e2e-01" and record["village_code"] == "91.03.05.2001"
     qr = cv2.imread(str(office.devices_dir / "desa-e2e-01.register.png"))
-    assert json.loads(cv2.QRCodeDetectorAruco().detectAndDecode(qr)[0]) == record  # the QR code carries the record
+    assert (
+        json.loads(cv2.QRCodeDetectorAruco().detectAndDecode(qr)[0]) == record
+    )  # the QR code carries the record
     assert kiosk.password not in (office.devices_dir / "desa-e2e-01.passwd").read_text()
 
     office.broker_config()  # the office adds the kiosk's .passwd
