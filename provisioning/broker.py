@@ -26,6 +26,8 @@ NO_CONFIG_FLAGS = True
 
 _USER = re.compile(r"^[a-z0-9][a-z0-9-]{2,39}$")
 _ENTRY = re.compile(r"^([a-z0-9][a-z0-9-]{2,39}):\$(6|7)\$[^\s:]+$")
+REVOKED_FILE = "revoked"
+"""Device ids refused for good (stolen kiosks), one a line, kept in OUTDIR."""
 BROKER_GROUP = "mosquitto"
 """mosquitto drops root privileges to this user and group: it must be able to read passwd and server.key."""
 DEVICE_WRITE = ("req", "att/#", "status", "tel")
@@ -140,6 +142,11 @@ def ensure_tls(out: Path, names: list[str], ca_cert: Path | None, ca_key: Path |
     return [*notes, f"server certificate made for {', '.join(names)}"]
 
 
+def read_revoked(out: Path) -> set[str]:
+    path = out / REVOKED_FILE
+    return set(path.read_text().split()) if path.exists() else set()
+
+
 def _current_names(server_crt: Path) -> list[str]:
     """A re-run without --server-name keeps the names the certificate already has."""
     if not server_crt.exists():
@@ -154,6 +161,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--revoke", action="append", default=[], metavar="DEVICE_ID", help="remove a device (stolen)"
+    )
+    parser.add_argument(
+        "--readmit", action="append", default=[], metavar="DEVICE_ID", help="allow a revoked device again"
     )
     parser.add_argument(
         "--central-user", default="central", help="the office receiver's broker user (central)"
@@ -200,19 +210,28 @@ def broker_config(args: argparse.Namespace) -> int:
     entries = dict(existing)
     if not (args.central_user in entries and check_entry(entries[args.central_user], central_pw)):
         entries[args.central_user] = password_entry(args.central_user, central_pw)
-    added = [u for u in devices if entries.get(u) != devices[u]]
-    entries.update(devices)
-    revoked = [u for u in args.revoke if entries.pop(u, None) is not None]
-    unknown = [u for u in args.revoke if u not in revoked]
+    if args.central_user in args.revoke:
+        raise ProvisionError(f"--revoke {args.central_user} would lock the office out; revoke devices only")
+    unknown = [u for u in args.revoke if u not in entries and u not in devices]
     if unknown:
         raise ProvisionError(
             f"--revoke {', '.join(unknown)}: no such device in {out / 'passwd'}; check the device id"
         )
+    # Revocation sticks: a stolen kiosk's old .passwd file in a --devices folder does not bring it back.
+    blocked = (read_revoked(out) | set(args.revoke)) - set(args.readmit)
+    skipped = sorted(u for u in devices if u in blocked and u not in args.revoke)
+    devices = {u: line for u, line in devices.items() if u not in blocked}
+    added = [u for u in devices if entries.get(u) != devices[u]]
+    entries.update(devices)
+    revoked = [u for u in args.revoke if entries.pop(u, None) is not None]
+    for user in blocked:
+        entries.pop(user, None)
 
     notes = ensure_tls(out, names, args.ca_cert, args.ca_key)
     passwd_text = "\n".join(entries[u] for u in sorted(entries)) + "\n"
     atomic_write_bytes(out / "passwd", passwd_text.encode(), mode=0o640, group=BROKER_GROUP)
     atomic_write_text(out / "acl", acl_text(args.central_user))
+    atomic_write_text(out / REVOKED_FILE, "".join(f"{u}\n" for u in sorted(blocked)))
     install = args.install_dir or out
     atomic_write_text(out / "mosquitto.conf", conf_text(install, args.port, args.bind, args.local_port))
     devices_now = sorted(u for u in entries if u != args.central_user)
@@ -220,6 +239,7 @@ def broker_config(args: argparse.Namespace) -> int:
         f"{out}: {len(devices_now)} device(s) allowed"
         + (f", added/updated {', '.join(added)}" if added else "")
         + (f", revoked {', '.join(revoked)}" if revoked else "")
+        + (f", skipped revoked {', '.join(skipped)} (--readmit ID to allow again)" if skipped else "")
         + f"; {'; '.join(notes)}. Include {install / 'mosquitto.conf'} in mosquitto and restart it."
     )
     return 0

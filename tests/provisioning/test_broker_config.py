@@ -75,3 +75,27 @@ def test_the_acl_gives_devices_only_their_own_topics() -> None:
         + [f"pattern read kiosk/v1/%u/{leaf}" for leaf in ("ack", "upd")]
     )
     assert not any("readwrite" in line for line in patterns)
+
+
+def test_a_revoked_device_stays_out_until_readmitted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out, devices = tmp_path / "broker", tmp_path / "devices"
+    devices.mkdir()
+    for device in ("desa-a-01", "desa-b-01"):
+        (devices / f"{device}.passwd").write_text(f"{device}:$7$101$c2FsdA==$aGFzaA==\n")
+    assert broker_config(out, "--devices", devices) == 0
+
+    def users() -> set[str]:
+        return {line.split(":")[0] for line in (out / "passwd").read_text().splitlines()}
+
+    assert users() == {"central", "desa-a-01", "desa-b-01"}
+    assert broker_config(out, "--revoke", "desa-b-01") == 0
+    assert users() == {"central", "desa-a-01"}
+    assert broker_config(out, "--devices", devices) == 0  # its old .passwd is still in the folder
+    assert users() == {"central", "desa-a-01"}
+    assert "skipped revoked desa-b-01" in capsys.readouterr().out
+    assert broker_config(out, "--devices", devices, "--readmit", "desa-b-01") == 0
+    assert users() == {"central", "desa-a-01", "desa-b-01"}
+    assert broker_config(out, "--revoke", "desa-zz-99") == 1
+    assert "no such device" in capsys.readouterr().err
