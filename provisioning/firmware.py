@@ -13,14 +13,16 @@ import string
 import tempfile
 from pathlib import Path
 
+import firmware_config
 from kiosk.config import Settings
 from provisioning.common import ProvisionError, add_config_flag, config_path, guarded, read_device_settings
 
 NO_CONFIG_FLAGS = True
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "firmware_config"
-"""The templates in the source tree (the technician runs provisioning from a checkout or a copied folder)."""
+TEMPLATES = Path(firmware_config.__file__).resolve().parent
+"""The templates: ``firmware_config/`` of the checkout, or the same folder installed with the wheel."""
 VERBATIM = {"README.md"}
+NOT_TEMPLATES = {"__init__.py", "__pycache__"}
 
 ROTATION = {  # orientation -> (xrandr --rotate, libinput calibration matrix for the touch panel)
     "landscape": ("normal", "1 0 0 0 1 0"),
@@ -105,6 +107,8 @@ def render_tree(templates: Path, out: Path, vals: dict[str, str]) -> list[Path]:
     try:
         for src in sorted(p for p in templates.rglob("*") if p.is_file()):
             rel = src.relative_to(templates)
+            if NOT_TEMPLATES & set(rel.parts) or rel.suffix == ".pyc":
+                continue
             dst = staging / rel
             dst.parent.mkdir(parents=True, exist_ok=True)
             if rel.name in VERBATIM:
