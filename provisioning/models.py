@@ -20,6 +20,7 @@ import hashlib
 import json
 import os
 import shutil
+import sys
 import tarfile
 import tempfile
 import zipfile
@@ -276,6 +277,15 @@ def install(source: Path, manifest_path: Path | None, name: str | None, root: Pa
     (root / STORE).mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".tmp-{manifest.name}-", dir=root / STORE))
     try:
+        size = (
+            sum(p.stat().st_size for p in _files(source).values())
+            if source.is_dir()
+            else source.stat().st_size
+        )
+        print(
+            f"copying and checking {manifest.name} {manifest.version} ({size / 2**20:.0f} MB)...",
+            file=sys.stderr,
+        )
         stage(source, manifest, staging)
         if not (root / target).exists():
             (staging / "content").rename(root / target)
