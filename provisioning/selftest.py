@@ -145,7 +145,8 @@ def check_microphone(ctx: Context) -> tuple[str, str, str]:
         import numpy as np
         import sounddevice as sd
 
-        device = ctx.settings.speech.input_device or None
+        name = ctx.settings.speech.input_device
+        device: int | str | None = int(name) if name.isdigit() else (name or None)
         info = sd.query_devices(device, kind="input")
         audio = sd.rec(
             int(ctx.record_s * 16000), samplerate=16000, channels=1, dtype="float32", device=device
