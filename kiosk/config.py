@@ -1,7 +1,7 @@
 """Settings for every command: embedded defaults < TOML file < ``KIOSK_*`` environment < command-line flags.
 
 The file is one TOML document with one table per section (``[kiosk]``, ``[mqtt]``, ``[outbox]``, ``[speech]``,
-``[vision]``, ``[central]``). Keys of ``[kiosk]`` are overridden by ``KIOSK_<KEY>`` (``KIOSK_DATA_DIR``,
+``[vision]``, ``[central]``, ``[site]``). Keys of ``[kiosk]`` are overridden by ``KIOSK_<KEY>`` (``KIOSK_DATA_DIR``,
 ``KIOSK_DEVICE_ID``, ``KIOSK_BROKER_URL``, ``KIOSK_LANG`` ...), keys of other sections by
 ``KIOSK_<SECTION>_<KEY>`` (``KIOSK_MQTT_KEEPALIVE_S``). Flags: ``--data-dir``, ``--device-id``, ``--broker-url``,
 ``--lang`` and ``--set section.key=value`` for anything else.
@@ -138,6 +138,32 @@ class CentralSettings:
 
 
 @dataclass(frozen=True)
+class SiteSettings:
+    """Where and how a provisioned kiosk is installed (written by ``kiosk-provision init``)."""
+
+    panel: str = field(
+        default="800x480", metadata=_check(lambda v: v in ("800x480", "1024x600"), "use 800x480 or 1024x600")
+    )
+    """The touch panel's native resolution; ``kiosk.width``/``height`` are the size after rotation."""
+    orientation: str = field(
+        default="landscape",
+        metadata=_check(
+            lambda v: v in ("landscape", "portrait", "landscape-flipped", "portrait-flipped"),
+            "use landscape, portrait, landscape-flipped or portrait-flipped",
+        ),
+    )
+    """How the panel is mounted; the firmware rotates the picture and the touch input to match."""
+    time_zone: str = field(
+        default="Asia/Jakarta",
+        metadata=_check(
+            lambda v: v in ("Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura"),
+            "use Asia/Jakarta, Asia/Makassar or Asia/Jayapura",
+        ),
+    )
+    """Time zone of the village office: Asia/Jakarta (WIB), Asia/Makassar (WITA) or Asia/Jayapura (WIT)."""
+
+
+@dataclass(frozen=True)
 class Settings:
     """All settings; one attribute per TOML table."""
 
@@ -147,6 +173,7 @@ class Settings:
     speech: SpeechSettings = field(default_factory=SpeechSettings)
     vision: VisionSettings = field(default_factory=VisionSettings)
     central: CentralSettings = field(default_factory=CentralSettings)
+    site: SiteSettings = field(default_factory=SiteSettings)
 
     @property
     def data_dir(self) -> Path:

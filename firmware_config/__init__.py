@@ -1,0 +1,1 @@
+"""Raspberry Pi OS templates for ``kiosk-provision render-firmware`` (a package so wheels carry them)."""

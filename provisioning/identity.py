@@ -1,0 +1,233 @@
+"""``kiosk-provision init``: the device's identity and place, written as the kiosk's TOML config.
+
+The values are checked here, before anything is written: the device id (it names the MQTT topics and the
+broker user), the village's Kemendagri kode wilayah, the panel and its mounting, the languages, the broker URL
+and the time zone. Running ``init`` again with the same values changes nothing; with new values it rewrites
+the file atomically and keeps what ``keys`` added."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from kiosk.config import ConfigError, Settings, load_settings
+from provisioning.common import (
+    ProvisionError,
+    add_config_flag,
+    config_path,
+    guarded,
+    read_device_settings,
+    replace_section,
+    write_device_settings,
+)
+
+NO_CONFIG_FLAGS = True
+
+PROVINCES = {
+    "11", "12", "13", "14", "15", "16", "17", "18", "19", "21", "31", "32", "33", "34", "35", "36",
+    "51", "52", "53", "61", "62", "63", "64", "65", "71", "72", "73", "74", "75", "76", "81", "82",
+    "91", "92", "93", "94", "95", "96",
+}  # fmt: skip
+"""Kemendagri province codes (Permendagri 72/2019 and the 2022 Papua provinces 93-96)."""
+
+_VILLAGE = re.compile(r"^(\d{2})\.(\d{2})\.(\d{2})\.(\d{4})$")
+PANELS = {"800x480": (800, 480), "1024x600": (1024, 600)}
+ORIENTATIONS = ("landscape", "portrait", "landscape-flipped", "portrait-flipped")
+TIME_ZONES = {"WIB": "Asia/Jakarta", "WITA": "Asia/Makassar", "WIT": "Asia/Jayapura"}
+RESERVED_IDS = {"central"}
+"""Device ids that would collide with the central office's broker user."""
+
+
+def check_village_code(code: str) -> str:
+    """Return the code if it has the shape PP.KK.CC.DDDD with a known province, else raise ProvisionError."""
+    m = _VILLAGE.match(code.strip())
+    if not m:
+        raise ProvisionError(
+            f"village code {code!r} is not a Kemendagri kode wilayah; "
+            "write --village-code as province.regency.district.village digits, e.g. 91.03.05.2001"
+        )
+    province, regency, district, village = m.groups()
+    if province not in PROVINCES:
+        raise ProvisionError(
+            f"village code {code!r} starts with province {province}, which does not exist; "
+            "check --village-code against the Kemendagri list (Papua is 91, e.g. 91.03.05.2001)"
+        )
+    if "00" in (regency, district) or village == "0000" or village[0] not in "12":
+        raise ProvisionError(
+            f"village code {code!r} has a zero regency/district or a village part not starting with 1 "
+            "(kelurahan) "
+            "or 2 (desa); copy --village-code from the Kemendagri list, e.g. 91.03.05.2001"
+        )
+    return code.strip()
+
+
+@dataclass(frozen=True)
+class Identity:
+    """What ``init`` asks for, checked."""
+
+    device_id: str
+    village_code: str
+    panel: str
+    orientation: str
+    languages: tuple[str, ...]
+    broker_url: str
+    time_zone: str
+    data_dir: Path
+    staff_pin: str | None = None
+
+    def apply(self, base: Settings) -> Settings:
+        width, height = PANELS[self.panel]
+        if self.orientation.startswith("portrait"):
+            width, height = height, width
+        kiosk: dict[str, object] = {
+            "device_id": self.device_id,
+            "village_code": self.village_code,
+            "languages": self.languages,
+            "lang": self.languages[0],
+            "broker_url": self.broker_url,
+            "data_dir": self.data_dir,
+            "width": width,
+            "height": height,
+            "fullscreen": True,
+        }
+        if self.staff_pin is not None:
+            kiosk["staff_pin"] = self.staff_pin
+        settings = replace_section(base, "kiosk", **kiosk)
+        settings = replace_section(settings, "site", panel=self.panel, orientation=self.orientation,
+                                   time_zone=self.time_zone)  # fmt: skip
+        if settings.mqtt.username:  # keys already ran: the broker user follows the device id
+            settings = replace_section(settings, "mqtt", username=self.device_id)
+        return settings
+
+
+def identity_from_args(args: argparse.Namespace) -> Identity:
+    device_id = args.device_id.strip()
+    if device_id in RESERVED_IDS:
+        raise ProvisionError(
+            f"device id {device_id!r} is reserved for the central office; pick another --device-id"
+        )
+    if args.display not in PANELS:
+        raise ProvisionError(
+            f"display {args.display!r} is not supported; use --display 800x480 or --display 1024x600"
+        )
+    if args.orientation not in ORIENTATIONS:
+        raise ProvisionError(
+            f"orientation {args.orientation!r} is unknown; use --orientation {' or '.join(ORIENTATIONS)}"
+        )
+    languages = tuple(code.strip() for code in args.languages.split(",") if code.strip())
+    bad = [code for code in languages if not re.match(r"^[a-z]{2,3}$", code)]
+    if not languages or bad:
+        raise ProvisionError(
+            f"languages {args.languages!r} are not language codes; write --languages as codes like "
+            "id,en (first is default)"
+        )
+    zone = TIME_ZONES.get(args.time_zone.upper(), args.time_zone)
+    if zone not in TIME_ZONES.values():
+        raise ProvisionError(
+            f"time zone {args.time_zone!r} is not an Indonesian zone; use --time-zone WIB, WITA or WIT "
+            "(Asia/Jakarta, Asia/Makassar, Asia/Jayapura)"
+        )
+    identity = Identity(
+        device_id=device_id,
+        village_code=check_village_code(args.village_code),
+        panel=args.display,
+        orientation=args.orientation,
+        languages=languages,
+        broker_url=args.broker_url.strip(),
+        time_zone=zone,
+        data_dir=Path(args.data_dir).expanduser().resolve(),
+        staff_pin=args.staff_pin,
+    )
+    # The kiosk's own checks (device id, broker URL, PIN) speak for the fields they own.
+    try:
+        load_settings(
+            None,
+            env={},
+            overrides={
+                "kiosk": {
+                    "device_id": identity.device_id,
+                    "broker_url": identity.broker_url,
+                    **({"staff_pin": args.staff_pin} if args.staff_pin else {}),
+                }
+            },
+        )
+    except ConfigError as exc:
+        message = str(exc).removeprefix("command line: ")
+        for key in ("device_id", "broker_url", "staff_pin"):
+            message = message.replace(f"kiosk.{key} =", f"--{key.replace('_', '-')}")
+        raise ProvisionError(f"{message}; fix that flag and run init again") from None
+    return identity
+
+
+NEW_KIOSK_DEFAULTS = {
+    "display": "800x480",
+    "orientation": "landscape",
+    "languages": "id,en",
+    "time_zone": "WIT",
+    "data_dir": "/var/lib/kiosk",
+}
+"""Values for flags left out on a new kiosk; on a provisioned one a left-out flag keeps its value."""
+REQUIRED = ("device_id", "village_code", "broker_url")
+
+
+def fill_missing(args: argparse.Namespace, base: Settings | None) -> None:
+    """Left-out flags keep what the config says (a re-run changes only what is given), else the defaults."""
+    if base is None:
+        missing = [f"--{name.replace('_', '-')}" for name in REQUIRED if getattr(args, name) is None]
+        if missing:
+            raise ProvisionError(f"a new kiosk needs {', '.join(missing)}; add them to the init command")
+        for name, value in NEW_KIOSK_DEFAULTS.items():
+            if getattr(args, name) is None:
+                setattr(args, name, value)
+        return
+    current = {
+        "device_id": base.kiosk.device_id,
+        "village_code": base.kiosk.village_code,
+        "broker_url": base.kiosk.broker_url,
+        "display": base.site.panel,
+        "orientation": base.site.orientation,
+        "languages": ",".join(base.kiosk.languages),
+        "time_zone": base.site.time_zone,
+        "data_dir": str(base.kiosk.data_dir),
+    }
+    for name, value in current.items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    add_config_flag(parser)
+    add = parser.add_argument
+    add("--device-id", help="the kiosk's id, e.g. desa-91030520-01 (lower case, digits, -); needed once")
+    add("--village-code", help="Kemendagri kode wilayah of the village, e.g. 91.03.05.2001; needed once")
+    add("--broker-url", help="central office broker, e.g. mqtts://10.8.0.1:8883; needed once")
+    add("--display", help="touch panel: 800x480 or 1024x600 (new kiosk: 800x480)")
+    add("--orientation", help=f"panel mounting: {', '.join(ORIENTATIONS)} (new kiosk: landscape)")
+    add("--languages", help="language packs offered, first is the default (new kiosk: id,en)")
+    add("--time-zone", help="WIB, WITA or WIT, or Asia/Jakarta ... (new kiosk: WIT)")
+    add("--data-dir", help="queue, keys and models (new kiosk: /var/lib/kiosk)")
+    add("--staff-pin", help="4-8 digit PIN of the staff view (change the default!)")
+    # Left-out flags keep the config's values on a re-run; see fill_missing.
+
+
+def init(args: argparse.Namespace) -> int:
+    path = config_path(args)
+    base = read_device_settings(path) if path.exists() else None
+    fill_missing(args, base)
+    identity = identity_from_args(args)
+    settings = identity.apply(base or Settings())
+    if base is not None and settings == base:
+        print(f"{path}: already provisioned as {identity.device_id}; nothing changed")
+        return 0
+    write_device_settings(path, settings)
+    print(
+        f"{path}: device {identity.device_id} in village {identity.village_code} written; next: "
+        "kiosk-provision keys"
+    )
+    return 0
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    return guarded("init", init, args)

@@ -1,0 +1,452 @@
+"""``kiosk-provision selftest``: is this kiosk ready for citizens? One small check per part, in a table.
+
+Each check returns PASS, WARN, FAIL or SKIP with what it saw and, when it is not PASS, what to do. Missing
+hardware (no microphone, no camera on a technician's laptop) is a clear FAIL line, never a crash. The exit
+status is 1 when any check fails. ``--only``/``--skip`` pick checks by name; ``--json`` prints the report as
+JSON."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import json
+import math
+import shutil
+import subprocess
+import threading
+import wave
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+from kiosk.config import Settings
+from kiosk.security.crypto import KeyFileError, load_device_keys
+from provisioning.common import (
+    BROKER_PASSWORD_FILE,
+    ProvisionError,
+    add_config_flag,
+    config_path,
+    keys_dir,
+    models_dir,
+    read_device_settings,
+)
+from provisioning.keys import read_password
+from provisioning.models import installed
+
+NO_CONFIG_FLAGS = True
+
+PASS, WARN, FAIL, SKIP = "PASS", "WARN", "FAIL", "SKIP"
+MIN_YEAR = 2025
+"""The Pi has no real-time clock: a date before this means the clock was never set since boot."""
+
+
+@dataclass(frozen=True)
+class Result:
+    name: str
+    status: str
+    detail: str
+    fix: str = ""
+
+
+@dataclass(frozen=True)
+class Context:
+    settings: Settings
+    config: Path
+    timeout_s: float = 10.0
+    record_s: float = 1.0
+
+
+Check = Callable[[Context], tuple[str, str, str]]
+
+
+def check_keys(ctx: Context) -> tuple[str, str, str]:
+    kdir = keys_dir(ctx.settings)
+    try:
+        keys = load_device_keys(kdir)
+        read_password(kdir / BROKER_PASSWORD_FILE)
+    except (KeyFileError, ProvisionError) as exc:
+        return FAIL, str(exc).split(";")[0], "run 'kiosk-provision keys' with the office's files"
+    return PASS, f"signing key {keys.public_hex[:16]}..., office key pinned, broker password present", ""
+
+
+def check_clock(ctx: Context) -> tuple[str, str, str]:
+    now = dt.datetime.now(dt.UTC)
+    if now.year < MIN_YEAR:
+        return (
+            FAIL,
+            f"the clock says {now:%Y-%m-%d %H:%M} UTC: never set since boot (the Pi has no battery clock)",
+            "connect to the network so NTP sets it, or set it: sudo date -s 'YYYY-MM-DD HH:MM'",
+        )
+    synced = _run(["timedatectl", "show", "-p", "NTPSynchronized", "--value"])
+    if synced == "no":
+        return (
+            WARN,
+            f"{now:%Y-%m-%d %H:%M} UTC, not confirmed by NTP yet",
+            "check the network; timedatectl status",
+        )
+    return PASS, f"{now:%Y-%m-%d %H:%M} UTC" + (" (NTP synchronized)" if synced == "yes" else ""), ""
+
+
+def check_disk(ctx: Context) -> tuple[str, str, str]:
+    path = ctx.settings.kiosk.data_dir
+    probe = path if path.exists() else Path(path.anchor)
+    usage = shutil.disk_usage(probe)
+    free_mb = usage.free // 2**20
+    detail = f"{free_mb} MB free of {usage.total // 2**20} MB at {probe}"
+    if free_mb < 200:
+        return (
+            FAIL,
+            detail,
+            "free space: sudo journalctl --vacuum-size=32M; remove old files; or use a bigger SD card",
+        )
+    if free_mb < 1024:
+        return WARN, detail, "less than 1 GB left: the queue and photos need room while offline"
+    return PASS, detail, ""
+
+
+def check_sd_card(ctx: Context) -> tuple[str, str, str]:
+    hints: list[str] = []
+    root_ro = any(
+        line.split()[1] == "/" and "ro" in line.split()[3].split(",")
+        for line in _read("/proc/mounts").splitlines()
+    )
+    if root_ro:
+        return (
+            FAIL,
+            "the root file system is read-only (SD card errors?)",
+            "back up the data dir and replace the SD card",
+        )
+    throttled = _run(["vcgencmd", "get_throttled"])
+    if throttled and "=" in throttled:
+        bits = int(throttled.split("=")[1], 16)
+        if bits & 0x1:
+            hints.append("under-voltage now")
+        elif bits & 0x10000:
+            hints.append("under-voltage since boot")
+    life = _read("/sys/block/mmcblk0/device/life_time").split()
+    if life and any(int(x, 16) >= 0x09 for x in life if x.startswith("0x")):
+        hints.append(f"card reports wear {' '.join(life)}")
+    if hints:
+        return (
+            WARN,
+            "; ".join(hints),
+            "use the official 5 V 3 A supply and an industrial / high-endurance SD card",
+        )
+    if not Path("/sys/block/mmcblk0").exists():
+        return SKIP, "no SD card here (not a Raspberry Pi?)", ""
+    return PASS, "root is writable, no under-voltage reported", ""
+
+
+def check_microphone(ctx: Context) -> tuple[str, str, str]:
+    fix = "plug in the USB microphone; 'arecord -l' must list it (card kioskmic)"
+    try:
+        import numpy as np
+        import sounddevice as sd
+
+        name = ctx.settings.speech.input_device
+        device: int | str | None = int(name) if name.isdigit() else (name or None)
+        info = sd.query_devices(device, kind="input")
+        audio = sd.rec(
+            int(ctx.record_s * 16000), samplerate=16000, channels=1, dtype="float32", device=device
+        )
+        sd.wait()
+    except Exception as exc:  # PortAudio raises its own errors, ValueError or OSError for a missing device
+        return FAIL, f"no microphone found ({_short(exc)})", fix
+    rms = float(np.sqrt(np.mean(np.square(audio)))) if audio.size else 0.0
+    level = 20 * math.log10(rms) if rms > 0 else -120.0
+    detail = f"{info['name']}: {level:.0f} dBFS over {ctx.record_s:.0f} s"
+    if level < -70:
+        return WARN, detail + " (silent)", "unmute and raise the capture level: alsamixer -c kioskmic (F4)"
+    if level > -3:
+        return WARN, detail + " (clipping)", "lower the capture level: alsamixer -c kioskmic (F4)"
+    return PASS, detail, ""
+
+
+def check_speaker(ctx: Context) -> tuple[str, str, str]:
+    try:
+        import numpy as np
+        import sounddevice as sd
+
+        info = sd.query_devices(None, kind="output")
+        t = np.arange(int(0.5 * 16000)) / 16000
+        sd.play((0.3 * np.sin(2 * np.pi * 660 * t)).astype("float32"), samplerate=16000)
+        sd.wait()
+    except Exception as exc:
+        return (
+            FAIL,
+            f"no speaker output ({_short(exc)})",
+            "plug the speaker into the 3.5 mm jack; 'aplay -l' must list it",
+        )
+    return PASS, f"played a 0.5 s tone on {info['name']}: you should have heard it", ""
+
+
+def check_camera(ctx: Context) -> tuple[str, str, str]:
+    source = ctx.settings.vision.camera
+    fix = "plug in the camera; 'ls /dev/video*' must list it (set vision.camera if it is not 0)"
+    try:
+        import cv2
+
+        with contextlib.suppress(Exception):  # OpenCV's own warnings would drown the report
+            cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+        cap = cv2.VideoCapture(int(source) if source.isdigit() else source)
+        try:
+            ok, frame = cap.read() if cap.isOpened() else (False, None)
+        finally:
+            cap.release()
+    except Exception as exc:
+        return FAIL, f"camera {source} failed ({_short(exc)})", fix
+    if not ok or frame is None:
+        return FAIL, f"no camera frame from {source}", fix
+    height, width = frame.shape[:2]
+    mean = float(frame.mean())
+    if mean < 5:
+        return WARN, f"{width}x{height} frame is black", "remove the lens cap, check the light"
+    return PASS, f"{width}x{height} frame, mean brightness {mean:.0f}", ""
+
+
+def check_touchscreen(ctx: Context) -> tuple[str, str, str]:
+    fix = "check the DSI ribbon or the USB touch cable; 'libinput list-devices' must show a touchscreen"
+    if not Path("/dev/input").is_dir():
+        return FAIL, "no /dev/input at all: no input devices on this machine", fix
+    names = [
+        p.name for p in Path("/run/udev/data").glob("c13:*") if "ID_INPUT_TOUCHSCREEN=1" in _read(str(p))
+    ]
+    if names:
+        return PASS, f"touchscreen present (udev {', '.join(sorted(names))})", ""
+    blocks = _read("/proc/bus/input/devices").split("\n\n")
+    touch = [b for b in blocks if "touch" in b.lower() or "ft5406" in b.lower()]
+    if touch:
+        name = next(
+            (line.split("=", 1)[1].strip('"') for line in touch[0].splitlines() if line.startswith("N:")), "?"
+        )
+        return (
+            WARN,
+            f"{name} found but udev does not mark it as a touchscreen",
+            "sudo udevadm trigger; then reboot",
+        )
+    return FAIL, "no touchscreen among the input devices", fix
+
+
+def check_broker(ctx: Context) -> tuple[str, str, str]:
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    s = ctx.settings
+    url = urlparse(s.kiosk.broker_url)
+    tls = url.scheme == "mqtts"
+    port = url.port or (8883 if tls else 1883)
+    try:
+        password = read_password(Path(s.mqtt.password_file)) if s.mqtt.password_file else None
+    except ProvisionError as exc:
+        return FAIL, str(exc).split(";")[0], "run 'kiosk-provision keys'"
+    if not s.mqtt.username or password is None:
+        return FAIL, "no broker user or password in the config", "run 'kiosk-provision keys'"
+    protocol = mqtt.MQTTv5 if s.mqtt.protocol == "5" else mqtt.MQTTv311
+    client = mqtt.Client(
+        CallbackAPIVersion.VERSION2, client_id=f"{s.kiosk.device_id}-selftest", protocol=protocol
+    )
+    client.username_pw_set(s.mqtt.username, password)
+    answered, outcome = threading.Event(), dict[str, object]()
+
+    def on_answer(c: object, u: object, flags: object, reason: object, props: object = None) -> None:
+        outcome.setdefault("reason", reason)  # a refused CONNACK, or the disconnect right after it
+        answered.set()
+
+    client.on_connect = on_answer
+    client.on_disconnect = on_answer
+    where = f"{url.hostname}:{port}"
+    try:
+        if tls:
+            if not s.mqtt.ca_file:
+                return FAIL, "mqtts:// without a pinned CA", "run 'kiosk-provision keys --ca-cert FILE'"
+            client.tls_set(ca_certs=s.mqtt.ca_file)
+        client.connect(url.hostname or "", port, keepalive=30)
+    except Exception as exc:
+        text = _short(exc)
+        if "CERTIFICATE_VERIFY_FAILED" in text or "certificate" in text.lower():
+            return (
+                FAIL,
+                f"TLS to {where} refused: {text}",
+                "the pinned CA does not match the broker's; ask the office for its ca.crt",
+            )
+        return (
+            FAIL,
+            f"cannot reach {where}: {text}",
+            "check the network / VPN and the broker URL (kiosk-provision init)",
+        )
+    client.loop_start()
+    try:
+        if not answered.wait(ctx.timeout_s):
+            return (
+                FAIL,
+                f"{where} did not answer in {ctx.timeout_s:.0f} s",
+                "check the network; the link may be very slow",
+            )
+        reason = outcome.get("reason")
+        if getattr(reason, "is_failure", True):
+            return (
+                FAIL,
+                f"{where} refused {s.mqtt.username}: {reason}",
+                (
+                    "the office must add this kiosk: bring its .passwd file and run 'kiosk-provision "
+                    "broker-config --devices'"
+                ),
+            )
+        return (
+            PASS,
+            f"connected to {where} as {s.mqtt.username}" + (" over TLS" if tls else " WITHOUT TLS"),
+            "",
+        )
+    finally:
+        client.disconnect()
+        client.loop_stop()
+
+
+def check_models(ctx: Context) -> tuple[str, str, str]:
+    root = models_dir(ctx.settings)
+    found = installed(root)
+    if not found:
+        return (
+            WARN,
+            f"no models installed in {root}",
+            "kiosk-provision install-model PATH (Vosk model, .tflite, prompts)",
+        )
+    loaded, failed = [], []
+    for name, manifest in found.items():
+        try:
+            LOADERS[manifest.kind](root / name)
+            loaded.append(f"{name} ({manifest.kind} {manifest.version})")
+        except Exception as exc:
+            failed.append(f"{name}: {_short(exc)}")
+    if failed:
+        return (
+            FAIL,
+            "; ".join(failed),
+            "install the model again (or kiosk-provision install-model --rollback NAME)",
+        )
+    return PASS, "loaded " + ", ".join(loaded), ""
+
+
+def _load_tflite(directory: Path) -> None:
+    from ai_edge_litert.interpreter import Interpreter
+
+    for model in directory.glob("*.tflite"):
+        Interpreter(model_path=str(model)).allocate_tensors()
+
+
+def _load_vosk(directory: Path) -> None:
+    import vosk
+
+    vosk.SetLogLevel(-1)
+    vosk.Model(str(directory))
+
+
+def _load_prompts(directory: Path) -> None:
+    for path in directory.rglob("*.wav"):
+        with wave.open(str(path)) as w:
+            w.readframes(1)
+
+
+LOADERS: dict[str, Callable[[Path], None]] = {
+    "tflite": _load_tflite,
+    "vosk": _load_vosk,
+    "prompts": _load_prompts,
+}
+
+CHECKS: dict[str, Check] = {
+    "keys": check_keys,
+    "clock": check_clock,
+    "disk": check_disk,
+    "sd-card": check_sd_card,
+    "microphone": check_microphone,
+    "speaker": check_speaker,
+    "camera": check_camera,
+    "touchscreen": check_touchscreen,
+    "broker": check_broker,
+    "models": check_models,
+}
+"""Check name -> function; the report lists them in this order."""
+
+
+def run_checks(ctx: Context, names: list[str]) -> list[Result]:
+    results = []
+    for name in names:
+        try:
+            status, detail, fix = CHECKS[name](ctx)
+        except Exception as exc:  # a check must never take the report down with it
+            status, detail, fix = FAIL, f"the check itself failed: {_short(exc)}", "report this with the log"
+        results.append(Result(name, status, detail, fix))
+    return results
+
+
+def format_report(device_id: str, results: list[Result]) -> str:
+    lines = [f"Self-test of kiosk {device_id}"]
+    for r in results:
+        lines.append(f"  {r.status:<4}  {r.name:<12} {r.detail}")
+        if r.fix and r.status in (WARN, FAIL):
+            lines.append(f"  {'':<4}  {'':<12} -> {r.fix}")
+    failed = sum(r.status == FAIL for r in results)
+    lines.append(f"{failed} failed, {sum(r.status == WARN for r in results)} warnings, {len(results)} checks")
+    return "\n".join(lines)
+
+
+def _read(path: str) -> str:
+    try:
+        return Path(path).read_text(errors="replace")
+    except OSError:
+        return ""
+
+
+def _run(argv: list[str]) -> str:
+    if shutil.which(argv[0]) is None:
+        return ""
+    try:
+        return subprocess.run(argv, capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:160]
+
+
+def _names(arg: str | None) -> list[str]:
+    names = [n.strip() for n in (arg or "").split(",") if n.strip()]
+    unknown = [n for n in names if n not in CHECKS]
+    if unknown:
+        raise ProvisionError(f"unknown check {unknown[0]!r}; the checks are: {', '.join(CHECKS)}")
+    return names
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    add_config_flag(parser)
+    parser.add_argument("--only", help=f"comma-separated checks to run ({', '.join(CHECKS)})")
+    parser.add_argument("--skip", help="comma-separated checks to leave out")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for the broker (10)")
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    import sys
+
+    try:
+        path = config_path(args)
+        device = read_device_settings(path)
+        only, skip = _names(args.only), _names(args.skip)
+    except ProvisionError as exc:
+        print(f"kiosk-provision selftest: {exc}", file=sys.stderr)
+        return 2
+    names = [n for n in (only or list(CHECKS)) if n not in skip]
+    results = run_checks(Context(device, path, timeout_s=args.timeout), names)
+    if args.json:
+        print(
+            json.dumps(
+                {"device_id": device.kiosk.device_id, "checks": [asdict(r) for r in results]}, indent=2
+            )
+        )
+    else:
+        print(format_report(device.kiosk.device_id, results))
+    return 1 if any(r.status == FAIL for r in results) else 0
