@@ -78,6 +78,14 @@ def build_app_class() -> type:
                 self.root_box.add_widget(part)
             self.session.start()
             Clock.schedule_interval(self._tick, 1.0)
+            # systemd's WatchdogSec restarts a frozen kiosk: ping from the Kivy main loop, not a thread,
+            # so a hung UI really stops the pings
+            from kiosk.watchdog import Watchdog
+
+            self.watchdog = Watchdog()
+            if self.watchdog.enabled:
+                Clock.schedule_once(lambda dt: self.watchdog.ready(), 0)
+                Clock.schedule_interval(lambda dt: self.watchdog.ping(), self.watchdog.interval_s)
             if self.listener is not None:
                 self.listener.start(self._on_heard, self._on_level)
             self.render()
@@ -157,6 +165,7 @@ def build_app_class() -> type:
         def on_stop(self) -> None:
             if self.listener is not None:
                 self.listener.stop()
+            self.watchdog.stopping()
 
     return KioskApp
 
