@@ -93,6 +93,7 @@ def build_app_class() -> type:
 
         def render(self) -> None:
             state = self.session.state
+            self.rendered_state = state
             landscape = Window.width >= Window.height
             ctx = views.ViewContext(self.session.flow, self.books[state.lang], landscape, self.tap)
             self.top.clear_widgets()

@@ -46,6 +46,9 @@ def main(data_dir: str, result_path: str) -> int:
         return None
 
     def step(dt: float) -> None:
+        if getattr(app, "rendered_state", None) is not app.session.state:
+            Clock.schedule_once(step, 0.05)  # the screen has not caught up with the last tap yet
+            return None
         if not remaining:
             return finish()
         target = remaining.pop(0)
