@@ -10,7 +10,7 @@ import json
 import logging
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +42,12 @@ MIGRATIONS: list[str] = [
     CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
     INSERT INTO counters VALUES ('seq', 0);
     """,
+    # 2: sends (resends after an ack timeout, for the backoff; ``tries`` counts central's rejections) and a
+    # small key/value table for the uploader (last successful sync)
+    """
+    ALTER TABLE requests ADD COLUMN sends INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    """,
 ]
 
 
@@ -66,6 +72,8 @@ def connect(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(path, isolation_level=None, timeout=30)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
+    # the sealed blob of an acknowledged request is overwritten on disk, not just unlinked from the b-tree
+    conn.execute("PRAGMA secure_delete=ON")
     migrate(conn)
     return conn
 
@@ -91,6 +99,32 @@ def migrate(conn: sqlite3.Connection) -> int:
 Sealer = Callable[[bytes], bytes]
 
 
+@dataclass(frozen=True)
+class OutgoingRow:
+    """What the uploader needs to build an envelope: the stored fields, including the sealed blob."""
+
+    msg_id: str
+    seq: int
+    service_id: str
+    ticket: str
+    lang: str
+    created_at: float
+    sealed: bytes
+    sends: int
+
+
+@dataclass(frozen=True)
+class QueueStats:
+    """For telemetry and ``kiosk outbox status``."""
+
+    depth: int
+    """Requests not yet acknowledged (pending and in flight)."""
+    oldest_pending_at: float | None
+    quarantined: int
+    acked: int
+    last_sync_at: float | None
+
+
 class LocalQueue:
     """Enqueue confirmed requests durably; the uploader reads and updates the same table."""
 
@@ -108,12 +142,23 @@ class LocalQueue:
         conn = self.conn
         conn.execute("BEGIN IMMEDIATE")
         try:
-            seq = conn.execute("UPDATE counters SET value = value + 1 WHERE name = 'seq' RETURNING value").fetchone()[0]
+            seq = conn.execute(
+                "UPDATE counters SET value = value + 1 WHERE name = 'seq' RETURNING value"
+            ).fetchone()[0]
             ticket = ticket_code(ticket_prefix, seq)
             conn.execute(
                 "INSERT INTO requests (msg_id, seq, service_id, ticket, lang, created_at, sealed, attachments)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (msg_id, seq, request.service_id, ticket, request.lang, now, sealed, len(request.attachments)),
+                (
+                    msg_id,
+                    seq,
+                    request.service_id,
+                    ticket,
+                    request.lang,
+                    now,
+                    sealed,
+                    len(request.attachments),
+                ),
             )
             conn.execute("COMMIT")
         except BaseException:
@@ -133,6 +178,134 @@ class LocalQueue:
 
     def counts(self) -> dict[str, int]:
         return dict(self.conn.execute("SELECT state, COUNT(*) FROM requests GROUP BY state").fetchall())
+
+    # --- used by the uploader -------------------------------------------------------------------------------------
+    # State changes are batched into one transaction each and committed with synchronous=NORMAL: a power cut can
+    # only undo the last few of them, which means a request is sent again and central's de-duplication absorbs it.
+    # The enqueue commit above stays synchronous=FULL because that one is what the citizen was promised.
+
+    def _state_write(
+        self, sql: str, rows: Iterable[tuple[object, ...]], *more: tuple[str, tuple[object, ...]]
+    ) -> int:
+        """Run ``sql`` for each row, then the ``more`` statements, in one transaction; return rows changed by sql."""
+        conn = self.conn
+        conn.execute("PRAGMA synchronous=NORMAL")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                changed = 0
+                for row in rows:
+                    changed += conn.execute(sql, row).rowcount
+                for extra_sql, params in more:
+                    conn.execute(extra_sql, params)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        finally:
+            conn.execute("PRAGMA synchronous=FULL")
+        return changed
+
+    def recover(self) -> int:
+        """After a restart nothing is in flight any more (the MQTT session lived in memory): send it again now."""
+        return self._state_write(
+            "UPDATE requests SET state = 'pending', next_attempt_at = 0 WHERE state = 'in_flight'", [()]
+        )
+
+    def due(self, limit: int, now: float, exclude: Collection[str] = ()) -> list[OutgoingRow]:
+        """Pending requests whose next attempt is due, oldest first."""
+        if limit <= 0:
+            return []
+        rows = self.conn.execute(
+            "SELECT msg_id, seq, service_id, ticket, lang, created_at, sealed, sends FROM requests"
+            " WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY seq LIMIT ?",
+            (now, limit + len(exclude)),
+        ).fetchall()
+        out = [OutgoingRow(*r) for r in rows if r[0] not in exclude]
+        return out[:limit]
+
+    def next_due_at(self) -> float | None:
+        row = self.conn.execute(
+            "SELECT MIN(next_attempt_at) FROM requests WHERE state = 'pending'"
+        ).fetchone()
+        return None if row[0] is None else float(row[0])
+
+    def mark_in_flight(self, msg_ids: Collection[str]) -> int:
+        return self._state_write(
+            "UPDATE requests SET state = 'in_flight', sends = sends + 1 WHERE msg_id = ? AND state = 'pending'",
+            [(m,) for m in msg_ids],
+        )
+
+    def mark_acked(self, msg_ids: Collection[str], now: float) -> int:
+        """Central committed these: keep ticket, service and status; drop the sealed personal data."""
+        return self._state_write(
+            "UPDATE requests SET state = 'acked', sealed = NULL, acked_at = ?, last_error = NULL"
+            " WHERE msg_id = ? AND state != 'acked'",
+            [(now, m) for m in msg_ids],
+            ("INSERT OR REPLACE INTO meta (key, value) VALUES ('last_sync_at', ?)", (repr(now),)),
+        )
+
+    def reschedule(self, items: Collection[tuple[str, float]]) -> int:
+        """No ack in time: back to pending, next attempt at the given time (backoff with jitter)."""
+        return self._state_write(
+            "UPDATE requests SET state = 'pending', next_attempt_at = ? WHERE msg_id = ? AND state = 'in_flight'",
+            [(at, m) for m, at in items],
+        )
+
+    def reject(self, items: Collection[tuple[str, str, float]], max_tries: int) -> int:
+        """Central refused these ``(msg_id, reason, next_attempt_at)``; after ``max_tries`` they are quarantined."""
+        return self._state_write(
+            "UPDATE requests SET tries = tries + 1, last_error = ?, next_attempt_at = ?,"
+            " state = CASE WHEN tries + 1 >= ? THEN 'quarantined' ELSE 'pending' END"
+            " WHERE msg_id = ? AND state IN ('pending', 'in_flight')",
+            [(reason[:200], at, max_tries, m) for m, reason, at in items],
+        )
+
+    def release(self, msg_id: str) -> bool:
+        """Staff put a quarantined request back in the queue (after central fixed what it rejected)."""
+        return bool(
+            self._state_write(
+                "UPDATE requests SET state = 'pending', tries = 0, next_attempt_at = 0"
+                " WHERE msg_id = ? AND state = 'quarantined'",
+                [(msg_id,)],
+            )
+        )
+
+    def set_status(self, msg_id: str, status: str) -> bool:
+        """A status update from central (``upd``) for one ticket."""
+        return bool(
+            self._state_write("UPDATE requests SET status = ? WHERE msg_id = ?", [(status[:64], msg_id)])
+        )
+
+    def quarantined(self, limit: int = 100) -> list[tuple[QueuedRequest, str]]:
+        """Quarantined requests with central's last reason, for the staff view."""
+        rows = self.conn.execute(
+            "SELECT msg_id, seq, service_id, ticket, lang, created_at, state, tries, status, last_error"
+            " FROM requests WHERE state = 'quarantined' ORDER BY seq LIMIT ?",
+            (limit,),
+        ).fetchall()
+        return [(QueuedRequest(*r[:9]), r[9] or "") for r in rows]
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._state_write("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", [(key, value)])
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def stats(self) -> QueueStats:
+        counts = self.counts()
+        oldest = self.conn.execute(
+            "SELECT MIN(created_at) FROM requests WHERE state IN ('pending', 'in_flight')"
+        ).fetchone()[0]
+        last = self.get_meta("last_sync_at")
+        return QueueStats(
+            depth=counts.get("pending", 0) + counts.get("in_flight", 0),
+            oldest_pending_at=oldest,
+            quarantined=counts.get("quarantined", 0),
+            acked=counts.get("acked", 0),
+            last_sync_at=None if last is None else float(last),
+        )
 
     def close(self) -> None:
         self.conn.close()
