@@ -23,7 +23,7 @@ import paho.mqtt.client as mqtt
 from kiosk.central.store import CONFLICT, CentralStore, DeadLetter, Device, StoredRequest
 from kiosk.config import MqttSettings
 from kiosk.domain.envelope import Ack, Envelope, EnvelopeError, Rejection, Telemetry, parse_topic, topic
-from kiosk.outbox.link import connect_async, make_client
+from kiosk.outbox.link import connect_async, make_client, set_nodelay
 from kiosk.security.crypto import verify
 
 log = logging.getLogger(__name__)
@@ -118,6 +118,7 @@ class Receiver:
         if reason.is_failure:
             log.warning("broker refused the receiver: %s", reason)
             return
+        set_nodelay(client)
         share = f"$share/{self.options.group}/kiosk/v1/+"
         client.subscribe([(f"{share}/req", 1), (f"{share}/att/#", 1), (f"{share}/tel", 0)])
         log.info("receiver connected to %s (group %s)", self.broker_url, self.options.group)

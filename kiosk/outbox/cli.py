@@ -15,15 +15,16 @@ from kiosk.security.crypto import KeyFileError
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    sub = parser.add_subparsers(dest="action", required=True)
-    fill = sub.add_parser("fill", help="enqueue N valid synthetic requests (load and soak tests)")
-    fill.add_argument("n", type=int, help="how many requests")
-    fill.add_argument("--seed", type=int, default=None, help="random seed for reproducible content")
-    fill.add_argument("--init-keys", action="store_true", help="make demo keys in the data dir when missing")
-    status = sub.add_parser("status", help="counts per state, oldest pending, quarantined requests")
-    status.add_argument("--json", action="store_true", help="print JSON")
-    release = sub.add_parser("release", help="put a quarantined request back in the queue (staff)")
-    release.add_argument("msg_id")
+    parser.add_argument(
+        "action",
+        choices=["fill", "status", "release"],
+        help="fill N: enqueue N valid synthetic requests; status: counts, oldest pending, quarantined; "
+        "release MSG_ID: put a quarantined request back in the queue (staff)",
+    )
+    parser.add_argument("arg", nargs="?", help="N for fill, MSG_ID for release")
+    parser.add_argument("--seed", type=int, default=None, help="fill: random seed for reproducible content")
+    parser.add_argument("--init-keys", action="store_true", help="fill: make demo keys in the data dir when missing")
+    parser.add_argument("--json", action="store_true", help="status: print JSON")
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -35,8 +36,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _fill(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        args.n = int(args.arg)
+    except (TypeError, ValueError):
+        args.n = -1
     if args.n < 0:
-        print("kiosk outbox fill: N must be 0 or more", file=sys.stderr)
+        print("kiosk outbox fill: give N, a whole number of requests, 0 or more", file=sys.stderr)
         return 2
     try:
         keys = device_keys(settings, init=args.init_keys)
@@ -61,6 +66,10 @@ def _release(args: argparse.Namespace, settings: Settings) -> int:
     from kiosk.outbox.store import LocalQueue
 
     queue = LocalQueue(queue_path(settings), seal=lambda b: b)
+    if not args.arg:
+        print("kiosk outbox release: name the msg id (see 'kiosk outbox status')", file=sys.stderr)
+        return 2
+    args.msg_id = args.arg
     ok = queue.release(args.msg_id)
     queue.close()
     if not ok:

@@ -7,6 +7,7 @@ the password file the same way. The client is wrapped, never subclassed.
 from __future__ import annotations
 
 import logging
+import socket
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,3 +88,18 @@ def connect_async(
         )
     else:
         client.connect_async(address.host, address.port, keepalive=settings.keepalive_s)
+
+
+def set_nodelay(client: mqtt.Client) -> None:
+    """Disable Nagle on the connected socket (call from on_connect).
+
+    paho does not, and a PUBACK followed by a PUBLISH on the same socket then waits for the peer's delayed TCP
+    ack (about 40 ms on Linux) at every turn: that alone limited a flush to a few windows per second.
+    """
+    sock = client.socket()
+    if sock is None:
+        return
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    except (OSError, AttributeError) as exc:
+        log.debug("could not set TCP_NODELAY: %s", exc)

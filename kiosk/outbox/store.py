@@ -79,20 +79,30 @@ def connect(path: Path) -> sqlite3.Connection:
 
 
 def migrate(conn: sqlite3.Connection) -> int:
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
-    if version > len(MIGRATIONS):
-        raise RuntimeError(
-            f"queue database has schema version {version}, newer than this software ({len(MIGRATIONS)}); "
-            "install the newer kiosk software or restore the database from before the downgrade"
-        )
-    for number in range(version, len(MIGRATIONS)):
+    # The version is read inside the write transaction: the app and the uploader daemon may open a fresh
+    # database at the same moment, and only one of them may run each migration.
+    while True:
         conn.execute("BEGIN IMMEDIATE")
-        for statement in MIGRATIONS[number].split(";"):
-            if statement.strip():
-                conn.execute(statement)
-        conn.execute(f"PRAGMA user_version = {number + 1}")
-        conn.execute("COMMIT")
-        log.info("queue schema migrated to version %d", number + 1)
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(MIGRATIONS):
+            conn.execute("ROLLBACK")
+            raise RuntimeError(
+                f"queue database has schema version {version}, newer than this software ({len(MIGRATIONS)}); "
+                "install the newer kiosk software or restore the database from before the downgrade"
+            )
+        if version == len(MIGRATIONS):
+            conn.execute("COMMIT")
+            break
+        try:
+            for statement in MIGRATIONS[version].split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {version + 1}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        log.info("queue schema migrated to version %d", version + 1)
     return len(MIGRATIONS)
 
 

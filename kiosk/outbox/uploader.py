@@ -26,7 +26,7 @@ import paho.mqtt.client as mqtt
 import kiosk
 from kiosk.config import Settings
 from kiosk.domain.envelope import Ack, Body, Envelope, EnvelopeError, StatusUpdate, Telemetry, topic
-from kiosk.outbox.link import connect_async, make_client
+from kiosk.outbox.link import connect_async, make_client, set_nodelay
 from kiosk.outbox.retry import backoff
 from kiosk.outbox.store import LocalQueue, OutgoingRow
 
@@ -245,6 +245,7 @@ class Uploader:
         if reason.is_failure:
             log.warning("broker refused the connection: %s", reason)
             return
+        set_nodelay(client)
         client.subscribe([(topic(self.device_id, "ack"), 1), (topic(self.device_id, "upd"), 1)])
         client.publish(topic(self.device_id, "status"), b"online", qos=1, retain=True)
         log.info("connected to %s", self.settings.kiosk.broker_url)

@@ -1,4 +1,4 @@
-"""The central database fixture: every test that takes ``central_db_url`` runs on SQLite and on PostgreSQL."""
+"""Fixtures of the outbox and central tests: the central database on SQLite and PostgreSQL, a tuned broker."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.broker import Mosquitto, start_mosquitto
 from tests.support.kiosk_env import drop_schema, postgres_schema_url
 
 
@@ -25,3 +26,17 @@ def central_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[s
 @pytest.fixture
 def sqlite_db_url(tmp_path: Path) -> str:
     return f"sqlite://{tmp_path / 'central.db'}"
+
+
+BROKER_CONFIG = ["set_tcp_nodelay true"]
+"""What docs/outbox.md recommends for the central broker: without it every ack waits for a delayed TCP ack."""
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[Mosquitto]:
+    """A private Mosquitto configured as docs/outbox.md recommends."""
+    mosq = start_mosquitto(tmp_path / "broker", BROKER_CONFIG)
+    try:
+        yield mosq
+    finally:
+        mosq.stop()
