@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import threading
 import time
 
 from kiosk.central.cli import add_db_flag, store_from
@@ -38,22 +39,24 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         persistent=False,
         protocol="5",
     )
+    connected = threading.Event()
+    client.on_connect = lambda c, u, f, reason, p: None if reason.is_failure else connected.set()
     connect_async(client, address, settings.mqtt, persistent=False)
     client.loop_start()
     try:
-        info = client.publish(
-            topic(args.device, "upd"),
-            StatusUpdate(request.msg_id, args.ticket, args.status).to_bytes(),
-            qos=1,
-        )
-        deadline = time.monotonic() + args.timeout
-        while not info.is_published() and time.monotonic() < deadline:
-            time.sleep(0.05)
+        if not connected.wait(args.timeout):
+            print("kiosk-central update: status stored, but the broker is not reachable; run it again later",
+                  file=sys.stderr)
+            return 1
+        info = client.publish(topic(args.device, "upd"),
+                              StatusUpdate(request.msg_id, args.ticket, args.status).to_bytes(), qos=1)
+        try:
+            info.wait_for_publish(args.timeout)
+        except (RuntimeError, ValueError):
+            pass
         if not info.is_published():
-            print(
-                "kiosk-central update: stored, but the broker did not take the update in time; run it again",
-                file=sys.stderr,
-            )
+            print("kiosk-central update: stored, but the broker did not take the update in time; run it again",
+                  file=sys.stderr)
             return 1
     finally:
         client.disconnect()

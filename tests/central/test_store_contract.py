@@ -6,7 +6,16 @@ from collections.abc import Iterator
 
 import pytest
 
-from kiosk.central.store import CONFLICT, DUPLICATE, NEW, CentralStore, DeadLetter, Device, StoredRequest, open_store
+from kiosk.central.store import (
+    CONFLICT,
+    DUPLICATE,
+    NEW,
+    CentralStore,
+    DeadLetter,
+    Device,
+    StoredRequest,
+    open_store,
+)
 
 
 def req(msg_id: str, digest: str = "d1", ticket: str = "K-0001", seq: int = 1) -> StoredRequest:
