@@ -107,8 +107,9 @@ class OutboxSettings:
 
     ack_timeout_s: float = field(default=30.0, metadata=_check(lambda v: v > 0, "must be positive"))
     """Seconds to wait for central's ack before a request is sent again."""
-    max_in_flight: int = field(default=32, metadata=_check(lambda v: 1 <= v <= 1000, "use 1 to 1000"))
-    """Requests sent and not yet acknowledged at once."""
+    max_in_flight: int = field(default=64, metadata=_check(lambda v: 1 <= v <= 1000, "use 1 to 1000"))
+    """Requests sent and not yet acknowledged at once (64 x ~0.7 KB: about 9 s of a 40 kbit/s GPRS link, well inside
+    ``ack_timeout_s``; one window per 0.5 s satellite round trip is still ~128 requests/s)."""
     max_tries: int = field(default=8, metadata=_check(lambda v: v >= 1, "must be at least 1"))
     """Tries before a request central keeps rejecting is quarantined for staff."""
     retry_base_s: float = field(default=5.0, metadata=_check(lambda v: v > 0, "must be positive"))

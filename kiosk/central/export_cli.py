@@ -93,6 +93,8 @@ def _request_row(r: Any, key: PrivateKey | None) -> dict[str, Any]:
         "received_at": r.received_at,
         "status": r.status,
         "attachments": r.attachments,
+        "attachments_complete": r.attachments_done,
+        "complete": r.complete,
     }
     if key is None:
         row["sealed_b64"] = base64.b64encode(r.sealed).decode()

@@ -8,27 +8,39 @@ means the kiosk resends and central answers "duplicate" with the same ack.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import queue
+import re
 import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import paho.mqtt.client as mqtt
 
-from kiosk.central.store import CONFLICT, CentralStore, DeadLetter, Device, StoredRequest
+from kiosk.central.store import CONFLICT, CentralStore, Chunk, DeadLetter, Device, StoredRequest
 from kiosk.config import MqttSettings
-from kiosk.domain.envelope import Ack, Envelope, EnvelopeError, Rejection, Telemetry, parse_topic, topic
+from kiosk.domain.envelope import (
+    MAX_CHUNK_BYTES,
+    Ack,
+    Envelope,
+    EnvelopeError,
+    Rejection,
+    Telemetry,
+    parse_topic,
+    topic,
+)
 from kiosk.outbox.link import connect_async, make_client, set_nodelay
 from kiosk.security.crypto import verify
 
 log = logging.getLogger(__name__)
 
 _FIELD_REASONS = {"json": "malformed", "size": "oversized"}
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
 def reason_for(exc: EnvelopeError) -> str:
@@ -43,6 +55,27 @@ class Incoming:
     topic: str
     payload: bytes
     received_at: float
+
+
+@dataclass
+class Validated:
+    """One validated batch: requests to store, dead letters, and rejections per device."""
+
+    accepted: list[StoredRequest]
+    dead: list[DeadLetter]
+    rejected: dict[str, list[Rejection]]
+    chunks: list[Chunk] = field(default_factory=list)
+
+    @classmethod
+    def merge(cls, items: list[Validated]) -> Validated:
+        merged = cls([], [], defaultdict(list))
+        for item in items:
+            merged.accepted.extend(item.accepted)
+            merged.dead.extend(item.dead)
+            merged.chunks.extend(item.chunks)
+            for device_id, rejections in item.rejected.items():
+                merged.rejected[device_id].extend(rejections)
+        return merged
 
 
 @dataclass
@@ -94,7 +127,10 @@ class Receiver:
             self._thread = None
 
     def run(self, stop: threading.Event) -> None:
-        store = self._store_factory()
+        """Validate on this thread while a second one commits and acknowledges: signature checks overlap the
+        fsync of the previous batch, and whatever was validated meanwhile goes into the next transaction."""
+        lookups = self._store_factory()
+        commits = self._store_factory()
         client, address = make_client(
             self.options.client_id, self.broker_url, self.mqtt_settings, protocol="5", max_inflight=1000
         )
@@ -102,15 +138,40 @@ class Receiver:
         client.on_message = self._on_message
         connect_async(client, address, self.mqtt_settings)
         client.loop_start()
+        validated: queue.Queue[Validated | None] = queue.Queue()
+        committer = threading.Thread(
+            target=self._commit_loop, args=(validated, commits, client), name="receiver-commit", daemon=True
+        )
+        committer.start()
         try:
             while not stop.is_set():
                 batch = self._take(timeout=0.2)
                 if batch:
-                    self.handle(batch, store, client)
+                    validated.put(self.validate(batch, lookups))
         finally:
+            validated.put(None)
+            committer.join(30)
             client.disconnect()
             client.loop_stop()
-            store.close()
+            lookups.close()
+            commits.close()
+
+    def _commit_loop(
+        self, validated: queue.Queue[Validated | None], store: CentralStore, client: mqtt.Client
+    ) -> None:
+        while True:
+            first = validated.get()
+            items = [first]
+            while items[-1] is not None:
+                try:
+                    items.append(validated.get_nowait())
+                except queue.Empty:
+                    break
+            work = [v for v in items if v is not None]
+            if work:
+                self.commit_and_ack(Validated.merge(work), store, client)
+            if items[-1] is None:
+                return
 
     # --- paho side -----------------------------------------------------------------------------------------------
 
@@ -142,18 +203,26 @@ class Receiver:
     # --- the worker ----------------------------------------------------------------------------------------------
 
     def handle(self, batch: list[Incoming], store: CentralStore, client: mqtt.Client) -> None:
-        """Validate, commit in one transaction, then acknowledge per device."""
+        """Validate, commit in one transaction, then acknowledge per device (single-threaded form)."""
+        self.commit_and_ack(self.validate(batch, store), store, client)
+
+    def validate(self, batch: list[Incoming], store: CentralStore) -> Validated:
+        """Turn raw messages into requests to store, dead letters and rejections (no request is written here)."""
         accepted: list[StoredRequest] = []
         dead: list[DeadLetter] = []
         rejected: dict[str, list[Rejection]] = defaultdict(list)
+        chunks: list[Chunk] = []
         for item in batch:
             try:
-                device_id, kind, _ = parse_topic(item.topic)
+                device_id, kind, rest = parse_topic(item.topic)
             except EnvelopeError as exc:
                 dead.append(DeadLetter("invalid", str(exc), item.topic, item.payload, item.received_at))
                 continue
             if kind == "tel":
                 self._telemetry(item, device_id, store, dead)
+            elif kind == "att":
+                chunk = self._chunk(item, device_id, rest, store)
+                (chunks if isinstance(chunk, Chunk) else dead).append(chunk)  # type: ignore[arg-type]
             elif kind == "req":
                 result = self._request(item, device_id, store)
                 if isinstance(result, StoredRequest):
@@ -173,7 +242,12 @@ class Receiver:
                         device_id,
                     )
                 )
-        outcomes = store.commit(accepted, dead) if (accepted or dead) else []
+        return Validated(accepted, dead, rejected, chunks)
+
+    def commit_and_ack(self, work: Validated, store: CentralStore, client: mqtt.Client) -> None:
+        """One transaction, then one ack per device: the ack never leaves before the commit."""
+        accepted, dead, rejected = work.accepted, work.dead, work.rejected
+        outcomes = store.commit(accepted, dead, work.chunks) if (accepted or dead or work.chunks) else []
         self._commits += 1
         if self.options.crash_after_commits and self._commits >= self.options.crash_after_commits:
             log.warning("fault injection: exiting after commit %d, before its acks", self._commits)
@@ -186,8 +260,15 @@ class Receiver:
                 acked[request.device_id].append(request.msg_id)
         self.stored += sum(1 for o in outcomes if o != CONFLICT)
         self.dead += len(dead) + outcomes.count(CONFLICT)
-        for device_id in set(acked) | set(rejected):
-            ack = Ack(tuple(acked.get(device_id, ())), (), tuple(rejected.get(device_id, ())))
+        chunk_acks: dict[str, list[tuple[str, int]]] = defaultdict(list)
+        for chunk in work.chunks:
+            chunk_acks[chunk.device_id].append((chunk.att_id, chunk.n))
+        for device_id in set(acked) | set(rejected) | set(chunk_acks):
+            ack = Ack(
+                tuple(acked.get(device_id, ())),
+                tuple(chunk_acks.get(device_id, ())),
+                tuple(rejected.get(device_id, ())),
+            )
             client.publish(topic(device_id, "ack"), ack.to_bytes(), qos=1)
         for d in dead:
             log.warning("dead letter: %s (%s) on %s", d.reason, d.detail, d.topic)
@@ -215,7 +296,8 @@ class Receiver:
             return dead(
                 "unknown_device", f"device {device_id} is not in the registry; import its record", env.msg_id
             )
-        if not env.verify(lambda data, sig: verify(data, sig, bytes.fromhex(device.public_key))):
+        canonical = env.canonical_bytes()  # once: the signature and the de-duplication digest both cover it
+        if not verify(canonical, env.signature, bytes.fromhex(device.public_key)):
             return dead(
                 "bad_signature", "the signature does not match the device's registered key", env.msg_id
             )
@@ -229,10 +311,25 @@ class Receiver:
             b.lang,
             env.created_ms,
             item.received_at,
-            env.digest(),
+            hashlib.sha256(canonical).hexdigest(),
             b.sealed,
             len(b.attachments),
+            att_refs=tuple((a.att_id, a.chunks, a.size, a.sha256) for a in b.attachments),
         )
+
+    def _chunk(
+        self, item: Incoming, device_id: str, rest: tuple[str, ...], store: CentralStore
+    ) -> Chunk | DeadLetter:
+        def dead(reason: str, detail: str) -> DeadLetter:
+            return DeadLetter(reason, detail, item.topic, item.payload[:1024], item.received_at, device_id)
+
+        if len(rest) != 2 or not _UUID.match(rest[0]) or not rest[1].isdigit() or int(rest[1]) > 100_000:
+            return dead("invalid", "attachment topic must be kiosk/v1/DEVICE/att/ATT_ID/N")
+        if len(item.payload) > MAX_CHUNK_BYTES:
+            return dead("oversized", f"chunk of {len(item.payload)} bytes; the limit is {MAX_CHUNK_BYTES}")
+        if self._known_device(device_id, store) is None:
+            return dead("unknown_device", f"device {device_id} is not in the registry; import its record")
+        return Chunk(rest[0], int(rest[1]), device_id, item.payload, item.received_at)
 
     def _telemetry(self, item: Incoming, device_id: str, store: CentralStore, dead: list[DeadLetter]) -> None:
         try:

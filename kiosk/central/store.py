@@ -7,6 +7,7 @@ query parameter puts the PostgreSQL tables in their own schema (tests use one pe
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -63,6 +64,26 @@ class StoredRequest:
     sealed: bytes
     attachments: int = 0
     status: str = "received"
+    attachments_done: int = 0
+    """Attachments reassembled with a matching sha256 (filled in when read back)."""
+    att_refs: tuple[tuple[str, int, int, str], ...] = ()
+    """(att_id, chunks, size, sha256) announced by the envelope (used when storing)."""
+
+    @property
+    def complete(self) -> bool:
+        """A request is complete at central only with all its attachments."""
+        return self.attachments_done >= self.attachments
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Chunk ``n`` of attachment ``att_id`` (sealed bytes, at most 32 KB)."""
+
+    att_id: str
+    n: int
+    device_id: str
+    data: bytes
+    received_at: float
 
 
 @dataclass(frozen=True)
@@ -88,8 +109,18 @@ NEW, DUPLICATE, CONFLICT = "new", "duplicate", "conflict"
 
 
 class CentralStore(Protocol):
-    def commit(self, requests: Sequence[StoredRequest], dead: Sequence[DeadLetter]) -> list[str]:
-        """Store a batch in one transaction; per request NEW, DUPLICATE (same digest) or CONFLICT (dead-lettered)."""
+    def commit(
+        self, requests: Sequence[StoredRequest], dead: Sequence[DeadLetter], chunks: Sequence[Chunk] = ()
+    ) -> list[str]:
+        """Store a batch in one transaction; per request NEW, DUPLICATE (same digest) or CONFLICT (dead-lettered).
+
+        Chunks are stored idempotently; an attachment whose chunks are all in is reassembled, checked against the
+        sha256 of its (signed) envelope and kept, or dead-lettered as ``attachment_corrupt``.
+        """
+        ...
+
+    def attachments_of(self, msg_id: str) -> list[tuple[str, str, bytes | None]]:
+        """(att_id, status waiting|complete|corrupt, sealed bytes when complete) of one request."""
         ...
 
     def add_device(self, device: Device) -> None: ...
@@ -118,10 +149,23 @@ CREATE TABLE IF NOT EXISTS dead_letters (
     id {serial}, received_at DOUBLE PRECISION NOT NULL, reason TEXT NOT NULL, detail TEXT NOT NULL,
     topic TEXT NOT NULL, device_id TEXT NOT NULL DEFAULT '', msg_id TEXT NOT NULL DEFAULT '', payload {blob} NOT NULL);
 CREATE TABLE IF NOT EXISTS telemetry (
-    device_id TEXT PRIMARY KEY, received_at DOUBLE PRECISION NOT NULL, data TEXT NOT NULL)
+    device_id TEXT PRIMARY KEY, received_at DOUBLE PRECISION NOT NULL, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS attachments (
+    att_id TEXT PRIMARY KEY, msg_id TEXT NOT NULL, device_id TEXT NOT NULL, chunks INTEGER NOT NULL,
+    size BIGINT NOT NULL, sha256 TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'waiting', data {blob},
+    completed_at DOUBLE PRECISION);
+CREATE INDEX IF NOT EXISTS attachments_msg ON attachments (msg_id);
+CREATE TABLE IF NOT EXISTS att_chunks (
+    att_id TEXT NOT NULL, n INTEGER NOT NULL, device_id TEXT NOT NULL, data {blob} NOT NULL,
+    received_at DOUBLE PRECISION NOT NULL, PRIMARY KEY (att_id, n))
 """
 
 _REQ_COLS = "msg_id, device_id, seq, ticket, service_id, lang, created_ms, received_at, digest, sealed, attachments, status"
+_REQ_SELECT = (
+    "SELECT r.msg_id, r.device_id, r.seq, r.ticket, r.service_id, r.lang, r.created_ms, r.received_at, r.digest,"
+    " r.sealed, r.attachments, r.status, (SELECT COUNT(*) FROM attachments a WHERE a.msg_id = r.msg_id"
+    " AND a.status = 'complete') FROM requests r"
+)
 _DEAD_PAYLOAD_LIMIT = 64 * 1024
 
 
@@ -143,8 +187,11 @@ class SqlStore:
             cur.execute(self._sql(sql), params)
             return list(cur.fetchall())
 
-    def commit(self, requests: Sequence[StoredRequest], dead: Sequence[DeadLetter]) -> list[str]:
+    def commit(
+        self, requests: Sequence[StoredRequest], dead: Sequence[DeadLetter], chunks: Sequence[Chunk] = ()
+    ) -> list[str]:
         outcomes: list[str] = []
+        touched: set[str] = set()
         conflicts: list[DeadLetter] = []
         insert = self._sql(
             f"INSERT INTO requests ({_REQ_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (msg_id) DO NOTHING"
@@ -170,6 +217,15 @@ class SqlStore:
                 )
                 if cur.rowcount == 1:
                     outcomes.append(NEW)
+                    for att_id, n_chunks, size, sha in r.att_refs:
+                        cur.execute(
+                            self._sql(
+                                "INSERT INTO attachments (att_id, msg_id, device_id, chunks, size, sha256)"
+                                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (att_id) DO NOTHING"
+                            ),
+                            (att_id, r.msg_id, r.device_id, n_chunks, size, sha),
+                        )
+                        touched.add(att_id)
                     continue
                 cur.execute(self._sql("SELECT digest, device_id FROM requests WHERE msg_id = ?"), (r.msg_id,))
                 digest, device_id = cur.fetchone()
@@ -188,6 +244,19 @@ class SqlStore:
                             r.msg_id,
                         )
                     )
+            for c in chunks:
+                cur.execute(
+                    self._sql(
+                        "INSERT INTO att_chunks (att_id, n, device_id, data, received_at) VALUES (?, ?, ?, ?, ?)"
+                        " ON CONFLICT (att_id, n) DO NOTHING"
+                    ),
+                    (c.att_id, c.n, c.device_id, c.data, c.received_at),
+                )
+                touched.add(c.att_id)
+            for att_id in sorted(touched):
+                corrupt = self._assemble(cur, att_id)
+                if corrupt is not None:
+                    conflicts.append(corrupt)
             for d in [*dead, *conflicts]:
                 cur.execute(
                     self._sql(
@@ -205,6 +274,51 @@ class SqlStore:
                     ),
                 )
         return outcomes
+
+    def _assemble(self, cur: Any, att_id: str) -> DeadLetter | None:
+        """Reassemble an attachment whose chunks are all in; a dead letter when its sha256 does not match."""
+        cur.execute(
+            self._sql(
+                "SELECT msg_id, device_id, chunks, sha256 FROM attachments WHERE att_id = ? AND status = 'waiting'"
+            ),
+            (att_id,),
+        )
+        row = cur.fetchone()
+        if row is None:
+            return None
+        msg_id, device_id, n_chunks, sha = row
+        cur.execute(
+            self._sql("SELECT n, data FROM att_chunks WHERE att_id = ? AND n < ? ORDER BY n"),
+            (att_id, n_chunks),
+        )
+        parts = cur.fetchall()
+        if len(parts) < n_chunks:
+            return None
+        data = b"".join(bytes(p[1]) for p in parts)
+        ok = hashlib.sha256(data).hexdigest() == sha
+        cur.execute(
+            self._sql("UPDATE attachments SET status = ?, data = ?, completed_at = ? WHERE att_id = ?"),
+            ("complete" if ok else "corrupt", data if ok else None, time.time(), att_id),
+        )
+        cur.execute(self._sql("DELETE FROM att_chunks WHERE att_id = ?"), (att_id,))
+        if ok:
+            return None
+        log.warning("attachment %s of %s failed its sha256 check", att_id, msg_id)
+        return DeadLetter(
+            "attachment_corrupt",
+            f"attachment {att_id}: sha256 of the reassembled bytes differs",
+            f"kiosk/v1/{device_id}/att/{att_id}",
+            data[:1024],
+            time.time(),
+            device_id,
+            msg_id,
+        )
+
+    def attachments_of(self, msg_id: str) -> list[tuple[str, str, bytes | None]]:
+        rows = self._query(
+            "SELECT att_id, status, data FROM attachments WHERE msg_id = ? ORDER BY att_id", (msg_id,)
+        )
+        return [(r[0], r[1], None if r[2] is None else bytes(r[2])) for r in rows]
 
     def add_device(self, device: Device) -> None:
         with self._tx() as cur:
@@ -250,7 +364,7 @@ class SqlStore:
             )
 
     def requests(self) -> list[StoredRequest]:
-        rows = self._query(f"SELECT {_REQ_COLS} FROM requests ORDER BY received_at, device_id, seq")
+        rows = self._query(f"{_REQ_SELECT} ORDER BY r.received_at, r.device_id, r.seq")
         return [StoredRequest(*r[:9], bytes(r[9]), *r[10:]) for r in rows]
 
     def count_requests(self) -> int:
@@ -264,7 +378,7 @@ class SqlStore:
 
     def find_ticket(self, device_id: str, ticket: str) -> StoredRequest | None:
         rows = self._query(
-            f"SELECT {_REQ_COLS} FROM requests WHERE device_id = ? AND ticket = ? ORDER BY seq DESC LIMIT 1",
+            f"{_REQ_SELECT} WHERE r.device_id = ? AND r.ticket = ? ORDER BY r.seq DESC LIMIT 1",
             (device_id, ticket),
         )
         return StoredRequest(*rows[0][:9], bytes(rows[0][9]), *rows[0][10:]) if rows else None

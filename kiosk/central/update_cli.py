@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import threading
 import time
@@ -45,18 +46,23 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     client.loop_start()
     try:
         if not connected.wait(args.timeout):
-            print("kiosk-central update: status stored, but the broker is not reachable; run it again later",
-                  file=sys.stderr)
+            print(
+                "kiosk-central update: status stored, but the broker is not reachable; run it again later",
+                file=sys.stderr,
+            )
             return 1
-        info = client.publish(topic(args.device, "upd"),
-                              StatusUpdate(request.msg_id, args.ticket, args.status).to_bytes(), qos=1)
-        try:
+        info = client.publish(
+            topic(args.device, "upd"),
+            StatusUpdate(request.msg_id, args.ticket, args.status).to_bytes(),
+            qos=1,
+        )
+        with contextlib.suppress(RuntimeError, ValueError):
             info.wait_for_publish(args.timeout)
-        except (RuntimeError, ValueError):
-            pass
         if not info.is_published():
-            print("kiosk-central update: stored, but the broker did not take the update in time; run it again",
-                  file=sys.stderr)
+            print(
+                "kiosk-central update: stored, but the broker did not take the update in time; run it again",
+                file=sys.stderr,
+            )
             return 1
     finally:
         client.disconnect()

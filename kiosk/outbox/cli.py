@@ -23,7 +23,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("arg", nargs="?", help="N for fill, MSG_ID for release")
     parser.add_argument("--seed", type=int, default=None, help="fill: random seed for reproducible content")
-    parser.add_argument("--init-keys", action="store_true", help="fill: make demo keys in the data dir when missing")
+    parser.add_argument(
+        "--init-keys", action="store_true", help="fill: make demo keys in the data dir when missing"
+    )
     parser.add_argument("--json", action="store_true", help="status: print JSON")
 
 

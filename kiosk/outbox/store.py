@@ -6,11 +6,12 @@ state are readable on the device. Schema changes go through ``MIGRATIONS`` (``PR
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import sqlite3
 import time
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,7 +49,29 @@ MIGRATIONS: list[str] = [
     ALTER TABLE requests ADD COLUMN sends INTEGER NOT NULL DEFAULT 0;
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     """,
+    # 3: attachments (photos), sealed whole and cut into chunks; a chunk's data is dropped once central acks it
+    """
+    CREATE TABLE attachments (
+        att_id TEXT PRIMARY KEY,
+        msg_id TEXT NOT NULL REFERENCES requests (msg_id),
+        chunks INTEGER NOT NULL,
+        size INTEGER NOT NULL,
+        sha256 TEXT NOT NULL
+    );
+    CREATE INDEX attachments_msg ON attachments (msg_id);
+    CREATE TABLE chunks (
+        att_id TEXT NOT NULL REFERENCES attachments (att_id),
+        n INTEGER NOT NULL,
+        data BLOB,
+        acked INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (att_id, n)
+    );
+    CREATE INDEX chunks_pending ON chunks (acked, att_id, n);
+    """,
 ]
+
+CHUNK_BYTES = 32 * 1024
+"""Attachment chunk size on ``att/{att_id}/{n}`` (the protocol's maximum)."""
 
 
 @dataclass(frozen=True)
@@ -121,6 +144,7 @@ class OutgoingRow:
     created_at: float
     sealed: bytes
     sends: int
+    attachments: int = 0
 
 
 @dataclass(frozen=True)
@@ -144,9 +168,22 @@ class LocalQueue:
         self._clock = clock
         self.conn = connect(path)
 
-    def enqueue(self, request: Request, ticket_prefix: str = "A") -> QueuedRequest:
-        """Seal, store and commit (synchronous=FULL) one request; return it with its msg id and ticket."""
+    def enqueue(
+        self,
+        request: Request,
+        ticket_prefix: str = "A",
+        files: Sequence[bytes] = (),
+        chunk_bytes: int = CHUNK_BYTES,
+    ) -> QueuedRequest:
+        """Seal, store and commit (synchronous=FULL) one request; return it with its msg id and ticket.
+
+        ``files`` are the request's photos (encoded images): each is sealed whole, cut into chunks of at most
+        ``chunk_bytes`` and committed in the same transaction as the request.
+        """
+        if not 1 <= chunk_bytes <= CHUNK_BYTES:
+            raise ValueError(f"chunk_bytes must be 1 to {CHUNK_BYTES}, got {chunk_bytes}")
         sealed = self._seal(json.dumps(request.personal(), separators=(",", ":")).encode())
+        sealed_files = [self._seal(bytes(f)) for f in files]
         msg_id = new_msg_id()
         now = self._clock()
         conn = self.conn
@@ -167,9 +204,20 @@ class LocalQueue:
                     request.lang,
                     now,
                     sealed,
-                    len(request.attachments),
+                    len(sealed_files) or len(request.attachments),
                 ),
             )
+            for blob in sealed_files:
+                att_id = new_msg_id()
+                parts = [blob[i : i + chunk_bytes] for i in range(0, len(blob), chunk_bytes)] or [b""]
+                conn.execute(
+                    "INSERT INTO attachments (att_id, msg_id, chunks, size, sha256) VALUES (?, ?, ?, ?, ?)",
+                    (att_id, msg_id, len(parts), len(blob), hashlib.sha256(blob).hexdigest()),
+                )
+                conn.executemany(
+                    "INSERT INTO chunks (att_id, n, data) VALUES (?, ?, ?)",
+                    [(att_id, n, part) for n, part in enumerate(parts)],
+                )
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -203,9 +251,7 @@ class LocalQueue:
         try:
             conn.execute("BEGIN IMMEDIATE")
             try:
-                changed = 0
-                for row in rows:
-                    changed += conn.execute(sql, row).rowcount
+                changed = conn.executemany(sql, rows).rowcount
                 for extra_sql, params in more:
                     conn.execute(extra_sql, params)
                 conn.execute("COMMIT")
@@ -227,7 +273,7 @@ class LocalQueue:
         if limit <= 0:
             return []
         rows = self.conn.execute(
-            "SELECT msg_id, seq, service_id, ticket, lang, created_at, sealed, sends FROM requests"
+            "SELECT msg_id, seq, service_id, ticket, lang, created_at, sealed, sends, attachments FROM requests"
             " WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY seq LIMIT ?",
             (now, limit + len(exclude)),
         ).fetchall()
@@ -295,6 +341,45 @@ class LocalQueue:
             (limit,),
         ).fetchall()
         return [(QueuedRequest(*r[:9]), r[9] or "") for r in rows]
+
+    def attachment_refs(self, msg_ids: Collection[str]) -> dict[str, list[tuple[str, int, int, str]]]:
+        """msg_id -> [(att_id, chunks, size, sha256)] for the envelopes of these requests."""
+        out: dict[str, list[tuple[str, int, int, str]]] = {}
+        ids = list(msg_ids)
+        for i in range(0, len(ids), 500):
+            part = ids[i : i + 500]
+            rows = self.conn.execute(
+                "SELECT msg_id, att_id, chunks, size, sha256 FROM attachments"
+                f" WHERE msg_id IN ({','.join('?' * len(part))}) ORDER BY att_id",
+                part,
+            ).fetchall()
+            for msg_id, att_id, chunks, size, sha in rows:
+                out.setdefault(msg_id, []).append((att_id, chunks, size, sha))
+        return out
+
+    def due_chunks(
+        self, limit: int, exclude: Collection[tuple[str, int]] = ()
+    ) -> list[tuple[str, str, int, bytes]]:
+        """Chunks not yet acknowledged, oldest request first: (msg_id, att_id, n, data)."""
+        if limit <= 0:
+            return []
+        rows = self.conn.execute(
+            "SELECT a.msg_id, c.att_id, c.n, c.data FROM chunks c JOIN attachments a ON a.att_id = c.att_id"
+            " JOIN requests r ON r.msg_id = a.msg_id"
+            " WHERE c.acked = 0 AND r.state != 'quarantined' ORDER BY r.seq, c.att_id, c.n LIMIT ?",
+            (limit + len(exclude),),
+        ).fetchall()
+        skip = set(exclude)
+        return [(m, a, n, bytes(d)) for m, a, n, d in rows if (a, n) not in skip][:limit]
+
+    def mark_chunks_acked(self, pairs: Collection[tuple[str, int]]) -> int:
+        """Central committed these chunks: drop their data, never send them again."""
+        return self._state_write(
+            "UPDATE chunks SET acked = 1, data = NULL WHERE att_id = ? AND n = ? AND acked = 0", list(pairs)
+        )
+
+    def chunks_pending(self) -> int:
+        return int(self.conn.execute("SELECT COUNT(*) FROM chunks WHERE acked = 0").fetchone()[0])
 
     def set_meta(self, key: str, value: str) -> None:
         self._state_write("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", [(key, value)])

@@ -16,7 +16,7 @@ import queue
 import shutil
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,16 @@ import paho.mqtt.client as mqtt
 
 import kiosk
 from kiosk.config import Settings
-from kiosk.domain.envelope import Ack, Body, Envelope, EnvelopeError, StatusUpdate, Telemetry, topic
+from kiosk.domain.envelope import (
+    Ack,
+    AttachmentRef,
+    Body,
+    Envelope,
+    EnvelopeError,
+    StatusUpdate,
+    Telemetry,
+    topic,
+)
 from kiosk.outbox.link import connect_async, make_client, set_nodelay
 from kiosk.outbox.retry import backoff
 from kiosk.outbox.store import LocalQueue, OutgoingRow
@@ -45,9 +54,12 @@ class UploaderState:
     acked: int
 
 
-def build_envelope(row: OutgoingRow, device_id: str, signer: Signer) -> Envelope:
+def build_envelope(
+    row: OutgoingRow, device_id: str, signer: Signer, attachments: Sequence[tuple[str, int, int, str]] = ()
+) -> Envelope:
     """The envelope of a stored request (same row, same bytes: resends are identical)."""
-    body = Body(row.service_id, row.ticket, row.lang, row.sealed)
+    refs = tuple(AttachmentRef(*a) for a in attachments)
+    body = Body(row.service_id, row.ticket, row.lang, row.sealed, refs)
     return Envelope(row.msg_id, device_id, row.seq, int(row.created_at * 1000), body).signed(signer)
 
 
@@ -76,6 +88,9 @@ class Uploader:
         self._connected = False
         self._in_flight: dict[str, float] = {}  # msg_id -> ack deadline
         self._sends: dict[str, int] = {}
+        self._chunks_in_flight: dict[tuple[str, int], float] = {}  # (att_id, n) -> ack deadline
+        self.chunk_window = 4
+        self.chunks_acked = 0
         self.sent = 0
         self.acked = 0
         self.bytes_sent = 0
@@ -128,8 +143,10 @@ class Uploader:
     # --- one turn of the worker ----------------------------------------------------------------------------------
 
     def _turn(self, store: LocalQueue, client: mqtt.Client) -> None:
-        events = self._drain(timeout=0.2 if not self._in_flight or not self._connected else 0.05)
+        busy = (self._in_flight or self._chunks_in_flight) and self._connected
+        events = self._drain(timeout=0.05 if busy else 0.2)
         acked: set[str] = set()
+        chunks_acked: set[tuple[str, int]] = set()
         rejected: list[tuple[str, str, float]] = []
         now = self._clock()
         for kind, payload in events:
@@ -139,6 +156,7 @@ class Uploader:
                 self._connected = False
             elif kind == "ack":
                 acked.update(payload.ids)
+                chunks_acked.update(payload.chunks)
                 for rej in payload.rejected:
                     if rej.msg_id in acked:
                         continue
@@ -155,6 +173,12 @@ class Uploader:
             for msg_id in acked:
                 self._in_flight.pop(msg_id, None)
                 self._sends.pop(msg_id, None)
+        if chunks_acked:
+            self.chunks_acked += store.mark_chunks_acked(chunks_acked)
+            for pair in chunks_acked:
+                self._chunks_in_flight.pop(pair, None)
+        for pair in [p for p, deadline in self._chunks_in_flight.items() if deadline <= now]:
+            del self._chunks_in_flight[pair]  # not acked in time: it is due again
         if rejected:
             store.reject(rejected, self.settings.outbox.max_tries)
             for msg_id, _, _ in rejected:
@@ -185,12 +209,14 @@ class Uploader:
 
     def _on_connected_event(self, store: LocalQueue) -> None:
         self._connected = True
+        self._chunks_in_flight.clear()
         if self._in_flight:
             # whatever was in flight may have been lost with the old connection: send it again now
             store.reschedule([(m, 0.0) for m in self._in_flight])
             self._in_flight.clear()
 
     def _fill_window(self, store: LocalQueue, client: mqtt.Client, now: float) -> None:
+        self._fill_chunks(store, client, now)
         room = self.window - len(self._in_flight)
         if room <= 0:
             return
@@ -199,14 +225,27 @@ class Uploader:
             return
         deadline = now + self.settings.outbox.ack_timeout_s
         req_topic = topic(self.device_id, "req")
+        with_files = [r.msg_id for r in rows if r.attachments]
+        refs = store.attachment_refs(with_files) if with_files else {}
         for row in rows:
-            payload = build_envelope(row, self.device_id, self._sign).to_bytes()
+            payload = build_envelope(row, self.device_id, self._sign, refs.get(row.msg_id, ())).to_bytes()
             client.publish(req_topic, payload, qos=1)
             self._in_flight[row.msg_id] = deadline
             self._sends[row.msg_id] = row.sends + 1
             self.bytes_sent += len(payload)
         self.sent += len(rows)
         store.mark_in_flight([r.msg_id for r in rows])
+
+    def _fill_chunks(self, store: LocalQueue, client: mqtt.Client, now: float) -> None:
+        """Attachment chunks not yet acknowledged; after a drop only those are sent again."""
+        room = self.chunk_window - len(self._chunks_in_flight)
+        if room <= 0:
+            return
+        deadline = now + self.settings.outbox.ack_timeout_s
+        for _msg_id, att_id, n, data in store.due_chunks(room, exclude=self._chunks_in_flight.keys()):
+            client.publish(topic(self.device_id, "att", att_id, n), data, qos=1)
+            self._chunks_in_flight[(att_id, n)] = deadline
+            self.bytes_sent += len(data)
 
     def _drain(self, timeout: float) -> list[tuple[str, Any]]:
         try:

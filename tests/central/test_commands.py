@@ -44,20 +44,28 @@ def test_a_request_travels_to_central_is_exported_and_its_status_comes_back(
         code, out, err = central("export", "--format", "json", *base)
         assert code == 0, err
         [row] = json.loads(out)
-        assert (row["msg_id"], row["ticket"], row["fields"]) == (item.msg_id, item.ticket, dict(expected.fields))
+        assert (row["msg_id"], row["ticket"], row["fields"]) == (
+            item.msg_id,
+            item.ticket,
+            dict(expected.fields),
+        )
         code, out, err = central("export", "--format", "csv", *base)
         assert code == 0, err
         assert next(csv.DictReader(io.StringIO(out)))["ticket"] == item.ticket
 
-        code, out, err = central("update", item.ticket, "siap diambil", "--device", site.device_id,
-                                 "--broker", broker.url, *base)
+        code, out, err = central(
+            "update", item.ticket, "siap diambil", "--device", site.device_id, "--broker", broker.url, *base
+        )
         assert code == 0, err
         local = LocalQueue(queue_path(settings), seal=lambda b: b)
         wait_until(lambda: local.list()[0].status == "siap diambil", 20, "the status shown on the kiosk")
         local.close()
 
-        wait_until(lambda: json.loads(central("devices", "--json", *base)[1])[0]["queue_depth"] == 0, 20,
-                   "telemetry reporting an empty queue")
+        wait_until(
+            lambda: json.loads(central("devices", "--json", *base)[1])[0]["queue_depth"] == 0,
+            20,
+            "telemetry reporting an empty queue",
+        )
         [dev] = json.loads(central("devices", "--json", *base)[1])
         assert dev["device_id"] == site.device_id and dev["silent"] is False
         assert dev["versions"]["sw"]
@@ -73,6 +81,15 @@ def test_unknown_ticket_and_bad_device_record_get_clear_messages(tmp_path: Path,
     bad.write_text(json.dumps({"device_id": "desa-01x", "public_key": "xyz"}))
     code, _, err = central("devices", "import", str(bad), "--db", sqlite_db_url, "--data-dir", str(tmp_path))
     assert code == 2 and "public_key" in err
-    code, _, err = central("update", "K-0001", "selesai", "--device", "desa-01x", "--db", sqlite_db_url,
-                           "--data-dir", str(tmp_path))
+    code, _, err = central(
+        "update",
+        "K-0001",
+        "selesai",
+        "--device",
+        "desa-01x",
+        "--db",
+        sqlite_db_url,
+        "--data-dir",
+        str(tmp_path),
+    )
     assert code == 1 and "no ticket K-0001" in err

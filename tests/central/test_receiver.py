@@ -31,7 +31,9 @@ class FakeKiosk:
         self.acks: list[Ack] = []
         self._lock = threading.Lock()
         port = int(broker_url.rsplit(":", 1)[1])
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"fake-{device_id}", protocol=mqtt.MQTTv5)
+        self.client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id=f"fake-{device_id}", protocol=mqtt.MQTTv5
+        )
         self.client.on_message = self._on_message
         self.client.connect("127.0.0.1", port)
         self.client.subscribe(topic(device_id, "ack"), qos=1)
@@ -101,7 +103,15 @@ def test_bad_messages_are_dead_lettered_and_the_receiver_keeps_serving(
     try:
         reasons = sorted(d.reason for d in store.dead_letters())
         assert reasons == sorted(
-            ["malformed", "schema", "oversized", "invalid", "replay_conflict", "bad_signature", "unknown_device"]
+            [
+                "malformed",
+                "schema",
+                "oversized",
+                "invalid",
+                "replay_conflict",
+                "bad_signature",
+                "unknown_device",
+            ]
         )
         stored = {r.msg_id: r for r in store.requests()}
         assert set(stored) == {first.msg_id, last.msg_id}
@@ -131,8 +141,17 @@ def test_receiver_killed_before_it_acks_then_restarted_stores_everything_once(
         for _ in range(300):
             q.enqueue(synthetic_request(rng))
         q.close()
-        serve = ["serve", "--broker", broker.url, "--db", db_url, "--client-id", "central-a", "--data-dir",
-                 str(site.central_dir)]
+        serve = [
+            "serve",
+            "--broker",
+            broker.url,
+            "--db",
+            db_url,
+            "--client-id",
+            "central-a",
+            "--data-dir",
+            str(site.central_dir),
+        ]
         log = tmp_path / "central.log"
         central = spawn("kiosk.central.cli", [*serve, "--crash-after-commits", "3"], log)
         up = Uploader(settings, queue_path(settings), signer(keys), keys.public_hex).start()
@@ -142,9 +161,13 @@ def test_receiver_killed_before_it_acks_then_restarted_stores_everything_once(
             store = open_store(db_url)
             committed = store.count_requests()
             store.close()
-            assert committed > acked_count(site), "nothing was committed without its ack; the test proves nothing"
+            assert committed > acked_count(site), (
+                "nothing was committed without its ack; the test proves nothing"
+            )
             central = spawn("kiosk.central.cli", serve, log)
-            wait_until(lambda: acked_count(site) == 300, 60, "all 300 acknowledged after the receiver restart")
+            wait_until(
+                lambda: acked_count(site) == 300, 60, "all 300 acknowledged after the receiver restart"
+            )
         finally:
             up.stop()
             kill(central, sig=15)
@@ -171,7 +194,9 @@ def test_two_receivers_share_the_load_without_duplicates(
     for _ in range(200):
         q.enqueue(synthetic_request(rng))
     q.close()
-    receivers = [receiver(broker.url, sqlite_db_url, settings, f"central-{i}").start() for i in range(n_receivers)]
+    receivers = [
+        receiver(broker.url, sqlite_db_url, settings, f"central-{i}").start() for i in range(n_receivers)
+    ]
     up = Uploader(settings, queue_path(settings), signer(keys), keys.public_hex).start()
     try:
         wait_until(lambda: acked_count(site) == 200, 30, "200 acknowledged")

@@ -66,14 +66,18 @@ def test_requests_pile_up_while_the_broker_is_down_then_all_arrive(
             time.sleep(0.3)
         assert acked_count(site) == 0
         broker.start()
-        wait_until(lambda: acked_count(site) == 200, 40, "200 requests acknowledged after the broker came back")
+        wait_until(
+            lambda: acked_count(site) == 200, 40, "200 requests acknowledged after the broker came back"
+        )
     finally:
         up.stop()
         rec.stop()
     assert assert_exactly_once(site, sqlite_db_url) == 200
 
 
-def test_broker_restarted_in_the_middle_of_a_flush(tmp_path: Path, broker: Mosquitto, sqlite_db_url: str) -> None:
+def test_broker_restarted_in_the_middle_of_a_flush(
+    tmp_path: Path, broker: Mosquitto, sqlite_db_url: str
+) -> None:
     site = make_site(tmp_path, broker.url)
     register(site, sqlite_db_url)
     enqueue(site, 3000)
@@ -97,7 +101,9 @@ def test_request_survives_kill_during_enqueue_and_during_flush(
     register(site, sqlite_db_url)
     fill_log = tmp_path / "fill.log"
     filler = spawn("kiosk", ["outbox", "fill", "100000", *site.cli_flags()], fill_log)
-    wait_until(lambda: fill_log.exists() and fill_log.read_text().count("\n") > 300, 60, "300 requests enqueued")
+    wait_until(
+        lambda: fill_log.exists() and fill_log.read_text().count("\n") > 300, 60, "300 requests enqueued"
+    )
     kill(filler)
     printed = [line for line in fill_log.read_text().splitlines() if len(line) == 36]
     rec = receiver(broker.url, sqlite_db_url, site.settings()).start()

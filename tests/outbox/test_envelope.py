@@ -32,7 +32,9 @@ def make_envelope(seed: int = 0) -> Envelope:
     request = synthetic_request(random.Random(seed))
     sealed = seal(json.dumps(request.personal(), separators=(",", ":")).encode(), CENTRAL.public_key)
     body = Body(request.service_id, "K-0042", request.lang, sealed)
-    return Envelope(new_msg_id(), "desa-sentani-01", 42, 1_795_000_000_000, body).signed(lambda b: sign(b, KEY))
+    return Envelope(new_msg_id(), "desa-sentani-01", 42, 1_795_000_000_000, body).signed(
+        lambda b: sign(b, KEY)
+    )
 
 
 def wire(env: Envelope) -> dict:
@@ -47,7 +49,9 @@ def test_envelope_round_trips_and_verifies() -> None:
 
 
 def test_typical_text_request_fits_in_one_kilobyte_with_topic_and_signature() -> None:
-    sizes = [len(make_envelope(seed).to_bytes()) + len(topic("desa-sentani-01", "req")) + 4 for seed in range(50)]
+    sizes = [
+        len(make_envelope(seed).to_bytes()) + len(topic("desa-sentani-01", "req")) + 4 for seed in range(50)
+    ]
     assert max(sizes) <= 1024, sizes
 
 
@@ -60,7 +64,9 @@ def test_tampered_body_fails_verification() -> None:
 
 def test_resend_has_identical_bytes_and_digest() -> None:
     env = make_envelope()
-    again = Envelope(env.msg_id, env.device_id, env.seq, env.created_ms, env.body).signed(lambda b: sign(b, KEY))
+    again = Envelope(env.msg_id, env.device_id, env.seq, env.created_ms, env.body).signed(
+        lambda b: sign(b, KEY)
+    )
     assert again.to_bytes() == env.to_bytes()
     assert again.digest() == env.digest()
 

@@ -37,8 +37,14 @@ def test_poison_request_is_quarantined_and_the_rest_of_the_queue_flows(
     store = open_store(sqlite_db_url)
     from kiosk.central.store import StoredRequest
 
-    store.commit([StoredRequest(other.msg_id, site.device_id, 1, "Z-0001", "bansos", "id", 0, 0.0, other.digest(),
-                                b"other")], [])
+    store.commit(
+        [
+            StoredRequest(
+                other.msg_id, site.device_id, 1, "Z-0001", "bansos", "id", 0, 0.0, other.digest(), b"other"
+            )
+        ],
+        [],
+    )
     store.close()
     rec = receiver(broker.url, sqlite_db_url, settings).start()
     up = Uploader(settings, queue_path(settings), signer(keys), keys.public_hex).start()

@@ -21,7 +21,9 @@ def register(site: Site, db_url: str) -> None:
 
 
 def receiver(broker_url: str, db_url: str, settings: Settings, client_id: str = "central-test") -> Receiver:
-    return Receiver(broker_url, lambda: open_store(db_url), settings.mqtt, ReceiverOptions(client_id=client_id))
+    return Receiver(
+        broker_url, lambda: open_store(db_url), settings.mqtt, ReceiverOptions(client_id=client_id)
+    )
 
 
 def device_rows(site: Site) -> dict[str, str]:
@@ -63,9 +65,11 @@ def assert_exactly_once(site: Site, db_url: str) -> int:
         f"{len(set(rows) - set(ids))} confirmed requests missing at central, {len(set(ids) - set(rows))} unknown"
     )
     assert set(rows.values()) == {"acked"}, f"not all acknowledged on the kiosk: {sorted(set(rows.values()))}"
-    sealed_left = sqlite3.connect(site.data_dir / "queue.db").execute(
-        "SELECT COUNT(*) FROM requests WHERE sealed IS NOT NULL"
-    ).fetchone()[0]
+    sealed_left = (
+        sqlite3.connect(site.data_dir / "queue.db")
+        .execute("SELECT COUNT(*) FROM requests WHERE sealed IS NOT NULL")
+        .fetchone()[0]
+    )
     assert sealed_left == 0, "acknowledged requests still hold personal data"
     return len(ids)
 

@@ -53,8 +53,14 @@ class Site:
         return load_settings(env={}, overrides=layer)
 
     def cli_flags(self, broker_url: str | None = None, **sections: dict[str, object]) -> list[str]:
-        flags = ["--data-dir", str(self.data_dir), "--device-id", self.device_id,
-                 "--broker-url", broker_url or self.broker_url]
+        flags = [
+            "--data-dir",
+            str(self.data_dir),
+            "--device-id",
+            self.device_id,
+            "--broker-url",
+            broker_url or self.broker_url,
+        ]
         merged: dict[str, dict[str, object]] = {k: dict(v) for k, v in FAST.items()}
         for name, values in sections.items():
             merged.setdefault(name, {}).update(values)
@@ -67,8 +73,16 @@ class Site:
         """The provisioning helper's record for this device."""
         key = ensure_signing_key(self.data_dir / "keys")
         path = self.root / f"{self.device_id}.json"
-        path.write_text(json.dumps({"device_id": self.device_id, "public_key": bytes(key.verify_key).hex(),
-                                    "village_code": "91.03.05.2001", "credentials_sha256": "0" * 64}))
+        path.write_text(
+            json.dumps(
+                {
+                    "device_id": self.device_id,
+                    "public_key": bytes(key.verify_key).hex(),
+                    "village_code": "91.03.05.2001",
+                    "credentials_sha256": "0" * 64,
+                }
+            )
+        )
         return path
 
 
@@ -91,13 +105,25 @@ def child_env() -> dict[str, str]:
 def spawn(module: str, args: list[str], log: Path) -> subprocess.Popen[bytes]:
     """Run ``python -m module args`` with its output in ``log``."""
     fh = log.open("ab")
-    return subprocess.Popen([sys.executable, "-m", module, *args], cwd=ROOT, env=child_env(), stdout=fh, stderr=fh,
-                            start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", module, *args],
+        cwd=ROOT,
+        env=child_env(),
+        stdout=fh,
+        stderr=fh,
+        start_new_session=True,
+    )
 
 
 def run_cli(module: str, args: list[str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", module, *args], cwd=ROOT, env=child_env(), capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", module, *args],
+        cwd=ROOT,
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def kill(proc: subprocess.Popen[bytes], sig: int = signal.SIGKILL, timeout: float = 10) -> None:

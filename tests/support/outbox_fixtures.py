@@ -28,7 +28,7 @@ def sqlite_db_url(tmp_path: Path) -> str:
     return f"sqlite://{tmp_path / 'central.db'}"
 
 
-BROKER_CONFIG = ["set_tcp_nodelay true"]
+BROKER_CONFIG = ["set_tcp_nodelay true", "max_queued_messages 100000"]
 """What docs/outbox.md recommends for the central broker: without it every ack waits for a delayed TCP ack."""
 
 

@@ -15,10 +15,15 @@ from tests.support.broker import free_port
 
 
 class FlakyProxy:
-    """Forward 127.0.0.1:``port`` to 127.0.0.1:``target``; ``cut_every`` seconds all connections are closed."""
+    """Forward 127.0.0.1:``port`` to 127.0.0.1:``target``; ``cut_every`` seconds all connections are closed.
 
-    def __init__(self, target: int, cut_every: float | None = None) -> None:
+    ``rate`` throttles each connection (bytes per second) so that a large upload spans several cuts.
+    """
+
+    def __init__(self, target: int, cut_every: float | None = None, rate: float | None = None) -> None:
         self.target = target
+        self.rate = rate
+        """Bytes per second each direction of a connection may carry (a slow link), or None for no limit."""
         self.cut_every = cut_every
         self.port = free_port()
         self.cuts = 0
@@ -87,10 +92,12 @@ class FlakyProxy:
             sel.register(b, selectors.EVENT_READ, a)
             while not self._stop.is_set():
                 for key, _ in sel.select(timeout=0.2):
-                    data = key.fileobj.recv(65536)  # type: ignore[union-attr]
+                    data = key.fileobj.recv(4096 if self.rate else 65536)  # type: ignore[union-attr]
                     if not data:
                         raise OSError("closed")
                     key.data.sendall(data)
+                    if self.rate:
+                        time.sleep(len(data) / self.rate)
         except (OSError, ValueError):
             pass
         finally:
