@@ -16,6 +16,7 @@ import queue
 import shutil
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,6 +92,9 @@ class Uploader:
         self._chunks_in_flight: dict[tuple[str, int], float] = {}  # (att_id, n) -> ack deadline
         self.chunk_window = 4
         self.chunks_acked = 0
+        self.chunks_sent = 0
+        self.chunk_sends: Counter[tuple[str, int]] = Counter()
+        """Sends per (attachment, chunk): shows that a chunk acknowledged once is never sent again."""
         self.sent = 0
         self.acked = 0
         self.bytes_sent = 0
@@ -245,7 +249,8 @@ class Uploader:
         for _msg_id, att_id, n, data in store.due_chunks(room, exclude=self._chunks_in_flight.keys()):
             client.publish(topic(self.device_id, "att", att_id, n), data, qos=1)
             self._chunks_in_flight[(att_id, n)] = deadline
-            self.bytes_sent += len(data)
+            self.chunks_sent += 1
+            self.chunk_sends[(att_id, n)] += 1
 
     def _drain(self, timeout: float) -> list[tuple[str, Any]]:
         try:

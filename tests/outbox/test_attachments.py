@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 from pathlib import Path
 
 from nacl.public import PrivateKey
@@ -17,6 +18,14 @@ from tests.support.broker import Mosquitto
 from tests.support.delivery import acked_count, receiver, register
 from tests.support.kiosk_env import make_site
 from tests.support.proxy import FlakyProxy, wait_until
+
+
+def acked_chunks(site) -> set[tuple[str, int]]:  # type: ignore[no-untyped-def]
+    conn = sqlite3.connect(site.data_dir / "queue.db", timeout=30)
+    try:
+        return set(conn.execute("SELECT att_id, n FROM chunks WHERE acked = 1").fetchall())
+    finally:
+        conn.close()
 
 
 def test_only_unacknowledged_chunks_are_due_again(tmp_path: Path) -> None:
@@ -45,15 +54,23 @@ def test_photo_upload_interrupted_several_times_arrives_intact_and_completes_the
     item = q.enqueue(Request("ktp", "id", {"nik": "9103010101010001"}), "K", files=photos)
     plain = q.enqueue(Request("kk", "id", {"nik": "9103010101010002"}), "K")
     q.close()
-    proxy = FlakyProxy(broker.port, cut_every=1.0, rate=300_000).start()
+    proxy = FlakyProxy(broker.port, rate=200_000).start()
     rec = receiver(broker.url, sqlite_db_url, settings).start()
     up = Uploader(site.settings(proxy.url), queue_path(settings), signer(keys), keys.public_hex).start()
     store = open_store(sqlite_db_url)
+    total = sum(-(-(len(p) + 48) // CHUNK_BYTES) for p in photos)  # a sealed box adds 48 bytes
     try:
+        snapshots = []
+        for progress in (1, 3, 5):  # cut the link three times in the middle of the upload
+            wait_until(lambda p=progress: up.chunks_acked >= p, 30, f"{progress} chunks acknowledged")
+            done = acked_chunks(site)
+            snapshots.append({c: up.chunk_sends[c] for c in done})
+            assert len(done) < total, "the upload finished before the cut; the test proves nothing"
+            proxy.cut()
         wait_until(lambda: acked_count(site) == 2, 30, "both requests acknowledged")
         wait_until(
             lambda: [s for _, s, _ in store.attachments_of(item.msg_id)] == ["complete", "complete"],
-            90,
+            60,
             "both photos reassembled at central",
         )
         local = LocalQueue(queue_path(settings), seal=lambda b: b)
@@ -63,7 +80,10 @@ def test_photo_upload_interrupted_several_times_arrives_intact_and_completes_the
         up.stop()
         rec.stop()
         proxy.stop()
-    assert proxy.cuts >= 2, f"the link was cut only {proxy.cuts} times; the test proves nothing"
+    assert proxy.cuts >= 3
+    for before in snapshots:  # a chunk acknowledged before a cut is never sent again after it
+        assert {c: up.chunk_sends[c] for c in before} == before
+    assert len(up.chunk_sends) == total
     central_key = PrivateKey(read_key(site.central_dir / "keys" / CENTRAL_PRIVATE_FILE, "central key"))
     stored = store.attachments_of(item.msg_id)
     got = sorted(unseal(data, central_key) for _, _, data in stored if data is not None)
