@@ -136,6 +136,7 @@ class Receiver:
         )
         client.on_connect = self._on_connect
         client.on_message = self._on_message
+        client.on_subscribe = lambda *args: self.ready.set()  # subscribed: nothing sent from now on is missed
         connect_async(client, address, self.mqtt_settings)
         client.loop_start()
         validated: queue.Queue[Validated | None] = queue.Queue()
@@ -183,7 +184,6 @@ class Receiver:
         share = f"$share/{self.options.group}/kiosk/v1/+"
         client.subscribe([(f"{share}/req", 1), (f"{share}/att/#", 1), (f"{share}/tel", 0)])
         log.info("receiver connected to %s (group %s)", self.broker_url, self.options.group)
-        self.ready.set()
 
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
         self._inbox.put(Incoming(msg.topic, bytes(msg.payload), self._clock()))

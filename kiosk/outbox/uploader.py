@@ -93,6 +93,9 @@ class Uploader:
         self.chunk_window = 4
         self.chunks_acked = 0
         self.chunks_sent = 0
+        self._next_tel = 0.0
+        self.last_refusal = ""
+        """Why the broker last refused the connection (bad credentials, not authorised), for the staff view."""
         self.chunk_sends: Counter[tuple[str, int]] = Counter()
         """Sends per (attachment, chunk): shows that a chunk acknowledged once is never sent again."""
         self.sent = 0
@@ -127,14 +130,9 @@ class Uploader:
         client = self._make_client()
         self._client = client
         client.loop_start()
-        next_tel = 0.0
         try:
             while not stop.is_set():
                 self._turn(store, client)
-                now = self._clock()
-                if self._connected and now >= next_tel:
-                    self._send_telemetry(store, client)
-                    next_tel = now + self.settings.outbox.telemetry_s
         finally:
             if self._connected:
                 info = client.publish(topic(self.device_id, "status"), b"offline", qos=1, retain=True)
@@ -209,10 +207,14 @@ class Uploader:
                 len(items),
             )
         if self._connected:
+            if now >= self._next_tel:  # first thing after a connect: central may register the device from it
+                self._send_telemetry(store, client)
+                self._next_tel = now + self.settings.outbox.telemetry_s
             self._fill_window(store, client, now)
 
     def _on_connected_event(self, store: LocalQueue) -> None:
         self._connected = True
+        self._next_tel = 0.0
         self._chunks_in_flight.clear()
         if self._in_flight:
             # whatever was in flight may have been lost with the old connection: send it again now
@@ -288,6 +290,7 @@ class Uploader:
     def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
         if reason.is_failure:
             log.warning("broker refused the connection: %s", reason)
+            self.last_refusal = str(reason)
             return
         set_nodelay(client)
         client.subscribe([(topic(self.device_id, "ack"), 1), (topic(self.device_id, "upd"), 1)])

@@ -206,3 +206,46 @@ def test_two_receivers_share_the_load_without_duplicates(
             r.stop()
     assert all(r.stored > 0 for r in receivers), [r.stored for r in receivers]
     assert assert_exactly_once(site, sqlite_db_url) == 200
+
+
+def test_auto_register_trusts_a_new_device_on_first_use_and_is_off_by_default(
+    tmp_path: Path, broker: Mosquitto, sqlite_db_url: str
+) -> None:
+    from kiosk.central.receiver import Receiver, ReceiverOptions
+    from kiosk.outbox.synthetic import synthetic_request
+    from kiosk.outbox.uploader import Uploader
+    from kiosk.outbox.wiring import open_queue, queue_path
+    from tests.support.delivery import acked_count, assert_exactly_once
+
+    assert ReceiverOptions().auto_register is False
+    site = make_site(tmp_path, broker.url)
+    settings = site.settings()
+    keys = device_keys(settings)
+    q = open_queue(settings, keys)
+    rng = random.Random(11)
+    for _ in range(30):
+        q.enqueue(synthetic_request(rng))
+    q.close()
+    rec = Receiver(
+        broker.url,
+        lambda: open_store(sqlite_db_url),
+        settings.mqtt,
+        ReceiverOptions(client_id="central-tofu", auto_register=True),
+    ).start()
+    assert rec.ready.wait(10), "the receiver did not subscribe"  # QoS 0 telemetry before that would be lost
+    up = Uploader(settings, queue_path(settings), signer(keys), keys.public_hex).start()
+    try:
+        wait_until(
+            lambda: acked_count(site) == 30, 30, "30 requests from an unregistered device acknowledged"
+        )
+    finally:
+        up.stop()
+        rec.stop()
+    store = open_store(sqlite_db_url)
+    try:
+        device = store.device(site.device_id)
+        assert device is not None and device.public_key == keys.public_hex
+        assert store.dead_letters() == [], "telemetry goes first, so no request met an unknown device"
+    finally:
+        store.close()
+    assert assert_exactly_once(site, sqlite_db_url) == 30
