@@ -7,6 +7,7 @@ import base64
 import csv
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from nacl.public import PrivateKey
@@ -25,6 +26,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--sealed", action="store_true", help="do not open personal data (no private key needed)"
     )
     parser.add_argument("--out", default="-", help="output file (default: standard output)")
+    parser.add_argument(
+        "--attachments",
+        default=None,
+        metavar="DIR",
+        help="also write each complete attachment, opened, to DIR/MSG_ID/ATT_ID.bin",
+    )
     add_db_flag(parser)
 
 
@@ -57,6 +64,15 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                     print(f"kiosk-central export: {exc} (or pass --sealed)", file=sys.stderr)
                     return 2
             rows = [_request_row(r, key) for r in store.requests()]
+            if args.attachments:
+                if key is None:
+                    print(
+                        "kiosk-central export: --attachments needs the private key (drop --sealed)",
+                        file=sys.stderr,
+                    )
+                    return 2
+                written = _write_attachments(store, key, Path(args.attachments), [r["msg_id"] for r in rows])
+                print(f"wrote {written} attachments under {args.attachments}", file=sys.stderr)
     finally:
         store.close()
     out = sys.stdout if args.out == "-" else open(args.out, "w", newline="")  # noqa: SIM115
@@ -79,6 +95,19 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         if out is not sys.stdout:
             out.close()
     return 0
+
+
+def _write_attachments(store: Any, key: PrivateKey, out: Path, msg_ids: list[str]) -> int:
+    written = 0
+    for msg_id in msg_ids:
+        for att_id, status, data in store.attachments_of(msg_id):
+            if status != "complete" or data is None:
+                continue
+            folder = out / msg_id
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"{att_id}.bin").write_bytes(unseal(data, key))
+            written += 1
+    return written
 
 
 def _request_row(r: Any, key: PrivateKey | None) -> dict[str, Any]:

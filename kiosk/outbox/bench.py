@@ -111,7 +111,12 @@ def raw_paho_qos1(port: int, n: int, size: int, window: int) -> float:
         raise RuntimeError("the raw subscriber did not start")
     connected = threading.Event()
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bench-raw", protocol=mqtt.MQTTv5)
-    client.on_connect = lambda c, u, f, r, p: (set_nodelay(c), connected.set())
+
+    def on_connect(c: mqtt.Client, u: Any, f: Any, r: Any, p: Any) -> None:
+        set_nodelay(c)
+        connected.set()
+
+    client.on_connect = on_connect
     client.max_inflight_messages_set(window)
     client.max_queued_messages_set(0)
     client.connect("127.0.0.1", port)

@@ -94,6 +94,7 @@ def show_status(settings: Settings, as_json: bool = False) -> int:
     counts = queue.counts()
     quarantined = queue.quarantined()
     recent = queue.list(limit=10)
+    chunks_pending = queue.chunks_pending()
     queue.close()
     now = time.time()
     report = {
@@ -103,6 +104,7 @@ def show_status(settings: Settings, as_json: bool = False) -> int:
         "oldest_pending_s": None
         if stats.oldest_pending_at is None
         else round(now - stats.oldest_pending_at, 1),
+        "attachment_chunks_pending": chunks_pending,
         "last_sync_s_ago": None if stats.last_sync_at is None else round(now - stats.last_sync_at, 1),
         "quarantined": [
             {"msg_id": q.msg_id, "ticket": q.ticket, "service": q.service_id, "tries": q.tries, "reason": why}
@@ -118,7 +120,10 @@ def show_status(settings: Settings, as_json: bool = False) -> int:
         return 0
     print(f"queue {path}")
     print("  " + ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) if counts else "  empty")
-    print(f"  oldest pending: {report['oldest_pending_s']} s   last sync: {report['last_sync_s_ago']} s ago")
+    print(
+        f"  oldest pending: {report['oldest_pending_s']} s   last sync: {report['last_sync_s_ago']} s ago"
+        f"   attachment chunks pending: {chunks_pending}"
+    )
     for q in report["quarantined"]:
         print(
             f"  QUARANTINED {q['ticket']} {q['service']} tries={q['tries']} reason={q['reason']} id={q['msg_id']}"

@@ -11,5 +11,5 @@ def backoff(attempt: int, base: float, cap: float, rand: Callable[[], float] = r
 
     The jitter keeps thousands of kiosks that came back online together from resending in lock step.
     """
-    ceiling = min(cap, base * (2 ** min(max(attempt, 0), 30)))
-    return ceiling * (0.5 + 0.5 * rand())
+    ceiling = min(cap, base * float(2 ** min(max(attempt, 0), 30)))
+    return float(ceiling * (0.5 + 0.5 * rand()))

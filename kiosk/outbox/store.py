@@ -6,6 +6,7 @@ state are readable on the device. Schema changes go through ``MIGRATIONS`` (``PR
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import json
 import logging
@@ -268,7 +269,7 @@ class LocalQueue:
             "UPDATE requests SET state = 'pending', next_attempt_at = 0 WHERE state = 'in_flight'", [()]
         )
 
-    def due(self, limit: int, now: float, exclude: Collection[str] = ()) -> list[OutgoingRow]:
+    def due(self, limit: int, now: float, exclude: Collection[str] = ()) -> builtins.list[OutgoingRow]:
         """Pending requests whose next attempt is due, oldest first."""
         if limit <= 0:
             return []
@@ -333,7 +334,7 @@ class LocalQueue:
             self._state_write("UPDATE requests SET status = ? WHERE msg_id = ?", [(status[:64], msg_id)])
         )
 
-    def quarantined(self, limit: int = 100) -> list[tuple[QueuedRequest, str]]:
+    def quarantined(self, limit: int = 100) -> builtins.list[tuple[QueuedRequest, str]]:
         """Quarantined requests with central's last reason, for the staff view."""
         rows = self.conn.execute(
             "SELECT msg_id, seq, service_id, ticket, lang, created_at, state, tries, status, last_error"
@@ -342,9 +343,11 @@ class LocalQueue:
         ).fetchall()
         return [(QueuedRequest(*r[:9]), r[9] or "") for r in rows]
 
-    def attachment_refs(self, msg_ids: Collection[str]) -> dict[str, list[tuple[str, int, int, str]]]:
+    def attachment_refs(
+        self, msg_ids: Collection[str]
+    ) -> dict[str, builtins.list[tuple[str, int, int, str]]]:
         """msg_id -> [(att_id, chunks, size, sha256)] for the envelopes of these requests."""
-        out: dict[str, list[tuple[str, int, int, str]]] = {}
+        out: dict[str, builtins.list[tuple[str, int, int, str]]] = {}
         ids = list(msg_ids)
         for i in range(0, len(ids), 500):
             part = ids[i : i + 500]
@@ -359,7 +362,7 @@ class LocalQueue:
 
     def due_chunks(
         self, limit: int, exclude: Collection[tuple[str, int]] = ()
-    ) -> list[tuple[str, str, int, bytes]]:
+    ) -> builtins.list[tuple[str, str, int, bytes]]:
         """Chunks not yet acknowledged, oldest request first: (msg_id, att_id, n, data)."""
         if limit <= 0:
             return []

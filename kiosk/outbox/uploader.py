@@ -306,9 +306,9 @@ class Uploader:
         kind = msg.topic.rsplit("/", 1)[-1]
         try:
             if kind == "ack":
-                self._events.put(("ack", Ack.from_bytes(msg.payload)))
+                self._events.put(("ack", Ack.from_bytes(bytes(msg.payload))))
             elif kind == "upd":
-                self._events.put(("upd", StatusUpdate.from_bytes(msg.payload)))
+                self._events.put(("upd", StatusUpdate.from_bytes(bytes(msg.payload))))
         except EnvelopeError as exc:
             log.warning("ignored a bad %s message from central: %s", kind, exc)
 

@@ -16,7 +16,7 @@ from kiosk.outbox.wiring import device_keys, open_queue, queue_path, signer
 from kiosk.security.crypto import CENTRAL_PRIVATE_FILE, read_key, unseal
 from tests.support.broker import Mosquitto
 from tests.support.delivery import acked_count, receiver, register
-from tests.support.kiosk_env import make_site
+from tests.support.kiosk_env import make_site, run_cli
 from tests.support.proxy import FlakyProxy, wait_until
 
 
@@ -92,6 +92,13 @@ def test_photo_upload_interrupted_several_times_arrives_intact_and_completes_the
     assert by_id[item.msg_id].complete and by_id[item.msg_id].attachments == 2
     assert by_id[plain.msg_id].complete
     store.close()
+    out = tmp_path / "export"
+    done = run_cli(
+        "kiosk.central.cli",
+        ["export", "--db", sqlite_db_url, "--data-dir", str(site.central_dir), "--attachments", str(out)],
+    )
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.read_bytes() for p in (out / item.msg_id).iterdir()) == sorted(photos)
 
 
 def test_request_is_incomplete_until_its_attachment_arrives(tmp_path: Path, sqlite_db_url: str) -> None:
