@@ -8,11 +8,13 @@ means the kiosk resends and central answers "duplicate" with the same ack.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
 import queue
 import re
+import sqlite3
 import threading
 import time
 from collections import defaultdict
@@ -41,6 +43,11 @@ log = logging.getLogger(__name__)
 
 _FIELD_REASONS = {"json": "malformed", "size": "oversized"}
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+def _is_database_error(exc: BaseException) -> bool:
+    """A database failure (not a bad message): the batch is retried later instead of dead-lettered."""
+    return isinstance(exc, sqlite3.Error) or type(exc).__module__.split(".")[0] == "psycopg"
 
 
 def reason_for(exc: EnvelopeError) -> str:
@@ -147,8 +154,15 @@ class Receiver:
         try:
             while not stop.is_set():
                 batch = self._take(timeout=0.2)
-                if batch:
+                if not batch:
+                    continue
+                try:
                     validated.put(self.validate(batch, lookups))
+                except Exception:  # noqa: BLE001 - the database failed: drop the batch, the kiosks resend it
+                    log.exception(
+                        "validation of %d messages failed; no ack is sent, the kiosks resend", len(batch)
+                    )
+                    lookups = self._reopen(lookups, stop)
         finally:
             validated.put(None)
             committer.join(30)
@@ -170,9 +184,25 @@ class Receiver:
                     break
             work = [v for v in items if v is not None]
             if work:
-                self.commit_and_ack(Validated.merge(work), store, client)
+                try:
+                    self.commit_and_ack(Validated.merge(work), store, client)
+                except Exception:  # noqa: BLE001 - nothing was acked: the kiosks resend after their timeout
+                    log.exception("commit failed; no ack is sent, the kiosks resend")
+                    store = self._reopen(store, threading.Event())
             if items[-1] is None:
                 return
+
+    def _reopen(self, store: CentralStore, stop: threading.Event) -> CentralStore:
+        """A fresh database connection after an error (PostgreSQL restarted, disk full ...), retried every 2 s."""
+        with contextlib.suppress(Exception):  # the old connection may already be gone
+            store.close()
+        while True:
+            try:
+                return self._store_factory()
+            except Exception as exc:  # noqa: BLE001
+                log.error("database not reachable (%s); retrying in 2 s", exc)
+                if stop.wait(2.0):
+                    raise
 
     # --- paho side -----------------------------------------------------------------------------------------------
 
@@ -207,42 +237,61 @@ class Receiver:
         self.commit_and_ack(self.validate(batch, store), store, client)
 
     def validate(self, batch: list[Incoming], store: CentralStore) -> Validated:
-        """Turn raw messages into requests to store, dead letters and rejections (no request is written here)."""
-        accepted: list[StoredRequest] = []
-        dead: list[DeadLetter] = []
-        rejected: dict[str, list[Rejection]] = defaultdict(list)
-        chunks: list[Chunk] = []
+        """Turn raw messages into requests to store, dead letters and rejections (no request is written here).
+
+        A database error propagates (the batch is dropped unacknowledged and resent by the kiosks); any other
+        unexpected error dead-letters only the message that caused it, as ``internal``.
+        """
+        out = Validated([], [], defaultdict(list))
         for item in batch:
             try:
                 device_id, kind, rest = parse_topic(item.topic)
             except EnvelopeError as exc:
-                dead.append(DeadLetter("invalid", str(exc), item.topic, item.payload, item.received_at))
+                out.dead.append(DeadLetter("invalid", str(exc), item.topic, item.payload, item.received_at))
                 continue
-            if kind == "tel":
-                self._telemetry(item, device_id, store, dead)
-            elif kind == "att":
-                chunk = self._chunk(item, device_id, rest, store)
-                (chunks if isinstance(chunk, Chunk) else dead).append(chunk)  # type: ignore[arg-type]
-            elif kind == "req":
-                result = self._request(item, device_id, store)
-                if isinstance(result, StoredRequest):
-                    accepted.append(result)
-                else:
-                    dead.append(result)
-                    if result.msg_id:
-                        rejected[device_id].append(Rejection(result.msg_id, result.reason))
-            else:
-                dead.append(
-                    DeadLetter(
-                        "invalid",
-                        f"unsupported topic kind '{kind}'",
-                        item.topic,
-                        item.payload,
-                        item.received_at,
-                        device_id,
-                    )
+            try:
+                self._validate_one(item, device_id, kind, rest, store, out)
+            except Exception as exc:
+                if _is_database_error(exc):
+                    raise
+                log.exception("unexpected error on a message on %s; dead-lettered", item.topic)
+                detail = f"{type(exc).__name__}: {exc}"[:300]
+                out.dead.append(
+                    DeadLetter("internal", detail, item.topic, item.payload, item.received_at, device_id)
                 )
-        return Validated(accepted, dead, rejected, chunks)
+        return out
+
+    def _validate_one(
+        self,
+        item: Incoming,
+        device_id: str,
+        kind: str,
+        rest: tuple[str, ...],
+        store: CentralStore,
+        out: Validated,
+    ) -> None:
+        """Sort one message into ``out``: a request, a chunk, a dead letter (and a rejection when attributable)."""
+        if kind == "tel":
+            self._telemetry(item, device_id, store, out.dead)
+        elif kind == "att":
+            chunk = self._chunk(item, device_id, rest, store)
+            if isinstance(chunk, Chunk):
+                out.chunks.append(chunk)
+            else:
+                out.dead.append(chunk)
+        elif kind == "req":
+            result = self._request(item, device_id, store)
+            if isinstance(result, StoredRequest):
+                out.accepted.append(result)
+            else:
+                out.dead.append(result)
+                if result.msg_id:
+                    out.rejected[device_id].append(Rejection(result.msg_id, result.reason))
+        else:
+            reason = f"unsupported topic kind '{kind}'"
+            out.dead.append(
+                DeadLetter("invalid", reason, item.topic, item.payload, item.received_at, device_id)
+            )
 
     def commit_and_ack(self, work: Validated, store: CentralStore, client: mqtt.Client) -> None:
         """One transaction, then one ack per device: the ack never leaves before the commit."""

@@ -269,14 +269,20 @@ class LocalQueue:
             "UPDATE requests SET state = 'pending', next_attempt_at = 0 WHERE state = 'in_flight'", [()]
         )
 
-    def due(self, limit: int, now: float, exclude: Collection[str] = ()) -> builtins.list[OutgoingRow]:
-        """Pending requests whose next attempt is due, oldest first."""
+    def due(
+        self, limit: int, now: float, exclude: Collection[str] = (), horizon: float | None = None
+    ) -> builtins.list[OutgoingRow]:
+        """Pending requests whose next attempt is due, oldest first.
+
+        A next attempt later than ``horizon`` (beyond any backoff) was scheduled while the clock was wrong (no RTC;
+        the clock was corrected backwards since): it counts as due, so a clock fix never strands a request.
+        """
         if limit <= 0:
             return []
         rows = self.conn.execute(
             "SELECT msg_id, seq, service_id, ticket, lang, created_at, sealed, sends, attachments FROM requests"
-            " WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY seq LIMIT ?",
-            (now, limit + len(exclude)),
+            " WHERE state = 'pending' AND (next_attempt_at <= ? OR next_attempt_at > ?) ORDER BY seq LIMIT ?",
+            (now, float("inf") if horizon is None else horizon, limit + len(exclude)),
         ).fetchall()
         out = [OutgoingRow(*r) for r in rows if r[0] not in exclude]
         return out[:limit]

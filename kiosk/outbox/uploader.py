@@ -150,7 +150,8 @@ class Uploader:
         acked: set[str] = set()
         chunks_acked: set[tuple[str, int]] = set()
         rejected: list[tuple[str, str, float]] = []
-        now = self._clock()
+        now = self._clock()  # wall clock: stored retry times (the device may boot with a wrong clock)
+        mono = time.monotonic()  # ack deadlines and telemetry timing: immune to clock corrections
         for kind, payload in events:
             if kind == "connected":
                 self._on_connected_event(store)
@@ -179,13 +180,13 @@ class Uploader:
             self.chunks_acked += store.mark_chunks_acked(chunks_acked)
             for pair in chunks_acked:
                 self._chunks_in_flight.pop(pair, None)
-        for pair in [p for p, deadline in self._chunks_in_flight.items() if deadline <= now]:
+        for pair in [p for p, deadline in self._chunks_in_flight.items() if deadline <= mono]:
             del self._chunks_in_flight[pair]  # not acked in time: it is due again
         if rejected:
             store.reject(rejected, self.settings.outbox.max_tries)
             for msg_id, _, _ in rejected:
                 self._in_flight.pop(msg_id, None)
-        overdue = [m for m, deadline in self._in_flight.items() if deadline <= now]
+        overdue = [m for m, deadline in self._in_flight.items() if deadline <= mono]
         if overdue:
             items = []
             for msg_id in overdue:
@@ -207,10 +208,10 @@ class Uploader:
                 len(items),
             )
         if self._connected:
-            if now >= self._next_tel:  # first thing after a connect: central may register the device from it
+            if mono >= self._next_tel:  # first thing after a connect: central may register the device from it
                 self._send_telemetry(store, client)
-                self._next_tel = now + self.settings.outbox.telemetry_s
-            self._fill_window(store, client, now)
+                self._next_tel = mono + self.settings.outbox.telemetry_s
+            self._fill_window(store, client, now, mono)
 
     def _on_connected_event(self, store: LocalQueue) -> None:
         self._connected = True
@@ -221,15 +222,17 @@ class Uploader:
             store.reschedule([(m, 0.0) for m in self._in_flight])
             self._in_flight.clear()
 
-    def _fill_window(self, store: LocalQueue, client: mqtt.Client, now: float) -> None:
-        self._fill_chunks(store, client, now)
+    def _fill_window(self, store: LocalQueue, client: mqtt.Client, now: float, mono: float) -> None:
+        self._fill_chunks(store, client, mono)
         room = self.window - len(self._in_flight)
         if room <= 0:
             return
-        rows = store.due(room, now, exclude=self._in_flight.keys())
+        # a retry time further ahead than any backoff can reach was set under a wrong clock: it is due now
+        horizon = now + self.settings.outbox.retry_max_s + self.settings.outbox.ack_timeout_s
+        rows = store.due(room, now, exclude=self._in_flight.keys(), horizon=horizon)
         if not rows:
             return
-        deadline = now + self.settings.outbox.ack_timeout_s
+        deadline = mono + self.settings.outbox.ack_timeout_s
         req_topic = topic(self.device_id, "req")
         with_files = [r.msg_id for r in rows if r.attachments]
         refs = store.attachment_refs(with_files) if with_files else {}
@@ -242,12 +245,12 @@ class Uploader:
         self.sent += len(rows)
         store.mark_in_flight([r.msg_id for r in rows])
 
-    def _fill_chunks(self, store: LocalQueue, client: mqtt.Client, now: float) -> None:
+    def _fill_chunks(self, store: LocalQueue, client: mqtt.Client, mono: float) -> None:
         """Attachment chunks not yet acknowledged; after a drop only those are sent again."""
         room = self.chunk_window - len(self._chunks_in_flight)
         if room <= 0:
             return
-        deadline = now + self.settings.outbox.ack_timeout_s
+        deadline = mono + self.settings.outbox.ack_timeout_s
         for _msg_id, att_id, n, data in store.due_chunks(room, exclude=self._chunks_in_flight.keys()):
             client.publish(topic(self.device_id, "att", att_id, n), data, qos=1)
             self._chunks_in_flight[(att_id, n)] = deadline

@@ -249,3 +249,52 @@ def test_auto_register_trusts_a_new_device_on_first_use_and_is_off_by_default(
     finally:
         store.close()
     assert assert_exactly_once(site, sqlite_db_url) == 30
+
+
+def test_receiver_survives_losing_its_database_connections_mid_flush(
+    tmp_path: Path, broker: Mosquitto
+) -> None:
+    import uuid
+
+    import psycopg
+
+    from kiosk.outbox.synthetic import synthetic_request
+    from kiosk.outbox.uploader import Uploader
+    from kiosk.outbox.wiring import open_queue, queue_path
+    from tests.support.delivery import acked_count, assert_exactly_once
+    from tests.support.kiosk_env import TEST_POSTGRES_URL, drop_schema, postgres_schema_url
+
+    url, schema = postgres_schema_url()
+    app = f"kiosk-test-{uuid.uuid4().hex[:8]}"
+    url += f"&application_name={app}"
+    try:
+        site = make_site(tmp_path, broker.url)
+        register(site, url)
+        settings = site.settings(outbox={"max_in_flight": 8})
+        keys = device_keys(settings)
+        q = open_queue(settings, keys)
+        rng = random.Random(9)
+        for _ in range(600):
+            q.enqueue(synthetic_request(rng))
+        q.close()
+        rec = receiver(broker.url, url, settings).start()
+        up = Uploader(settings, queue_path(settings), signer(keys), keys.public_hex).start()
+        try:
+            for threshold in (100, 250):
+                wait_until(lambda t=threshold: acked_count(site) >= t, 30, f"{threshold} acknowledged")
+                with psycopg.connect(TEST_POSTGRES_URL, autocommit=True) as admin:
+                    killed = admin.execute(
+                        "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = %s",
+                        (app,),
+                    ).fetchone()[0]
+                assert killed >= 1, "no receiver connection was cut; the test proves nothing"
+                assert acked_count(site) < 600
+            wait_until(
+                lambda: acked_count(site) == 600, 60, "all 600 acknowledged after the database came back"
+            )
+        finally:
+            up.stop()
+            rec.stop()
+        assert assert_exactly_once(site, url) == 600
+    finally:
+        drop_schema(schema)

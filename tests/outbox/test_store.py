@@ -82,3 +82,14 @@ def test_a_version_one_database_is_migrated_without_losing_requests(tmp_path: Pa
     q = LocalQueue(path, seal=lambda b: b)
     assert q.conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
     assert [(r.msg_id, r.sends) for r in q.due(5, now=10.0)] == [("m1", 0)]
+
+
+def test_a_retry_scheduled_under_a_wrong_clock_is_not_stranded_after_the_clock_is_fixed(tmp_path: Path) -> None:
+    q = queue(tmp_path)
+    item = q.enqueue(request())
+    q.mark_in_flight([item.msg_id])
+    wrong_clock = 4_102_444_800.0  # booted believing it is 2100; backoff scheduled from there
+    q.reschedule([(item.msg_id, wrong_clock + 30)])
+    real_now = 1_795_000_000.0
+    assert q.due(10, now=real_now) == []
+    assert [r.msg_id for r in q.due(10, now=real_now, horizon=real_now + 930)] == [item.msg_id]
