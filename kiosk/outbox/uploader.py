@@ -94,6 +94,7 @@ class Uploader:
         self.chunks_acked = 0
         self.chunks_sent = 0
         self._next_tel = 0.0
+        self._last_tel = -1e9
         self.last_refusal = ""
         """Why the broker last refused the connection (bad credentials, not authorised), for the staff view."""
         self.chunk_sends: Counter[tuple[str, int]] = Counter()
@@ -168,6 +169,10 @@ class Uploader:
                         tries, self.settings.outbox.retry_base_s, self.settings.outbox.retry_max_s
                     )
                     rejected.append((rej.msg_id, rej.reason, now + delay))
+                    if rej.reason == "unknown_device":
+                        self._next_tel = (
+                            0.0  # a central that trusts on first use learns the key from telemetry
+                        )
                     log.warning("central rejected msg_id=%s: %s", rej.msg_id, rej.reason)
             elif kind == "upd" and store.set_status(payload.msg_id, payload.status):
                 log.info("status of ticket %s: %s", payload.ticket, payload.status)
@@ -176,6 +181,8 @@ class Uploader:
             for msg_id in acked:
                 self._in_flight.pop(msg_id, None)
                 self._sends.pop(msg_id, None)
+            if not self._in_flight:  # the backlog drained: tell central soon (at most every 10 s)
+                self._next_tel = min(self._next_tel, max(mono, self._last_tel + 10.0))
         if chunks_acked:
             self.chunks_acked += store.mark_chunks_acked(chunks_acked)
             for pair in chunks_acked:
@@ -210,6 +217,7 @@ class Uploader:
         if self._connected:
             if mono >= self._next_tel:  # first thing after a connect: central may register the device from it
                 self._send_telemetry(store, client)
+                self._last_tel = mono
                 self._next_tel = mono + self.settings.outbox.telemetry_s
             self._fill_window(store, client, now, mono)
 
