@@ -97,6 +97,8 @@ class MqttSettings:
     """First delay before reconnecting after the link drops; it doubles up to ``reconnect_max_s``, forever."""
     reconnect_max_s: float = field(default=120.0, metadata=_check(lambda v: 0.1 <= v <= 3600, "use 0.1 to 3600"))
     """Longest delay between reconnect attempts."""
+    connect_timeout_s: float = field(default=30.0, metadata=_check(lambda v: 1 <= v <= 600, "use 1 to 600"))
+    """TCP + TLS + CONNACK must finish within this; paho's 5 s default is too short for GPRS or a VSAT hop."""
     session_expiry_s: int = field(default=7 * 86400, metadata=_check(lambda v: v >= 0, "must be 0 or more"))
     """MQTT v5 session expiry: the broker keeps acks and status updates for an offline kiosk this long."""
 

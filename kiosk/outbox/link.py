@@ -66,6 +66,7 @@ def make_client(
     if will is not None:
         client.will_set(will[0], will[1], qos=1, retain=True)
     client.reconnect_delay_set(min_delay=settings.reconnect_min_s, max_delay=settings.reconnect_max_s)  # type: ignore[arg-type]
+    client.connect_timeout = settings.connect_timeout_s
     client.max_inflight_messages_set(max_inflight)
     client.max_queued_messages_set(0)
     return client, address
