@@ -20,7 +20,7 @@ from kiosk.security.crypto import sign
 from tests.support.broker import Mosquitto
 from tests.support.delivery import receiver, register
 from tests.support.kiosk_env import Site, make_site
-from tests.support.proxy import wait_until
+from tests.support.waiting import wait_until
 
 
 class FakeKiosk:

@@ -17,7 +17,8 @@ from kiosk.security.crypto import CENTRAL_PRIVATE_FILE, read_key, unseal
 from tests.support.broker import Mosquitto
 from tests.support.delivery import acked_count, receiver, register
 from tests.support.kiosk_env import make_site, run_cli
-from tests.support.proxy import FlakyProxy, wait_until
+from tests.support.proxy import FlakyProxy
+from tests.support.waiting import wait_until
 
 
 def acked_chunks(site) -> set[tuple[str, int]]:  # type: ignore[no-untyped-def]

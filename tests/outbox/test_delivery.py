@@ -17,7 +17,8 @@ from kiosk.outbox.wiring import device_keys, open_queue, queue_path, signer
 from tests.support.broker import Mosquitto
 from tests.support.delivery import acked_count, assert_exactly_once, receiver, register
 from tests.support.kiosk_env import Site, kill, make_site, spawn
-from tests.support.proxy import FlakyProxy, wait_until
+from tests.support.proxy import FlakyProxy
+from tests.support.waiting import wait_until
 
 
 def enqueue(site: Site, n: int, seed: int = 0) -> list[str]:

@@ -14,7 +14,7 @@ from kiosk.outbox.wiring import device_keys, open_queue, queue_path, signer
 from tests.support.broker import Mosquitto
 from tests.support.delivery import acked_count, receiver, register
 from tests.support.kiosk_env import make_site, run_cli
-from tests.support.proxy import wait_until
+from tests.support.waiting import wait_until
 
 
 def test_poison_request_is_quarantined_and_the_rest_of_the_queue_flows(

@@ -105,15 +105,3 @@ class FlakyProxy:
             for s in (a, b):
                 with contextlib.suppress(OSError):
                     s.close()
-
-
-def wait_until(predicate, timeout: float, what: str, interval: float = 0.1):  # type: ignore[no-untyped-def]
-    """Poll ``predicate`` until it returns a true value; TimeoutError naming ``what`` otherwise."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what}: not reached after {timeout} s")
-        time.sleep(interval)
