@@ -7,7 +7,9 @@ import sys
 
 from kiosk.config import Settings
 
-TARGETS: dict[str, tuple[str, str]] = {}
+TARGETS: dict[str, tuple[str, str]] = {
+    "outbox": ("kiosk.outbox.bench", "durable enqueue, backlog flush with acks, bytes per request, raw baselines"),
+}
 """Bench target -> (module with configure(parser) and run(args, settings), one-line help)."""
 
 NO_CONFIG_FLAGS = True

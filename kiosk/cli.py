@@ -25,6 +25,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "prompts": ("kiosk.speech.prompts_cli", "render the spoken prompt audio pack with espeak-ng"),
     "config": ("kiosk.config_cli", "print the effective configuration as TOML"),
     "queue": ("kiosk.outbox.queue_cli", "show the local queue (no personal data)"),
+    "outbox": ("kiosk.outbox.cli", "outbox load and state: kiosk outbox fill N | status | release MSG_ID"),
+    "uploader": ("kiosk.outbox.uploader_cli", "send queued requests to central over MQTT (daemon)"),
     "demo": ("kiosk.demo", "start broker, central receiver and kiosk window on embedded defaults"),
     "bench": ("kiosk.bench", "benchmarks: kiosk bench outbox|speech|vision --json"),
 }

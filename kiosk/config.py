@@ -93,6 +93,14 @@ class MqttSettings:
     """File holding the broker password."""
     ca_file: str = ""
     """CA certificate that signs the broker's TLS certificate (pinned at provisioning)."""
+    reconnect_min_s: float = field(default=2.0, metadata=_check(lambda v: 0.1 <= v <= 600, "use 0.1 to 600"))
+    """First delay before reconnecting after the link drops; it doubles up to ``reconnect_max_s``, forever."""
+    reconnect_max_s: float = field(default=120.0, metadata=_check(lambda v: 0.1 <= v <= 3600, "use 0.1 to 3600"))
+    """Longest delay between reconnect attempts."""
+    connect_timeout_s: float = field(default=30.0, metadata=_check(lambda v: 1 <= v <= 600, "use 1 to 600"))
+    """TCP + TLS + CONNACK must finish within this; paho's 5 s default is too short for GPRS or a VSAT hop."""
+    session_expiry_s: int = field(default=7 * 86400, metadata=_check(lambda v: v >= 0, "must be 0 or more"))
+    """MQTT v5 session expiry: the broker keeps acks and status updates for an offline kiosk this long."""
 
 
 @dataclass(frozen=True)
@@ -101,10 +109,17 @@ class OutboxSettings:
 
     ack_timeout_s: float = field(default=30.0, metadata=_check(lambda v: v > 0, "must be positive"))
     """Seconds to wait for central's ack before a request is sent again."""
-    max_in_flight: int = field(default=32, metadata=_check(lambda v: 1 <= v <= 1000, "use 1 to 1000"))
-    """Requests sent and not yet acknowledged at once."""
+    max_in_flight: int = field(default=64, metadata=_check(lambda v: 1 <= v <= 1000, "use 1 to 1000"))
+    """Requests sent and not yet acknowledged at once (64 x ~0.7 KB: about 9 s of a 40 kbit/s GPRS link, well inside
+    ``ack_timeout_s``; one window per 0.5 s satellite round trip is still ~128 requests/s)."""
     max_tries: int = field(default=8, metadata=_check(lambda v: v >= 1, "must be at least 1"))
     """Tries before a request central keeps rejecting is quarantined for staff."""
+    retry_base_s: float = field(default=5.0, metadata=_check(lambda v: v > 0, "must be positive"))
+    """First backoff delay after a timeout or a rejection; it doubles per try, with jitter."""
+    retry_max_s: float = field(default=900.0, metadata=_check(lambda v: v > 0, "must be positive"))
+    """Longest backoff delay."""
+    telemetry_s: float = field(default=300.0, metadata=_check(lambda v: v >= 1, "use 1 or more"))
+    """Seconds between telemetry messages on ``tel``."""
 
 
 @dataclass(frozen=True)
@@ -135,6 +150,12 @@ class CentralSettings:
     """sqlite:///PATH or postgresql://...; empty is SQLite in the data dir."""
     share_group: str = "central"
     """MQTT v5 shared subscription group of the receivers."""
+    keys_dir: str = ""
+    """Directory with central_private.key (for export); empty is ``keys`` in the data dir."""
+    silent_after_s: float = field(default=3600.0, metadata=_check(lambda v: v > 0, "must be positive"))
+    """A device with no telemetry for this long is flagged silent by ``kiosk-central devices``."""
+    max_payload: int = field(default=16384, metadata=_check(lambda v: 1024 <= v <= 1 << 20, "use 1024 to 1048576"))
+    """Largest request envelope accepted; bigger ones are dead-lettered as oversized."""
 
 
 @dataclass(frozen=True)

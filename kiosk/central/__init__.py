@@ -1,0 +1,1 @@
+"""The central office side: receiver, storage (SQLite or PostgreSQL), device registry, export and status updates."""

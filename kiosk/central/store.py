@@ -1,0 +1,464 @@
+"""Central office storage: requests, dead letters, the device registry and the latest telemetry per device.
+
+One :class:`CentralStore` protocol, two adapters that share their SQL: SQLite (the embedded default) and
+PostgreSQL (psycopg 3). ``open_store(url)`` picks one: ``sqlite:///PATH`` or ``postgresql://...``; a ``schema=NAME``
+query parameter puts the PostgreSQL tables in their own schema (tests use one per run).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import sqlite3
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import parse_qsl, urlencode, urlparse, urlunparse
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Device:
+    device_id: str
+    public_key: str
+    village_code: str = ""
+    credentials_sha256: str = ""
+    registered_at: float = 0.0
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any], now: float) -> Device:
+        """The provisioning helper's JSON record; ValueError names the bad field."""
+        for key in ("device_id", "public_key"):
+            if not isinstance(record.get(key), str) or not record[key]:
+                raise ValueError(f"device record: '{key}' is missing or not text")
+        if not re.fullmatch(r"[0-9a-f]{64}", record["public_key"]):
+            raise ValueError("device record: 'public_key' must be 64 lower-case hex digits (Ed25519)")
+        return cls(
+            record["device_id"],
+            record["public_key"],
+            str(record.get("village_code", "")),
+            str(record.get("credentials_sha256", "")),
+            now,
+        )
+
+
+@dataclass(frozen=True)
+class StoredRequest:
+    """A request as central keeps it; ``sealed`` is opened only for export with central's private key."""
+
+    msg_id: str
+    device_id: str
+    seq: int
+    ticket: str
+    service_id: str
+    lang: str
+    created_ms: int
+    received_at: float
+    digest: str
+    sealed: bytes
+    attachments: int = 0
+    status: str = "received"
+    attachments_done: int = 0
+    """Attachments reassembled with a matching sha256 (filled in when read back)."""
+    att_refs: tuple[tuple[str, int, int, str], ...] = ()
+    """(att_id, chunks, size, sha256) announced by the envelope (used when storing)."""
+
+    @property
+    def complete(self) -> bool:
+        """A request is complete at central only with all its attachments."""
+        return self.attachments_done >= self.attachments
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Chunk ``n`` of attachment ``att_id`` (sealed bytes, at most 32 KB)."""
+
+    att_id: str
+    n: int
+    device_id: str
+    data: bytes
+    received_at: float
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    reason: str
+    """Short code: malformed, schema, oversized, invalid, topic_mismatch, unknown_device, bad_signature, replay_conflict."""
+    detail: str
+    topic: str
+    payload: bytes
+    received_at: float
+    device_id: str = ""
+    msg_id: str = ""
+
+
+@dataclass(frozen=True)
+class DeviceView:
+    device: Device
+    telemetry: dict[str, Any] = field(default_factory=dict)
+    last_seen: float | None = None
+
+
+NEW, DUPLICATE, CONFLICT = "new", "duplicate", "conflict"
+
+
+class CentralStore(Protocol):
+    def commit(
+        self, requests: Sequence[StoredRequest], dead: Sequence[DeadLetter], chunks: Sequence[Chunk] = ()
+    ) -> list[str]:
+        """Store a batch in one transaction; per request NEW, DUPLICATE (same digest) or CONFLICT (dead-lettered).
+
+        Chunks are stored idempotently; an attachment whose chunks are all in is reassembled, checked against the
+        sha256 of its (signed) envelope and kept, or dead-lettered as ``attachment_corrupt``.
+        """
+        ...
+
+    def attachments_of(self, msg_id: str) -> list[tuple[str, str, bytes | None]]:
+        """(att_id, status waiting|complete|corrupt, sealed bytes when complete) of one request."""
+        ...
+
+    def add_device(self, device: Device) -> None: ...
+    def device(self, device_id: str) -> Device | None: ...
+    def devices(self) -> list[DeviceView]: ...
+    def save_telemetry(self, device_id: str, data: dict[str, Any], received_at: float) -> None: ...
+    def requests(self) -> list[StoredRequest]: ...
+    def count_requests(self) -> int: ...
+    def dead_letters(self) -> list[DeadLetter]: ...
+    def find_ticket(self, device_id: str, ticket: str) -> StoredRequest | None: ...
+    def set_status(self, msg_id: str, status: str) -> bool: ...
+    def close(self) -> None: ...
+
+
+_DDL = """
+CREATE TABLE IF NOT EXISTS devices (
+    device_id TEXT PRIMARY KEY, public_key TEXT NOT NULL, village_code TEXT NOT NULL DEFAULT '',
+    credentials_sha256 TEXT NOT NULL DEFAULT '', registered_at DOUBLE PRECISION NOT NULL);
+CREATE TABLE IF NOT EXISTS requests (
+    msg_id TEXT PRIMARY KEY, device_id TEXT NOT NULL, seq BIGINT NOT NULL, ticket TEXT NOT NULL,
+    service_id TEXT NOT NULL, lang TEXT NOT NULL, created_ms BIGINT NOT NULL, received_at DOUBLE PRECISION NOT NULL,
+    digest TEXT NOT NULL, sealed {blob} NOT NULL, attachments INTEGER NOT NULL DEFAULT 0,
+    status TEXT NOT NULL DEFAULT 'received', status_at DOUBLE PRECISION);
+CREATE INDEX IF NOT EXISTS requests_device_ticket ON requests (device_id, ticket);
+CREATE TABLE IF NOT EXISTS dead_letters (
+    id {serial}, received_at DOUBLE PRECISION NOT NULL, reason TEXT NOT NULL, detail TEXT NOT NULL,
+    topic TEXT NOT NULL, device_id TEXT NOT NULL DEFAULT '', msg_id TEXT NOT NULL DEFAULT '', payload {blob} NOT NULL);
+CREATE TABLE IF NOT EXISTS telemetry (
+    device_id TEXT PRIMARY KEY, received_at DOUBLE PRECISION NOT NULL, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS attachments (
+    att_id TEXT PRIMARY KEY, msg_id TEXT NOT NULL, device_id TEXT NOT NULL, chunks INTEGER NOT NULL,
+    size BIGINT NOT NULL, sha256 TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'waiting', data {blob},
+    completed_at DOUBLE PRECISION);
+CREATE INDEX IF NOT EXISTS attachments_msg ON attachments (msg_id);
+CREATE TABLE IF NOT EXISTS att_chunks (
+    att_id TEXT NOT NULL, n INTEGER NOT NULL, device_id TEXT NOT NULL, data {blob} NOT NULL,
+    received_at DOUBLE PRECISION NOT NULL, PRIMARY KEY (att_id, n))
+"""
+
+_REQ_COLS = "msg_id, device_id, seq, ticket, service_id, lang, created_ms, received_at, digest, sealed, attachments, status"
+_REQ_SELECT = (
+    "SELECT r.msg_id, r.device_id, r.seq, r.ticket, r.service_id, r.lang, r.created_ms, r.received_at, r.digest,"
+    " r.sealed, r.attachments, r.status, (SELECT COUNT(*) FROM attachments a WHERE a.msg_id = r.msg_id"
+    " AND a.status = 'complete') FROM requests r"
+)
+_DEAD_PAYLOAD_LIMIT = 64 * 1024
+
+
+class SqlStore:
+    """The shared SQL; subclasses provide the connection, the placeholder and the transaction."""
+
+    placeholder = "?"
+
+    def _sql(self, sql: str) -> str:
+        return sql if self.placeholder == "?" else sql.replace("?", self.placeholder)
+
+    @contextmanager
+    def _tx(self) -> Iterator[Any]:  # pragma: no cover - overridden
+        raise NotImplementedError
+        yield
+
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self._tx() as cur:
+            cur.execute(self._sql(sql), params)
+            return list(cur.fetchall())
+
+    def commit(
+        self, requests: Sequence[StoredRequest], dead: Sequence[DeadLetter], chunks: Sequence[Chunk] = ()
+    ) -> list[str]:
+        outcomes: list[str] = []
+        touched: set[str] = set()
+        conflicts: list[DeadLetter] = []
+        insert = self._sql(
+            f"INSERT INTO requests ({_REQ_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (msg_id) DO NOTHING"
+        )
+        with self._tx() as cur:
+            for r in requests:
+                cur.execute(
+                    insert,
+                    (
+                        r.msg_id,
+                        r.device_id,
+                        r.seq,
+                        r.ticket,
+                        r.service_id,
+                        r.lang,
+                        r.created_ms,
+                        r.received_at,
+                        r.digest,
+                        r.sealed,
+                        r.attachments,
+                        r.status,
+                    ),
+                )
+                if cur.rowcount == 1:
+                    outcomes.append(NEW)
+                    for att_id, n_chunks, size, sha in r.att_refs:
+                        cur.execute(
+                            self._sql(
+                                "INSERT INTO attachments (att_id, msg_id, device_id, chunks, size, sha256)"
+                                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (att_id) DO NOTHING"
+                            ),
+                            (att_id, r.msg_id, r.device_id, n_chunks, size, sha),
+                        )
+                        touched.add(att_id)
+                    continue
+                cur.execute(self._sql("SELECT digest, device_id FROM requests WHERE msg_id = ?"), (r.msg_id,))
+                digest, device_id = cur.fetchone()
+                if digest == r.digest and device_id == r.device_id:
+                    outcomes.append(DUPLICATE)
+                else:
+                    outcomes.append(CONFLICT)
+                    conflicts.append(
+                        DeadLetter(
+                            "replay_conflict",
+                            "msg id already stored with a different body",
+                            f"kiosk/v1/{r.device_id}/req",
+                            b"",
+                            r.received_at,
+                            r.device_id,
+                            r.msg_id,
+                        )
+                    )
+            for c in chunks:
+                cur.execute(
+                    self._sql(
+                        "INSERT INTO att_chunks (att_id, n, device_id, data, received_at) VALUES (?, ?, ?, ?, ?)"
+                        " ON CONFLICT (att_id, n) DO NOTHING"
+                    ),
+                    (c.att_id, c.n, c.device_id, c.data, c.received_at),
+                )
+                touched.add(c.att_id)
+            for att_id in sorted(touched):
+                corrupt = self._assemble(cur, att_id)
+                if corrupt is not None:
+                    conflicts.append(corrupt)
+            for d in [*dead, *conflicts]:
+                cur.execute(
+                    self._sql(
+                        "INSERT INTO dead_letters (received_at, reason, detail, topic, device_id, msg_id, payload)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?)"
+                    ),
+                    (
+                        d.received_at,
+                        d.reason,
+                        d.detail[:500],
+                        d.topic[:300],
+                        d.device_id,
+                        d.msg_id,
+                        d.payload[:_DEAD_PAYLOAD_LIMIT],
+                    ),
+                )
+        return outcomes
+
+    def _assemble(self, cur: Any, att_id: str) -> DeadLetter | None:
+        """Reassemble an attachment whose chunks are all in; a dead letter when its sha256 does not match."""
+        cur.execute(
+            self._sql(
+                "SELECT msg_id, device_id, chunks, sha256 FROM attachments WHERE att_id = ? AND status = 'waiting'"
+            ),
+            (att_id,),
+        )
+        row = cur.fetchone()
+        if row is None:
+            return None
+        msg_id, device_id, n_chunks, sha = row
+        cur.execute(
+            self._sql("SELECT n, data FROM att_chunks WHERE att_id = ? AND n < ? ORDER BY n"),
+            (att_id, n_chunks),
+        )
+        parts = cur.fetchall()
+        if len(parts) < n_chunks:
+            return None
+        data = b"".join(bytes(p[1]) for p in parts)
+        ok = hashlib.sha256(data).hexdigest() == sha
+        cur.execute(
+            self._sql("UPDATE attachments SET status = ?, data = ?, completed_at = ? WHERE att_id = ?"),
+            ("complete" if ok else "corrupt", data if ok else None, time.time(), att_id),
+        )
+        cur.execute(self._sql("DELETE FROM att_chunks WHERE att_id = ?"), (att_id,))
+        if ok:
+            return None
+        log.warning("attachment %s of %s failed its sha256 check", att_id, msg_id)
+        return DeadLetter(
+            "attachment_corrupt",
+            f"attachment {att_id}: sha256 of the reassembled bytes differs",
+            f"kiosk/v1/{device_id}/att/{att_id}",
+            data[:1024],
+            time.time(),
+            device_id,
+            msg_id,
+        )
+
+    def attachments_of(self, msg_id: str) -> list[tuple[str, str, bytes | None]]:
+        rows = self._query(
+            "SELECT att_id, status, data FROM attachments WHERE msg_id = ? ORDER BY att_id", (msg_id,)
+        )
+        return [(r[0], r[1], None if r[2] is None else bytes(r[2])) for r in rows]
+
+    def add_device(self, device: Device) -> None:
+        with self._tx() as cur:
+            cur.execute(
+                self._sql(
+                    "INSERT INTO devices (device_id, public_key, village_code, credentials_sha256, registered_at)"
+                    " VALUES (?, ?, ?, ?, ?) ON CONFLICT (device_id) DO UPDATE SET public_key = excluded.public_key,"
+                    " village_code = excluded.village_code, credentials_sha256 = excluded.credentials_sha256"
+                ),
+                (
+                    device.device_id,
+                    device.public_key,
+                    device.village_code,
+                    device.credentials_sha256,
+                    device.registered_at,
+                ),
+            )
+
+    def device(self, device_id: str) -> Device | None:
+        rows = self._query(
+            "SELECT device_id, public_key, village_code, credentials_sha256, registered_at FROM devices"
+            " WHERE device_id = ?",
+            (device_id,),
+        )
+        return Device(*rows[0]) if rows else None
+
+    def devices(self) -> list[DeviceView]:
+        rows = self._query(
+            "SELECT d.device_id, d.public_key, d.village_code, d.credentials_sha256, d.registered_at, t.data,"
+            " t.received_at FROM devices d LEFT JOIN telemetry t ON t.device_id = d.device_id ORDER BY d.device_id"
+        )
+        return [DeviceView(Device(*r[:5]), json.loads(r[5]) if r[5] else {}, r[6]) for r in rows]
+
+    def save_telemetry(self, device_id: str, data: dict[str, Any], received_at: float) -> None:
+        with self._tx() as cur:
+            cur.execute(
+                self._sql(
+                    "INSERT INTO telemetry (device_id, received_at, data) VALUES (?, ?, ?)"
+                    " ON CONFLICT (device_id) DO UPDATE SET received_at = excluded.received_at,"
+                    " data = excluded.data"
+                ),
+                (device_id, received_at, json.dumps(data, sort_keys=True)),
+            )
+
+    def requests(self) -> list[StoredRequest]:
+        rows = self._query(f"{_REQ_SELECT} ORDER BY r.received_at, r.device_id, r.seq")
+        return [StoredRequest(*r[:9], bytes(r[9]), *r[10:]) for r in rows]
+
+    def count_requests(self) -> int:
+        return int(self._query("SELECT COUNT(*) FROM requests")[0][0])
+
+    def dead_letters(self) -> list[DeadLetter]:
+        rows = self._query(
+            "SELECT reason, detail, topic, payload, received_at, device_id, msg_id FROM dead_letters ORDER BY id"
+        )
+        return [DeadLetter(r[0], r[1], r[2], bytes(r[3]), *r[4:]) for r in rows]
+
+    def find_ticket(self, device_id: str, ticket: str) -> StoredRequest | None:
+        rows = self._query(
+            f"{_REQ_SELECT} WHERE r.device_id = ? AND r.ticket = ? ORDER BY r.seq DESC LIMIT 1",
+            (device_id, ticket),
+        )
+        return StoredRequest(*rows[0][:9], bytes(rows[0][9]), *rows[0][10:]) if rows else None
+
+    def set_status(self, msg_id: str, status: str) -> bool:
+        with self._tx() as cur:
+            cur.execute(
+                self._sql("UPDATE requests SET status = ?, status_at = ? WHERE msg_id = ?"),
+                (status, time.time(), msg_id),
+            )
+            return bool(cur.rowcount)
+
+
+class SqliteStore(SqlStore):
+    """SQLite in WAL mode; one connection per thread that uses it (open one per worker)."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.conn = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=FULL")
+        with self._tx() as cur:
+            for statement in _DDL.format(blob="BLOB", serial="INTEGER PRIMARY KEY AUTOINCREMENT").split(";"):
+                cur.execute(statement)
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Cursor]:
+        cur = self.conn.cursor()
+        cur.execute("BEGIN IMMEDIATE")
+        try:
+            yield cur
+            cur.execute("COMMIT")
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+        finally:
+            cur.close()
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+class PostgresStore(SqlStore):
+    """PostgreSQL through psycopg 3; ``schema`` keeps the tables in their own schema."""
+
+    placeholder = "%s"
+
+    def __init__(self, conninfo: str, schema: str = "") -> None:
+        import psycopg
+
+        self.conn = psycopg.connect(conninfo, autocommit=True)
+        self.schema = schema
+        if schema:
+            if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", schema):
+                raise ValueError(f"schema {schema!r}: use lower-case letters, digits and '_'")
+            self.conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+            self.conn.execute(f"SET search_path TO {schema}")
+        with self._tx() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(4242)")  # two receivers starting together
+            for statement in _DDL.format(blob="BYTEA", serial="BIGSERIAL PRIMARY KEY").split(";"):
+                cur.execute(statement)
+
+    @contextmanager
+    def _tx(self) -> Iterator[Any]:
+        with self.conn.transaction(), self.conn.cursor() as cur:
+            yield cur
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def open_store(url: str, default_dir: Path | None = None) -> CentralStore:
+    """``sqlite:///PATH``, ``postgresql://...[?schema=NAME]``, or empty for ``central.db`` in ``default_dir``."""
+    if not url:
+        return SqliteStore((default_dir or Path.cwd()) / "central.db")
+    parsed = urlparse(url)
+    if parsed.scheme == "sqlite":
+        return SqliteStore(Path(parsed.path if parsed.netloc == "" else parsed.netloc + parsed.path))
+    if parsed.scheme in ("postgresql", "postgres"):
+        query = dict(parse_qsl(parsed.query))
+        schema = query.pop("schema", "")
+        return PostgresStore(urlunparse(parsed._replace(query=urlencode(query))), schema)
+    raise ValueError(f"database URL {url!r}: use sqlite:///PATH or postgresql://USER@HOST:PORT/DB")

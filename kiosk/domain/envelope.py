@@ -1,0 +1,368 @@
+"""The wire messages of the kiosk protocol (DESIGN.md, Protocol): envelope, ack, status update, telemetry, chunk.
+
+Pure: JSON in and out, no MQTT, no database. Signing and verification are passed in as functions so this module
+does not depend on a crypto library either.
+
+The envelope is compact JSON with short keys::
+
+    {"v":1,"id":MSG_ID,"dev":DEVICE,"seq":N,"ts":CREATED_MS,
+     "b":{"svc":SERVICE,"tk":TICKET,"lang":LANG,"pd":SEALED_B64,"att":[[ATT_ID,CHUNKS,SIZE,SHA256_HEX],...]},
+     "sig":SIG_B64}
+
+``sig`` is an Ed25519 signature over :func:`canonical_bytes`: the same object without ``sig``, keys sorted, no
+spaces, ASCII only. Resending a stored request produces the same bytes (the sealed blob and the timestamps are
+stored), so central can tell a harmless resend from a replay with a different body by comparing digests.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+SCHEMA_VERSION = 1
+MAX_ENVELOPE_BYTES = 16 * 1024
+"""Anything bigger is refused before it is parsed (attachments travel as chunks, not inside the envelope)."""
+MAX_CHUNK_BYTES = 32 * 1024
+"""Largest attachment chunk payload on ``att/{msg_id}/{n}``."""
+
+_MSG_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+_DEVICE = re.compile(r"^[a-z0-9][a-z0-9-]{2,39}$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+Signer = Callable[[bytes], bytes]
+Verifier = Callable[[bytes, bytes], bool]
+
+
+class EnvelopeError(ValueError):
+    """A message was refused; ``field`` names the part that is wrong (``json``, ``v``, ``b.svc``, ``sig`` ...)."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+        self.problem = problem
+
+
+def _b64e(raw: bytes) -> str:
+    return base64.b64encode(raw).decode("ascii")
+
+
+def _b64d(text: Any, field: str) -> bytes:
+    if not isinstance(text, str):
+        raise EnvelopeError(field, f"expected base64 text, got {type(text).__name__}")
+    try:
+        return base64.b64decode(text.encode("ascii"), validate=True)
+    except (binascii.Error, UnicodeEncodeError):
+        raise EnvelopeError(field, "is not valid base64") from None
+
+
+def _get(obj: Mapping[str, Any], key: str, typ: type | tuple[type, ...], field: str) -> Any:
+    if key not in obj:
+        raise EnvelopeError(field, "is missing")
+    value = obj[key]
+    # bool is an int in Python; a true/false where a number belongs is a wrong type on the wire.
+    if isinstance(value, bool) and bool not in (typ if isinstance(typ, tuple) else (typ,)):
+        raise EnvelopeError(field, f"expected {_tname(typ)}, got bool")
+    if not isinstance(value, typ):
+        raise EnvelopeError(field, f"expected {_tname(typ)}, got {type(value).__name__}")
+    return value
+
+
+def _tname(typ: type | tuple[type, ...]) -> str:
+    return " or ".join(t.__name__ for t in typ) if isinstance(typ, tuple) else typ.__name__
+
+
+def _text(obj: Mapping[str, Any], key: str, field: str, max_len: int = 64) -> str:
+    value: str = _get(obj, key, str, field)
+    if not value or len(value) > max_len:
+        raise EnvelopeError(field, f"must be 1 to {max_len} characters")
+    return value
+
+
+def _load_json(data: bytes, limit: int) -> dict[str, Any]:
+    if len(data) > limit:
+        raise EnvelopeError("size", f"{len(data)} bytes is more than the limit of {limit}")
+    try:
+        obj = json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise EnvelopeError("json", f"is not valid JSON ({exc})") from None
+    if not isinstance(obj, dict):
+        raise EnvelopeError("json", f"expected an object, got {type(obj).__name__}")
+    return obj
+
+
+def _check_version(obj: Mapping[str, Any]) -> None:
+    v = _get(obj, "v", int, "v")
+    if v != SCHEMA_VERSION:
+        raise EnvelopeError("v", f"unknown schema version {v}; this receiver speaks {SCHEMA_VERSION}")
+
+
+def _dumps(obj: Any) -> bytes:
+    return json.dumps(obj, separators=(",", ":"), sort_keys=True, ensure_ascii=True).encode("ascii")
+
+
+@dataclass(frozen=True)
+class AttachmentRef:
+    """An attachment announced in a request: its id, how many chunks, its sealed size and sha256 (of sealed bytes)."""
+
+    att_id: str
+    chunks: int
+    size: int
+    sha256: str
+
+    def to_wire(self) -> list[Any]:
+        return [self.att_id, self.chunks, self.size, self.sha256]
+
+    @classmethod
+    def from_wire(cls, item: Any, field: str) -> AttachmentRef:
+        if not isinstance(item, list) or len(item) != 4:
+            raise EnvelopeError(field, "expected [att_id, chunks, size, sha256]")
+        att_id, chunks, size, sha = item
+        if not isinstance(att_id, str) or not _MSG_ID.match(att_id):
+            raise EnvelopeError(field + "[0]", "expected an attachment id (UUID)")
+        for i, n in ((1, chunks), (2, size)):
+            if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+                raise EnvelopeError(f"{field}[{i}]", "expected a whole number >= 0")
+        if not isinstance(sha, str) or not _SHA256.match(sha):
+            raise EnvelopeError(field + "[3]", "expected a sha256 in lower-case hex")
+        return cls(att_id, chunks, size, sha)
+
+
+@dataclass(frozen=True)
+class Body:
+    """What central needs: the service, the ticket, the language and the sealed personal data."""
+
+    service_id: str
+    ticket: str
+    lang: str
+    sealed: bytes
+    attachments: tuple[AttachmentRef, ...] = ()
+
+    def to_wire(self) -> dict[str, Any]:
+        wire: dict[str, Any] = {
+            "svc": self.service_id,
+            "tk": self.ticket,
+            "lang": self.lang,
+            "pd": _b64e(self.sealed),
+        }
+        if self.attachments:
+            wire["att"] = [a.to_wire() for a in self.attachments]
+        return wire
+
+    @classmethod
+    def from_wire(cls, obj: Any) -> Body:
+        if not isinstance(obj, dict):
+            raise EnvelopeError("b", f"expected an object, got {type(obj).__name__}")
+        att = obj.get("att", [])
+        if not isinstance(att, list):
+            raise EnvelopeError("b.att", f"expected a list, got {type(att).__name__}")
+        return cls(
+            service_id=_text(obj, "svc", "b.svc"),
+            ticket=_text(obj, "tk", "b.tk", 16),
+            lang=_text(obj, "lang", "b.lang", 8),
+            sealed=_b64d(_get(obj, "pd", str, "b.pd"), "b.pd"),
+            attachments=tuple(AttachmentRef.from_wire(a, f"b.att[{i}]") for i, a in enumerate(att)),
+        )
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """One citizen request on ``kiosk/v1/{device}/req``."""
+
+    msg_id: str
+    device_id: str
+    seq: int
+    created_ms: int
+    """Device clock, informative only: the device may boot with a wrong clock; central's receive time rules."""
+    body: Body
+    signature: bytes = b""
+
+    def unsigned(self) -> dict[str, Any]:
+        return {
+            "v": SCHEMA_VERSION,
+            "id": self.msg_id,
+            "dev": self.device_id,
+            "seq": self.seq,
+            "ts": self.created_ms,
+            "b": self.body.to_wire(),
+        }
+
+    def canonical_bytes(self) -> bytes:
+        """The bytes the signature covers."""
+        return _dumps(self.unsigned())
+
+    def signed(self, signer: Signer) -> Envelope:
+        return Envelope(
+            self.msg_id, self.device_id, self.seq, self.created_ms, self.body, signer(self.canonical_bytes())
+        )
+
+    def verify(self, verifier: Verifier) -> bool:
+        return bool(self.signature) and verifier(self.canonical_bytes(), self.signature)
+
+    def digest(self) -> str:
+        """sha256 of the canonical bytes: equal digests mean the same request was sent again."""
+        return hashlib.sha256(self.canonical_bytes()).hexdigest()
+
+    def to_bytes(self) -> bytes:
+        if not self.signature:
+            raise EnvelopeError("sig", "the envelope is not signed; call signed() first")
+        return _dumps({**self.unsigned(), "sig": _b64e(self.signature)})
+
+    @classmethod
+    def from_bytes(cls, data: bytes, limit: int = MAX_ENVELOPE_BYTES) -> Envelope:
+        """Parse and validate the structure (not the signature: that needs the device registry)."""
+        obj = _load_json(data, limit)
+        _check_version(obj)
+        msg_id = _text(obj, "id", "id", 36)
+        if not _MSG_ID.match(msg_id):
+            raise EnvelopeError("id", "expected a lower-case UUID")
+        device_id = _text(obj, "dev", "dev", 40)
+        if not _DEVICE.match(device_id):
+            raise EnvelopeError("dev", "expected 3-40 lower-case letters, digits or '-'")
+        seq = _get(obj, "seq", int, "seq")
+        if seq < 1:
+            raise EnvelopeError("seq", "must be at least 1")
+        created_ms = _get(obj, "ts", int, "ts")
+        body = Body.from_wire(_get(obj, "b", dict, "b"))
+        signature = _b64d(_get(obj, "sig", str, "sig"), "sig")
+        if len(signature) != 64:
+            raise EnvelopeError("sig", f"expected a 64-byte Ed25519 signature, got {len(signature)} bytes")
+        extra = set(obj) - {"v", "id", "dev", "seq", "ts", "b", "sig"}
+        if extra:
+            raise EnvelopeError(sorted(extra)[0], "is not a field of schema version 1")
+        return cls(msg_id, device_id, seq, created_ms, body, signature)
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """Central refused a message it could attribute to this device; the device counts it as a failed try."""
+
+    msg_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Ack:
+    """On ``kiosk/v1/{device}/ack``: msg ids committed at central, chunks committed, and rejections."""
+
+    ids: tuple[str, ...] = ()
+    chunks: tuple[tuple[str, int], ...] = ()
+    """(attachment id, chunk number) pairs committed."""
+    rejected: tuple[Rejection, ...] = ()
+
+    def to_bytes(self) -> bytes:
+        wire: dict[str, Any] = {"v": SCHEMA_VERSION, "ids": list(self.ids)}
+        if self.chunks:
+            wire["ch"] = [[a, n] for a, n in self.chunks]
+        if self.rejected:
+            wire["rej"] = [[r.msg_id, r.reason] for r in self.rejected]
+        return _dumps(wire)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Ack:
+        obj = _load_json(data, 1024 * 1024)
+        _check_version(obj)
+        ids = _get(obj, "ids", list, "ids")
+        if not all(isinstance(i, str) for i in ids):
+            raise EnvelopeError("ids", "expected a list of msg ids")
+        chunks = obj.get("ch", [])
+        if not isinstance(chunks, list) or not all(
+            isinstance(c, list) and len(c) == 2 and isinstance(c[0], str) and type(c[1]) is int
+            for c in chunks
+        ):
+            raise EnvelopeError("ch", "expected a list of [attachment id, chunk number]")
+        rej = obj.get("rej", [])
+        if not isinstance(rej, list) or not all(
+            isinstance(r, list) and len(r) == 2 and all(isinstance(x, str) for x in r) for r in rej
+        ):
+            raise EnvelopeError("rej", "expected a list of [msg id, reason]")
+        return cls(tuple(ids), tuple((c[0], c[1]) for c in chunks), tuple(Rejection(r[0], r[1]) for r in rej))
+
+
+@dataclass(frozen=True)
+class StatusUpdate:
+    """On ``kiosk/v1/{device}/upd``: the status of a ticket, shown to the citizen and to staff."""
+
+    msg_id: str
+    ticket: str
+    status: str
+
+    def to_bytes(self) -> bytes:
+        return _dumps({"v": SCHEMA_VERSION, "id": self.msg_id, "tk": self.ticket, "st": self.status})
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> StatusUpdate:
+        obj = _load_json(data, 4096)
+        _check_version(obj)
+        return cls(_text(obj, "id", "id", 36), _text(obj, "tk", "tk", 16), _text(obj, "st", "st", 64))
+
+
+@dataclass(frozen=True)
+class Telemetry:
+    """On ``kiosk/v1/{device}/tel`` (QoS 0): the device's health."""
+
+    queue_depth: int
+    oldest_pending_s: float | None
+    last_sync_ms: int | None
+    disk_free_mb: int
+    versions: Mapping[str, str]
+    quarantined: int = 0
+    public_key: str = ""
+    """The device's Ed25519 public key (hex), so a central running ``--auto-register`` can trust it on first use."""
+
+    def to_bytes(self) -> bytes:
+        extra = {"pk": self.public_key} if self.public_key else {}
+        return _dumps(
+            {
+                **extra,
+                "v": SCHEMA_VERSION,
+                "q": self.queue_depth,
+                "old": self.oldest_pending_s,
+                "sync": self.last_sync_ms,
+                "disk": self.disk_free_mb,
+                "ver": dict(self.versions),
+                "quar": self.quarantined,
+            }
+        )
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Telemetry:
+        obj = _load_json(data, 8192)
+        _check_version(obj)
+        versions = _get(obj, "ver", dict, "ver")
+        old = obj.get("old")
+        sync = obj.get("sync")
+        if old is not None and (isinstance(old, bool) or not isinstance(old, int | float)):
+            raise EnvelopeError("old", "expected a number or null")
+        if sync is not None and (isinstance(sync, bool) or not isinstance(sync, int)):
+            raise EnvelopeError("sync", "expected a whole number or null")
+        return cls(
+            queue_depth=_get(obj, "q", int, "q"),
+            oldest_pending_s=None if old is None else float(old),
+            last_sync_ms=sync,
+            disk_free_mb=_get(obj, "disk", int, "disk"),
+            versions={str(k): str(v) for k, v in versions.items()},
+            quarantined=int(obj.get("quar", 0)) if type(obj.get("quar", 0)) is int else 0,
+            public_key=str(obj.get("pk", ""))[:64],
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return json.loads(self.to_bytes())  # type: ignore[no-any-return]
+
+
+def topic(device_id: str, kind: str, *rest: str | int) -> str:
+    """``kiosk/v1/{device}/{kind}[/...]``: the protocol's topic table in one place."""
+    return "/".join(["kiosk", "v1", device_id, kind, *(str(r) for r in rest)])
+
+
+def parse_topic(name: str) -> tuple[str, str, tuple[str, ...]]:
+    """Split a protocol topic into (device id, kind, rest); EnvelopeError('topic') for anything else."""
+    parts = name.split("/")
+    if len(parts) < 4 or parts[0] != "kiosk" or parts[1] != "v1" or not _DEVICE.match(parts[2]):
+        raise EnvelopeError("topic", f"{name!r} is not kiosk/v1/DEVICE/KIND")
+    return parts[2], parts[3], tuple(parts[4:])

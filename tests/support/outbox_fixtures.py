@@ -1,0 +1,42 @@
+"""Fixtures of the outbox and central tests: the central database on SQLite and PostgreSQL, a tuned broker."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.broker import Mosquitto, start_mosquitto
+from tests.support.kiosk_env import drop_schema, postgres_schema_url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def central_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite://{tmp_path / 'central.db'}"
+        return
+    url, schema = postgres_schema_url()
+    try:
+        yield url
+    finally:
+        drop_schema(schema)
+
+
+@pytest.fixture
+def sqlite_db_url(tmp_path: Path) -> str:
+    return f"sqlite://{tmp_path / 'central.db'}"
+
+
+BROKER_CONFIG = ["set_tcp_nodelay true", "max_queued_messages 100000"]
+"""What docs/outbox.md recommends for the central broker: without it every ack waits for a delayed TCP ack."""
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[Mosquitto]:
+    """A private Mosquitto configured as docs/outbox.md recommends."""
+    mosq = start_mosquitto(tmp_path / "broker", BROKER_CONFIG)
+    try:
+        yield mosq
+    finally:
+        mosq.stop()
