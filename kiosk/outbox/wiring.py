@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
 from kiosk.config import Settings
 from kiosk.outbox.store import LocalQueue
 from kiosk.security.crypto import (
+    CENTRAL_PUBLIC_FILE,
     DeviceKeys,
     ensure_central_keypair,
     ensure_signing_key,
     load_device_keys,
     seal,
     sign,
+    write_key,
 )
+
+log = logging.getLogger(__name__)
 
 
 def queue_path(settings: Settings) -> Path:
@@ -25,13 +30,21 @@ def keys_dir(settings: Settings) -> Path:
     return settings.data_dir / "keys"
 
 
+def demo_central_dir(settings: Settings) -> Path:
+    """Where a demo device keeps the stand-in central office's key pair: never beside the device's own keys,
+    so the device's key folder never holds a key that opens citizen data."""
+    return settings.data_dir / "demo-central"
+
+
 def device_keys(settings: Settings, init: bool = False) -> DeviceKeys:
     """The device's signing key and central's public key; ``init`` makes demo keys when they are missing."""
     directory = keys_dir(settings)
     if init:
         ensure_signing_key(directory)
-        if not (directory / "central_public.key").exists():
-            ensure_central_keypair(directory)
+        if not (directory / CENTRAL_PUBLIC_FILE).exists():
+            central = ensure_central_keypair(demo_central_dir(settings))
+            write_key(directory / CENTRAL_PUBLIC_FILE, bytes(central.public_key))
+            log.warning("demo keys: sealing to a stand-in central key in %s", demo_central_dir(settings))
     return load_device_keys(directory)
 
 

@@ -93,7 +93,7 @@ def build_app_class() -> type:
 
         def render(self) -> None:
             state = self.session.state
-            self.rendered_state = state
+            self.rendered_state, self.rendered_frame = state, Clock.frames
             landscape = Window.width >= Window.height
             ctx = views.ViewContext(self.session.flow, self.books[state.lang], landscape, self.tap)
             self.top.clear_widgets()

@@ -46,8 +46,10 @@ def main(data_dir: str, result_path: str) -> int:
         return None
 
     def step(dt: float) -> None:
-        if getattr(app, "rendered_state", None) is not app.session.state:
-            Clock.schedule_once(step, 0.05)  # the screen has not caught up with the last tap yet
+        rendered = getattr(app, "rendered_state", None) is app.session.state
+        if not rendered or Clock.frames < app.rendered_frame + 3:
+            # the screen has not caught up with the last tap yet (built, then laid out a frame later)
+            Clock.schedule_once(step, 0.05)
             return None
         if not remaining:
             return finish()
@@ -60,7 +62,7 @@ def main(data_dir: str, result_path: str) -> int:
         touch = UnitTestTouch(x, y)
         touch.touch_down()
         touch.touch_up()
-        log.append({"target": target, "screen": app.session.state.screen})
+        log.append({"target": target, "screen": app.session.state.screen, "at": [round(x), round(y)]})
         Clock.schedule_once(step, 0.05)
 
     def finish() -> None:
