@@ -176,6 +176,8 @@ NO_CONFIG_FLAGS = False
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-voice", action="store_true", help="touch only: do not open the microphone")
+    parser.add_argument("--with-uploader", action="store_true",
+                        help="also run the outbox uploader in this process (on a device, kiosk-uploader.service does)")
 
 
 def make_app(settings: Settings, voice: bool = True) -> Any:
@@ -195,10 +197,22 @@ def make_app(settings: Settings, voice: bool = True) -> Any:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     configure_window(settings)
+    uploader = None
     try:
         app = make_app(settings, voice=not args.no_voice)
+        if args.with_uploader:
+            from kiosk import compose
+            from kiosk.outbox import wiring
+            from kiosk.outbox.uploader import Uploader
+
+            keys = compose.device_keys(settings)
+            uploader = Uploader(settings, wiring.queue_path(settings), wiring.signer(keys), keys.public_hex).start()
     except (ValueError, RuntimeError) as exc:
         print(f"kiosk run: {exc}")
         return 2
-    app.run()
+    try:
+        app.run()
+    finally:
+        if uploader is not None:
+            uploader.stop()
     return 0
