@@ -1,0 +1,237 @@
+"""Find a card or page outline in a photo and warp it flat.
+
+Two ways of proposing outlines run on every frame, because neither alone copes with every surface:
+
+- *edges*: Canny with thresholds from the median brightness, closed with a small dilation, every contour;
+- *regions*: Otsu threshold of the blurred grey image (document lighter than the table, and the inverse), external
+  contours only.
+
+Each contour is reduced to its convex hull and simplified with ``approxPolyDP``; a convex quadrilateral covering 4 to
+98 % of the frame, with sides of plausible proportion, is a candidate; the largest wins. Its corners are refined by
+fitting a line to the contour points along each side and intersecting neighbouring lines, which brings them within a
+pixel or two of the true corners. Corners are ordered clockwise from the top-left.
+
+A document whose outline runs into the frame border is reported as cut off. When no outline is found the whole frame
+is used, with a warning, so a citizen can still go on.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+ID1_RATIO = 85.6 / 54.0
+"""Width / height of an ID-1 card (KTP, driving licence, bank card)."""
+A4_RATIO = 297.0 / 210.0
+"""Long side / short side of an A4 page."""
+
+DOC_KINDS: dict[str, tuple[float, int]] = {
+    "ktp": (ID1_RATIO, 856),
+    "card": (ID1_RATIO, 856),
+    "kk": (A4_RATIO, 1754),
+    "letter": (A4_RATIO, 1754),
+}
+"""Document kind -> (long/short side ratio, largest long side of the warp in pixels: 10 px/mm card, 150 dpi A4)."""
+
+MIN_AREA = 0.04
+"""Smallest outline, as a fraction of the frame, that counts as a document."""
+MAX_AREA = 0.98
+"""Largest: anything bigger is the frame itself."""
+BORDER_PX = 3.0
+"""A corner this close to the frame border means the document runs out of the picture."""
+
+
+@dataclass(frozen=True)
+class Detection:
+    """Where the document is in one frame."""
+
+    corners: tuple[tuple[float, float], ...] | None
+    """Four corners in pixels, clockwise from top-left; None when no outline was found."""
+    area_fraction: float
+    """Area of the outline over the frame area (0 when none was found)."""
+    cut_off: bool
+    """The outline touches the frame border: part of the document is outside the picture."""
+    method: str
+    """Which proposal won: ``edges``, ``regions`` or ``none``."""
+
+    def corners_array(self) -> np.ndarray | None:
+        return None if self.corners is None else np.array(self.corners, np.float32)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "corners": None if self.corners is None else [[round(x, 1), round(y, 1)] for x, y in self.corners],
+            "area_fraction": round(self.area_fraction, 4),
+            "cut_off": self.cut_off,
+            "method": self.method,
+        }
+
+
+@dataclass(frozen=True)
+class Warped:
+    """The flattened document and how it was obtained."""
+
+    image: np.ndarray
+    corners: tuple[tuple[float, float], ...]
+    """The corners used (the whole frame when the outline was not found)."""
+    warning: str | None
+    """Set when the whole frame was used instead of an outline."""
+
+
+def to_gray(image: np.ndarray) -> np.ndarray:
+    """BGR or grey uint8 -> grey uint8."""
+    if image.ndim == 2:
+        return image
+    return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+
+
+def order_corners(points: np.ndarray) -> np.ndarray:
+    """Four points ordered clockwise on screen (y grows downwards), starting at the top-left one."""
+    pts = np.asarray(points, np.float32).reshape(4, 2)
+    centre = pts.mean(axis=0)
+    angles = np.arctan2(pts[:, 1] - centre[1], pts[:, 0] - centre[0])
+    pts = pts[np.argsort(angles)]  # ascending angle with y down = clockwise on screen
+    start = int(np.argmin(pts[:, 0] + pts[:, 1]))
+    return np.roll(pts, -start, axis=0)
+
+
+def _plausible(quad: np.ndarray, frame_area: float) -> bool:
+    if not cv2.isContourConvex(quad.reshape(-1, 1, 2).astype(np.int32)):
+        return False
+    area = cv2.contourArea(quad)
+    if not MIN_AREA * frame_area <= area <= MAX_AREA * frame_area:
+        return False
+    sides = np.linalg.norm(quad - np.roll(quad, -1, axis=0), axis=1)
+    if sides.min() < 0.15 * sides.max():
+        return False
+    # opposite sides of a photographed rectangle differ by perspective, not by a factor of two
+    return bool(sides[0] / sides[2] < 2 and sides[2] / sides[0] < 2 and sides[1] / sides[3] < 2 and sides[3] / sides[1] < 2)
+
+
+def _quad_of(contour: np.ndarray) -> np.ndarray | None:
+    hull = cv2.convexHull(contour)
+    peri = cv2.arcLength(hull, True)
+    for eps in (0.02, 0.03, 0.045):
+        approx = cv2.approxPolyDP(hull, eps * peri, True)
+        if len(approx) == 4:
+            return approx.reshape(4, 2).astype(np.float32)
+    return None
+
+
+def _refine(quad: np.ndarray, contour: np.ndarray) -> np.ndarray:
+    """Fit a line to the contour points along each side and intersect neighbours; keep the rough corner on failure."""
+    pts = contour.reshape(-1, 2).astype(np.float32)
+    lines = []
+    for i in range(4):
+        a, b = quad[i], quad[(i + 1) % 4]
+        ab = b - a
+        length = float(np.linalg.norm(ab))
+        if length < 1:
+            return quad
+        t = ((pts - a) @ ab) / (length * length)
+        dist = np.abs(np.cross(ab, pts - a)) / length
+        near = pts[(t > 0.1) & (t < 0.9) & (dist < max(3.0, 0.02 * length))]
+        if len(near) < 8:
+            return quad
+        vx, vy, x0, y0 = cv2.fitLine(near, cv2.DIST_HUBER, 0, 0.01, 0.01).ravel()
+        lines.append((np.array([x0, y0]), np.array([vx, vy])))
+    refined = []
+    for i in range(4):
+        (p1, d1), (p2, d2) = lines[i - 1], lines[i]
+        m = np.array([d1, -d2]).T
+        if abs(np.linalg.det(m)) < 1e-6:
+            return quad
+        s = np.linalg.solve(m, p2 - p1)
+        corner = p1 + s[0] * d1
+        if np.linalg.norm(corner - quad[i]) > 10:
+            return quad
+        refined.append(corner)
+    return np.array(refined, np.float32)
+
+
+def _candidates(gray: np.ndarray) -> list[tuple[str, np.ndarray]]:
+    blurred = cv2.GaussianBlur(gray, (5, 5), 0)
+    out: list[tuple[str, np.ndarray]] = []
+    median = float(np.median(blurred))
+    edges = cv2.Canny(blurred, int(max(10, 0.66 * median)), int(min(255, max(40, 1.33 * median))))
+    edges = cv2.dilate(edges, np.ones((3, 3), np.uint8))
+    contours, _ = cv2.findContours(edges, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
+    out += [("edges", c) for c in contours]
+    _, mask = cv2.threshold(blurred, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    kernel = np.ones((5, 5), np.uint8)
+    for m in (mask, 255 - mask):
+        m = cv2.morphologyEx(m, cv2.MORPH_OPEN, kernel)
+        contours, _ = cv2.findContours(m, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+        out += [("regions", c) for c in contours]
+    return out
+
+
+def find_document(image: np.ndarray) -> Detection:
+    """The largest plausible document outline in ``image`` (BGR or grey)."""
+    gray = to_gray(image)
+    h, w = gray.shape
+    frame_area = float(w * h)
+    best: tuple[float, str, np.ndarray, np.ndarray] | None = None
+    largest_blob = (0.0, False)
+    for method, contour in _candidates(gray):
+        area = cv2.contourArea(contour)
+        if area < MIN_AREA * frame_area:
+            continue
+        x, y, bw, bh = cv2.boundingRect(contour)
+        touches = x <= 1 or y <= 1 or x + bw >= w - 1 or y + bh >= h - 1
+        if method == "regions" and area > largest_blob[0] and area < MAX_AREA * frame_area:
+            largest_blob = (area, touches)
+        quad = _quad_of(contour)
+        if quad is None or not _plausible(quad, frame_area):
+            continue
+        qarea = cv2.contourArea(quad)
+        if best is None or qarea > best[0] * 1.02:
+            best = (qarea, method, quad, contour)
+    if best is None:
+        # no four-sided outline; a big blob running into the border is a document pushed half out of view
+        cut = largest_blob[1] and largest_blob[0] > 0.1 * frame_area
+        return Detection(None, largest_blob[0] / frame_area if cut else 0.0, cut, "none")
+    qarea, method, quad, contour = best
+    corners = order_corners(_refine(order_corners(quad), contour))
+    cut_off = bool(
+        np.any(corners[:, 0] < BORDER_PX) or np.any(corners[:, 1] < BORDER_PX)
+        or np.any(corners[:, 0] > w - 1 - BORDER_PX) or np.any(corners[:, 1] > h - 1 - BORDER_PX)
+    )
+    return Detection(
+        tuple((float(x), float(y)) for x, y in corners), float(qarea / frame_area), cut_off, method
+    )
+
+
+def output_size(corners: np.ndarray, doc: str) -> tuple[int, int]:
+    """(width, height) of the warp: the document's ratio, its orientation as photographed, no upsampling past the
+    resolution the camera actually saw, capped at the kind's nominal size."""
+    if doc not in DOC_KINDS:
+        raise ValueError(f"unknown document kind {doc!r}; use one of {', '.join(DOC_KINDS)}")
+    ratio, long_max = DOC_KINDS[doc]
+    c = corners
+    width = max(np.linalg.norm(c[1] - c[0]), np.linalg.norm(c[2] - c[3]))
+    height = max(np.linalg.norm(c[3] - c[0]), np.linalg.norm(c[2] - c[1]))
+    landscape = width >= height
+    long_side = min(long_max, int(round(max(width, height, 64))))
+    short_side = int(round(long_side / ratio))
+    return (long_side, short_side) if landscape else (short_side, long_side)
+
+
+def warp(image: np.ndarray, detection: Detection, doc: str) -> Warped:
+    """Flatten the document; the whole frame (with a warning) when no outline was found."""
+    h, w = image.shape[:2]
+    warning = None
+    corners = detection.corners_array()
+    if corners is None:
+        corners = np.array([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]], np.float32)
+        warning = "no document outline found; the whole picture is used"
+        log.info("warp: %s", warning)
+    size = output_size(corners, doc)
+    dst = np.array([[0, 0], [size[0] - 1, 0], [size[0] - 1, size[1] - 1], [0, size[1] - 1]], np.float32)
+    m = cv2.getPerspectiveTransform(corners, dst)
+    flat = cv2.warpPerspective(image, m, size, flags=cv2.INTER_AREA)
+    return Warped(flat, tuple((float(x), float(y)) for x, y in corners), warning)
