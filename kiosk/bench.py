@@ -7,7 +7,9 @@ import sys
 
 from kiosk.config import Settings
 
-TARGETS: dict[str, tuple[str, str]] = {}
+TARGETS: dict[str, tuple[str, str]] = {
+    "vision": ("kiosk.vision.bench", "capture pipeline timings, encoded sizes, legibility, upload over a throttled link"),
+}
 """Bench target -> (module with configure(parser) and run(args, settings), one-line help)."""
 
 NO_CONFIG_FLAGS = True

@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "config": ("kiosk.config_cli", "print the effective configuration as TOML"),
     "queue": ("kiosk.outbox.queue_cli", "show the local queue (no personal data)"),
     "demo": ("kiosk.demo", "start broker, central receiver and kiosk window on embedded defaults"),
+    "capture": ("kiosk.vision.cli", "run the document capture pipeline on a still image and print JSON"),
     "bench": ("kiosk.bench", "benchmarks: kiosk bench outbox|speech|vision --json"),
 }
 """Sub-command name -> (module, one-line help)."""

@@ -65,14 +65,18 @@ def make_card(seed: int = 0) -> np.ndarray:
     return card
 
 
-def make_page(seed: int = 0) -> np.ndarray:
-    """A printed A4 page (a letter or a family card), BGR, ``A4_PX``."""
+def make_page(seed: int = 0, doc: str = "letter") -> np.ndarray:
+    """A printed A4 page, BGR, ``A4_PX``: a letter, or for ``kk`` a family card with a ruled table."""
     rng = np.random.default_rng(seed)
     w, h = A4_PX
     page = np.full((h, w, 3), 236, np.uint8)
     ink = (30, 30, 30)
     cv2.putText(page, "PEMERINTAH KABUPATEN CONTOH", (150, 90), FONT, 1.0, ink, 2, cv2.LINE_AA)
-    cv2.putText(page, "SURAT KETERANGAN", (260, 140), FONT, 0.9, ink, 2, cv2.LINE_AA)
+    title = "KARTU KELUARGA" if doc == "kk" else "SURAT KETERANGAN"
+    cv2.putText(page, title, (260, 140), FONT, 0.9, ink, 2, cv2.LINE_AA)
+    if doc == "kk":
+        for x in (60, 110, 330, 500, 640, w - 60):
+            cv2.line(page, (x, 190), (x, h - 220), ink, 1)
     cv2.line(page, (60, 165), (w - 60, 165), ink, 3)
     words = ["desa", "warga", "nomor", "surat", "keterangan", "kepala", "tanggal", "alamat", "dusun", "berlaku"]
     y = 220
@@ -146,7 +150,7 @@ def render(
     seed: int = 0,
 ) -> Scene:
     """A clean photo of a document lying on ``bg``."""
-    flat = make_card(seed) if doc == "ktp" else make_page(seed)
+    flat = make_card(seed) if doc == "ktp" else make_page(seed, doc)
     fh, fw = flat.shape[:2]
     aspect = fw / fh
     corners = quad_for(size, aspect, fill, angle, tilt, shift)
