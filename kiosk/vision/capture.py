@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from kiosk.vision.camera import CameraError, FrameSource
 from kiosk.vision.pipeline import Capture, capture_document
 from kiosk.vision.quality import Verdict, assess, family, small_gray
 
@@ -87,3 +88,36 @@ class CaptureSession:
         self._last_frame = None
         self._streak = 0
         self.captured = None
+
+
+@dataclass(frozen=True)
+class CaptureOutcome:
+    """How a capture attempt ended: a capture, or a camera error the flow turns into 'go on without the photo'."""
+
+    capture: Capture | None
+    error: CameraError | None
+    frames: int
+    last: FrameResult | None
+
+    @property
+    def staff_notice(self) -> str | None:
+        """What staff are told when the photo could not be taken (no personal data)."""
+        return None if self.error is None else f"camera problem ({self.error.reason}): {self.error.what}"
+
+
+def run_capture(source: FrameSource, session: CaptureSession, max_frames: int = 300) -> CaptureOutcome:
+    """Read frames from ``source`` into ``session`` until it captures, the source fails, or ``max_frames`` pass
+    (then nothing is captured: the citizen is offered the big button). Camera errors are returned, never raised."""
+    last: FrameResult | None = None
+    frames = 0
+    try:
+        while frames < max_frames:
+            frame = source.read()
+            frames += 1
+            last = session.feed(frame)
+            if last.capture is not None:
+                return CaptureOutcome(last.capture, None, frames, last)
+    except CameraError as exc:
+        log.warning("capture stopped: %s", exc.reason)
+        return CaptureOutcome(None, exc, frames, last)
+    return CaptureOutcome(None, None, frames, last)

@@ -133,7 +133,8 @@ def _refine(quad: np.ndarray, contour: np.ndarray) -> np.ndarray:
         if length < 1:
             return quad
         t = ((pts - a) @ ab) / (length * length)
-        dist = np.abs(np.cross(ab, pts - a)) / length
+        rel = pts - a
+        dist = np.abs(ab[0] * rel[:, 1] - ab[1] * rel[:, 0]) / length
         near = pts[(t > 0.1) & (t < 0.9) & (dist < max(3.0, 0.02 * length))]
         if len(near) < 8:
             return quad
@@ -153,12 +154,39 @@ def _refine(quad: np.ndarray, contour: np.ndarray) -> np.ndarray:
     return np.array(refined, np.float32)
 
 
-def _candidates(gray: np.ndarray) -> list[tuple[str, np.ndarray]]:
+def _edge_support(points: np.ndarray, edges: np.ndarray) -> float:
+    """Share of outline points, away from the frame border, that lie on an edge. The region proposal also finds
+    boundaries where nothing is (Otsu splitting a table lit from one side); a real document has an edge all round."""
+    h, w = edges.shape
+    pts = np.round(points).astype(int)
+    inside = (pts[:, 0] > BORDER_PX) & (pts[:, 0] < w - 1 - BORDER_PX) & (pts[:, 1] > BORDER_PX) & (
+        pts[:, 1] < h - 1 - BORDER_PX
+    )
+    pts = pts[inside]
+    if len(pts) < 20:
+        return 0.0
+    return float((edges[pts[:, 1], pts[:, 0]] > 0).mean())
+
+
+def _sample_outline(quad: np.ndarray, n: int = 40) -> np.ndarray:
+    t = np.linspace(0.05, 0.95, n)[:, None]
+    return np.concatenate([quad[i] + t * (quad[(i + 1) % 4] - quad[i]) for i in range(4)])
+
+
+def _edge_map(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(blurred grey, dilated Canny edges with thresholds from the median brightness)."""
     blurred = cv2.GaussianBlur(gray, (5, 5), 0)
-    out: list[tuple[str, np.ndarray]] = []
     median = float(np.median(blurred))
     edges = cv2.Canny(blurred, int(max(10, 0.66 * median)), int(min(255, max(40, 1.33 * median))))
-    edges = cv2.dilate(edges, np.ones((3, 3), np.uint8))
+    return blurred, cv2.dilate(edges, np.ones((3, 3), np.uint8))
+
+
+EDGE_SUPPORT_MIN = 0.6
+"""Share of an outline (off the frame border) that must lie on image edges."""
+
+
+def _candidates(blurred: np.ndarray, edges: np.ndarray) -> list[tuple[str, np.ndarray]]:
+    out: list[tuple[str, np.ndarray]] = []
     contours, _ = cv2.findContours(edges, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
     out += [("edges", c) for c in contours]
     _, mask = cv2.threshold(blurred, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
@@ -176,17 +204,23 @@ def find_document(image: np.ndarray) -> Detection:
     h, w = gray.shape
     frame_area = float(w * h)
     best: tuple[float, str, np.ndarray, np.ndarray] | None = None
-    largest_blob = (0.0, False)
-    for method, contour in _candidates(gray):
+    largest_blob: tuple[float, bool, np.ndarray | None] = (0.0, False, None)
+    blurred, edges = _edge_map(gray)
+    for method, contour in _candidates(blurred, edges):
         area = cv2.contourArea(contour)
         if area < MIN_AREA * frame_area:
             continue
         x, y, bw, bh = cv2.boundingRect(contour)
-        touches = x <= 1 or y <= 1 or x + bw >= w - 1 or y + bh >= h - 1
-        if method == "regions" and area > largest_blob[0] and area < MAX_AREA * frame_area:
-            largest_blob = (area, touches)
+        sides = (x <= 1) + (y <= 1) + (x + bw >= w - 1) + (y + bh >= h - 1)
+        # a document pushed out of view runs into one or two sides; a lit half of the table into three or four
+        touches = 1 <= sides <= 2
+        if method == "regions" and area > largest_blob[0] and area < 0.6 * frame_area and touches:
+            if _edge_support(contour.reshape(-1, 2)[::4], edges) >= EDGE_SUPPORT_MIN:
+                largest_blob = (area, touches, contour)
         quad = _quad_of(contour)
         if quad is None or not _plausible(quad, frame_area):
+            continue
+        if method == "regions" and _edge_support(_sample_outline(quad), edges) < EDGE_SUPPORT_MIN:
             continue
         qarea = cv2.contourArea(quad)
         if best is None or qarea > best[0] * 1.02:
@@ -196,6 +230,12 @@ def find_document(image: np.ndarray) -> Detection:
         cut = largest_blob[1] and largest_blob[0] > 0.1 * frame_area
         return Detection(None, largest_blob[0] / frame_area if cut else 0.0, cut, "none")
     qarea, method, quad, contour = best
+    blob_area, _, blob = largest_blob
+    if blob is not None and blob_area > 1.5 * qarea:
+        centre = quad.mean(axis=0)
+        if cv2.pointPolygonTest(blob, (float(centre[0]), float(centre[1])), False) >= 0:
+            # the quad is a box printed on a document that itself runs out of the picture (the photo on a card)
+            return Detection(None, blob_area / frame_area, True, "none")
     corners = order_corners(_refine(order_corners(quad), contour))
     cut_off = bool(
         np.any(corners[:, 0] < BORDER_PX) or np.any(corners[:, 1] < BORDER_PX)
