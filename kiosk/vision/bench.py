@@ -1,14 +1,14 @@
 """``kiosk bench vision [--json] [--quick]``: how fast and how small document capture is on this machine.
 
 Measures, on generated scenes (tests/vision/synth.py, so a source checkout is needed):
-- per-frame time of the quality checks (detection included, as the capture session runs them) and of detection plus
-  warp, at 640x480 and 1280x720;
+- per-frame time of the quality checks (detection included, as the capture session runs them) and of detection
+  plus warp, at 640x480 and 1280x720;
 - encoded size, quality and legibility (text SSIM, edge F1) per document kind;
 - presence detector time per frame;
 - upload time of the encoded card as raw 32 KB MQTT QoS 1 publishes (each waited for its PUBACK) to a private
-  mosquitto through a throttled local TCP proxy: GPRS-like 40 kbit/s and VSAT-like 2 Mbit/s, both with 0.5 s round
-  trip. This is *not* the outbox's sealed, application-acknowledged chunk upload (that lives in the outbox); it is
-  the link cost of the same bytes.
+  mosquitto through a throttled local TCP proxy: GPRS-like 40 kbit/s and VSAT-like 2 Mbit/s, both with 0.5 s
+  round trip. This is *not* the outbox's sealed, application-acknowledged chunk upload (that lives in the
+  outbox); it is the link cost of the same bytes.
 """
 
 from __future__ import annotations
@@ -66,13 +66,20 @@ def _encodings() -> dict[str, Any]:
     from tests.vision import synth
 
     out: dict[str, Any] = {}
-    for doc, fill, size in (("ktp", 0.45, (1280, 720)), ("kk", 0.3, (1280, 720)), ("letter", 0.3, (1280, 720))):
+    for doc, fill, size in (
+        ("ktp", 0.45, (1280, 720)),
+        ("kk", 0.3, (1280, 720)),
+        ("letter", 0.3, (1280, 720)),
+    ):
         image = synth.render(doc, size=size, bg="wood", fill=fill, angle=5, tilt=0.05, seed=2).image
         t = time.perf_counter()
         cap = capture_document(image, doc)
         e = cap.encoded
-        out[doc] = {**e.to_dict(), "capture_ms": round((time.perf_counter() - t) * 1000, 1),
-                    "target_bytes": 60_000 if doc == "ktp" else 150_000}
+        out[doc] = {
+            **e.to_dict(),
+            "capture_ms": round((time.perf_counter() - t) * 1000, 1),
+            "target_bytes": 60_000 if doc == "ktp" else 150_000,
+        }
         out[doc].pop("sha256")
     return out
 
@@ -90,24 +97,30 @@ def _upload(sizes: dict[str, int], quick: bool) -> dict[str, Any]:
     import paho.mqtt.client as mqtt
 
     from kiosk.vision.throttle import GPRS, VSAT, ThrottledProxy
+
     try:
         from tests.support.broker import start_mosquitto
     except ImportError:
         return {"skipped": "needs a source checkout (tests/support/broker.py) and mosquitto"}
 
-    out: dict[str, Any] = {"what": "raw QoS 1 publishes of 32 KB chunks, each waited for its PUBACK, via a "
-                           "token-bucket proxy to a private mosquitto; not the outbox's sealed chunk protocol"}
+    out: dict[str, Any] = {
+        "what": "raw QoS 1 publishes of 32 KB chunks, each waited for its PUBACK, via a "
+        "token-bucket proxy to a private mosquitto; not the outbox's sealed chunk protocol"
+    }
     with tempfile.TemporaryDirectory() as tmp:
         broker = start_mosquitto(Path(tmp) / "broker")
         try:
-            for link in ((VSAT,) if quick else (GPRS, VSAT)):
+            for link in (VSAT,) if quick else (GPRS, VSAT):
                 results = {}
                 for label, nbytes in sizes.items():
                     n = max(1, math.ceil(nbytes / CHUNK))
                     chunks = [bytes([i % 256]) * min(CHUNK, nbytes - i * CHUNK) for i in range(n)]
                     with ThrottledProxy(("127.0.0.1", broker.port), link) as proxy:
-                        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"bench-{link.name}",
-                                             protocol=mqtt.MQTTv5)
+                        client = mqtt.Client(
+                            mqtt.CallbackAPIVersion.VERSION2,
+                            client_id=f"bench-{link.name}",
+                            protocol=mqtt.MQTTv5,
+                        )
                         t0 = time.perf_counter()
                         client.connect("127.0.0.1", proxy.port, keepalive=120)
                         client.loop_start()
@@ -122,13 +135,19 @@ def _upload(sizes: dict[str, int], quick: bool) -> dict[str, Any]:
                                 info = client.publish(f"kiosk/v1/bench/att/x/{i}", chunk, qos=1)
                                 info.wait_for_publish(timeout=120)
                                 if not info.is_published():
-                                    raise TimeoutError(f"chunk {i} not acknowledged within 120 s on {link.name}")
+                                    raise TimeoutError(
+                                        f"chunk {i} not acknowledged within 120 s on {link.name}"
+                                    )
                             t_done = time.perf_counter()
                         finally:
                             client.disconnect()
                             client.loop_stop()
-                    results[label] = {"bytes": nbytes, "chunks": n, "connect_s": round(t_conn - t0, 2),
-                                      "send_s": round(t_done - t_conn, 2)}
+                    results[label] = {
+                        "bytes": nbytes,
+                        "chunks": n,
+                        "connect_s": round(t_conn - t0, 2),
+                        "send_s": round(t_done - t_conn, 2),
+                    }
                 out[link.name] = {"bits_per_s": link.bits_per_s, "rtt_s": link.rtt_s, "results": results}
         finally:
             broker.stop()
@@ -138,8 +157,7 @@ def _upload(sizes: dict[str, int], quick: bool) -> dict[str, Any]:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     reps = 5 if args.quick else 20
     report: dict[str, Any] = {
-        "machine": {"python": platform.python_version(), "platform": platform.platform(),
-                    "cpu": _cpu_name()},
+        "machine": {"python": platform.python_version(), "platform": platform.platform(), "cpu": _cpu_name()},
         "frame": _frame_timings(reps),
     }
     print("vision bench: frame timings done", file=sys.stderr)

@@ -1,13 +1,15 @@
-"""The camera edge: a ``FrameSource`` protocol, the OpenCV/V4L2 camera, and a still image file standing in for one.
+"""The camera edge: a ``FrameSource`` protocol, the OpenCV/V4L2 camera, and a still image file standing in for
+one.
 
-Every failure is a :class:`CameraError` whose message says what is wrong, that the citizen can go on without the
-photo, and that staff are told; the documents step catches it, skips the photo and raises a staff notice. Nothing
-here crashes the kiosk.
+Every failure is a :class:`CameraError` whose message says what is wrong, that the citizen can go on without
+the photo, and that staff are told; the documents step catches it, skips the photo and raises a staff notice.
+Nothing here crashes the kiosk.
 
-The Raspberry Pi camera is reached through V4L2 like a USB one: on Raspberry Pi OS Bookworm and later the libcamera
-stack exposes it through the ``bcm2835-unicam``/``rp1-cfe`` nodes only to libcamera, so start the kiosk under
-``libcamerify`` (package libcamera-v4l2), which makes it appear as a plain ``/dev/videoN``; the legacy stack
-(``bcm2835-v4l2``) gives ``/dev/video0`` directly. Configure ``vision.camera`` as that index or path.
+The Raspberry Pi camera is reached through V4L2 like a USB one: on Raspberry Pi OS Bookworm and later the
+libcamera stack exposes it through the ``bcm2835-unicam``/``rp1-cfe`` nodes only to libcamera, so start the
+kiosk under ``libcamerify`` (package libcamera-v4l2), which makes it appear as a plain ``/dev/videoN``; the
+legacy stack (``bcm2835-v4l2``) gives ``/dev/video0`` directly. Configure ``vision.camera`` as that index or
+path.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ CONTINUE = "The citizen can continue without the photo; staff have been told."
 
 
 class CameraError(RuntimeError):
-    """The camera or image could not give a frame. ``reason`` is a stable id for the UI and the staff notice."""
+    """The camera or image gave no frame. ``reason`` is a stable id for the UI and the staff notice."""
 
     reason = "camera_error"
 
@@ -73,24 +75,37 @@ def _device(spec: str | int) -> str | int:
 
 
 class OpenCVCamera:
-    """A camera through ``cv2.VideoCapture`` (V4L2 on Linux): an index (``0``) or a device path (``/dev/video0``)."""
+    """A camera through ``cv2.VideoCapture`` (V4L2 on Linux): an index (``0``) or a device path
+    (``/dev/video0``)."""
 
-    def __init__(self, device: str | int = 0, width: int = 1280, height: int = 720, max_failures: int = 5) -> None:
+    def __init__(
+        self, device: str | int = 0, width: int = 1280, height: int = 720, max_failures: int = 5
+    ) -> None:
         self.device = _device(device)
         self.max_failures = max_failures
         self._failures = 0
-        if isinstance(self.device, str) and self.device.startswith("/dev/") and not os.path.exists(self.device):
+        if (
+            isinstance(self.device, str)
+            and self.device.startswith("/dev/")
+            and not os.path.exists(self.device)
+        ):
             raise NoCameraError(f"No camera at {self.device}: the device does not exist (is it plugged in?).")
         backend = cv2.CAP_V4L2 if sys.platform.startswith("linux") else cv2.CAP_ANY
         self._cap = cv2.VideoCapture(self.device, backend)
         if not self._cap.isOpened():
             self._cap.release()
-            raise NoCameraError(f"The camera {self.device!r} could not be opened (missing, busy or no permission).")
+            raise NoCameraError(
+                f"The camera {self.device!r} could not be opened (missing, busy or no permission)."
+            )
         self._cap.set(cv2.CAP_PROP_FRAME_WIDTH, width)
         self._cap.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
         self._cap.set(cv2.CAP_PROP_BUFFERSIZE, 1)  # the newest frame, not a queue of old ones
-        log.info("camera %r open at %sx%s", self.device, self._cap.get(cv2.CAP_PROP_FRAME_WIDTH),
-                 self._cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
+        log.info(
+            "camera %r open at %sx%s",
+            self.device,
+            self._cap.get(cv2.CAP_PROP_FRAME_WIDTH),
+            self._cap.get(cv2.CAP_PROP_FRAME_HEIGHT),
+        )
 
     def read(self) -> np.ndarray:
         while True:
@@ -101,7 +116,8 @@ class OpenCVCamera:
             self._failures += 1
             if self._failures >= self.max_failures:
                 raise CameraLostError(
-                    f"The camera {self.device!r} stopped sending pictures after {self._failures} tries (unplugged?)."
+                    f"The camera {self.device!r} stopped sending pictures after {self._failures} tries "
+                    "(unplugged?)."
                 )
 
     def close(self) -> None:

@@ -1,10 +1,10 @@
-"""The capture session behind the documents step: feed it preview frames, get a verdict per frame, and a capture once
-a sharp, still, well-framed document has been seen for ``stable_frames`` frames in a row (or when the citizen presses
-the big button: ``capture_now``).
+"""The capture session behind the documents step: feed it preview frames, get a verdict per frame, and a
+capture once a sharp, still, well-framed document has been seen for ``stable_frames`` frames in a row (or when
+the citizen presses the big button: ``capture_now``).
 
-It holds no camera and no clock: the UI reads frames from a ``FrameSource`` and passes them in, so the session is
-testable with generated frames. Analysis runs on a copy scaled to ``analysis_width`` (cheap on a Pi); the capture
-itself re-detects and warps the full-resolution frame.
+It holds no camera and no clock: the UI reads frames from a ``FrameSource`` and passes them in, so the session
+is testable with generated frames. Analysis runs on a copy scaled to ``analysis_width`` (cheap on a Pi); the
+capture itself re-detects and warps the full-resolution frame.
 """
 
 from __future__ import annotations
@@ -69,13 +69,17 @@ class CaptureSession:
         capture = None
         if self._streak >= self.stable_frames:
             capture = self.captured = capture_document(frame, self.doc)
-            log.info("auto capture of a %s after %d good frames: %d bytes", self.doc, self._streak,
-                     capture.encoded.size)
+            log.info(
+                "auto capture of a %s after %d good frames: %d bytes",
+                self.doc,
+                self._streak,
+                capture.encoded.size,
+            )
         return FrameResult(verdict, self._streak, min(1.0, self._streak / self.stable_frames), capture)
 
     def capture_now(self, frame: np.ndarray | None = None) -> Capture:
-        """The big button: capture this frame (or the last one fed) whatever its quality; the verdict is kept in the
-        result so staff can see it was taken by hand."""
+        """The big button: capture this frame (or the last one fed) whatever its quality; the verdict is kept
+        in the result so staff can see it was taken by hand."""
         frame = frame if frame is not None else self._last_frame
         if frame is None:
             raise ValueError("no frame to capture yet: feed a frame first or pass one")
@@ -92,7 +96,8 @@ class CaptureSession:
 
 @dataclass(frozen=True)
 class CaptureOutcome:
-    """How a capture attempt ended: a capture, or a camera error the flow turns into 'go on without the photo'."""
+    """How a capture attempt ended: a capture, or a camera error the flow turns into 'go on without the
+    photo'."""
 
     capture: Capture | None
     error: CameraError | None
@@ -106,8 +111,9 @@ class CaptureOutcome:
 
 
 def run_capture(source: FrameSource, session: CaptureSession, max_frames: int = 300) -> CaptureOutcome:
-    """Read frames from ``source`` into ``session`` until it captures, the source fails, or ``max_frames`` pass
-    (then nothing is captured: the citizen is offered the big button). Camera errors are returned, never raised."""
+    """Read frames from ``source`` into ``session`` until it captures, the source fails, or ``max_frames``
+    pass (then nothing is captured: the citizen is offered the big button). Camera errors are returned, never
+    raised."""
     last: FrameResult | None = None
     frames = 0
     try:

@@ -1,7 +1,8 @@
 """``kiosk capture IMAGE --doc ktp|kk|letter --out OUT``: the capture pipeline on a still image, as JSON.
 
-Prints the quality verdict and hints, the four corners (pixels, clockwise from top-left) or null, the encoded size and
-the output path. Exit 0 when the picture was captured (even with hints), 2 when the image cannot be read.
+Prints the quality verdict and hints, the four corners (pixels, clockwise from top-left) or null, the encoded
+size and the output path. Exit 0 when the picture was captured (even with hints), 2 when the image cannot be
+read.
 """
 
 from __future__ import annotations

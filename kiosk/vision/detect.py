@@ -3,16 +3,17 @@
 Two ways of proposing outlines run on every frame, because neither alone copes with every surface:
 
 - *edges*: Canny with thresholds from the median brightness, closed with a small dilation, every contour;
-- *regions*: Otsu threshold of the blurred grey image (document lighter than the table, and the inverse), external
-  contours only.
+- *regions*: Otsu threshold of the blurred grey image (document lighter than the table, and the inverse),
+  external contours only.
 
-Each contour is reduced to its convex hull and simplified with ``approxPolyDP``; a convex quadrilateral covering 4 to
-98 % of the frame, with sides of plausible proportion, is a candidate; the largest wins. Its corners are refined by
-fitting a line to the contour points along each side and intersecting neighbouring lines, which brings them within a
-pixel or two of the true corners. Corners are ordered clockwise from the top-left.
+Each contour is reduced to its convex hull and simplified with ``approxPolyDP``; a convex quadrilateral
+covering 4 to 98 % of the frame, with sides of plausible proportion, is a candidate; the largest wins. Its
+corners are refined by fitting a line to the contour points along each side and intersecting neighbouring
+lines, which brings them within a pixel or two of the true corners. Corners are ordered clockwise from the
+top-left.
 
-A document whose outline runs into the frame border is reported as cut off. When no outline is found the whole frame
-is used, with a warning, so a citizen can still go on.
+A document whose outline runs into the frame border is reported as cut off. When no outline is found the whole
+frame is used, with a warning, so a citizen can still go on.
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ DOC_KINDS: dict[str, tuple[float, int]] = {
     "kk": (A4_RATIO, 1754),
     "letter": (A4_RATIO, 1754),
 }
-"""Document kind -> (long/short side ratio, largest long side of the warp in pixels: 10 px/mm card, 150 dpi A4)."""
+"""Document kind -> (long/short side ratio, largest long side of the warp in pixels: 10 px/mm card, 150 dpi
+A4)."""
 
 MIN_AREA = 0.04
 """Smallest outline, as a fraction of the frame, that counts as a document."""
@@ -64,7 +66,9 @@ class Detection:
 
     def to_dict(self) -> dict[str, object]:
         return {
-            "corners": None if self.corners is None else [[round(x, 1), round(y, 1)] for x, y in self.corners],
+            "corners": None
+            if self.corners is None
+            else [[round(x, 1), round(y, 1)] for x, y in self.corners],
             "area_fraction": round(self.area_fraction, 4),
             "cut_off": self.cut_off,
             "method": self.method,
@@ -109,7 +113,12 @@ def _plausible(quad: np.ndarray, frame_area: float) -> bool:
     if sides.min() < 0.15 * sides.max():
         return False
     # opposite sides of a photographed rectangle differ by perspective, not by a factor of two
-    return bool(sides[0] / sides[2] < 2 and sides[2] / sides[0] < 2 and sides[1] / sides[3] < 2 and sides[3] / sides[1] < 2)
+    return bool(
+        sides[0] / sides[2] < 2
+        and sides[2] / sides[0] < 2
+        and sides[1] / sides[3] < 2
+        and sides[3] / sides[1] < 2
+    )
 
 
 def _quad_of(contour: np.ndarray) -> np.ndarray | None:
@@ -123,7 +132,8 @@ def _quad_of(contour: np.ndarray) -> np.ndarray | None:
 
 
 def _refine(quad: np.ndarray, contour: np.ndarray) -> np.ndarray:
-    """Fit a line to the contour points along each side and intersect neighbours; keep the rough corner on failure."""
+    """Fit a line to the contour points along each side and intersect neighbours; keep the rough corner on
+    failure."""
     pts = contour.reshape(-1, 2).astype(np.float32)
     lines = []
     for i in range(4):
@@ -155,12 +165,16 @@ def _refine(quad: np.ndarray, contour: np.ndarray) -> np.ndarray:
 
 
 def _edge_support(points: np.ndarray, edges: np.ndarray) -> float:
-    """Share of outline points, away from the frame border, that lie on an edge. The region proposal also finds
-    boundaries where nothing is (Otsu splitting a table lit from one side); a real document has an edge all round."""
+    """Share of outline points, away from the frame border, that lie on an edge. The region proposal also
+    finds boundaries where nothing is (Otsu splitting a table lit from one side); a real document has an edge
+    all round."""
     h, w = edges.shape
     pts = np.round(points).astype(int)
-    inside = (pts[:, 0] > BORDER_PX) & (pts[:, 0] < w - 1 - BORDER_PX) & (pts[:, 1] > BORDER_PX) & (
-        pts[:, 1] < h - 1 - BORDER_PX
+    inside = (
+        (pts[:, 0] > BORDER_PX)
+        & (pts[:, 0] < w - 1 - BORDER_PX)
+        & (pts[:, 1] > BORDER_PX)
+        & (pts[:, 1] < h - 1 - BORDER_PX)
     )
     pts = pts[inside]
     if len(pts) < 20:
@@ -214,9 +228,13 @@ def find_document(image: np.ndarray) -> Detection:
         sides = (x <= 1) + (y <= 1) + (x + bw >= w - 1) + (y + bh >= h - 1)
         # a document pushed out of view runs into one or two sides; a lit half of the table into three or four
         touches = 1 <= sides <= 2
-        if method == "regions" and area > largest_blob[0] and area < 0.6 * frame_area and touches:
-            if _edge_support(contour.reshape(-1, 2)[::4], edges) >= EDGE_SUPPORT_MIN:
-                largest_blob = (area, touches, contour)
+        if (
+            method == "regions"
+            and largest_blob[0] < area < 0.6 * frame_area
+            and touches
+            and _edge_support(contour.reshape(-1, 2)[::4], edges) >= EDGE_SUPPORT_MIN
+        ):
+            largest_blob = (area, touches, contour)
         quad = _quad_of(contour)
         if quad is None or not _plausible(quad, frame_area):
             continue
@@ -234,12 +252,15 @@ def find_document(image: np.ndarray) -> Detection:
     if blob is not None and blob_area > 1.5 * qarea:
         centre = quad.mean(axis=0)
         if cv2.pointPolygonTest(blob, (float(centre[0]), float(centre[1])), False) >= 0:
-            # the quad is a box printed on a document that itself runs out of the picture (the photo on a card)
+            # the quad is a box printed on a document that itself runs out of the picture (the photo on a
+            # card)
             return Detection(None, blob_area / frame_area, True, "none")
     corners = order_corners(_refine(order_corners(quad), contour))
     cut_off = bool(
-        np.any(corners[:, 0] < BORDER_PX) or np.any(corners[:, 1] < BORDER_PX)
-        or np.any(corners[:, 0] > w - 1 - BORDER_PX) or np.any(corners[:, 1] > h - 1 - BORDER_PX)
+        np.any(corners[:, 0] < BORDER_PX)
+        or np.any(corners[:, 1] < BORDER_PX)
+        or np.any(corners[:, 0] > w - 1 - BORDER_PX)
+        or np.any(corners[:, 1] > h - 1 - BORDER_PX)
     )
     return Detection(
         tuple((float(x), float(y)) for x, y in corners), float(qarea / frame_area), cut_off, method
@@ -247,8 +268,8 @@ def find_document(image: np.ndarray) -> Detection:
 
 
 def output_size(corners: np.ndarray, doc: str) -> tuple[int, int]:
-    """(width, height) of the warp: the document's ratio, its orientation as photographed, no upsampling past the
-    resolution the camera actually saw, capped at the kind's nominal size."""
+    """(width, height) of the warp: the document's ratio, its orientation as photographed, no upsampling past
+    the resolution the camera actually saw, capped at the kind's nominal size."""
     if doc not in DOC_KINDS:
         raise ValueError(f"unknown document kind {doc!r}; use one of {', '.join(DOC_KINDS)}")
     ratio, long_max = DOC_KINDS[doc]

@@ -1,15 +1,17 @@
 """Encode a flattened document as small as it can be while its text stays legible.
 
-Treatment: grey (colour adds bytes and no legibility to a KTP, a family card or a letter); pages additionally get their
-paper evened out (divided by a closed, blurred background estimate), so shading and paper texture cost no bytes.
+Treatment: grey (colour adds bytes and no legibility to a KTP, a family card or a letter); pages additionally
+get their paper evened out (divided by a closed, blurred background estimate), so shading and paper texture
+cost no bytes.
 
 Search: for each scale (1.0, then smaller), find by bisection the lowest WebP quality whose legibility reaches
-``MIN_TEXT_SSIM``; the first (scale, quality) whose size is within the target wins. JPEG is used where this OpenCV
-build cannot write WebP.
+``MIN_TEXT_SSIM``; the first (scale, quality) whose size is within the target wins. JPEG is used where this
+OpenCV build cannot write WebP.
 
-Legibility is measured, not guessed: the decoded image is scaled back to the uncompressed warp's size and compared with
-it on the text only (pixels near strong gradients): mean SSIM there (``text_ssim``), and the F1 score of the Canny
-edges with one pixel of tolerance (``edge_f1``). The reference is the treated, uncompressed warp.
+Legibility is measured, not guessed: the decoded image is scaled back to the uncompressed warp's size and
+compared with it on the text only (pixels near strong gradients): mean SSIM there (``text_ssim``), and the F1
+score of the Canny edges with one pixel of tolerance (``edge_f1``). The reference is the treated, uncompressed
+warp.
 """
 
 from __future__ import annotations
@@ -132,8 +134,11 @@ def edge_f1(reference: np.ndarray, other: np.ndarray) -> float:
     return float(0 if precision + recall == 0 else 2 * precision * recall / (precision + recall))
 
 
-def legibility(reference: np.ndarray, decoded: np.ndarray, mask: np.ndarray | None = None) -> tuple[float, float]:
-    """(text_ssim, edge_f1) of ``decoded`` against the uncompressed grey ``reference``, at the reference's size."""
+def legibility(
+    reference: np.ndarray, decoded: np.ndarray, mask: np.ndarray | None = None
+) -> tuple[float, float]:
+    """(text_ssim, edge_f1) of ``decoded`` against the uncompressed grey ``reference``, at the reference's
+    size."""
     if decoded.shape != reference.shape:
         decoded = cv2.resize(decoded, (reference.shape[1], reference.shape[0]), interpolation=cv2.INTER_CUBIC)
     mask = text_mask(reference) if mask is None else mask
@@ -162,9 +167,11 @@ def _decode(data: bytes) -> np.ndarray:
     return img
 
 
-def encode_document(warp: np.ndarray, family: str, target: int | None = None,
-                    min_text_ssim: float = MIN_TEXT_SSIM) -> Encoded:
-    """The smallest encoding of the treated warp that stays legible; within ``target`` bytes if at all possible."""
+def encode_document(
+    warp: np.ndarray, family: str, target: int | None = None, min_text_ssim: float = MIN_TEXT_SSIM
+) -> Encoded:
+    """The smallest encoding of the treated warp that stays legible; within ``target`` bytes if at all
+    possible."""
     if family not in TARGET_BYTES:
         raise ValueError(f"unknown document family {family!r}; use card or page")
     target = TARGET_BYTES[family] if target is None else target
@@ -173,9 +180,15 @@ def encode_document(warp: np.ndarray, family: str, target: int | None = None,
     _, mime, _ = _codec()
     fallback: Encoded | None = None
     for scale in SCALES:
-        img = reference if scale == 1.0 else cv2.resize(
-            reference, (max(8, int(reference.shape[1] * scale)), max(8, int(reference.shape[0] * scale))),
-            interpolation=cv2.INTER_AREA)
+        img = (
+            reference
+            if scale == 1.0
+            else cv2.resize(
+                reference,
+                (max(8, int(reference.shape[1] * scale)), max(8, int(reference.shape[0] * scale))),
+                interpolation=cv2.INTER_AREA,
+            )
+        )
         cache: dict[int, tuple[bytes, float, float]] = {}
 
         def trial(q: int, img: np.ndarray = img, cache: dict[int, tuple[bytes, float, float]] = cache):
@@ -206,5 +219,14 @@ def encode_document(warp: np.ndarray, family: str, target: int | None = None,
         ssim, f1 = legibility(reference, _decode(data), mask)
         fallback = Encoded(data, mime, img.shape[1], img.shape[0], 30, SCALES[-1], ssim, f1, False)
     log.warning("encoded %s is %d bytes (target %d) or below legibility", family, fallback.size, target)
-    return Encoded(fallback.data, fallback.mime, fallback.width, fallback.height, fallback.quality, fallback.scale,
-                   fallback.text_ssim, fallback.edge_f1, False)
+    return Encoded(
+        fallback.data,
+        fallback.mime,
+        fallback.width,
+        fallback.height,
+        fallback.quality,
+        fallback.scale,
+        fallback.text_ssim,
+        fallback.edge_f1,
+        False,
+    )

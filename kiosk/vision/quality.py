@@ -1,8 +1,9 @@
 """Per-frame quality guidance: is this frame good enough to capture, and if not, what should the citizen do?
 
-Each problem has a hint: an id, a short spoken Indonesian sentence, an English one, and an icon id (the UI draws the
-icons). Measures are taken on the document itself, flattened to a small fixed size, so the numbers do not depend on
-how large the document appears (focus on a whole frame of wood grain says nothing about the card):
+Each problem has a hint: an id, a short spoken Indonesian sentence, an English one, and an icon id (the UI
+draws the icons). Measures are taken on the document itself, flattened to a small fixed size, so the numbers
+do not depend on how large the document appears (focus on a whole frame of wood grain says nothing about the
+card):
 
 - exposure: mean brightness and the share of clipped pixels of the document region;
 - glare: saturated, colourless blobs on the document;
@@ -39,15 +40,38 @@ class Hint:
 HINTS: dict[str, Hint] = {
     h.id: h
     for h in (
-        Hint("too_dark", "Terlalu gelap. Cari tempat lebih terang.", "Too dark. Find a brighter place.", "light_more"),
-        Hint("too_bright", "Terlalu terang. Jauhkan dari lampu.", "Too bright. Move away from the lamp.", "light_less"),
-        Hint("no_document", "Letakkan dokumen di depan kamera.", "Hold the document in front of the camera.",
-             "doc_show"),
+        Hint(
+            "too_dark",
+            "Terlalu gelap. Cari tempat lebih terang.",
+            "Too dark. Find a brighter place.",
+            "light_more",
+        ),
+        Hint(
+            "too_bright",
+            "Terlalu terang. Jauhkan dari lampu.",
+            "Too bright. Move away from the lamp.",
+            "light_less",
+        ),
+        Hint(
+            "no_document",
+            "Letakkan dokumen di depan kamera.",
+            "Hold the document in front of the camera.",
+            "doc_show",
+        ),
         Hint("cut_off", "Geser ke tengah.", "Move the document to the centre.", "doc_center"),
         Hint("too_small", "Dekatkan.", "Move the document closer.", "doc_closer"),
-        Hint("glare", "Hindari pantulan cahaya. Miringkan sedikit.", "Avoid the reflection. Tilt it a little.",
-             "glare"),
-        Hint("blurry", "Gambar kabur. Tahan sebentar.", "The picture is blurred. Hold it still a moment.", "blur"),
+        Hint(
+            "glare",
+            "Hindari pantulan cahaya. Miringkan sedikit.",
+            "Avoid the reflection. Tilt it a little.",
+            "glare",
+        ),
+        Hint(
+            "blurry",
+            "Gambar kabur. Tahan sebentar.",
+            "The picture is blurred. Hold it still a moment.",
+            "blur",
+        ),
         Hint("motion", "Jangan goyang.", "Don't shake.", "hold_still"),
         Hint("ok", "Bagus. Tahan.", "Good. Hold still.", "ok"),
     )

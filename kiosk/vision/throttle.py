@@ -1,12 +1,13 @@
 """A local TCP proxy that behaves like a slow link: a token bucket per direction and a one-way delay.
 
-Used by ``kiosk bench vision`` (and tests) to put a GPRS-like (40 kbit/s) or VSAT-like (2 Mbit/s, 0.5 s round trip)
-link between an MQTT client and a private broker on 127.0.0.1. It only ever connects to the upstream address it is
-given. ``close()`` stops it.
+Used by ``kiosk bench vision`` (and tests) to put a GPRS-like (40 kbit/s) or VSAT-like (2 Mbit/s, 0.5 s round
+trip) link between an MQTT client and a private broker on 127.0.0.1. It only ever connects to the upstream
+address it is given. ``close()`` stops it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import socket
@@ -79,10 +80,8 @@ class _Pipe:
             pass
         finally:
             for s in (self.dst, self.src):
-                try:
+                with contextlib.suppress(OSError):
                     s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
 
 
 class ThrottledProxy:
@@ -124,10 +123,8 @@ class ThrottledProxy:
         self._stop.set()
         self._server.close()
         for s in self._sockets:
-            try:
+            with contextlib.suppress(OSError):
                 s.close()
-            except OSError:
-                pass
 
     def __enter__(self) -> ThrottledProxy:
         return self

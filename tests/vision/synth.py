@@ -1,9 +1,10 @@
 """Synthetic document photos with known ground truth, for the vision tests and the vision benchmark.
 
-A KTP-like card (ID-1, 85.6 x 54 mm: header, fields with fake data, photo box) or an A4 page of printed lines is drawn
-with ``cv2.putText``, then placed by a homography onto a textured background (wood, cloth, table), and optionally
-degraded: defocus blur, under/over exposure, a specular glare blob, camera noise. Every scene returns the true corners
-(clockwise from top-left, in scene pixels) so detection accuracy can be measured. All data on the cards is invented.
+A KTP-like card (ID-1, 85.6 x 54 mm: header, fields with fake data, photo box) or an A4 page of printed lines
+is drawn with ``cv2.putText``, then placed by a homography onto a textured background (wood, cloth, table),
+and optionally degraded: defocus blur, under/over exposure, a specular glare blob, camera noise. Every scene
+returns the true corners (clockwise from top-left, in scene pixels) so detection accuracy can be measured. All
+data on the cards is invented.
 """
 
 from __future__ import annotations
@@ -78,7 +79,18 @@ def make_page(seed: int = 0, doc: str = "letter") -> np.ndarray:
         for x in (60, 110, 330, 500, 640, w - 60):
             cv2.line(page, (x, 190), (x, h - 220), ink, 1)
     cv2.line(page, (60, 165), (w - 60, 165), ink, 3)
-    words = ["desa", "warga", "nomor", "surat", "keterangan", "kepala", "tanggal", "alamat", "dusun", "berlaku"]
+    words = [
+        "desa",
+        "warga",
+        "nomor",
+        "surat",
+        "keterangan",
+        "kepala",
+        "tanggal",
+        "alamat",
+        "dusun",
+        "berlaku",
+    ]
     y = 220
     while y < h - 200:
         x = 70
@@ -95,7 +107,8 @@ def make_page(seed: int = 0, doc: str = "letter") -> np.ndarray:
 
 
 def background(kind: str, size: tuple[int, int], seed: int = 0) -> np.ndarray:
-    """A textured surface: ``wood`` (dark grain), ``cloth`` (woven grey), ``table`` (plain, lit from one side)."""
+    """A textured surface: ``wood`` (dark grain), ``cloth`` (woven grey), ``table`` (plain, lit from one
+    side)."""
     w, h = size
     rng = np.random.default_rng(seed)
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
@@ -119,13 +132,15 @@ class Scene:
 
     image: np.ndarray
     corners: np.ndarray | None
-    """True document corners, float32 (4, 2), clockwise from top-left; None when the document is not fully visible."""
+    """True document corners, float32 (4, 2), clockwise from top-left; None when the document is not fully
+    visible."""
     doc: str
 
 
 def quad_for(size: tuple[int, int], aspect: float, fill: float, angle: float, tilt: float, shift=(0.0, 0.0)):
     """Corners of a document covering about ``fill`` of the frame area, rotated by ``angle`` degrees, with a
-    perspective ``tilt`` (top edge shorter by that fraction) and shifted by ``shift`` (fractions of the frame)."""
+    perspective ``tilt`` (top edge shorter by that fraction) and shifted by ``shift`` (fractions of the
+    frame)."""
     w, h = size
     area = fill * w * h
     dh = np.sqrt(area / aspect)

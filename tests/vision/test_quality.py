@@ -16,7 +16,9 @@ def good(doc: str, size: tuple[int, int], bg: str = "wood"):
 
 
 @pytest.mark.parametrize("size", SIZES)
-@pytest.mark.parametrize(("doc", "bg"), [("ktp", "wood"), ("ktp", "table"), ("letter", "cloth"), ("kk", "wood")])
+@pytest.mark.parametrize(
+    ("doc", "bg"), [("ktp", "wood"), ("ktp", "table"), ("letter", "cloth"), ("kk", "wood")]
+)
 def test_a_sharp_well_lit_centred_document_needs_no_hint(doc, bg, size):
     verdict = assess(good(doc, size, bg), doc)
     assert verdict.ok, verdict.hints
