@@ -187,62 +187,161 @@ def _sample_outline(quad: np.ndarray, n: int = 40) -> np.ndarray:
     return np.concatenate([quad[i] + t * (quad[(i + 1) % 4] - quad[i]) for i in range(4)])
 
 
-def _edge_map(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(blurred grey, dilated Canny edges with thresholds from the median brightness)."""
-    blurred = cv2.GaussianBlur(gray, (5, 5), 0)
-    median = float(np.median(blurred))
-    edges = cv2.Canny(blurred, int(max(10, 0.66 * median)), int(min(255, max(40, 1.33 * median))))
-    return blurred, cv2.dilate(edges, np.ones((3, 3), np.uint8))
+class _EdgeMaps:
+    """Dilated Canny edge maps of one frame: ``normal`` with thresholds from the median brightness, and
+    ``fine`` (low fixed thresholds, made only when asked for) for a pale document on a pale table, where the
+    median-based thresholds are far too high."""
+
+    def __init__(self, blurred: np.ndarray) -> None:
+        self.blurred = blurred
+        hist = cv2.calcHist([blurred], [0], None, [256], [0, 256]).ravel()
+        median = float(np.searchsorted(np.cumsum(hist), hist.sum() / 2))
+        self.low, self.high = int(max(10, 0.66 * median)), int(min(255, max(40, 1.33 * median)))
+        self.kernel = np.ones((3, 3), np.uint8)
+        self.normal = cv2.dilate(cv2.Canny(blurred, self.low, self.high), self.kernel)
+        self._fine: np.ndarray | None = None
+
+    @property
+    def has_fine(self) -> bool:
+        return self.low > FINE_CANNY[0] * 1.5
+
+    @property
+    def fine(self) -> np.ndarray:
+        if self._fine is None:
+            self._fine = cv2.dilate(cv2.Canny(self.blurred, *FINE_CANNY), self.kernel)
+        return self._fine
+
+    def support(self, points: np.ndarray) -> float:
+        """Edge support of an outline on the normal map, else on the fine one."""
+        score = _edge_support(points, self.normal)
+        if score < EDGE_SUPPORT_MIN and self.has_fine:
+            score = max(score, _edge_support(points, self.fine))
+        return score
 
 
-EDGE_SUPPORT_MIN = 0.6
+FINE_CANNY = (12, 36)
+"""Canny thresholds of the fine edge map."""
+EDGE_SUPPORT_MIN = 0.5
 """Share of an outline (off the frame border) that must lie on image edges."""
 
 
-def _candidates(blurred: np.ndarray, edges: np.ndarray) -> list[tuple[str, np.ndarray]]:
-    out: list[tuple[str, np.ndarray]] = []
-    contours, _ = cv2.findContours(edges, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
-    out += [("edges", c) for c in contours]
-    _, mask = cv2.threshold(blurred, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+TINT_MIN = 25
+"""Saturation (0-255) above which a pixel is tinted; a frame with 30 % of its pixels below it has a colourless
+table in view."""
+
+
+def _regions(channel: np.ndarray, fixed: int | None = None) -> list[np.ndarray]:
+    """External contours of both sides of an Otsu split of ``channel`` (or a split at ``fixed``)."""
+    if fixed is None:
+        _, mask = cv2.threshold(channel, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    else:
+        _, mask = cv2.threshold(channel, fixed, 255, cv2.THRESH_BINARY)
     kernel = np.ones((5, 5), np.uint8)
+    out: list[np.ndarray] = []
     for m in (mask, 255 - mask):
         m = cv2.morphologyEx(m, cv2.MORPH_OPEN, kernel)
         contours, _ = cv2.findContours(m, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
-        out += [("regions", c) for c in contours]
+        out += list(contours)
     return out
 
 
-def find_document(image: np.ndarray) -> Detection:
-    """The largest plausible document outline in ``image`` (BGR or grey)."""
+def _candidates(image: np.ndarray, maps: _EdgeMaps, stage: int) -> list[tuple[str, np.ndarray]]:
+    """Stage 1: normal edges, grey regions, saturation regions. Stage 2 (only when stage 1 found nothing): the
+    fine edge map, which on textured tables proposes many wrong outlines and costs time."""
+    out: list[tuple[str, np.ndarray]] = []
+    if stage == 2:
+        if maps.has_fine:
+            contours, _ = cv2.findContours(maps.fine, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
+            out += [("fine-edges", c) for c in contours]
+        return out
+    contours, _ = cv2.findContours(maps.normal, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
+    out += [("edges", c) for c in contours]
+    out += [("regions", c) for c in _regions(maps.blurred)]
+    if image.ndim == 3:
+        # a tinted card (the KTP is pale blue) on a colourless table separates by saturation, not brightness
+        sat = cv2.GaussianBlur(cv2.cvtColor(image, cv2.COLOR_BGR2HSV)[..., 1], (5, 5), 0)
+        if float(cv2.meanStdDev(sat)[1][0, 0]) > 4:
+            out += [("regions", c) for c in _regions(sat)]
+            hist = cv2.calcHist([sat], [0], None, [256], [0, 256]).ravel()
+            if np.searchsorted(np.cumsum(hist), hist.sum() * 0.3) < TINT_MIN:
+                # colourless table: everything tinted (a pale card with its red photo box) is one region
+                out += [("regions", c) for c in _regions(sat, fixed=TINT_MIN)]
+    return out
+
+
+def _straightness(quad: np.ndarray, contour: np.ndarray) -> float:
+    """Share of the contour's points within 3 px of the quad's sides: a page edge is straight, the ragged
+    outline of a block of text is not."""
+    pts = contour.reshape(-1, 2).astype(np.float32)[::2]
+    best = np.full(len(pts), np.inf, np.float32)
+    for i in range(4):
+        a, b = quad[i], quad[(i + 1) % 4]
+        ab = b - a
+        t = np.clip(((pts - a) @ ab) / max(1e-6, float(ab @ ab)), 0, 1)
+        d = np.linalg.norm(pts - (a + t[:, None] * ab), axis=1)
+        best = np.minimum(best, d)
+    return float((best <= 3.0).mean())
+
+
+STRAIGHT_MIN = 0.85
+"""Share of an outline from the fine edge map that must lie on the quad's sides."""
+
+
+def _ratio_fits(quad: np.ndarray, doc: str | None) -> bool:
+    """The outline's long/short side ratio is within ``RATIO_TOLERANCE`` of the document kind's (any kind when
+    ``doc`` is None). Rejects the photo box of a card or a signature box printed on a page."""
+    if doc is None:
+        return True
+    sides = np.linalg.norm(quad - np.roll(quad, -1, axis=0), axis=1)
+    a, b = (sides[0] + sides[2]) / 2, (sides[1] + sides[3]) / 2
+    ratio = max(a, b) / max(1e-6, min(a, b))
+    expected = DOC_KINDS[doc][0]
+    return bool(abs(ratio / expected - 1) <= RATIO_TOLERANCE)
+
+
+RATIO_TOLERANCE = 0.25
+"""How far perspective may stretch the side ratio of a photographed document."""
+
+
+def find_document(image: np.ndarray, doc: str | None = None) -> Detection:
+    """The largest plausible document outline in ``image`` (BGR or grey); with ``doc`` (ktp, kk, letter) only
+    outlines of that kind's proportions count."""
+    if doc is not None and doc not in DOC_KINDS:
+        raise ValueError(f"unknown document kind {doc!r}; use one of {', '.join(DOC_KINDS)}")
     gray = to_gray(image)
     h, w = gray.shape
     frame_area = float(w * h)
     best: tuple[float, str, np.ndarray, np.ndarray] | None = None
     largest_blob: tuple[float, bool, np.ndarray | None] = (0.0, False, None)
-    blurred, edges = _edge_map(gray)
-    for method, contour in _candidates(blurred, edges):
-        area = cv2.contourArea(contour)
-        if area < MIN_AREA * frame_area:
-            continue
-        x, y, bw, bh = cv2.boundingRect(contour)
-        sides = (x <= 1) + (y <= 1) + (x + bw >= w - 1) + (y + bh >= h - 1)
-        # a document pushed out of view runs into one or two sides; a lit half of the table into three or four
-        touches = 1 <= sides <= 2
-        if (
-            method == "regions"
-            and largest_blob[0] < area < 0.6 * frame_area
-            and touches
-            and _edge_support(contour.reshape(-1, 2)[::4], edges) >= EDGE_SUPPORT_MIN
-        ):
-            largest_blob = (area, touches, contour)
-        quad = _quad_of(contour)
-        if quad is None or not _plausible(quad, frame_area):
-            continue
-        if method == "regions" and _edge_support(_sample_outline(quad), edges) < EDGE_SUPPORT_MIN:
-            continue
-        qarea = cv2.contourArea(quad)
-        if best is None or qarea > best[0] * 1.02:
-            best = (qarea, method, quad, contour)
+    maps = _EdgeMaps(cv2.GaussianBlur(gray, (5, 5), 0))
+    for stage in (1, 2):
+        for method, contour in _candidates(image, maps, stage):
+            area = cv2.contourArea(contour)
+            if area < MIN_AREA * frame_area:
+                continue
+            x, y, bw, bh = cv2.boundingRect(contour)
+            sides = (x <= 1) + (y <= 1) + (x + bw >= w - 1) + (y + bh >= h - 1)
+            # a document pushed out of view touches one or two sides; a lit half of the table three or four
+            touches = 1 <= sides <= 2
+            if (
+                method == "regions"
+                and largest_blob[0] < area < 0.6 * frame_area
+                and touches
+                and maps.support(contour.reshape(-1, 2)[::4]) >= EDGE_SUPPORT_MIN
+            ):
+                largest_blob = (area, touches, contour)
+            quad = _quad_of(contour)
+            if quad is None or not _plausible(quad, frame_area) or not _ratio_fits(quad, doc):
+                continue
+            if method != "edges" and maps.support(_sample_outline(quad)) < EDGE_SUPPORT_MIN:
+                continue
+            if method == "fine-edges" and _straightness(quad, contour) < STRAIGHT_MIN:
+                continue
+            qarea = cv2.contourArea(quad)
+            if best is None or qarea > best[0] * 1.02:
+                best = (qarea, method, quad, contour)
+        if best is not None:
+            break
     if best is None:
         # no four-sided outline; a big blob running into the border is a document pushed half out of view
         cut = largest_blob[1] and largest_blob[0] > 0.1 * frame_area

@@ -64,7 +64,9 @@ def capture_document(image: np.ndarray, doc: str, verdict: Verdict | None = None
     """Run detection, quality, warp and encoding on one frame (the full-resolution one when capturing)."""
     fam = family(doc)
     detection = (
-        verdict.detection if verdict is not None and verdict.detection is not None else find_document(image)
+        verdict.detection
+        if verdict is not None and verdict.detection is not None
+        else find_document(image, doc)
     )
     if verdict is None:
         verdict = assess(image, doc, detection)

@@ -180,7 +180,7 @@ def assess(
 ) -> Verdict:
     """Measure one frame and list what is wrong with it, most important first."""
     kind = family(doc)
-    detection = detection if detection is not None else find_document(frame)
+    detection = detection if detection is not None else find_document(frame, doc)
     region = document_region(frame, detection)
     gray = to_gray(region)
     mean = float(gray.mean())

@@ -121,8 +121,12 @@ def background(kind: str, size: tuple[int, int], seed: int = 0) -> np.ndarray:
     elif kind == "table":
         light = 60 * xx / w
         base = np.stack([60 + light, 65 + light, 70 + light], axis=-1) + rng.normal(0, 3, (h, w, 1))
+    elif kind == "white":
+        # a white plastic table under a lamp: the hardest case, little contrast with a page or a pale card
+        light = 25 * np.exp(-(((xx - w / 2) / w) ** 2 + ((yy - h / 3) / h) ** 2) * 3)
+        base = np.stack([215 + light, 215 + light, 212 + light], axis=-1) + rng.normal(0, 2.5, (h, w, 1))
     else:
-        raise ValueError(f"unknown background {kind!r}; use wood, cloth or table")
+        raise ValueError(f"unknown background {kind!r}; use wood, cloth, table or white")
     return np.clip(base, 0, 255).astype(np.uint8)
 
 
