@@ -44,6 +44,8 @@ MIN_AREA = 0.04
 """Smallest outline, as a fraction of the frame, that counts as a document."""
 MAX_AREA = 0.98
 """Largest: anything bigger is the frame itself."""
+MAX_PERSPECTIVE = 1.6
+"""Largest ratio of two opposite sides of an outline."""
 BORDER_PX = 3.0
 """A corner this close to the frame border means the document runs out of the picture."""
 
@@ -112,12 +114,9 @@ def _plausible(quad: np.ndarray, frame_area: float) -> bool:
     sides = np.linalg.norm(quad - np.roll(quad, -1, axis=0), axis=1)
     if sides.min() < 0.15 * sides.max():
         return False
-    # opposite sides of a photographed rectangle differ by perspective, not by a factor of two
-    return bool(
-        sides[0] / sides[2] < 2
-        and sides[2] / sides[0] < 2
-        and sides[1] / sides[3] < 2
-        and sides[3] / sides[1] < 2
+    # opposite sides of a photographed rectangle differ by perspective, and not by much at arm's length
+    return bool(max(sides[0], sides[2]) / min(sides[0], sides[2]) < MAX_PERSPECTIVE) and bool(
+        max(sides[1], sides[3]) / min(sides[1], sides[3]) < MAX_PERSPECTIVE
     )
 
 
@@ -182,6 +181,54 @@ def _edge_support(points: np.ndarray, edges: np.ndarray) -> float:
     return float((edges[pts[:, 1], pts[:, 0]] > 0).mean())
 
 
+def _step_support(
+    gray: np.ndarray, quad: np.ndarray, n: int = 40, reach: int = 3, min_step: float = 4.0
+) -> float:
+    """Share of points along the quad's sides (off the frame border) where the brightness steps across the
+    side, by at least ``min_step`` grey levels per pixel, in the same direction as along most of the outline.
+    A document border is one consistent step (card lighter than the table, or darker); text that an outline
+    merely crosses steps both ways, and the boundary Otsu draws across a smoothly lit table does not step at
+    all."""
+    h, w = gray.shape
+    t = np.linspace(0.1, 0.9, n, dtype=np.float32)[:, None]
+    offsets = np.arange(-reach, reach + 1, dtype=np.float32)
+    signs: list[np.ndarray] = []
+    total = 0
+    for i in range(4):
+        a, b = quad[i], quad[(i + 1) % 4]
+        ab = b - a
+        length = float(np.linalg.norm(ab))
+        if length < 1:
+            continue
+        normal = np.array([-ab[1], ab[0]], np.float32) / length
+        base = a + t * ab
+        keep = (
+            (base[:, 0] > BORDER_PX)
+            & (base[:, 0] < w - 1 - BORDER_PX)
+            & (base[:, 1] > BORDER_PX)
+            & (base[:, 1] < h - 1 - BORDER_PX)
+        )
+        base = base[keep]
+        if not len(base):
+            continue
+        total += len(base)
+        samples = base[:, None, :] + offsets[None, :, None] * normal
+        profile = cv2.remap(
+            gray,
+            samples[..., 0].copy(),
+            samples[..., 1].copy(),
+            cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_REPLICATE,
+        ).astype(np.float32)
+        deriv = np.diff(profile, axis=1)
+        peak = deriv[np.arange(len(deriv)), np.argmax(np.abs(deriv), axis=1)]
+        signs.append(np.where(np.abs(peak) >= min_step, np.sign(peak), 0))
+    if total < 20:
+        return 0.0
+    allsigns = np.concatenate(signs)
+    return float(max((allsigns > 0).sum(), (allsigns < 0).sum()) / total)
+
+
 def _sample_outline(quad: np.ndarray, n: int = 40) -> np.ndarray:
     t = np.linspace(0.05, 0.95, n)[:, None]
     return np.concatenate([quad[i] + t * (quad[(i + 1) % 4] - quad[i]) for i in range(4)])
@@ -195,15 +242,18 @@ class _EdgeMaps:
     def __init__(self, blurred: np.ndarray) -> None:
         self.blurred = blurred
         hist = cv2.calcHist([blurred], [0], None, [256], [0, 256]).ravel()
-        median = float(np.searchsorted(np.cumsum(hist), hist.sum() / 2))
+        self.median = median = float(np.searchsorted(np.cumsum(hist), hist.sum() / 2))
         self.low, self.high = int(max(10, 0.66 * median)), int(min(255, max(40, 1.33 * median)))
         self.kernel = np.ones((3, 3), np.uint8)
         self.normal = cv2.dilate(cv2.Canny(blurred, self.low, self.high), self.kernel)
         self._fine: np.ndarray | None = None
+        self._wide: np.ndarray | None = None
+        self._wide_fine: np.ndarray | None = None
 
     @property
     def has_fine(self) -> bool:
-        return self.low > FINE_CANNY[0] * 1.5
+        """Only bright scenes (a pale table) get the fine map: on darker, textured ones it marks noise."""
+        return self.median > BRIGHT_SCENE
 
     @property
     def fine(self) -> np.ndarray:
@@ -212,15 +262,24 @@ class _EdgeMaps:
         return self._fine
 
     def support(self, points: np.ndarray) -> float:
-        """Edge support of an outline on the normal map, else on the fine one."""
-        score = _edge_support(points, self.normal)
+        """Edge support of an outline (within 2 px: a region's outline lies a pixel or two off the edge) on
+        the normal map, else on the fine one."""
+        if self._wide is None:
+            self._wide = cv2.dilate(self.normal, self.kernel)
+        score = _edge_support(points, self._wide)
         if score < EDGE_SUPPORT_MIN and self.has_fine:
-            score = max(score, _edge_support(points, self.fine))
+            if self._wide_fine is None:
+                self._wide_fine = cv2.dilate(self.fine, self.kernel)
+            score = max(score, _edge_support(points, self._wide_fine))
         return score
 
 
 FINE_CANNY = (12, 36)
 """Canny thresholds of the fine edge map."""
+STEP_SUPPORT_MIN = 0.7
+"""Share of a region outline (off the frame border) that must be one consistent brightness step."""
+BRIGHT_SCENE = 160
+"""Median grey above which the scene is bright enough (a pale table) to need the fine edge map."""
 EDGE_SUPPORT_MIN = 0.5
 """Share of an outline (off the frame border) that must lie on image edges."""
 
@@ -243,6 +302,63 @@ def _regions(channel: np.ndarray, fixed: int | None = None) -> list[np.ndarray]:
         contours, _ = cv2.findContours(m, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
         out += list(contours)
     return out
+
+
+def _edge_points(
+    gray: np.ndarray, a: np.ndarray, b: np.ndarray, reach: float = 4.0, n: int = 40
+) -> np.ndarray:
+    """Sub-pixel edge positions along the side a-b: on profiles across the side, the strongest brightness step
+    within ``reach`` pixels, located by a parabola through the derivative's peak."""
+    ab = b - a
+    length = float(np.linalg.norm(ab))
+    normal = np.array([-ab[1], ab[0]], np.float32) / max(length, 1e-6)
+    t = np.linspace(0.1, 0.9, n, dtype=np.float32)[:, None]
+    offsets = np.arange(-reach, reach + 0.5, 0.5, dtype=np.float32)
+    base = a + t * ab  # (n, 2)
+    samples = base[:, None, :] + offsets[None, :, None] * normal  # (n, k, 2)
+    map_x = samples[..., 0].astype(np.float32)
+    map_y = samples[..., 1].astype(np.float32)
+    profile = cv2.remap(gray, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE).astype(
+        np.float32
+    )
+    deriv = np.abs(np.diff(profile, axis=1))
+    idx = np.argmax(deriv, axis=1)
+    rows = np.arange(len(idx))
+    inner = (idx > 0) & (idx < deriv.shape[1] - 1)
+    y0, y1, y2 = (
+        deriv[rows, np.maximum(idx - 1, 0)],
+        deriv[rows, idx],
+        deriv[rows, np.minimum(idx + 1, deriv.shape[1] - 1)],
+    )
+    denom = y0 - 2 * y1 + y2
+    frac = np.where(inner & (np.abs(denom) > 1e-6), 0.5 * (y0 - y2) / np.where(denom == 0, 1, denom), 0.0)
+    pos = offsets[0] + (idx + 0.5 + frac) * 0.5  # derivative sample i sits between offsets i and i+1
+    strong = y1 >= max(8.0, 0.5 * float(np.median(y1)))
+    return (base + pos[:, None] * normal)[strong]
+
+
+def _refine_edges(quad: np.ndarray, gray: np.ndarray) -> np.ndarray:
+    """Move each side onto the brightness step it lies on (sub-pixel) and intersect neighbouring sides; keep
+    the corner as it was when a side has too few strong edge points or a corner would move more than 3 px."""
+    lines = []
+    for i in range(4):
+        pts = _edge_points(gray, quad[i], quad[(i + 1) % 4])
+        if len(pts) < 10:
+            return quad
+        vx, vy, x0, y0 = cv2.fitLine(pts.astype(np.float32), cv2.DIST_HUBER, 0, 0.01, 0.01).ravel()
+        lines.append((np.array([x0, y0]), np.array([vx, vy])))
+    refined = []
+    for i in range(4):
+        (p1, d1), (p2, d2) = lines[i - 1], lines[i]
+        m = np.array([d1, -d2]).T
+        if abs(np.linalg.det(m)) < 1e-6:
+            return quad
+        s = np.linalg.solve(m, p2 - p1)
+        corner = p1 + s[0] * d1
+        if np.linalg.norm(corner - quad[i]) > 3:
+            return quad
+        refined.append(corner)
+    return np.array(refined, np.float32)
 
 
 def _candidates(image: np.ndarray, maps: _EdgeMaps, stage: int) -> list[tuple[str, np.ndarray]]:
@@ -299,7 +415,7 @@ def _ratio_fits(quad: np.ndarray, doc: str | None) -> bool:
     return bool(abs(ratio / expected - 1) <= RATIO_TOLERANCE)
 
 
-RATIO_TOLERANCE = 0.25
+RATIO_TOLERANCE = 0.15
 """How far perspective may stretch the side ratio of a photographed document."""
 
 
@@ -333,7 +449,7 @@ def find_document(image: np.ndarray, doc: str | None = None) -> Detection:
             quad = _quad_of(contour)
             if quad is None or not _plausible(quad, frame_area) or not _ratio_fits(quad, doc):
                 continue
-            if method != "edges" and maps.support(_sample_outline(quad)) < EDGE_SUPPORT_MIN:
+            if method != "edges" and _step_support(maps.blurred, quad) < STEP_SUPPORT_MIN:
                 continue
             if method == "fine-edges" and _straightness(quad, contour) < STRAIGHT_MIN:
                 continue
@@ -354,7 +470,7 @@ def find_document(image: np.ndarray, doc: str | None = None) -> Detection:
             # the quad is a box printed on a document that itself runs out of the picture (the photo on a
             # card)
             return Detection(None, blob_area / frame_area, True, "none")
-    corners = order_corners(_refine(order_corners(quad), contour))
+    corners = order_corners(_refine_edges(_refine(order_corners(quad), contour), maps.blurred))
     cut_off = bool(
         np.any(corners[:, 0] < BORDER_PX)
         or np.any(corners[:, 1] < BORDER_PX)

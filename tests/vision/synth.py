@@ -173,7 +173,8 @@ def render(
     fh, fw = flat.shape[:2]
     aspect = fw / fh
     corners = quad_for(size, aspect, fill, angle, tilt, shift)
-    src = np.array([[0, 0], [fw, 0], [fw, fh], [0, fh]], np.float32)
+    # the outer boundary of the flat document (pixel centres are integers: its edge is half a pixel outside)
+    src = np.array([[-0.5, -0.5], [fw - 0.5, -0.5], [fw - 0.5, fh - 0.5], [-0.5, fh - 0.5]], np.float32)
     m = cv2.getPerspectiveTransform(src, corners)
     scene = background(bg, size, seed)
     warped = cv2.warpPerspective(flat, m, size, flags=cv2.INTER_AREA)

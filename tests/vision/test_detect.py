@@ -78,3 +78,26 @@ def test_an_unknown_document_kind_is_refused_with_the_known_ones():
     scene = synth.render("ktp", size=(640, 480))
     with pytest.raises(ValueError, match="ktp"):
         warp(scene.image, find_document(scene.image), "passport")
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_pale_card_on_a_white_table_is_found_by_its_tint(seed):
+    scene = synth.render("ktp", size=(1280, 720), bg="white", fill=0.35, angle=-7, tilt=0.06, seed=seed)
+    found = find_document(scene.image, "ktp")
+    assert found.corners is not None
+    assert np.abs(np.array(found.corners) - scene.corners).max() <= 3.0
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_a_white_page_on_a_white_table_is_missed_rather_than_cropped_wrongly(seed):
+    scene = synth.render("letter", size=(1280, 720), bg="white", fill=0.3, angle=6, tilt=0.05, seed=seed)
+    found = find_document(scene.image, "letter")
+    if found.corners is not None:
+        assert np.abs(np.array(found.corners) - order_corners(scene.corners)).max() <= 6.0
+
+
+def test_with_the_document_kind_the_photo_box_of_a_card_is_not_taken_for_the_card():
+    scene = synth.render("ktp", size=(1280, 720), bg="white", fill=0.45, angle=3, seed=9)
+    found = find_document(scene.image, "ktp")
+    assert found.corners is not None
+    assert found.area_fraction > 0.35

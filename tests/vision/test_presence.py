@@ -18,7 +18,8 @@ def detector() -> BlazeFaceDetector:
 @pytest.fixture(scope="module")
 def portrait() -> np.ndarray:
     # a real photograph of a face shipped inside a registry package (matplotlib's sample data, public domain)
-    cbook = pytest.importorskip("matplotlib.cbook")
+    from matplotlib import cbook
+
     image = cv2.imread(str(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)))
     assert image is not None
     # put her in a 640x480 kiosk frame, a little off centre
