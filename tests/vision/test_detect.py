@@ -20,13 +20,13 @@ GOOD = [
 
 
 @pytest.mark.parametrize(("doc", "bg", "size", "fill", "angle", "tilt"), GOOD)
-def test_corners_are_found_within_three_pixels_of_the_truth(doc, bg, size, fill, angle, tilt):
+def test_corners_are_found_within_one_and_a_half_pixels_of_the_truth(doc, bg, size, fill, angle, tilt):
     scene = synth.render(doc, size=size, bg=bg, fill=fill, angle=angle, tilt=tilt, seed=11)
     assert scene.corners is not None
     found = find_document(scene.image)
     assert found.corners is not None, "no outline found"
     error = np.abs(np.array(found.corners) - scene.corners).max()
-    assert error <= 3.0, f"corner error {error:.2f} px"
+    assert error <= 1.5, f"corner error {error:.2f} px"
     assert not found.cut_off
 
 
