@@ -198,7 +198,9 @@ def encode_document(
             return cache[q]
 
         lo, hi = QUALITY_FLOOR, 95
-        if trial(hi)[1] < min_text_ssim:
+        if trial(lo)[1] >= min_text_ssim:
+            hi = lo  # the usual case for clean documents: two encodes, no search
+        elif trial(hi)[1] < min_text_ssim:
             continue  # even the best quality at this scale is not legible; smaller scales are worse
         while lo < hi:  # lowest quality that is legible
             mid = (lo + hi) // 2
