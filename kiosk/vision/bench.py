@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import platform
 import statistics
 import sys
@@ -23,6 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+import cv2
 
 from kiosk.config import Settings
 
@@ -36,13 +39,19 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def _time(fn: Any, reps: int) -> dict[str, float]:
+    """Wall-clock and CPU time per call (process CPU time, all threads: steadier on a busy machine)."""
     fn()  # warm-up
-    times = []
+    wall, cpu = [], []
     for _ in range(reps):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         fn()
-        times.append((time.perf_counter() - t) * 1000)
-    return {"median_ms": round(statistics.median(times), 2), "max_ms": round(max(times), 2)}
+        wall.append((time.perf_counter() - t) * 1000)
+        cpu.append((time.process_time() - c) * 1000)
+    return {
+        "median_ms": round(statistics.median(wall), 2),
+        "max_ms": round(max(wall), 2),
+        "median_cpu_ms": round(statistics.median(cpu), 2),
+    }
 
 
 def _frame_timings(reps: int) -> dict[str, Any]:
@@ -57,9 +66,11 @@ def _frame_timings(reps: int) -> dict[str, Any]:
         key = f"{size[0]}x{size[1]}"
         session = CaptureSession("ktp", stable_frames=10**6)  # never captures: per-frame cost only
         out[key] = {
-            "capture_session_feed": _time(lambda image=image: session.feed(image), reps),
+            "capture_session_feed": _time(lambda image=image, s=session: s.feed(image), reps),
             "quality_checks": _time(lambda image=image: assess(image, "ktp"), reps),
-            "detect_and_warp": _time(lambda image=image: warp(image, find_document(image, "ktp"), "ktp"), reps),
+            "detect_and_warp": _time(
+                lambda image=image: warp(image, find_document(image, "ktp"), "ktp"), reps
+            ),
         }
     return out
 
@@ -160,7 +171,15 @@ def _upload(sizes: dict[str, int], quick: bool) -> dict[str, Any]:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     reps = 5 if args.quick else 20
     report: dict[str, Any] = {
-        "machine": {"python": platform.python_version(), "platform": platform.platform(), "cpu": _cpu_name()},
+        "machine": {
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "cpu": _cpu_name(),
+            "cores": os.cpu_count(),
+            "load_average_1min_at_start": round(os.getloadavg()[0], 2),
+            "opencv": cv2.__version__,
+            "opencv_threads": cv2.getNumThreads(),
+        },
         "frame": _frame_timings(reps),
     }
     print("vision bench: frame timings done", file=sys.stderr)
