@@ -157,7 +157,7 @@ def _refine(quad: np.ndarray, contour: np.ndarray) -> np.ndarray:
             return quad
         s = np.linalg.solve(m, p2 - p1)
         corner = p1 + s[0] * d1
-        if np.linalg.norm(corner - quad[i]) > 10:
+        if np.linalg.norm(corner - quad[i]) > max(10.0, 0.06 * float(np.linalg.norm(quad[i] - quad[i - 1]))):
             return quad
         refined.append(corner)
     return np.array(refined, np.float32)
@@ -333,7 +333,7 @@ def _edge_points(
     denom = y0 - 2 * y1 + y2
     frac = np.where(inner & (np.abs(denom) > 1e-6), 0.5 * (y0 - y2) / np.where(denom == 0, 1, denom), 0.0)
     pos = offsets[0] + (idx + 0.5 + frac) * 0.5  # derivative sample i sits between offsets i and i+1
-    strong = y1 >= max(8.0, 0.5 * float(np.median(y1)))
+    strong = y1 >= max(3.0, 0.5 * float(np.median(y1)))
     return (base + pos[:, None] * normal)[strong]
 
 
@@ -449,8 +449,12 @@ def find_document(image: np.ndarray, doc: str | None = None) -> Detection:
             quad = _quad_of(contour)
             if quad is None or not _plausible(quad, frame_area) or not _ratio_fits(quad, doc):
                 continue
-            if method != "edges" and _step_support(maps.blurred, quad) < STEP_SUPPORT_MIN:
-                continue
+            if method != "edges":
+                # sides first put on the contour: approxPolyDP puts a rounded corner's vertex on the arc, so
+                # a side lies several pixels inside the card's edge, out of reach of the step test
+                quad = _refine(order_corners(quad), contour)
+                if _step_support(maps.blurred, quad) < STEP_SUPPORT_MIN:
+                    continue
             if method == "fine-edges" and _straightness(quad, contour) < STRAIGHT_MIN:
                 continue
             qarea = cv2.contourArea(quad)

@@ -106,6 +106,22 @@ def make_page(seed: int = 0, doc: str = "letter") -> np.ndarray:
     return page
 
 
+CARD_CORNER_PX = 32
+"""ID-1 cards have corners rounded with a 3.18 mm radius (32 px at 10 px/mm)."""
+
+
+def flat_mask(fw: int, fh: int, doc: str) -> np.ndarray:
+    """Where the flat document is: a card has rounded corners, a page square ones."""
+    mask = np.full((fh, fw), 255, np.uint8)
+    if doc != "ktp":
+        return mask
+    r = CARD_CORNER_PX
+    mask[:r, :r] = mask[:r, -r:] = mask[-r:, :r] = mask[-r:, -r:] = 0
+    for cx, cy in ((r, r), (fw - 1 - r, r), (r, fh - 1 - r), (fw - 1 - r, fh - 1 - r)):
+        cv2.circle(mask, (cx, cy), r, 255, -1, cv2.LINE_AA)
+    return mask
+
+
 def background(kind: str, size: tuple[int, int], seed: int = 0) -> np.ndarray:
     """A textured surface: ``wood`` (dark grain), ``cloth`` (woven grey), ``table`` (plain, lit from one
     side)."""
@@ -136,8 +152,8 @@ class Scene:
 
     image: np.ndarray
     corners: np.ndarray | None
-    """True document corners, float32 (4, 2), clockwise from top-left; None when the document is not fully
-    visible."""
+    """True corners, float32 (4, 2), clockwise from top-left (for a card's rounded corners: where its straight
+    sides meet); None when the document is not fully visible."""
     doc: str
 
 
@@ -178,7 +194,7 @@ def render(
     m = cv2.getPerspectiveTransform(src, corners)
     scene = background(bg, size, seed)
     warped = cv2.warpPerspective(flat, m, size, flags=cv2.INTER_AREA)
-    mask = cv2.warpPerspective(np.full((fh, fw), 255, np.uint8), m, size, flags=cv2.INTER_AREA)
+    mask = cv2.warpPerspective(flat_mask(fw, fh, doc), m, size, flags=cv2.INTER_LINEAR)
     alpha = (mask.astype(np.float32) / 255.0)[..., None]
     image = (warped * alpha + scene * (1 - alpha)).astype(np.uint8)
     w, h = size
