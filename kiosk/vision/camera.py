@@ -74,9 +74,21 @@ def _device(spec: str | int) -> str | int:
     return int(text) if text.isdigit() else text
 
 
+VIDEO_SUFFIXES = (".avi", ".mp4", ".mkv", ".mov", ".mjpg", ".mjpeg")
+"""Files that ``open_source`` treats as a recorded camera rather than a still image."""
+
+
+def _backend(device: str | int) -> int:
+    """V4L2 for a camera index or /dev/video* on Linux; otherwise let OpenCV choose (a recorded clip, an
+    rtsp:// or http:// stream of an IP camera)."""
+    is_v4l2_node = isinstance(device, int) or device.startswith("/dev/")
+    return cv2.CAP_V4L2 if is_v4l2_node and sys.platform.startswith("linux") else cv2.CAP_ANY
+
+
 class OpenCVCamera:
-    """A camera through ``cv2.VideoCapture`` (V4L2 on Linux): an index (``0``) or a device path
-    (``/dev/video0``)."""
+    """A camera through ``cv2.VideoCapture``: an index (``0``) or a device path (``/dev/video0``) through
+    V4L2; also a recorded clip or a stream URL (then OpenCV picks the backend), which is how the adapter
+    itself is tested here, where no camera is attached."""
 
     def __init__(
         self, device: str | int = 0, width: int = 1280, height: int = 720, max_failures: int = 5
@@ -90,8 +102,7 @@ class OpenCVCamera:
             and not os.path.exists(self.device)
         ):
             raise NoCameraError(f"No camera at {self.device}: the device does not exist (is it plugged in?).")
-        backend = cv2.CAP_V4L2 if sys.platform.startswith("linux") else cv2.CAP_ANY
-        self._cap = cv2.VideoCapture(self.device, backend)
+        self._cap = cv2.VideoCapture(self.device, _backend(self.device))
         if not self._cap.isOpened():
             self._cap.release()
             raise NoCameraError(
@@ -158,9 +169,14 @@ class StillImageSource:
 
 
 def open_source(spec: str | int, width: int = 1280, height: int = 720) -> FrameSource:
-    """``vision.camera`` -> a source: an index or /dev/videoN is a camera, any other path a still image."""
+    """``vision.camera`` -> a source: an index, /dev/videoN, a stream URL or a video clip is a camera; any
+    other path a still image."""
     device = _device(spec)
-    if isinstance(device, int) or device.startswith("/dev/video"):
+    if (
+        isinstance(device, int)
+        or device.startswith(("/dev/video", "rtsp://", "http://", "https://"))
+        or device.lower().endswith(VIDEO_SUFFIXES)
+    ):
         return OpenCVCamera(device, width, height)
     return StillImageSource(device)
 

@@ -102,3 +102,50 @@ def test_frame_to_rgb_bytes_gives_rgb_rows_bottom_up_for_a_kivy_texture():
     assert data[-3:] == bytes([255, 0, 0])
     _, _, top_down = frame_to_rgb_bytes(frame, flip_for_texture=False)
     assert top_down[:3] == bytes([255, 0, 0])
+
+
+def record_clip(path: Path, frames: list[np.ndarray]) -> Path:
+    """A Motion-JPEG clip: the real OpenCVCamera reads it through VideoCapture like a camera that stops after
+    it."""
+    h, w = frames[0].shape[:2]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10, (w, h))
+    assert writer.isOpened(), "this OpenCV build cannot write MJPG"
+    for frame in frames:
+        writer.write(frame)
+    writer.release()
+    return path
+
+
+def test_the_real_opencv_camera_that_stops_sending_mid_capture_raises_camera_lost(tmp_path: Path):
+    blurred = synth.blur(synth.render("ktp", size=(640, 480)).image, 2)
+    clip = record_clip(tmp_path / "camera.avi", [blurred] * 4)
+    camera = open_source(str(clip))
+    assert isinstance(camera, OpenCVCamera)
+    try:
+        outcome = run_capture(camera, CaptureSession("ktp"), max_frames=50)
+    finally:
+        camera.close()
+    assert outcome.frames == 4
+    assert outcome.capture is None
+    assert outcome.error is not None and outcome.error.reason == "camera_lost"
+    assert "stopped sending pictures" in str(outcome.error)
+
+
+def test_the_real_opencv_camera_feeds_a_capture_session_to_an_automatic_capture(tmp_path: Path):
+    scene = synth.render("ktp", size=(1280, 720), bg="cloth", fill=0.42, angle=-4, tilt=0.05, seed=12)
+    clip = record_clip(tmp_path / "camera.avi", [scene.image] * 8)
+    camera = OpenCVCamera(str(clip))
+    try:
+        outcome = run_capture(camera, CaptureSession("ktp", stable_frames=5), max_frames=8)
+    finally:
+        camera.close()
+    assert outcome.error is None
+    assert outcome.capture is not None and outcome.frames == 5
+    corners = np.array(outcome.capture.detection.corners)
+    assert np.abs(corners - scene.corners).max() <= 2.0  # through Motion-JPEG compression
+    assert outcome.capture.encoded.size <= 60_000
+
+
+def test_a_missing_clip_is_no_camera(tmp_path: Path):
+    with pytest.raises(NoCameraError, match="could not be opened"):
+        OpenCVCamera(str(tmp_path / "absent.avi"))
