@@ -514,4 +514,40 @@ def warp(image: np.ndarray, detection: Detection, doc: str) -> Warped:
     dst = np.array([[0, 0], [size[0] - 1, 0], [size[0] - 1, size[1] - 1], [0, size[1] - 1]], np.float32)
     m = cv2.getPerspectiveTransform(corners, dst)
     flat = cv2.warpPerspective(image, m, size, flags=cv2.INTER_AREA)
+    if doc == "ktp" and warning is None:
+        flat = orient_ktp(flat)
     return Warped(flat, tuple((float(x), float(y)) for x, y in corners), warning)
+
+
+def _photo_side(flat: np.ndarray) -> float:
+    """Saturated pixels in the right third minus those in the left third, over the card's area: a KTP's photo
+    (on a red or blue background) sits on the right."""
+    if flat.ndim == 2:
+        return 0.0
+    sat = cv2.cvtColor(flat, cv2.COLOR_BGR2HSV)[..., 1] > 90
+    third = flat.shape[1] // 3
+    return float(sat[:, -third:].sum() - sat[:, :third].sum()) / sat.size
+
+
+def orient_ktp(flat: np.ndarray) -> np.ndarray:
+    """Turn a flattened KTP the right way up: landscape, photo on the right. A card photographed on its side
+    or upside down comes out readable; when the photo cannot be told apart, the warp is left as it is."""
+    candidates = (
+        [flat]
+        if flat.shape[1] >= flat.shape[0]
+        else [
+            cv2.rotate(flat, cv2.ROTATE_90_CLOCKWISE),
+            cv2.rotate(flat, cv2.ROTATE_90_COUNTERCLOCKWISE),
+        ]
+    )
+    candidates += [cv2.rotate(c, cv2.ROTATE_180) for c in candidates]
+    scores = [_photo_side(c) for c in candidates]
+    best = int(np.argmax(scores))
+    if scores[best] < PHOTO_SIDE_MIN:
+        return candidates[0]
+    return candidates[best]
+
+
+PHOTO_SIDE_MIN = 0.03
+"""How much more of the card's area must be saturated in one outer third than the other to trust the photo
+cue."""

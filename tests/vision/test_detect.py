@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -101,3 +102,17 @@ def test_with_the_document_kind_the_photo_box_of_a_card_is_not_taken_for_the_car
     found = find_document(scene.image, "ktp")
     assert found.corners is not None
     assert found.area_fraction > 0.35
+
+
+@pytest.mark.parametrize("angle", [2, 182, 92, -88])
+def test_a_ktp_photographed_sideways_or_upside_down_is_warped_the_right_way_up(angle):
+    scene = synth.render("ktp", size=(1280, 720), fill=0.3, angle=angle, tilt=0.04, seed=2)
+    flat = warp(scene.image, find_document(scene.image, "ktp"), "ktp").image
+    h, w = flat.shape[:2]
+    assert w > h
+    original = cv2.resize(synth.make_card(2), (w, h), interpolation=cv2.INTER_AREA)
+    a = cv2.cvtColor(flat, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    b = cv2.cvtColor(original, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    a, b = a - a.mean(), b - b.mean()
+    correlation = float((a * b).sum() / np.sqrt((a * a).sum() * (b * b).sum()))
+    assert correlation > 0.8, f"the warp does not look like the card the right way up ({correlation:.2f})"
