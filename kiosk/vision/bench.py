@@ -60,7 +60,8 @@ def _time(fn: Any, reps: int) -> dict[str, float]:
 
 def _frame_timings(reps: int) -> dict[str, Any]:
     from kiosk.vision.capture import CaptureSession
-    from kiosk.vision.detect import find_document, warp
+    from kiosk.vision.detect import find_document
+    from kiosk.vision.flatten import warp
     from kiosk.vision.quality import assess
     from tests.vision import synth
 

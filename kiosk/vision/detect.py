@@ -1,19 +1,18 @@
-"""Find a card or page outline in a photo and warp it flat.
+"""Find a card or page outline in a photo (``find_document``); :mod:`kiosk.vision.flatten` warps it flat.
 
-Two ways of proposing outlines run on every frame, because neither alone copes with every surface:
+Proposals, stage 1: contours of a Canny edge map (thresholds from the median brightness); Otsu regions of the
+grey image (both polarities) and of the saturation channel, plus every tinted pixel when the table is
+colourless (a pale-blue KTP on a white table). Stage 2, only for a bright scene where stage 1 found nothing:
+contours of a fine Canny map (low fixed thresholds), which must also be straight.
 
-- *edges*: Canny with thresholds from the median brightness, closed with a small dilation, every contour;
-- *regions*: Otsu threshold of the blurred grey image (document lighter than the table, and the inverse),
-  external contours only.
+Each contour becomes its convex hull simplified by ``approxPolyDP``; a convex quadrilateral covering 4 to 98 %
+of the frame, with opposite sides within ``MAX_PERSPECTIVE`` of each other and (given the kind) the kind's
+proportions, is a candidate. Region outlines must be one consistent brightness step along most of their length
+(Otsu also cuts a table lit from one side in two, where nothing is). The largest candidate wins; its corners
+are refined to a fraction of a pixel (:mod:`kiosk.vision.outline`) and ordered clockwise from the top-left.
 
-Each contour is reduced to its convex hull and simplified with ``approxPolyDP``; a convex quadrilateral
-covering 4 to 98 % of the frame, with sides of plausible proportion, is a candidate; the largest wins. Its
-corners are refined by fitting a line to the contour points along each side and intersecting neighbouring
-lines, which brings them within a pixel or two of the true corners. Corners are ordered clockwise from the
-top-left.
-
-A document whose outline runs into the frame border is reported as cut off. When no outline is found the whole
-frame is used, with a warning, so a citizen can still go on.
+An outline running into the frame border is reported as cut off, and so is a winner lying inside a larger
+region that runs into the border (the photo box of a card pushed half out of view).
 """
 
 from __future__ import annotations
@@ -23,6 +22,16 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+
+from kiosk.vision.outline import (
+    BORDER_PX,
+    STRAIGHT_MIN,
+    edge_support,
+    refine_on_contour,
+    refine_on_steps,
+    step_support,
+    straightness,
+)
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +55,6 @@ MAX_AREA = 0.98
 """Largest: anything bigger is the frame itself."""
 MAX_PERSPECTIVE = 1.6
 """Largest ratio of two opposite sides of an outline."""
-BORDER_PX = 3.0
-"""A corner this close to the frame border means the document runs out of the picture."""
 
 
 @dataclass(frozen=True)
@@ -75,17 +82,6 @@ class Detection:
             "cut_off": self.cut_off,
             "method": self.method,
         }
-
-
-@dataclass(frozen=True)
-class Warped:
-    """The flattened document and how it was obtained."""
-
-    image: np.ndarray
-    corners: tuple[tuple[float, float], ...]
-    """The corners used (the whole frame when the outline was not found)."""
-    warning: str | None
-    """Set when the whole frame was used instead of an outline."""
 
 
 def to_gray(image: np.ndarray) -> np.ndarray:
@@ -130,110 +126,6 @@ def _quad_of(contour: np.ndarray) -> np.ndarray | None:
     return None
 
 
-def _refine(quad: np.ndarray, contour: np.ndarray) -> np.ndarray:
-    """Fit a line to the contour points along each side and intersect neighbours; keep the rough corner on
-    failure."""
-    pts = contour.reshape(-1, 2).astype(np.float32)
-    lines = []
-    for i in range(4):
-        a, b = quad[i], quad[(i + 1) % 4]
-        ab = b - a
-        length = float(np.linalg.norm(ab))
-        if length < 1:
-            return quad
-        t = ((pts - a) @ ab) / (length * length)
-        rel = pts - a
-        dist = np.abs(ab[0] * rel[:, 1] - ab[1] * rel[:, 0]) / length
-        near = pts[(t > 0.1) & (t < 0.9) & (dist < max(3.0, 0.02 * length))]
-        if len(near) < 8:
-            return quad
-        vx, vy, x0, y0 = cv2.fitLine(near, cv2.DIST_HUBER, 0, 0.01, 0.01).ravel()
-        lines.append((np.array([x0, y0]), np.array([vx, vy])))
-    refined = []
-    for i in range(4):
-        (p1, d1), (p2, d2) = lines[i - 1], lines[i]
-        m = np.array([d1, -d2]).T
-        if abs(np.linalg.det(m)) < 1e-6:
-            return quad
-        s = np.linalg.solve(m, p2 - p1)
-        corner = p1 + s[0] * d1
-        if np.linalg.norm(corner - quad[i]) > max(10.0, 0.06 * float(np.linalg.norm(quad[i] - quad[i - 1]))):
-            return quad
-        refined.append(corner)
-    return np.array(refined, np.float32)
-
-
-def _edge_support(points: np.ndarray, edges: np.ndarray) -> float:
-    """Share of outline points, away from the frame border, that lie on an edge. The region proposal also
-    finds boundaries where nothing is (Otsu splitting a table lit from one side); a real document has an edge
-    all round."""
-    h, w = edges.shape
-    pts = np.round(points).astype(int)
-    inside = (
-        (pts[:, 0] > BORDER_PX)
-        & (pts[:, 0] < w - 1 - BORDER_PX)
-        & (pts[:, 1] > BORDER_PX)
-        & (pts[:, 1] < h - 1 - BORDER_PX)
-    )
-    pts = pts[inside]
-    if len(pts) < 20:
-        return 0.0
-    return float((edges[pts[:, 1], pts[:, 0]] > 0).mean())
-
-
-def _step_support(
-    gray: np.ndarray, quad: np.ndarray, n: int = 40, reach: int = 3, min_step: float = 4.0
-) -> float:
-    """Share of points along the quad's sides (off the frame border) where the brightness steps across the
-    side, by at least ``min_step`` grey levels per pixel, in the same direction as along most of the outline.
-    A document border is one consistent step (card lighter than the table, or darker); text that an outline
-    merely crosses steps both ways, and the boundary Otsu draws across a smoothly lit table does not step at
-    all."""
-    h, w = gray.shape
-    t = np.linspace(0.1, 0.9, n, dtype=np.float32)[:, None]
-    offsets = np.arange(-reach, reach + 1, dtype=np.float32)
-    signs: list[np.ndarray] = []
-    total = 0
-    for i in range(4):
-        a, b = quad[i], quad[(i + 1) % 4]
-        ab = b - a
-        length = float(np.linalg.norm(ab))
-        if length < 1:
-            continue
-        normal = np.array([-ab[1], ab[0]], np.float32) / length
-        base = a + t * ab
-        keep = (
-            (base[:, 0] > BORDER_PX)
-            & (base[:, 0] < w - 1 - BORDER_PX)
-            & (base[:, 1] > BORDER_PX)
-            & (base[:, 1] < h - 1 - BORDER_PX)
-        )
-        base = base[keep]
-        if not len(base):
-            continue
-        total += len(base)
-        samples = base[:, None, :] + offsets[None, :, None] * normal
-        profile = cv2.remap(
-            gray,
-            samples[..., 0].copy(),
-            samples[..., 1].copy(),
-            cv2.INTER_LINEAR,
-            borderMode=cv2.BORDER_REPLICATE,
-        ).astype(np.float32)
-        deriv = np.diff(profile, axis=1)
-        peak = deriv[np.arange(len(deriv)), np.argmax(np.abs(deriv), axis=1)]
-        signs.append(np.where(np.abs(peak) >= min_step, np.sign(peak), 0))
-    if total < 20:
-        return 0.0
-    allsigns = np.concatenate(signs)
-    return float(max((allsigns > 0).sum(), (allsigns < 0).sum()) / total)
-
-
-def _sample_outline(quad: np.ndarray, n: int = 40) -> np.ndarray:
-    t = np.linspace(0.05, 0.95, n)[:, None]
-    return np.concatenate([quad[i] + t * (quad[(i + 1) % 4] - quad[i]) for i in range(4)])
-
-
 class _EdgeMaps:
     """Dilated Canny edge maps of one frame: ``normal`` with thresholds from the median brightness, and
     ``fine`` (low fixed thresholds, made only when asked for) for a pale document on a pale table, where the
@@ -266,11 +158,11 @@ class _EdgeMaps:
         the normal map, else on the fine one."""
         if self._wide is None:
             self._wide = cv2.dilate(self.normal, self.kernel)
-        score = _edge_support(points, self._wide)
+        score = edge_support(points, self._wide)
         if score < EDGE_SUPPORT_MIN and self.has_fine:
             if self._wide_fine is None:
                 self._wide_fine = cv2.dilate(self.fine, self.kernel)
-            score = max(score, _edge_support(points, self._wide_fine))
+            score = max(score, edge_support(points, self._wide_fine))
         return score
 
 
@@ -304,63 +196,6 @@ def _regions(channel: np.ndarray, fixed: int | None = None) -> list[np.ndarray]:
     return out
 
 
-def _edge_points(
-    gray: np.ndarray, a: np.ndarray, b: np.ndarray, reach: float = 4.0, n: int = 40
-) -> np.ndarray:
-    """Sub-pixel edge positions along the side a-b: on profiles across the side, the strongest brightness step
-    within ``reach`` pixels, located by a parabola through the derivative's peak."""
-    ab = b - a
-    length = float(np.linalg.norm(ab))
-    normal = np.array([-ab[1], ab[0]], np.float32) / max(length, 1e-6)
-    t = np.linspace(0.1, 0.9, n, dtype=np.float32)[:, None]
-    offsets = np.arange(-reach, reach + 0.5, 0.5, dtype=np.float32)
-    base = a + t * ab  # (n, 2)
-    samples = base[:, None, :] + offsets[None, :, None] * normal  # (n, k, 2)
-    map_x = samples[..., 0].astype(np.float32)
-    map_y = samples[..., 1].astype(np.float32)
-    profile = cv2.remap(gray, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE).astype(
-        np.float32
-    )
-    deriv = np.abs(np.diff(profile, axis=1))
-    idx = np.argmax(deriv, axis=1)
-    rows = np.arange(len(idx))
-    inner = (idx > 0) & (idx < deriv.shape[1] - 1)
-    y0, y1, y2 = (
-        deriv[rows, np.maximum(idx - 1, 0)],
-        deriv[rows, idx],
-        deriv[rows, np.minimum(idx + 1, deriv.shape[1] - 1)],
-    )
-    denom = y0 - 2 * y1 + y2
-    frac = np.where(inner & (np.abs(denom) > 1e-6), 0.5 * (y0 - y2) / np.where(denom == 0, 1, denom), 0.0)
-    pos = offsets[0] + (idx + 0.5 + frac) * 0.5  # derivative sample i sits between offsets i and i+1
-    strong = y1 >= max(3.0, 0.5 * float(np.median(y1)))
-    return (base + pos[:, None] * normal)[strong]
-
-
-def _refine_edges(quad: np.ndarray, gray: np.ndarray) -> np.ndarray:
-    """Move each side onto the brightness step it lies on (sub-pixel) and intersect neighbouring sides; keep
-    the corner as it was when a side has too few strong edge points or a corner would move more than 3 px."""
-    lines = []
-    for i in range(4):
-        pts = _edge_points(gray, quad[i], quad[(i + 1) % 4])
-        if len(pts) < 10:
-            return quad
-        vx, vy, x0, y0 = cv2.fitLine(pts.astype(np.float32), cv2.DIST_HUBER, 0, 0.01, 0.01).ravel()
-        lines.append((np.array([x0, y0]), np.array([vx, vy])))
-    refined = []
-    for i in range(4):
-        (p1, d1), (p2, d2) = lines[i - 1], lines[i]
-        m = np.array([d1, -d2]).T
-        if abs(np.linalg.det(m)) < 1e-6:
-            return quad
-        s = np.linalg.solve(m, p2 - p1)
-        corner = p1 + s[0] * d1
-        if np.linalg.norm(corner - quad[i]) > 3:
-            return quad
-        refined.append(corner)
-    return np.array(refined, np.float32)
-
-
 def _candidates(image: np.ndarray, maps: _EdgeMaps, stage: int) -> list[tuple[str, np.ndarray]]:
     """Stage 1: normal edges, grey regions, saturation regions. Stage 2 (only when stage 1 found nothing): the
     fine edge map, which on textured tables proposes many wrong outlines and costs time."""
@@ -383,24 +218,6 @@ def _candidates(image: np.ndarray, maps: _EdgeMaps, stage: int) -> list[tuple[st
                 # colourless table: everything tinted (a pale card with its red photo box) is one region
                 out += [("regions", c) for c in _regions(sat, fixed=TINT_MIN)]
     return out
-
-
-def _straightness(quad: np.ndarray, contour: np.ndarray) -> float:
-    """Share of the contour's points within 3 px of the quad's sides: a page edge is straight, the ragged
-    outline of a block of text is not."""
-    pts = contour.reshape(-1, 2).astype(np.float32)[::2]
-    best = np.full(len(pts), np.inf, np.float32)
-    for i in range(4):
-        a, b = quad[i], quad[(i + 1) % 4]
-        ab = b - a
-        t = np.clip(((pts - a) @ ab) / max(1e-6, float(ab @ ab)), 0, 1)
-        d = np.linalg.norm(pts - (a + t[:, None] * ab), axis=1)
-        best = np.minimum(best, d)
-    return float((best <= 3.0).mean())
-
-
-STRAIGHT_MIN = 0.85
-"""Share of an outline from the fine edge map that must lie on the quad's sides."""
 
 
 def _ratio_fits(quad: np.ndarray, doc: str | None) -> bool:
@@ -452,10 +269,10 @@ def find_document(image: np.ndarray, doc: str | None = None) -> Detection:
             if method != "edges":
                 # sides first put on the contour: approxPolyDP puts a rounded corner's vertex on the arc, so
                 # a side lies several pixels inside the card's edge, out of reach of the step test
-                quad = _refine(order_corners(quad), contour)
-                if _step_support(maps.blurred, quad) < STEP_SUPPORT_MIN:
+                quad = refine_on_contour(order_corners(quad), contour)
+                if step_support(maps.blurred, quad) < STEP_SUPPORT_MIN:
                     continue
-            if method == "fine-edges" and _straightness(quad, contour) < STRAIGHT_MIN:
+            if method == "fine-edges" and straightness(quad, contour) < STRAIGHT_MIN:
                 continue
             qarea = cv2.contourArea(quad)
             if best is None or qarea > best[0] * 1.02:
@@ -474,7 +291,7 @@ def find_document(image: np.ndarray, doc: str | None = None) -> Detection:
             # the quad is a box printed on a document that itself runs out of the picture (the photo on a
             # card)
             return Detection(None, blob_area / frame_area, True, "none")
-    corners = order_corners(_refine_edges(_refine(order_corners(quad), contour), maps.blurred))
+    corners = order_corners(refine_on_steps(refine_on_contour(order_corners(quad), contour), maps.blurred))
     cut_off = bool(
         np.any(corners[:, 0] < BORDER_PX)
         or np.any(corners[:, 1] < BORDER_PX)
@@ -484,70 +301,3 @@ def find_document(image: np.ndarray, doc: str | None = None) -> Detection:
     return Detection(
         tuple((float(x), float(y)) for x, y in corners), float(qarea / frame_area), cut_off, method
     )
-
-
-def output_size(corners: np.ndarray, doc: str) -> tuple[int, int]:
-    """(width, height) of the warp: the document's ratio, its orientation as photographed, no upsampling past
-    the resolution the camera actually saw, capped at the kind's nominal size."""
-    if doc not in DOC_KINDS:
-        raise ValueError(f"unknown document kind {doc!r}; use one of {', '.join(DOC_KINDS)}")
-    ratio, long_max = DOC_KINDS[doc]
-    c = corners
-    width = max(np.linalg.norm(c[1] - c[0]), np.linalg.norm(c[2] - c[3]))
-    height = max(np.linalg.norm(c[3] - c[0]), np.linalg.norm(c[2] - c[1]))
-    landscape = width >= height
-    long_side = min(long_max, int(round(max(width, height, 64))))
-    short_side = int(round(long_side / ratio))
-    return (long_side, short_side) if landscape else (short_side, long_side)
-
-
-def warp(image: np.ndarray, detection: Detection, doc: str) -> Warped:
-    """Flatten the document; the whole frame (with a warning) when no outline was found."""
-    h, w = image.shape[:2]
-    warning = None
-    corners = detection.corners_array()
-    if corners is None:
-        corners = np.array([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]], np.float32)
-        warning = "no document outline found; the whole picture is used"
-        log.info("warp: %s", warning)
-    size = output_size(corners, doc)
-    dst = np.array([[0, 0], [size[0] - 1, 0], [size[0] - 1, size[1] - 1], [0, size[1] - 1]], np.float32)
-    m = cv2.getPerspectiveTransform(corners, dst)
-    flat = cv2.warpPerspective(image, m, size, flags=cv2.INTER_AREA)
-    if doc == "ktp" and warning is None:
-        flat = orient_ktp(flat)
-    return Warped(flat, tuple((float(x), float(y)) for x, y in corners), warning)
-
-
-def _photo_side(flat: np.ndarray) -> float:
-    """Saturated pixels in the right third minus those in the left third, over the card's area: a KTP's photo
-    (on a red or blue background) sits on the right."""
-    if flat.ndim == 2:
-        return 0.0
-    sat = cv2.cvtColor(flat, cv2.COLOR_BGR2HSV)[..., 1] > 90
-    third = flat.shape[1] // 3
-    return float(sat[:, -third:].sum() - sat[:, :third].sum()) / sat.size
-
-
-def orient_ktp(flat: np.ndarray) -> np.ndarray:
-    """Turn a flattened KTP the right way up: landscape, photo on the right. A card photographed on its side
-    or upside down comes out readable; when the photo cannot be told apart, the warp is left as it is."""
-    candidates = (
-        [flat]
-        if flat.shape[1] >= flat.shape[0]
-        else [
-            cv2.rotate(flat, cv2.ROTATE_90_CLOCKWISE),
-            cv2.rotate(flat, cv2.ROTATE_90_COUNTERCLOCKWISE),
-        ]
-    )
-    candidates += [cv2.rotate(c, cv2.ROTATE_180) for c in candidates]
-    scores = [_photo_side(c) for c in candidates]
-    best = int(np.argmax(scores))
-    if scores[best] < PHOTO_SIDE_MIN:
-        return candidates[0]
-    return candidates[best]
-
-
-PHOTO_SIDE_MIN = 0.03
-"""How much more of the card's area must be saturated in one outer third than the other to trust the photo
-cue."""

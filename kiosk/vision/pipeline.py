@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kiosk.vision.detect import Detection, find_document, warp
+from kiosk.vision.detect import Detection, find_document
 from kiosk.vision.encode import Encoded, encode_document
+from kiosk.vision.flatten import warp
 from kiosk.vision.quality import Verdict, assess, family
 
 

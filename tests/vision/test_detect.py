@@ -6,7 +6,8 @@ import cv2
 import numpy as np
 import pytest
 
-from kiosk.vision.detect import A4_RATIO, ID1_RATIO, find_document, order_corners, warp
+from kiosk.vision.detect import A4_RATIO, ID1_RATIO, find_document, order_corners
+from kiosk.vision.flatten import warp
 from tests.vision import synth
 
 GOOD = [

@@ -6,8 +6,9 @@ import cv2
 import numpy as np
 import pytest
 
-from kiosk.vision.detect import find_document, warp
+from kiosk.vision.detect import find_document
 from kiosk.vision.encode import MIN_TEXT_SSIM, TARGET_BYTES, encode_document, legibility, treat
+from kiosk.vision.flatten import warp
 from tests.vision import synth
 
 
