@@ -236,11 +236,34 @@ RATIO_TOLERANCE = 0.15
 """How far perspective may stretch the side ratio of a photographed document."""
 
 
+DETECT_MAX_SIDE = 1280
+"""Larger images (a phone photo given to ``kiosk capture``) are searched on a copy this big; the corners found
+are then refined on the full image."""
+
+
 def find_document(image: np.ndarray, doc: str | None = None) -> Detection:
     """The largest plausible document outline in ``image`` (BGR or grey); with ``doc`` (ktp, kk, letter) only
     outlines of that kind's proportions count."""
     if doc is not None and doc not in DOC_KINDS:
         raise ValueError(f"unknown document kind {doc!r}; use one of {', '.join(DOC_KINDS)}")
+    h, w = image.shape[:2]
+    scale = DETECT_MAX_SIDE / max(h, w)
+    if scale >= 1:
+        return _find(image, doc)
+    small = cv2.resize(image, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+    found = _find(small, doc)
+    if found.corners is None:
+        return found
+    # corners back to full size (pixel centres: x_full + 0.5 = (x_small + 0.5) / scale), then onto the edges
+    rough = (found.corners_array() + 0.5) / scale - 0.5
+    blurred = cv2.GaussianBlur(to_gray(image), (5, 5), 0)
+    corners = order_corners(refine_on_steps(rough, blurred, max_move=2.0 / scale))
+    return Detection(
+        tuple((float(x), float(y)) for x, y in corners), found.area_fraction, found.cut_off, found.method
+    )
+
+
+def _find(image: np.ndarray, doc: str | None) -> Detection:
     gray = to_gray(image)
     h, w = gray.shape
     frame_area = float(w * h)

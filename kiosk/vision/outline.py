@@ -152,12 +152,13 @@ def edge_points(
     return (base + pos[:, None] * normal)[strong]
 
 
-def refine_on_steps(quad: np.ndarray, gray: np.ndarray) -> np.ndarray:
+def refine_on_steps(quad: np.ndarray, gray: np.ndarray, max_move: float = 3.0) -> np.ndarray:
     """Move each side onto the brightness step it lies on (sub-pixel) and intersect neighbouring sides; keep
-    the corner as it was when a side has too few strong edge points or a corner would move more than 3 px."""
+    the corners as they were when a side has too few strong edge points or a corner would move more than
+    ``max_move`` pixels (the steps are looked for that far, at least 4 px, on either side)."""
     lines = []
     for i in range(4):
-        pts = edge_points(gray, quad[i], quad[(i + 1) % 4])
+        pts = edge_points(gray, quad[i], quad[(i + 1) % 4], reach=max(4.0, max_move))
         if len(pts) < 10:
             return quad
         vx, vy, x0, y0 = cv2.fitLine(pts.astype(np.float32), cv2.DIST_HUBER, 0, 0.01, 0.01).ravel()
@@ -170,7 +171,7 @@ def refine_on_steps(quad: np.ndarray, gray: np.ndarray) -> np.ndarray:
             return quad
         s = np.linalg.solve(m, p2 - p1)
         corner = p1 + s[0] * d1
-        if np.linalg.norm(corner - quad[i]) > 3:
+        if np.linalg.norm(corner - quad[i]) > max_move:
             return quad
         refined.append(corner)
     return np.array(refined, np.float32)

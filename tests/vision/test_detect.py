@@ -117,3 +117,11 @@ def test_a_ktp_photographed_sideways_or_upside_down_is_warped_the_right_way_up(a
     a, b = a - a.mean(), b - b.mean()
     correlation = float((a * b).sum() / np.sqrt((a * a).sum() * (b * b).sum()))
     assert correlation > 0.8, f"the warp does not look like the card the right way up ({correlation:.2f})"
+
+
+@pytest.mark.parametrize(("doc", "fill"), [("ktp", 0.4), ("letter", 0.3)])
+def test_a_large_photo_is_searched_small_and_its_corners_refined_at_full_size(doc, fill):
+    scene = synth.render(doc, size=(2560, 1440), bg="cloth", fill=fill, angle=-5, tilt=0.05, seed=3)
+    found = find_document(scene.image, doc)
+    assert found.corners is not None
+    assert np.abs(np.array(found.corners) - scene.corners).max() <= 1.5
