@@ -192,3 +192,25 @@ def frame_to_rgb_bytes(frame: np.ndarray, flip_for_texture: bool = True) -> tupl
         rgb = cv2.flip(rgb, 0)
     h, w = rgb.shape[:2]
     return w, h, np.ascontiguousarray(rgb).tobytes()
+
+
+OUTLINE_OK = (80, 200, 60)
+"""BGR of the outline drawn when the frame is good (green: go)."""
+OUTLINE_FIX = (0, 170, 255)
+"""BGR of the outline drawn while something is still wrong (amber); the spoken hint and its icon say what."""
+
+
+def draw_outline(frame: np.ndarray, corners: tuple[tuple[float, float], ...] | None, ok: bool) -> np.ndarray:
+    """A copy of the preview frame with the document's outline drawn on it (thick, with corner dots), green
+    when the frame is good and amber otherwise. Colour is never the only signal: the hint is spoken and shown
+    too."""
+    out = frame.copy()
+    if corners is None:
+        return out
+    colour = OUTLINE_OK if ok else OUTLINE_FIX
+    thickness = max(2, round(min(frame.shape[:2]) / 120))
+    pts = np.round(np.array(corners, np.float32)).astype(np.int32).reshape(-1, 1, 2)
+    cv2.polylines(out, [pts], True, colour, thickness, cv2.LINE_AA)
+    for x, y in pts.reshape(-1, 2):
+        cv2.circle(out, (int(x), int(y)), thickness * 2, colour, -1, cv2.LINE_AA)
+    return out

@@ -33,6 +33,8 @@ class FrameResult:
     """good_streak / stable_frames, for a filling ring around the capture button."""
     capture: Capture | None
     """Set on the frame that triggered the automatic capture."""
+    corners: tuple[tuple[float, float], ...] | None = None
+    """The outline found, in the fed frame's pixels (clockwise from top-left), for the preview overlay."""
 
 
 class CaptureSession:
@@ -60,11 +62,16 @@ class CaptureSession:
     def feed(self, frame: np.ndarray) -> FrameResult:
         """Judge one preview frame; capture automatically once enough good frames came in a row."""
         small = small_gray(frame)
-        verdict = assess(self._analysis_copy(frame), self.doc, previous_small=self._previous_small)
+        analysed = self._analysis_copy(frame)
+        verdict = assess(analysed, self.doc, previous_small=self._previous_small)
         self._previous_small = small
         self._last_frame = frame
+        corners = None
+        if verdict.detection is not None and verdict.detection.corners is not None:
+            k = frame.shape[1] / analysed.shape[1]
+            corners = tuple(((x + 0.5) * k - 0.5, (y + 0.5) * k - 0.5) for x, y in verdict.detection.corners)
         if self.captured is not None:
-            return FrameResult(verdict, self._streak, 1.0, None)
+            return FrameResult(verdict, self._streak, 1.0, None, corners)
         self._streak = self._streak + 1 if verdict.ok else 0
         capture = None
         if self._streak >= self.stable_frames:
@@ -75,7 +82,8 @@ class CaptureSession:
                 self._streak,
                 capture.encoded.size,
             )
-        return FrameResult(verdict, self._streak, min(1.0, self._streak / self.stable_frames), capture)
+        progress = min(1.0, self._streak / self.stable_frames)
+        return FrameResult(verdict, self._streak, progress, capture, corners)
 
     def capture_now(self, frame: np.ndarray | None = None) -> Capture:
         """The big button: capture this frame (or the last one fed) whatever its quality; the verdict is kept

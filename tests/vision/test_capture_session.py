@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
+from kiosk.vision.camera import OUTLINE_FIX, OUTLINE_OK, draw_outline
 from kiosk.vision.capture import CaptureSession, run_capture
 from kiosk.vision.detect import ID1_RATIO
 from tests.vision import synth
@@ -67,3 +69,18 @@ def test_the_big_button_captures_even_a_poor_frame_and_keeps_its_verdict():
 def test_the_big_button_before_any_frame_says_what_is_missing():
     with pytest.raises(ValueError, match="feed a frame"):
         CaptureSession("ktp").capture_now()
+
+
+def test_the_outline_for_the_preview_is_in_the_fed_frames_pixels_and_drawn_green_when_good():
+    scene = synth.render("ktp", size=(1280, 720), fill=0.42, angle=3, seed=4)
+    session = CaptureSession("ktp", stable_frames=100, analysis_width=640)
+    result = session.feed(scene.image)
+    assert result.verdict.ok and result.corners is not None
+    assert np.abs(np.array(result.corners) - scene.corners).max() <= 3.0  # found at half size, scaled back
+    drawn = draw_outline(scene.image, result.corners, result.verdict.ok)
+    x, y = np.round(np.mean([result.corners[0], result.corners[1]], axis=0)).astype(
+        int
+    )  # middle of the top side
+    assert tuple(drawn[y, x]) == OUTLINE_OK
+    assert not np.array_equal(drawn, scene.image) and not np.shares_memory(drawn, scene.image)
+    assert tuple(draw_outline(scene.image, result.corners, False)[y, x]) == OUTLINE_FIX
