@@ -9,6 +9,7 @@ from kiosk.config import Settings
 
 TARGETS: dict[str, tuple[str, str]] = {
     "outbox": ("kiosk.outbox.bench", "durable enqueue, backlog flush with acks, bytes per request, raw baselines"),
+    "vision": ("kiosk.vision.bench", "capture pipeline timings, encoded sizes, legibility, upload over a throttled link"),
 }
 """Bench target -> (module with configure(parser) and run(args, settings), one-line help)."""
 

@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "outbox": ("kiosk.outbox.cli", "outbox load and state: kiosk outbox fill N | status | release MSG_ID"),
     "uploader": ("kiosk.outbox.uploader_cli", "send queued requests to central over MQTT (daemon)"),
     "demo": ("kiosk.demo", "start broker, central receiver and kiosk window on embedded defaults"),
+    "capture": ("kiosk.vision.cli", "run the document capture pipeline on a still image and print JSON"),
     "bench": ("kiosk.bench", "benchmarks: kiosk bench outbox|speech|vision --json"),
 }
 """Sub-command name -> (module, one-line help)."""

@@ -140,6 +140,8 @@ class VisionSettings:
     """OpenCV camera index or device path (/dev/video0); a still image path works too."""
     presence: bool = True
     """Wake the attract screen when a face is in front of the kiosk."""
+    presence_model: str = ""
+    """BlazeFace .tflite for presence wake; empty is models/face_detection_short_range.tflite beside the package."""
 
 
 @dataclass(frozen=True)

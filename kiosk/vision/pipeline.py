@@ -1,0 +1,75 @@
+"""One still picture -> quality verdict, outline, flat document, compact bytes: what ``kiosk capture`` prints
+and what the outbox attaches to a request (``Capture.attachment()``; the outbox seals and chunks it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from kiosk.vision.detect import Detection, find_document
+from kiosk.vision.encode import Encoded, encode_document
+from kiosk.vision.flatten import warp
+from kiosk.vision.quality import Verdict, assess, family
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """The bytes the outbox sends for one document photo, and what may be said of them (no personal data)."""
+
+    data: bytes
+    mime: str
+    sha256: str
+    doc: str
+    width: int
+    height: int
+
+    def meta(self) -> dict[str, object]:
+        return {
+            "mime": self.mime,
+            "sha256": self.sha256,
+            "doc": self.doc,
+            "width": self.width,
+            "height": self.height,
+            "bytes": len(self.data),
+        }
+
+
+@dataclass(frozen=True)
+class Capture:
+    """The result of capturing one document."""
+
+    doc: str
+    verdict: Verdict
+    detection: Detection
+    warning: str | None
+    """Set when no outline was found and the whole picture was used."""
+    encoded: Encoded
+
+    def attachment(self) -> Attachment:
+        e = self.encoded
+        return Attachment(e.data, e.mime, e.sha256, self.doc, e.width, e.height)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "doc": self.doc,
+            "verdict": self.verdict.to_dict(),
+            "corners": self.detection.to_dict()["corners"],
+            "cut_off": self.detection.cut_off,
+            "warning": self.warning,
+            "encoded": self.encoded.to_dict(),
+        }
+
+
+def capture_document(image: np.ndarray, doc: str, verdict: Verdict | None = None) -> Capture:
+    """Run detection, quality, warp and encoding on one frame (the full-resolution one when capturing)."""
+    fam = family(doc)
+    detection = (
+        verdict.detection
+        if verdict is not None and verdict.detection is not None
+        else find_document(image, doc)
+    )
+    if verdict is None:
+        verdict = assess(image, doc, detection)
+    flat = warp(image, detection, doc)
+    return Capture(doc, verdict, detection, flat.warning, encode_document(flat.image, fam))

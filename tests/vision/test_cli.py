@@ -1,0 +1,62 @@
+"""``kiosk capture`` end to end, as a process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from tests.vision import synth
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def kiosk(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, "-m", "kiosk", *args], capture_output=True, text=True, env=env, timeout=120, cwd=ROOT
+    )
+
+
+def test_kiosk_capture_prints_the_verdict_corners_and_size_and_writes_the_file(tmp_path: Path):
+    scene = synth.render("ktp", size=(1280, 720), bg="table", fill=0.4, angle=-6, tilt=0.07, seed=21)
+    photo = tmp_path / "ktp.png"
+    cv2.imwrite(str(photo), scene.image)
+    out = tmp_path / "out" / "ktp.webp"
+    proc = kiosk("capture", str(photo), "--doc", "ktp", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["verdict"]["ok"] is True
+    assert result["verdict"]["hints"][0]["id"] == "ok"
+    corners = np.array(result["corners"])
+    assert np.abs(corners - scene.corners).max() <= 3.0
+    assert result["output"] == str(out)
+    assert out.stat().st_size == result["encoded_bytes"] <= 60_000
+    assert cv2.imdecode(np.frombuffer(out.read_bytes(), np.uint8), cv2.IMREAD_UNCHANGED) is not None
+
+
+def test_kiosk_capture_of_a_blurred_page_reports_the_hint(tmp_path: Path):
+    scene = synth.render("letter", size=(1280, 720), fill=0.3, seed=21)
+    photo = tmp_path / "letter.jpg"
+    cv2.imwrite(str(photo), synth.blur(scene.image, 3))
+    proc = kiosk("capture", str(photo), "--doc", "letter", "--out", str(tmp_path / "letter.webp"))
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["verdict"]["ok"] is False
+    assert result["verdict"]["hints"][0]["id"] == "blurry"
+    assert result["verdict"]["hints"][0]["id_text"]
+
+
+def test_kiosk_capture_of_a_corrupt_file_says_what_is_wrong(tmp_path: Path):
+    bad = tmp_path / "ktp.jpg"
+    bad.write_bytes(b"\xff\xd8\xff\xe0 this is not really a jpeg")
+    proc = kiosk("capture", str(bad), "--doc", "ktp", "--out", str(tmp_path / "x.webp"))
+    assert proc.returncode == 2
+    assert json.loads(proc.stdout)["error"] == "bad_image"
+    assert "not an image" in proc.stderr
+    assert not (tmp_path / "x.webp").exists()
