@@ -7,13 +7,14 @@ meets the imperative shell.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from kiosk.domain.events import (
     CallStaff,
     CameraFailed,
+    CaptureNow,
     Effect,
     Event,
     StartCamera,
@@ -35,7 +36,9 @@ class Speaker(Protocol):
 
 
 class Queue(Protocol):
-    def enqueue(self, request, ticket_prefix: str = "A") -> QueuedRequest: ...  # type: ignore[no-untyped-def]
+    def enqueue(  # type: ignore[no-untyped-def]
+        self, request, ticket_prefix: str = "A", files: Sequence[bytes] = ()
+    ) -> QueuedRequest: ...
 
 
 class Camera(Protocol):
@@ -43,6 +46,8 @@ class Camera(Protocol):
     CameraFailed)."""
 
     def start(self, document: str, doc: str) -> None: ...
+
+    def capture_now(self) -> None: ...
 
     def stop(self) -> None: ...
 
@@ -65,6 +70,8 @@ class KioskSession:
     on_staff: Callable[[str], None] = lambda screen: log.warning("staff called from screen %s", screen)
     on_change: Callable[[Step], None] = lambda step: None
     camera: Camera | None = None
+    photos: dict[str, bytes] = field(default_factory=dict)
+    """Encoded photos by attachment id, in memory only until the request is queued (then sealed)."""
     state: State = field(init=False)
     last_queued: QueuedRequest | None = field(init=False, default=None)
 
@@ -87,19 +94,23 @@ class KioskSession:
 
     def _apply(self, step: Step) -> None:
         self.state = step.state
+        if step.state.screen == "attract" and self.photos:
+            self.photos.clear()  # cancelled or timed out: the photos go with the rest of the data
         if step.say:
             self.speaker.say(step.say, step.state.lang)
         self.on_change(step)
 
     def _run(self, effect: Effect) -> Event | None:
         if isinstance(effect, Submit):
+            files = [self.photos[a] for a in effect.request.attachments if a in self.photos]
             try:
-                queued = self.queue.enqueue(effect.request, effect.ticket_letter)
+                queued = self.queue.enqueue(effect.request, effect.ticket_letter, files=files)
             except Exception as exc:  # disk full, broken database: the citizen must hear it and staff must help
                 log.error("queueing the request failed: %s", type(exc).__name__)
                 self.on_staff("queue_failed")
                 return SubmitFailed(type(exc).__name__)
             self.last_queued = queued
+            self.photos.clear()
             return Submitted(queued.ticket)
         if isinstance(effect, CallStaff):
             self.on_staff(effect.screen)
@@ -112,6 +123,10 @@ class KioskSession:
             except Exception as exc:  # an unplugged camera must never stop the citizen
                 log.error("camera failed to start: %s", exc)
                 return CameraFailed(str(exc))
+            return None
+        if isinstance(effect, CaptureNow):
+            if self.camera is not None:
+                self.camera.capture_now()
             return None
         if isinstance(effect, StopCamera):
             if self.camera is not None:

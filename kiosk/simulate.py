@@ -9,7 +9,8 @@ A scenario is a JSON object::
         {"keys": "3201014507900001"},     # key:3, key:2, ... on the keypad
         {"say": "satu dua tiga"},         # words as a recognizer would hear them
         {"speak": "recordings/nik.wav"},  # a WAV file through the language's speech engine
-        {"idle": 80}                      # seconds without input
+        {"idle": 80},                     # seconds without input
+        {"photo": "kk_copy", "image": "kk.jpg"}  # photograph a document from a still image
      ],
      "expect": {"screen": "ticket", "service_id": "ktp_new"}}
 
@@ -53,11 +54,24 @@ def load_scenario(path: Path) -> dict[str, Any]:
     return data
 
 
-def events_of(item: Any, index: int, base: Path, hear: Callable[[Path, State], str]) -> list[Callable[[State], Event]]:
-    """Turn one scenario entry into events (functions of the state, for spoken WAVs)."""
+def events_of(
+    item: Any, index: int, base: Path, hear: Callable[[Path, State], str], camera: dict[str, Path] | None = None
+) -> list[Callable[[State], Event]]:
+    """Turn one scenario entry into events (functions of the state, for spoken WAVs and photos)."""
     where = f"event {index + 1}"
+    if isinstance(item, dict) and set(item) == {"photo", "image"} and camera is not None:
+        image = base / str(item["image"])
+
+        def photograph(state: State) -> Event:
+            camera["image"] = image
+            return Tap(f"foto:{item['photo']}")
+
+        return [photograph]
     if not isinstance(item, dict) or len(item) != 1:
-        raise ScenarioError(f"{where}: {item!r} must be an object with one key: tap, choose, keys, say, speak or idle")
+        raise ScenarioError(
+            f"{where}: {item!r} must be an object with one key: tap, choose, keys, say, speak or idle "
+            "(or photo with image)"
+        )
     (kind, value), = item.items()
     if kind == "tap" and isinstance(value, str):
         return [lambda s: Tap(value)]
@@ -79,8 +93,9 @@ def run_scenario(
     flow: Flow, session: KioskSession, scenario: dict[str, Any], base: Path, hear: Callable[[Path, State], str]
 ) -> dict[str, Any]:
     session.start()
+    camera = attach_still_camera(session)
     for index, item in enumerate(scenario["events"]):
-        for make in events_of(item, index, base, hear):
+        for make in events_of(item, index, base, hear, camera):
             try:
                 session.dispatch(make(session.state))
             except UnknownTarget as exc:
@@ -99,7 +114,9 @@ def run_scenario(
         # the simulator prints what the tester typed; the queue itself holds it sealed
         last = getattr(session.queue, "last_request", None)
         if last is not None:
-            result["request"].update(fields=dict(last.fields), documents=list(last.documents))
+            result["request"].update(
+                fields=dict(last.fields), documents=list(last.documents), photos=len(last.attachments)
+            )
     return result
 
 
@@ -109,10 +126,26 @@ class RecordingQueue:
     def __init__(self, inner: Any) -> None:
         self.inner, self.last_request = inner, None
 
-    def enqueue(self, request: Any, ticket_prefix: str = "A") -> Any:
-        queued = self.inner.enqueue(request, ticket_prefix)
+    def enqueue(self, request: Any, ticket_prefix: str = "A", files: Any = ()) -> Any:
+        queued = self.inner.enqueue(request, ticket_prefix, files=files)
         self.last_request = request
         return queued
+
+
+def attach_still_camera(session: KioskSession) -> dict[str, Path]:
+    """Give the session a camera that reads the image a ``photo`` event names (the real capture pipeline)."""
+    from kiosk.vision.camera import StillImageSource
+    from kiosk.vision.step import CameraStep
+
+    chosen: dict[str, Path] = {}
+
+    def open_source() -> StillImageSource:
+        if "image" not in chosen:
+            raise ScenarioError("the camera opened without an image: use a photo event, not a foto tap")
+        return StillImageSource(chosen["image"])
+
+    session.camera = CameraStep(open_source, session.dispatch, session.photos, synchronous=True)
+    return chosen
 
 
 def check_expectations(result: dict[str, Any], expect: dict[str, Any]) -> list[str]:

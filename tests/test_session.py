@@ -33,7 +33,7 @@ def test_confirmed_request_is_queued_sealed_and_the_ticket_shown(tmp_path: Path)
 
 
 class BrokenQueue:
-    def enqueue(self, request, ticket_prefix="A"):  # noqa: ANN001
+    def enqueue(self, request, ticket_prefix="A", files=()):  # noqa: ANN001
         raise OSError("disk full")
 
 

@@ -96,8 +96,13 @@ class StartCamera:
 
 
 @dataclass(frozen=True)
+class CaptureNow:
+    """The citizen pressed the big camera button: take the photo now, whatever the hints say."""
+
+
+@dataclass(frozen=True)
 class StopCamera:
     """Close the camera (photo taken, or the citizen went back)."""
 
 
-Effect = Submit | CallStaff | StartCamera | StopCamera
+Effect = Submit | CallStaff | StartCamera | CaptureNow | StopCamera

@@ -24,6 +24,7 @@ from kiosk.domain.events import (
     CameraFailed,
     CameraHint,
     Captured,
+    CaptureNow,
     Effect,
     Event,
     Idle,
@@ -296,7 +297,7 @@ class Flow:
 
     def _on_camera(self, state: State, target: str) -> Step:
         if target == "foto":
-            return Step(state, ("camera.capturing",))
+            return Step(state, ("camera.capturing",), (CaptureNow(),))
         return self._unknown(state, target)
 
     def _on_camera_event(self, state: State, event: Captured | CameraHint | CameraFailed) -> Step:

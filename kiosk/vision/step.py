@@ -1,0 +1,107 @@
+"""The documents step's camera: reads frames on a worker thread, guides the citizen, and hands back a photo.
+
+It turns what the capture session sees into the flow's events (``CameraHint``, ``Captured``, ``CameraFailed``),
+posted through ``post`` (the Kivy app posts onto its main loop; ``kiosk simulate`` dispatches at once). The encoded
+photo stays in memory (``photos``) until the request is queued, where it is sealed before it touches the disk.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, MutableMapping
+
+import numpy as np
+
+from kiosk.domain.events import CameraFailed, CameraHint, Captured, Event
+from kiosk.domain.request import new_msg_id
+from kiosk.vision.camera import CameraError, FrameSource
+from kiosk.vision.capture import CaptureSession
+
+log = logging.getLogger(__name__)
+
+
+class CameraStep:
+    """One capture at a time; ``start`` opens the source, ``capture_now`` is the big button, ``stop`` closes it."""
+
+    def __init__(
+        self,
+        open_source: Callable[[], FrameSource],
+        post: Callable[[Event], None],
+        photos: MutableMapping[str, bytes],
+        synchronous: bool = False,
+        max_frames: int = 40,
+    ) -> None:
+        self.open_source, self.post, self.photos = open_source, post, photos
+        self.synchronous = synchronous
+        self.max_frames = max_frames
+        """With ``synchronous`` (simulate): frames to try before waiting for the big button."""
+        self.latest: np.ndarray | None = None
+        """The last preview frame (for the screen only; never stored)."""
+        self.progress = 0.0
+        self._stop = threading.Event()
+        self._now = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._session: CaptureSession | None = None
+        self._document = ""
+
+    def start(self, document: str, doc: str) -> None:
+        self.stop()
+        self._stop.clear()
+        self._now.clear()
+        self._document = document
+        self._session = CaptureSession("card" if doc == "ktp" else doc)
+        source = self.open_source()  # raises CameraError: the session turns it into CameraFailed
+        if self.synchronous:
+            self._run(source, self.max_frames)
+        else:
+            self._thread = threading.Thread(target=self._run, args=(source, None), daemon=True)
+            self._thread.start()
+
+    def capture_now(self) -> None:
+        self._now.set()
+        if self.synchronous and self._session is not None and not self._stop.is_set():
+            self._take(self._session.capture_now())
+
+    def stop(self) -> None:
+        self._stop.set()
+        thread, self._thread = self._thread, None
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=5)
+        self.latest = None
+
+    def _run(self, source: FrameSource, limit: int | None) -> None:
+        session = self._session
+        assert session is not None
+        last_hint = ""
+        frames = 0
+        try:
+            while not self._stop.is_set() and (limit is None or frames < limit):
+                frame = source.read()
+                frames += 1
+                self.latest = frame
+                if self._now.is_set():
+                    self._take(session.capture_now(frame))
+                    return
+                result = session.feed(frame)
+                self.progress = result.progress
+                hint = result.verdict.hints[0]
+                if hint != last_hint:
+                    last_hint = hint
+                    self.post(CameraHint(hint))
+                if result.capture is not None:
+                    self._take(result.capture)
+                    return
+        except CameraError as exc:
+            log.warning("camera failed during capture: %s", exc.reason)
+            self.post(CameraFailed(exc.reason))
+        finally:
+            source.close()
+
+    def _take(self, capture) -> None:  # type: ignore[no-untyped-def]
+        attachment = capture.attachment()
+        att_id = new_msg_id()
+        self.photos[att_id] = attachment.data
+        log.info("photo of a %s taken: %d bytes", attachment.doc, len(attachment.data))
+        self._stop.set()
+        self.post(Captured(self._document, att_id))
