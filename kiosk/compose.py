@@ -51,3 +51,16 @@ def speaker(settings: Settings, books: dict[str, PromptBook]):  # type: ignore[n
 def listener(settings: Settings, session):  # type: ignore[no-untyped-def]
     """The microphone listener for the session's language, or None (touch keeps working)."""
     return None
+
+
+def camera(settings: Settings, session):  # type: ignore[no-untyped-def]
+    """The documents step's camera (``vision.camera``); failures surface when it opens, as CameraFailed."""
+    from kivy.clock import Clock
+
+    from kiosk.vision.camera import open_source
+    from kiosk.vision.step import CameraStep
+
+    def post(event):  # type: ignore[no-untyped-def]
+        Clock.schedule_once(lambda dt: session.dispatch(event))
+
+    return CameraStep(lambda: open_source(settings.vision.camera), post, session.photos)

@@ -58,7 +58,7 @@ class DocumentSpec:
     icon: str
     title: Text
     capture: str = "letter"
-    """How a photo of it is straightened: ``ktp`` (ID-1 card), ``kk`` or ``letter`` (A4 page)."""
+    """How a photo of it is straightened: ``ktp`` or ``card`` (ID-1 card), ``kk`` or ``letter`` (A4 page)."""
 
 
 @dataclass(frozen=True)
@@ -167,8 +167,8 @@ def parse_catalog(data: Mapping[str, Any], source: str, languages: tuple[str, ..
     for did, d in dict(data.get("documents", {})).items():
         r = _Reader(source, f"documents.{did}", d)
         capture = r.str_("capture", "letter")
-        if capture not in ("ktp", "kk", "letter"):
-            r.fail(f"capture '{capture}' is unknown; use ktp (a card), kk or letter (an A4 page)")
+        if capture not in ("ktp", "card", "kk", "letter"):
+            r.fail(f"capture '{capture}' is unknown; use ktp, card (ID-1 cards), kk or letter (A4 pages)")
         documents[did] = DocumentSpec(did, r.str_("icon"), r.text("title", languages), capture)
     categories = []
     for i, d in enumerate(data.get("categories", [])):

@@ -64,6 +64,9 @@ def build_app_class() -> type:
             previous: Callable[[Step], None] = session.on_change
             session.on_change = lambda step: (previous(step), self._render_trigger())
             self.staff: StaffPanel | None = None
+            from kivy.uix.image import Image
+
+            self.preview = Image(fit_mode="contain")
 
         # -------------------------------------------------------------- building
 
@@ -78,6 +81,7 @@ def build_app_class() -> type:
                 self.root_box.add_widget(part)
             self.session.start()
             Clock.schedule_interval(self._tick, 1.0)
+            Clock.schedule_interval(self._show_preview, 1 / 10)
             # systemd's WatchdogSec restarts a frozen kiosk: ping from the Kivy main loop, not a thread,
             # so a hung UI really stops the pings
             from kiosk.watchdog import Watchdog
@@ -95,7 +99,7 @@ def build_app_class() -> type:
             state = self.session.state
             self.rendered_state, self.rendered_frame = state, Clock.frames
             landscape = Window.width >= Window.height
-            ctx = views.ViewContext(self.session.flow, self.books[state.lang], landscape, self.tap)
+            ctx = views.ViewContext(self.session.flow, self.books[state.lang], landscape, self.tap, self.preview)
             self.top.clear_widgets()
             speaker = ctx.button("ulang", "speaker", "", size_hint_x=None, width=Window.width * 0.1)
             self.top.add_widget(speaker)
@@ -150,6 +154,24 @@ def build_app_class() -> type:
             self.level = level
             Clock.schedule_once(lambda dt: setattr(self.meter_bar, "value", level))
 
+        def _show_preview(self, dt: float) -> None:
+            """Blit the camera's latest frame (only on the camera screen; frames are never stored)."""
+            camera = self.session.camera
+            frame = getattr(camera, "latest", None)
+            if self.session.state.screen != "camera" or frame is None:
+                return
+            from kivy.graphics.texture import Texture
+
+            from kiosk.vision.camera import frame_to_rgb_bytes
+
+            width, height, data = frame_to_rgb_bytes(frame)
+            texture = self.preview.texture
+            if texture is None or texture.size != (width, height):
+                texture = Texture.create(size=(width, height), colorfmt="rgb")
+            texture.blit_buffer(data, colorfmt="rgb", bufferfmt="ubyte")
+            self.preview.texture = texture
+            self.preview.canvas.ask_update()
+
         def _tick(self, dt: float) -> None:
             if self.session.state.screen != "attract" and self.staff is None:
                 self.session.dispatch(Idle(time.monotonic() - self.last_input))
@@ -191,6 +213,7 @@ def make_app(settings: Settings, voice: bool = True) -> Any:
     queue = compose.open_queue(settings)
     speaker = compose.speaker(settings, books)
     session = KioskSession(flow, queue, speaker)
+    session.camera = compose.camera(settings, session)
     listener = compose.listener(settings, session) if voice and settings.speech.enabled else None
     return build_app_class()(session, books, queue, settings, listener)
 

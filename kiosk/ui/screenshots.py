@@ -32,7 +32,8 @@ TOUR: list[tuple[str, list[str]]] = [
     ("field-kk", [*["key:del"] * 10, *(f"key:{d}" for d in NIK), "ya", *(f"key:{d}" for d in KK)]),
     ("field-phone", ["ya", *(f"key:{d}" for d in "0812345")]),
     ("documents", [*(f"key:{d}" for d in "67890"), "ya", "doc:kk_copy"]),
-    ("review", ["ya"]),
+    ("camera", ["foto:kk_copy"]),
+    ("review", ["kembali", "ya"]),
     ("ticket", ["ya"]),
     ("help-called", ["selesai", "start", "lang:en", "lang:en", "cat:kk", "bantuan"]),
     ("choice-field-en", ["cat:kk", "svc:kk_change", "svc:kk_change", *(f"key:{d}" for d in KK), "ya",
@@ -63,7 +64,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 def _shoot(out: Path, width: int, height: int, settings: Settings) -> int:
     data_dir = Path(tempfile.mkdtemp(prefix="kiosk-shots-"))
-    settings = dataclasses.replace(settings, kiosk=dataclasses.replace(settings.kiosk, data_dir=data_dir))
+    still = data_dir / "camera.png"
+    _draw_page_on_table(still)
+    settings = dataclasses.replace(
+        settings,
+        kiosk=dataclasses.replace(settings.kiosk, data_dir=data_dir),
+        vision=dataclasses.replace(settings.vision, camera=str(still)),
+    )
     from kiosk.ui.app import configure_window
 
     configure_window(settings, width, height)
@@ -99,6 +106,22 @@ def _shoot(out: Path, width: int, height: int, settings: Settings) -> int:
     app.run()
     print(f"wrote {len(written)} screenshots at {width}x{height} to {out}", file=sys.stderr)
     return 0 if len(written) == len(TOUR) + 2 else 1
+
+
+def _draw_page_on_table(path: Path) -> None:
+    """A slightly blurred family card on a wooden table: what the camera screen previews (and asks to steady)."""
+    import cv2
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    table = np.full((720, 1280, 3), (60, 105, 150), np.uint8)
+    table = cv2.add(table, rng.integers(0, 25, table.shape, dtype=np.uint8))
+    page = np.array([[420, 90], [880, 110], [900, 680], [400, 660]], np.int32)
+    cv2.fillPoly(table, [page], (235, 238, 240), lineType=cv2.LINE_AA)
+    for row in range(8):
+        y = 170 + row * 55
+        cv2.line(table, (450, y), (850, y + 8), (60, 60, 60), 6, cv2.LINE_AA)
+    cv2.imwrite(str(path), cv2.GaussianBlur(table, (0, 0), 3))
 
 
 def _staff(app: Any, out: Path, width: int, height: int, written: list[Path]) -> None:

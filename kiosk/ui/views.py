@@ -26,6 +26,8 @@ class ViewContext:
     book: PromptBook
     landscape: bool
     tap: Callable[[str], None]
+    preview: Widget | None = None
+    """The camera preview image the app keeps updating (camera screen only)."""
 
     @property
     def catalog(self) -> Catalog:
@@ -104,12 +106,40 @@ def documents_view(ctx: ViewContext, state: State) -> Widget:
     for doc_id in service.documents:
         doc = ctx.catalog.documents[doc_id]
         marked = doc_id in state.documents
+        photographed = doc_id in state.photos
         text = ("\u2714 " if marked else "") + ctx.book.text(f"doc:{doc_id}")
-        grid.add_widget(ctx.button(f"doc:{doc_id}", doc.icon, text, colour=theme.CARD, highlighted=marked,
-                                   font_size=17))
+        tile = BoxLayout(orientation="vertical", spacing=4)
+        tile.add_widget(ctx.button(f"doc:{doc_id}", doc.icon, text, colour=theme.CARD, highlighted=marked,
+                                   font_size=16, size_hint_y=0.72))
+        label = ctx.book.pack.label("foto") + (" \u2714" if photographed else "")
+        tile.add_widget(ctx.button(f"foto:{doc_id}", "camera", label, orientation="horizontal", font_size=16,
+                                   size_hint_y=0.28, accent=theme.GO if photographed else None))
+        grid.add_widget(tile)
     if not service.documents:
         grid.add_widget(big_label(ctx.book.text("screen.documents")))
     return grid
+
+
+def camera_view(ctx: ViewContext, state: State) -> Widget:
+    root = BoxLayout(orientation="horizontal" if ctx.landscape else "vertical", spacing=10, padding=6)
+    if ctx.preview is not None:
+        if ctx.preview.parent is not None:
+            ctx.preview.parent.remove_widget(ctx.preview)
+        root.add_widget(ctx.preview)
+    side = Panel(orientation="vertical", padding=8, spacing=6, size_hint_x=0.42 if ctx.landscape else 1)
+    hint = state.hint or "no_document"
+    side.add_widget(PictoButton("", hint_icon(hint), "", size_hint_y=0.35))
+    side.add_widget(big_label(ctx.book.text(f"camera.{hint}"), font_size=20, bold=True, size_hint_y=0.3))
+    side.add_widget(ctx.button("foto", "camera", ctx.book.pack.label("foto"), orientation="horizontal",
+                               accent=theme.GO, font_size=24, size_hint_y=0.35))
+    root.add_widget(side)
+    return root
+
+
+def hint_icon(hint: str) -> str:
+    from kiosk.vision.quality import HINTS
+
+    return HINTS[hint].icon if hint in HINTS else "camera"
 
 
 def review_view(ctx: ViewContext, state: State) -> Widget:
@@ -159,6 +189,7 @@ BUILDERS: dict[str, Callable[[ViewContext, State], Widget]] = {
     "service": choice_view,
     "field": field_view,
     "documents": documents_view,
+    "camera": camera_view,
     "review": review_view,
     "ticket": ticket_view,
 }

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, MutableMapping
 
 import numpy as np
@@ -31,11 +32,14 @@ class CameraStep:
         photos: MutableMapping[str, bytes],
         synchronous: bool = False,
         max_frames: int = 40,
+        fps: float = 12.0,
     ) -> None:
         self.open_source, self.post, self.photos = open_source, post, photos
         self.synchronous = synchronous
         self.max_frames = max_frames
         """With ``synchronous`` (simulate): frames to try before waiting for the big button."""
+        self.frame_interval = 1.0 / fps
+        """Analysis pace: a camera delivers frames at its own rate, a still image would spin the CPU."""
         self.latest: np.ndarray | None = None
         """The last preview frame (for the screen only; never stored)."""
         self.progress = 0.0
@@ -50,7 +54,7 @@ class CameraStep:
         self._stop.clear()
         self._now.clear()
         self._document = document
-        self._session = CaptureSession("card" if doc == "ktp" else doc)
+        self._session = CaptureSession(doc)
         source = self.open_source()  # raises CameraError: the session turns it into CameraFailed
         if self.synchronous:
             self._run(source, self.max_frames)
@@ -77,6 +81,7 @@ class CameraStep:
         frames = 0
         try:
             while not self._stop.is_set() and (limit is None or frames < limit):
+                began = time.monotonic()
                 frame = source.read()
                 frames += 1
                 self.latest = frame
@@ -92,6 +97,8 @@ class CameraStep:
                 if result.capture is not None:
                     self._take(result.capture)
                     return
+                if not self.synchronous:
+                    self._stop.wait(max(0.0, self.frame_interval - (time.monotonic() - began)))
         except CameraError as exc:
             log.warning("camera failed during capture: %s", exc.reason)
             self.post(CameraFailed(exc.reason))
