@@ -53,14 +53,33 @@ def listener(settings: Settings, session):  # type: ignore[no-untyped-def]
     return None
 
 
-def camera(settings: Settings, session):  # type: ignore[no-untyped-def]
-    """The documents step's camera (``vision.camera``); failures surface when it opens, as CameraFailed."""
+def _post_to_main_loop(session):  # type: ignore[no-untyped-def]
+    """Events from worker threads (camera, presence, microphone) reach the session on Kivy's main loop."""
     from kivy.clock import Clock
-
-    from kiosk.vision.camera import open_source
-    from kiosk.vision.step import CameraStep
 
     def post(event):  # type: ignore[no-untyped-def]
         Clock.schedule_once(lambda dt: session.dispatch(event))
 
-    return CameraStep(lambda: open_source(settings.vision.camera), post, session.photos)
+    return post
+
+
+def camera(settings: Settings, session):  # type: ignore[no-untyped-def]
+    """The documents step's camera (``vision.camera``); failures surface when it opens, as CameraFailed."""
+    from kiosk.vision.camera import open_source
+    from kiosk.vision.step import CameraStep
+
+    return CameraStep(lambda: open_source(settings.vision.camera), _post_to_main_loop(session), session.photos)
+
+
+def presence(settings: Settings, session):  # type: ignore[no-untyped-def]
+    """Presence wake on the attract screen, with the BlazeFace model (``vision.presence_model``)."""
+    from kiosk.vision.camera import open_source
+    from kiosk.vision.presence import BlazeFaceDetector, PresenceDetector
+    from kiosk.vision.watch import PresenceWatch
+
+    model = settings.vision.presence_model or None
+    return PresenceWatch(
+        lambda: open_source(settings.vision.camera),
+        lambda: PresenceDetector(BlazeFaceDetector(model)),
+        _post_to_main_loop(session),
+    )

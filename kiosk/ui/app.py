@@ -54,7 +54,7 @@ def build_app_class() -> type:
         title = "Layanan Desa"
 
         def __init__(self, session: Any, books: dict[str, Any], queue: Any, settings: Settings,
-                     listener: Any = None, **kwargs: Any) -> None:
+                     listener: Any = None, presence: Any = None, **kwargs: Any) -> None:
             super().__init__(**kwargs)
             self.session, self.books, self.queue, self.settings = session, books, queue, settings
             self.listener = listener
@@ -62,7 +62,8 @@ def build_app_class() -> type:
             self.level = 0.0
             self._render_trigger = Clock.create_trigger(lambda dt: self.render())
             previous: Callable[[Step], None] = session.on_change
-            session.on_change = lambda step: (previous(step), self._render_trigger())
+            session.on_change = lambda step: (previous(step), self._render_trigger(), self._presence_follow())
+            self.presence = presence
             self.staff: StaffPanel | None = None
             from kivy.uix.image import Image
 
@@ -154,6 +155,15 @@ def build_app_class() -> type:
             self.level = level
             Clock.schedule_once(lambda dt: setattr(self.meter_bar, "value", level))
 
+        def _presence_follow(self) -> None:
+            """Watch for faces only on the attract screen: elsewhere the camera belongs to the documents step."""
+            if self.presence is None:
+                return
+            if self.session.state.screen == "attract":
+                self.presence.start()
+            else:
+                self.presence.stop()
+
         def _show_preview(self, dt: float) -> None:
             """Blit the camera's latest frame (only on the camera screen; frames are never stored)."""
             camera = self.session.camera
@@ -188,6 +198,8 @@ def build_app_class() -> type:
         def on_stop(self) -> None:
             if self.listener is not None:
                 self.listener.stop()
+            if self.presence is not None:
+                self.presence.stop()
             self.watchdog.stopping()
 
     return KioskApp
@@ -215,7 +227,8 @@ def make_app(settings: Settings, voice: bool = True) -> Any:
     session = KioskSession(flow, queue, speaker)
     session.camera = compose.camera(settings, session)
     listener = compose.listener(settings, session) if voice and settings.speech.enabled else None
-    return build_app_class()(session, books, queue, settings, listener)
+    presence = compose.presence(settings, session) if settings.vision.presence else None
+    return build_app_class()(session, books, queue, settings, listener, presence)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
