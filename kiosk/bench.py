@@ -7,7 +7,9 @@ import sys
 
 from kiosk.config import Settings
 
-TARGETS: dict[str, tuple[str, str]] = {}
+TARGETS: dict[str, tuple[str, str]] = {
+    "speech": ("kiosk.speech.bench", "real-time factor, latency, memory, model size and digit error rate per engine"),
+}
 """Bench target -> (module with configure(parser) and run(args, settings), one-line help)."""
 
 NO_CONFIG_FLAGS = True
