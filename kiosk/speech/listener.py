@@ -133,6 +133,11 @@ class Listener:
         self._thread = threading.Thread(target=self.run, name="listener", daemon=True)
         self._thread.start()
 
+    @property
+    def is_running(self) -> bool:
+        """True while the thread started by :meth:`start` is alive."""
+        return self._thread is not None and self._thread.is_alive()
+
     def stop(self, timeout: float = 2.0) -> None:
         self._stop.set()
         self.source.close()

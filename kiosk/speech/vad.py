@@ -47,6 +47,9 @@ class VadConfig:
     max_utterance_s: float = 12.0
     """An utterance is forced to end here (a NIK read slowly takes about 8 s)."""
     floor_init_dbfs: float = -60.0
+    calibrate_ms: int = 300
+    """At start (and after :meth:`Endpointer.reset` with ``recalibrate``) the floor is learnt from this much audio
+    and nothing counts as speech, so a kiosk switched on next to a fan does not hear the fan as a citizen."""
     floor_rise_db_per_s: float = 3.0
     floor_rise_in_speech_db_per_s: float = 0.5
     """The floor keeps rising slowly during 'speech' so a sudden steady noise cannot hold the utterance open."""
@@ -113,6 +116,8 @@ class Endpointer:
         self._rise = c.floor_rise_db_per_s * c.frame_ms / 1000
         self._rise_speech = c.floor_rise_in_speech_db_per_s * c.frame_ms / 1000
         self.noise_floor_dbfs = c.floor_init_dbfs
+        self._calibrate_n = c.frames(c.calibrate_ms) if c.calibrate_ms > 0 else 0
+        self._calibration: list[float] = []
         self._pending = np.zeros(0, dtype=np.int16)
         self.reset()
 
@@ -130,6 +135,7 @@ class Endpointer:
             maxlen=self.config.frames(self.config.preroll_ms) + self._start_n
         )
         self._utt: list[np.ndarray] = []
+        self._utt_db: list[float] = []
         self._pending = np.zeros(0, dtype=np.int16)
 
     def process(self, block: np.ndarray) -> list[VadEvent]:
@@ -165,6 +171,10 @@ class Endpointer:
 
     def _frame_events(self, frame: np.ndarray) -> list[VadEvent]:
         db = frame_dbfs(frame)
+        if len(self._calibration) < self._calibrate_n:
+            self._calibration.append(db)
+            self.noise_floor_dbfs = max(float(np.median(self._calibration)), -90.0)
+            return [Level(float(np.clip((db + 60.0) / 60.0, 0.0, 1.0)), False)]
         speech = self._is_speech(db)
         self._track_floor(db, speech or self._in_speech)
         events: list[VadEvent] = [Level(float(np.clip((db + 60.0) / 60.0, 0.0, 1.0)), speech)]
@@ -174,11 +184,13 @@ class Endpointer:
             if self._run >= self._start_n:
                 self._in_speech = True
                 self._utt = list(self._pre)
+                self._utt_db = [db] * len(self._utt)
                 self._speech_frames = self._run
                 self._silence = 0
                 events.append(SpeechStart(np.concatenate(self._utt)))
             return events
         self._utt.append(frame)
+        self._utt_db.append(db)
         if speech:
             self._speech_frames += 1
             self._silence = 0
@@ -201,9 +213,14 @@ class Endpointer:
         self._speech_frames = 0
         self._utt = []
         self._pre.clear()
+        utt_db, self._utt_db = self._utt_db, []
         if not enough:
             log.debug("dropped a %.2f s sound with too little speech", len(samples) / SAMPLE_RATE)
             return None
         if forced:
-            log.info("utterance cut at the %.1f s limit", self.config.max_utterance_s)
+            # Twelve seconds without a pause is almost always a new steady noise (a fan, rain on the roof):
+            # re-learn the floor from the quieter part of it so the next citizen is not drowned in it.
+            self.noise_floor_dbfs = float(np.percentile(utt_db, 20))
+            log.info("utterance cut at the %.1f s limit; noise floor now %.0f dBFS",
+                     self.config.max_utterance_s, self.noise_floor_dbfs)
         return Utterance(samples, forced)
