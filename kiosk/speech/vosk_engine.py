@@ -5,9 +5,9 @@
 :meth:`VoskRecognizer.transcribe_stream` also runs Vosk's own end-pointing over a block stream and yields a final
 :class:`~kiosk.speech.base.Transcript` at each end point.
 
-A screen's vocabulary becomes the grammar ``phrases + ["[unk]"]``: the decoder can only output those phrases, or
-``[unk]`` for speech that is none of them (models without an ``[unk]`` word simply ignore it; Vosk logs that).
-Words of the grammar that the model does not know are ignored by Vosk: test a new grammar with ``kiosk transcribe``.
+A screen's vocabulary becomes the grammar ``phrases + [unknown word]``: the decoder can only output those phrases,
+or the model's unknown-word token (``[unk]`` in most models, ``<UNK>`` in the Korean one; reported as ``[unk]``)
+for speech that is none of them. Grammar words the model does not know are logged once and dropped by Vosk.
 """
 
 from __future__ import annotations
@@ -45,17 +45,23 @@ def check_model_dir(model_dir: Path) -> None:
                              "unpack the model archive again")
 
 
-def grammar_json(vocabulary: Sequence[str]) -> str:
-    """The grammar Vosk takes: a JSON list of phrases plus ``[unk]`` (UTF-8 kept: Vosk does not undo \\u escapes)."""
+UNKNOWN_TOKENS = ("[unk]", "<UNK>", "<unk>")
+"""Spellings of the unknown-word token in Vosk models; the first one the model knows is used."""
+
+
+def grammar_json(vocabulary: Sequence[str], unknown: str | None = UNKNOWN) -> str:
+    """The grammar Vosk takes: a JSON list of phrases plus the unknown token (UTF-8 kept: Vosk does not undo
+    ``\\u`` escapes, so escaped Korean would silently match nothing)."""
     phrases = [p.strip().lower() for p in vocabulary if p.strip()]
-    return json.dumps(list(dict.fromkeys(phrases)) + [UNKNOWN], ensure_ascii=False)
+    return json.dumps(list(dict.fromkeys(phrases)) + ([unknown] if unknown else []), ensure_ascii=False)
 
 
 def _text_of(result_json: str, key: str = "text") -> tuple[str, float | None]:
     result = json.loads(result_json)
     words = result.get("result") or []
     conf = float(np.mean([w["conf"] for w in words])) if words else None
-    return " ".join(str(result.get(key, "")).split()), conf
+    text = [UNKNOWN if w in UNKNOWN_TOKENS else w for w in str(result.get(key, "")).split()]
+    return " ".join(text), conf
 
 
 class VoskStream:
@@ -118,11 +124,25 @@ class VoskRecognizer:
         label = model_dir.parent.name if model_dir.name == "model" else model_dir.name
         self.name = name or f"vosk:{label}"
         self.model_dir = model_dir
+        self.unknown_token = next((t for t in UNKNOWN_TOKENS if self.knows(t)), None)
+        self._checked: set[str] = set()
         log.info("Vosk model loaded from %s", model_dir)
+
+    def knows(self, word: str) -> bool:
+        """True when ``word`` is in the model's vocabulary (only such words can be in a grammar)."""
+        return int(self.model.vosk_model_find_word(word)) >= 0
+
+    def _warn_unknown(self, vocabulary: Sequence[str]) -> None:
+        words = {w for phrase in vocabulary for w in phrase.strip().lower().split()} - self._checked
+        self._checked |= words
+        missing = sorted(w for w in words if not self.knows(w))
+        if missing:
+            log.warning("%s does not know the grammar words %s; they can never be heard", self.name, missing)
 
     def _kaldi(self, vocabulary: Sequence[str] | None) -> object:
         if vocabulary:
-            rec = self._vosk.KaldiRecognizer(self.model, SAMPLE_RATE, grammar_json(vocabulary))
+            self._warn_unknown(vocabulary)
+            rec = self._vosk.KaldiRecognizer(self.model, SAMPLE_RATE, grammar_json(vocabulary, self.unknown_token))
         else:
             rec = self._vosk.KaldiRecognizer(self.model, SAMPLE_RATE)
         rec.SetWords(True)

@@ -136,3 +136,18 @@ def test_a_corrupt_model_is_a_clear_error_not_a_crash(tmp_path: Path, ko_model_d
     (bad / "am" / "final.mdl").write_bytes(b"\x00garbage" * 100)
     with pytest.raises(VoskModelError, match="damaged"):
         VoskRecognizer(bad)
+
+
+def test_the_grammar_uses_the_models_own_unknown_word_and_reports_it_as_unk(ko_recognizer: VoskRecognizer) -> None:
+    assert ko_recognizer.unknown_token == "<UNK>"  # this model spells it so; "[unk]" is not in its vocabulary
+    assert not ko_recognizer.knows("[unk]")
+
+
+def test_grammar_words_the_model_does_not_know_are_logged(
+    ko_recognizer: VoskRecognizer, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    with caplog.at_level(logging.WARNING):
+        ko_recognizer.recognize(silence(0.5), ["하나", "sembilan"])
+    assert "sembilan" in caplog.text and "하나" not in caplog.text
