@@ -26,6 +26,7 @@ from typing import Protocol
 import numpy as np
 
 from kiosk.speech.base import SAMPLE_RATE
+from kiosk.speech.resample import resample
 
 log = logging.getLogger(__name__)
 
@@ -87,21 +88,6 @@ def clipped_fraction(samples: np.ndarray) -> float:
     for shift in range(3):
         in_run[shift : shift + run3.size] |= run3
     return float(in_run.sum()) / samples.size
-
-
-def resample(samples: np.ndarray, source_rate: int, target_rate: int = SAMPLE_RATE) -> np.ndarray:
-    """Band-limited resampling of a whole signal (float in, float out) by zero-padding/truncating its spectrum."""
-    if source_rate == target_rate or samples.size == 0:
-        return samples
-    n_out = int(round(samples.size * target_rate / source_rate))
-    spectrum = np.fft.rfft(samples)
-    n_bins = n_out // 2 + 1
-    if n_bins <= spectrum.size:
-        spectrum = spectrum[:n_bins]
-    else:
-        spectrum = np.concatenate([spectrum, np.zeros(n_bins - spectrum.size, dtype=spectrum.dtype)])
-    out: np.ndarray = np.fft.irfft(spectrum, n_out) * (n_out / samples.size)
-    return out
 
 
 def _decode_frames(raw: bytes, width: int, channels: int, path: Path) -> np.ndarray:
@@ -203,74 +189,3 @@ class WavSource:
 
     def close(self) -> None:
         self._closed = True
-
-
-class MicrophoneSource:
-    """An :class:`AudioSource` on a PortAudio input device (``sounddevice``), opened at 16 kHz mono int16.
-
-    ``device``: a PortAudio device name or index as text; empty is the system default. Opening fails with
-    :class:`MicrophoneUnavailable` naming the reason (no device, device busy, 16 kHz refused).
-    """
-
-    def __init__(self, device: str = "", queue_blocks: int = 200) -> None:
-        import queue
-
-        try:
-            import sounddevice as sd
-        except OSError as exc:  # libportaudio missing
-            raise MicrophoneUnavailable(f"PortAudio is not installed ({exc}); install libportaudio2") from None
-        self._sd = sd
-        self._queue: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=queue_blocks)
-        self._closed = False
-        self.overflows = 0
-        dev: str | int | None = None
-        if device:
-            dev = int(device) if device.isdigit() else device
-        try:
-            self._stream = sd.InputStream(
-                samplerate=SAMPLE_RATE, channels=1, dtype="int16", blocksize=BLOCK_SAMPLES,
-                device=dev, callback=self._callback,
-            )
-            self._stream.start()
-        except (sd.PortAudioError, ValueError) as exc:
-            where = f"input device {device!r}" if device else "the default input device"
-            raise MicrophoneUnavailable(
-                f"cannot open {where} at {SAMPLE_RATE} Hz mono ({exc}); check that a microphone is plugged in "
-                "and set speech.input_device (see 'python -m sounddevice' for the list); touch keeps working"
-            ) from None
-        log.info("microphone open: %s", device or "default input device")
-
-    def _callback(self, indata: np.ndarray, frames: int, time: object, status: object) -> None:
-        import queue
-
-        if status:
-            self.overflows += 1
-        try:
-            self._queue.put_nowait(indata[:, 0].copy())
-        except queue.Full:
-            self.overflows += 1  # the consumer is stalled; dropping audio beats growing without bound
-
-    def blocks(self) -> Iterator[np.ndarray]:
-        import queue
-
-        while not self._closed:
-            try:
-                block = self._queue.get(timeout=0.5)
-            except queue.Empty:
-                continue
-            if block is None:
-                return
-            yield block
-
-    def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        try:
-            self._stream.stop()
-            self._stream.close()
-        finally:
-            try:
-                self._queue.put_nowait(None)
-            except Exception:  # noqa: BLE001 - a full queue still ends via the closed flag
-                pass

@@ -11,7 +11,6 @@ import pytest
 
 from kiosk.speech.audio import (
     AudioFormatError,
-    MicrophoneSource,
     MicrophoneUnavailable,
     WavSource,
     clipped_fraction,
@@ -19,6 +18,7 @@ from kiosk.speech.audio import (
     read_wav_16k,
     write_wav_16k,
 )
+from kiosk.speech.mic import MicrophoneSource
 
 
 def write_pcm(path: Path, frames: np.ndarray, rate: int, width: int = 2) -> None:
