@@ -8,7 +8,7 @@ import sys
 from kiosk.config import Settings
 
 TARGETS: dict[str, tuple[str, str]] = {
-    "speech": ("kiosk.speech.bench", "real-time factor, latency, memory, model size and digit error rate per engine"),
+    "speech": ("kiosk.speech.bench", "real-time factor, latency, memory, model size, digit error rate"),
 }
 """Bench target -> (module with configure(parser) and run(args, settings), one-line help)."""
 

@@ -27,7 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "queue": ("kiosk.outbox.queue_cli", "show the local queue (no personal data)"),
     "demo": ("kiosk.demo", "start broker, central receiver and kiosk window on embedded defaults"),
     "bench": ("kiosk.bench", "benchmarks: kiosk bench outbox|speech|vision --json"),
-    "transcribe": ("kiosk.speech.cli", "transcribe WAV files with the language pack's engine, one JSON line each"),
+    "transcribe": ("kiosk.speech.cli", "transcribe WAV files with the language's engine, one JSON line each"),
 }
 """Sub-command name -> (module, one-line help)."""
 

@@ -1,17 +1,18 @@
 """Audio input: the ``AudioSource`` edge (microphone or WAV file) and WAV reading at 16 kHz mono int16.
 
-Every source yields blocks of int16 mono samples at 16 kHz (:data:`kiosk.speech.base.SAMPLE_RATE`), which is what
-the VAD and every recognizer take.
+Every source yields blocks of int16 mono samples at 16 kHz (:data:`kiosk.speech.base.SAMPLE_RATE`), which is
+what the VAD and every recognizer take.
 
 WAV policy (decided here, documented in docs/speech.md):
 
-- 16-bit (also 8-, 24- and 32-bit integer) PCM is read; float WAV and compressed formats are refused with the sox
-  command that converts them.
-- Any sample rate from 8 kHz to 192 kHz is converted to 16 kHz (band-limited FFT resampling) with a logged note.
-  8 kHz telephone audio loses nothing it had; below 8 kHz the speech band is gone, so it is refused.
+- 16-bit (also 8-, 24- and 32-bit integer) PCM is read; float WAV and compressed formats are refused with
+  the sox command that converts them.
+- Any sample rate from 8 kHz to 192 kHz is converted to 16 kHz (band-limited FFT resampling) with a logged
+  note. 8 kHz telephone audio loses nothing it had; below 8 kHz the speech band is gone, so it is refused.
 - Stereo (or more channels) is mixed down to mono by averaging, with a logged note.
-- Clipping (runs of samples at full scale) is detected and reported in :attr:`WavAudio.warnings`; the audio is still
-  used, because a clipped "satu" is often still recognisable, but the note tells staff the microphone gain is too high.
+- Clipping (runs of samples at full scale) is detected and reported in :attr:`WavAudio.warnings`; the audio is
+  still used, because a clipped "satu" is often still recognisable, but the note tells staff the microphone
+  gain is too high.
 """
 
 from __future__ import annotations
@@ -104,18 +105,25 @@ def _decode_frames(raw: bytes, width: int, channels: int, path: Path) -> np.ndar
     elif width == 4:
         data = np.frombuffer(raw, dtype="<i4").astype(np.float64) / 65536.0
     else:
-        raise AudioFormatError(f"{path}: {8 * width}-bit samples are not supported; convert with "
-                               f"'sox {path} -b 16 out.wav'")
+        raise AudioFormatError(
+            f"{path}: {8 * width}-bit samples are not supported; convert with 'sox {path} -b 16 out.wav'"
+        )
     return data.reshape(-1, channels)
 
 
 def load_wav(path: str | Path) -> WavAudio:
-    """Read a WAV file as int16 mono 16 kHz, converting rate and channels; raise AudioFormatError when it cannot."""
+    """Read a WAV file as int16 mono 16 kHz, converting rate and channels; raise AudioFormatError when it
+    cannot."""
     path = Path(path)
     fix = f"convert it with 'sox \"{path}\" -r 16000 -c 1 -b 16 out.wav'"
     try:
         with wave.open(str(path), "rb") as wf:
-            rate, channels, width, n = wf.getframerate(), wf.getnchannels(), wf.getsampwidth(), wf.getnframes()
+            rate, channels, width, n = (
+                wf.getframerate(),
+                wf.getnchannels(),
+                wf.getsampwidth(),
+                wf.getnframes(),
+            )
             raw = wf.readframes(n)
     except FileNotFoundError:
         raise AudioFormatError(f"{path}: no such file") from None
@@ -173,8 +181,8 @@ def split_blocks(samples: np.ndarray, block: int = BLOCK_SAMPLES) -> Iterator[np
 
 
 class WavSource:
-    """An :class:`AudioSource` reading a WAV file (converted on load); ``trailing_silence_s`` of zeros is appended
-    so that end-pointing can close an utterance that runs to the end of the file."""
+    """An :class:`AudioSource` reading a WAV file (converted on load); ``trailing_silence_s`` of zeros is
+    appended so that end-pointing can close an utterance that runs to the end of the file."""
 
     def __init__(self, path: str | Path, trailing_silence_s: float = 1.0) -> None:
         self.audio = load_wav(path)

@@ -1,11 +1,12 @@
-"""``kiosk bench speech [--json]``: real-time factor, latency, memory and model size per engine on one core, and the
-digit error rate of the Indonesian model (clean and at 10 dB SNR) from the model's evaluation function.
+"""``kiosk bench speech [--json]``: real-time factor, latency, memory and model size per engine on one core,
+and the digit error rate of the Indonesian model (clean and at 10 dB SNR) from the model's evaluation
+function.
 
-Each engine is measured in its own child process pinned to one CPU (``os.sched_setaffinity``), so peak memory is that
-engine's alone and the figures match a kiosk where the UI has the other core. The audio is synthesized with espeak-ng
-(timing does not depend on what is said; accuracy is NOT measured on it). Digit error rates come from
-``kiosk.speech.eval.evaluate(**--eval KEY=VALUE)`` when that module is importable; otherwise that part is reported as
-unavailable with the reason.
+Each engine is measured in its own child process pinned to one CPU (``os.sched_setaffinity``), so peak memory
+is that engine's alone and the figures match a kiosk where the UI has the other core. The audio is synthesized
+with espeak-ng (timing does not depend on what is said; accuracy is NOT measured on it). Digit error rates
+come from ``kiosk.speech.eval.evaluate(**--eval KEY=VALUE)`` when that module is importable; otherwise that
+part is reported as unavailable with the reason.
 """
 
 from __future__ import annotations
@@ -35,13 +36,36 @@ from kiosk.speech.base import COMMAND_WORDS, DIGIT_WORDS, SAMPLE_RATE
 log = logging.getLogger(__name__)
 
 TEXTS = {
-    "id": ["satu dua tiga empat lima enam", "tujuh delapan sembilan nol kosong", "ya", "tidak", "ulang",
-           "delapan satu dua tiga empat lima enam tujuh"],
+    "id": [
+        "satu dua tiga empat lima enam",
+        "tujuh delapan sembilan nol kosong",
+        "ya",
+        "tidak",
+        "ulang",
+        "delapan satu dua tiga empat lima enam tujuh",
+    ],
     "ko": ["하나 둘 셋 넷", "일 이 삼 사 오 육", "칠 팔 구 영", "네", "아니요"],
 }
 VOCABULARY = {
     "id": [*DIGIT_WORDS, *COMMAND_WORDS],
-    "ko": ["영", "일", "이", "삼", "사", "오", "육", "칠", "팔", "구", "하나", "둘", "셋", "넷", "네", "아니요"],
+    "ko": [
+        "영",
+        "일",
+        "이",
+        "삼",
+        "사",
+        "오",
+        "육",
+        "칠",
+        "팔",
+        "구",
+        "하나",
+        "둘",
+        "셋",
+        "넷",
+        "네",
+        "아니요",
+    ],
 }
 ESPEAK_VOICE = {"id": "id", "ko": "ko"}
 
@@ -51,8 +75,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--langs", default="id,ko", help="language packs to measure (default: id,ko)")
     parser.add_argument("--seconds", type=float, default=30.0, help="seconds of audio per engine for the RTF")
     parser.add_argument("--cpu", type=int, default=None, help="CPU to pin to (default: the last one allowed)")
-    parser.add_argument("--eval", action="append", default=[], metavar="KEY=VALUE",
-                        help="keyword arguments for kiosk.speech.eval.evaluate (e.g. corpus=/data/indspeech)")
+    parser.add_argument(
+        "--eval",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="keyword arguments for kiosk.speech.eval.evaluate (e.g. corpus=/data/indspeech)",
+    )
     parser.add_argument("--no-eval", action="store_true", help="skip the digit error rate")
 
 
@@ -92,8 +121,13 @@ def measure_engine(pack_dict: dict[str, Any], cpu: int, seconds: float) -> dict[
     from kiosk.speech.listener import StreamingRecognizer
 
     pack = LanguagePack.from_dict(pack_dict)
-    out: dict[str, Any] = {"lang": pack.lang, "engine": pack.engine, "model": pack_dict["model"],
-                           "model_size_bytes": model_size_bytes(pack.model), "cpu": cpu}
+    out: dict[str, Any] = {
+        "lang": pack.lang,
+        "engine": pack.engine,
+        "model": pack_dict["model"],
+        "model_size_bytes": model_size_bytes(pack.model),
+        "cpu": cpu,
+    }
     os.sched_setaffinity(0, {cpu})
     rss_start = _maxrss_mb()
     t0 = time.perf_counter()
@@ -106,7 +140,9 @@ def measure_engine(pack_dict: dict[str, Any], cpu: int, seconds: float) -> dict[
     out["load_s"] = round(time.perf_counter() - t0, 3)
     vocab = VOCABULARY.get(pack.lang)
     with tempfile.TemporaryDirectory() as tmp:
-        utts = [synth(t, ESPEAK_VOICE.get(pack.lang, "en"), Path(tmp)) for t in TEXTS.get(pack.lang, ["one two"])]
+        utts = [
+            synth(t, ESPEAK_VOICE.get(pack.lang, "en"), Path(tmp)) for t in TEXTS.get(pack.lang, ["one two"])
+        ]
     rec.recognize(utts[0], vocab)  # warm-up
     audio_s = wall = cpu_s = 0.0
     i = 0
@@ -118,14 +154,20 @@ def measure_engine(pack_dict: dict[str, Any], cpu: int, seconds: float) -> dict[
         wall += time.perf_counter() - w0
         cpu_s += time.process_time() - c0
         audio_s += len(u) / SAMPLE_RATE
-    out.update(audio_s=round(audio_s, 2), utterances=i, rtf=round(wall / audio_s, 5),
-               rtf_cpu=round(cpu_s / audio_s, 5))
+    out.update(
+        audio_s=round(audio_s, 2),
+        utterances=i,
+        rtf=round(wall / audio_s, 5),
+        rtf_cpu=round(cpu_s / audio_s, 5),
+    )
     four = fit(np.concatenate(utts), 4.0)
     latencies = []
     for _ in range(5):
         if isinstance(rec, StreamingRecognizer):
             stream = rec.open_stream(vocab)
-            for start in range(0, len(four), 320):  # fed live while the citizen speaks: not part of the latency
+            for start in range(
+                0, len(four), 320
+            ):  # fed live while the citizen speaks: not part of the latency
                 stream.accept(four[start : start + 320])
             t = time.perf_counter()
             stream.finish()
@@ -134,8 +176,11 @@ def measure_engine(pack_dict: dict[str, Any], cpu: int, seconds: float) -> dict[
             rec.recognize(four, vocab)
         latencies.append(time.perf_counter() - t)
     out["latency_4s_utterance_ms"] = round(1000 * float(np.median(latencies)), 1)
-    out["latency_mode"] = "streaming: final result after the last block" if isinstance(
-        rec, StreamingRecognizer) else "whole utterance decoded after it ends"
+    out["latency_mode"] = (
+        "streaming: final result after the last block"
+        if isinstance(rec, StreamingRecognizer)
+        else "whole utterance decoded after it ends"
+    )
     out["peak_rss_mb"] = round(_maxrss_mb(), 1)
     out["rss_before_model_mb"] = round(rss_start, 1)
     return out
@@ -145,10 +190,18 @@ def _child(pack_dict: dict[str, Any], cpu: int, seconds: float, conn: Any) -> No
     try:
         conn.send(measure_engine(pack_dict, cpu, seconds))
     except Exception as exc:  # report, never hang the parent
-        conn.send({"lang": pack_dict["lang"], "engine": pack_dict["engine"], "error": f"{type(exc).__name__}: {exc}"})
+        conn.send(
+            {
+                "lang": pack_dict["lang"],
+                "engine": pack_dict["engine"],
+                "error": f"{type(exc).__name__}: {exc}",
+            }
+        )
 
 
-def measure_in_child(pack_dict: dict[str, Any], cpu: int, seconds: float, timeout_s: float = 900) -> dict[str, Any]:
+def measure_in_child(
+    pack_dict: dict[str, Any], cpu: int, seconds: float, timeout_s: float = 900
+) -> dict[str, Any]:
     ctx = mp.get_context("spawn")
     parent, child = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_child, args=(pack_dict, cpu, seconds, child))
@@ -157,7 +210,11 @@ def measure_in_child(pack_dict: dict[str, Any], cpu: int, seconds: float, timeou
         if parent.poll(timeout_s):
             result: dict[str, Any] = parent.recv()
         else:
-            result = {"lang": pack_dict["lang"], "engine": pack_dict["engine"], "error": f"timed out after {timeout_s} s"}
+            result = {
+                "lang": pack_dict["lang"],
+                "engine": pack_dict["engine"],
+                "error": f"timed out after {timeout_s} s",
+            }
     finally:
         proc.join(10)
         if proc.is_alive():
@@ -168,7 +225,8 @@ def measure_in_child(pack_dict: dict[str, Any], cpu: int, seconds: float, timeou
 
 
 def digit_error_rates(eval_args: list[str]) -> dict[str, Any]:
-    """Call the Indonesian model's evaluation (clean and 10 dB SNR) if it is installed; say why not otherwise."""
+    """Call the Indonesian model's evaluation (clean and 10 dB SNR) if it is installed; say why not
+    otherwise."""
     try:
         from kiosk.speech.eval import evaluate  # type: ignore[import-not-found]
     except ImportError as exc:
@@ -177,9 +235,11 @@ def digit_error_rates(eval_args: list[str]) -> dict[str, Any]:
     try:
         inspect.signature(evaluate).bind(**kwargs)
     except TypeError as exc:
-        return {"available": False,
-                "reason": f"evaluate{inspect.signature(evaluate)} needs arguments: pass them with --eval KEY=VALUE "
-                          f"({exc})"}
+        return {
+            "available": False,
+            "reason": f"evaluate{inspect.signature(evaluate)} needs arguments: pass them with "
+            f"--eval KEY=VALUE ({exc})",
+        }
     try:
         result = evaluate(**kwargs)
     except Exception as exc:  # missing corpus etc.: report, keep the other figures
@@ -198,8 +258,13 @@ def machine() -> dict[str, Any]:
                 break
     except OSError:
         pass
-    return {"cpu_model": model, "cpus": os.cpu_count(), "machine": platform.machine(),
-            "python": platform.python_version(), "system": platform.platform()}
+    return {
+        "cpu_model": model,
+        "cpus": os.cpu_count(),
+        "machine": platform.machine(),
+        "python": platform.python_version(),
+        "system": platform.platform(),
+    }
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -216,9 +281,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     report = {
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "machine": machine(),
-        "command": "kiosk bench speech " + " ".join(sys.argv[3:] if sys.argv[1:3] == ["bench", "speech"] else []),
+        "command": "kiosk bench speech "
+        + " ".join(sys.argv[3:] if sys.argv[1:3] == ["bench", "speech"] else []),
         "engines": engines,
-        "digit_error_rate": {"available": False, "reason": "skipped (--no-eval)"} if args.no_eval
+        "digit_error_rate": {"available": False, "reason": "skipped (--no-eval)"}
+        if args.no_eval
         else digit_error_rates(args.eval),
         "targets": {"rtf_max": 0.01, "latency_4s_ms_max": 100, "model_bytes_max": 500_000},
     }
@@ -229,7 +296,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             if "error" in e:
                 print(f"{e['lang']:<4} {e['engine']:<7} unavailable: {e['error']}")
             else:
-                print(f"{e['lang']:<4} {e['name']:<26} RTF {e['rtf']:.4f}  latency(4 s) {e['latency_4s_utterance_ms']} ms"
-                      f"  peak RSS {e['peak_rss_mb']} MB  model {e['model_size_bytes']} B  load {e['load_s']} s")
+                print(
+                    f"{e['lang']:<4} {e['name']:<26} RTF {e['rtf']:.4f}"
+                    f"  latency(4 s) {e['latency_4s_utterance_ms']} ms"
+                    f"  peak RSS {e['peak_rss_mb']} MB  model {e['model_size_bytes']} B  load {e['load_s']} s"
+                )
         print("digit error rate:", json.dumps(report["digit_error_rate"], ensure_ascii=False))
     return 0 if all("error" not in e for e in engines) else 1

@@ -23,7 +23,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--vocabulary",
         metavar="PHRASES",
-        help="comma-separated phrases the engine may output (a screen's grammar), e.g. 'satu,dua,tiga,ya,tidak'",
+        help="comma-separated phrases the engine may output (a screen's grammar), "
+        "e.g. 'satu,dua,tiga,ya,tidak'",
     )
 
 
@@ -60,6 +61,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 line["warnings"] = list(audio.warnings)
         print(json.dumps(line, ensure_ascii=False), flush=True)
     if failed:
-        print(f"kiosk transcribe: {failed} of {len(args.files)} files failed (see the \"error\" lines)",
-              file=sys.stderr)
+        print(
+            f'kiosk transcribe: {failed} of {len(args.files)} files failed (see the "error" lines)',
+            file=sys.stderr,
+        )
     return 1 if failed else 0

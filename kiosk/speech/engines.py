@@ -9,8 +9,8 @@ xx    vosk     any ``speech.vosk_models`` entry ``xx=DIR``
 other none     touch only
 ====  =======  =====================================================================
 
-:func:`load_recognizer` raises :class:`EngineUnavailable` with a message that names the missing or broken file and
-what to do; :func:`recognizer_for` logs that message and returns None so the kiosk keeps working by touch.
+:func:`load_recognizer` raises :class:`EngineUnavailable` with a message that names the missing or broken file
+and what to do; :func:`recognizer_for` logs that message and returns None so the kiosk keeps working by touch.
 """
 
 from __future__ import annotations
@@ -49,7 +49,9 @@ class LanguagePack:
 
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
-            raise ValueError(f"language pack {self.lang}: engine {self.engine!r} is not one of {', '.join(ENGINES)}")
+            raise ValueError(
+                f"language pack {self.lang}: engine {self.engine!r} is not one of {', '.join(ENGINES)}"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -84,7 +86,9 @@ def packaged_vosk_ko_dir() -> Path | None:
 
 def language_packs(settings: Settings) -> dict[str, LanguagePack]:
     """Every language that has a speech engine configured, by language code."""
-    models = Path(settings.speech.models_dir).expanduser() if settings.speech.models_dir else default_models_dir()
+    models = (
+        Path(settings.speech.models_dir).expanduser() if settings.speech.models_dir else default_models_dir()
+    )
     packs = {"id": LanguagePack("id", "litert", models / LITERT_MODEL, models / LITERT_MANIFEST)}
     ko = packaged_vosk_ko_dir()
     if ko is not None:
@@ -128,13 +132,15 @@ def _load_litert(pack: LanguagePack) -> Recognizer:
     try:
         from kiosk.speech.litert import LiteRTRecognizer
     except ImportError as exc:
-        raise EngineUnavailable(f"language '{pack.lang}': the LiteRT engine cannot be imported ({exc})") from None
+        raise EngineUnavailable(
+            f"language '{pack.lang}': the LiteRT engine cannot be imported ({exc})"
+        ) from None
     try:
         recognizer: Recognizer = LiteRTRecognizer(pack.model, pack.manifest)
     except Exception as exc:  # the model file is the untrusted part: any failure means "unusable"
         raise EngineUnavailable(
-            f"language '{pack.lang}': the LiteRT model {pack.model} cannot be used ({type(exc).__name__}: {exc}); "
-            "restore models/ from the release"
+            f"language '{pack.lang}': the LiteRT model {pack.model} cannot be used "
+            f"({type(exc).__name__}: {exc}); restore models/ from the release"
         ) from None
     return recognizer
 

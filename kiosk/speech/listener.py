@@ -9,8 +9,8 @@ The flow (or the UI) gives it a callback for :data:`ListenerEvent` values:
 - :class:`RecognitionFailed` when the engine raised (the message is logged; touch keeps working).
 
 Each screen sets its vocabulary with :meth:`Listener.set_vocabulary`. The prompt player wraps playback in
-``with listener.muted():`` so the kiosk does not hear itself; audio arriving while muted is thrown away and any
-utterance in progress is forgotten.
+``with listener.muted():`` so the kiosk does not hear itself; audio arriving while muted is thrown away and
+any utterance in progress is forgotten.
 """
 
 from __future__ import annotations
@@ -75,7 +75,8 @@ ListenerEvent = Level | SpeechStart | Partial | Heard | RecognitionFailed
 
 
 class Listener:
-    """Reads a source, end-points it and recognizes each utterance; call :meth:`run` (blocking) or :meth:`start`."""
+    """Reads a source, end-points it and recognizes each utterance; call :meth:`run` (blocking) or
+    :meth:`start`."""
 
     def __init__(
         self,
@@ -145,7 +146,8 @@ class Listener:
             self._thread.join(timeout)
 
     def run(self) -> None:
-        """Consume the source until it ends or :meth:`stop` is called; an utterance running at the end is closed."""
+        """Consume the source until it ends or :meth:`stop` is called; an utterance running at the end is
+        closed."""
         for block in self.source.blocks():
             if self._stop.is_set():
                 break
@@ -219,7 +221,9 @@ class Listener:
             vocab = self._vocabulary
         stream, self._stream = self._stream, None
         try:
-            transcript = stream.finish() if stream is not None else self.recognizer.recognize(utt.samples, vocab)
+            transcript = (
+                stream.finish() if stream is not None else self.recognizer.recognize(utt.samples, vocab)
+            )
         except Exception as exc:
             log.exception("recognition failed")
             self._emit(RecognitionFailed(f"{type(exc).__name__}: {exc}"))

@@ -1,13 +1,14 @@
 """The live microphone as an :class:`~kiosk.speech.audio.AudioSource` (PortAudio through ``sounddevice``).
 
-It asks the device for 16 kHz mono int16. Many USB microphones opened directly (``hw:`` devices) only offer 44.1 or
-48 kHz; then it opens the device at its own default rate and converts with :class:`StreamResampler` (logged once).
-No device, a busy device or no PortAudio: :class:`~kiosk.speech.audio.MicrophoneUnavailable` with the reason, and the
-kiosk carries on by touch.
+It asks the device for 16 kHz mono int16. Many USB microphones opened directly (``hw:`` devices) only offer
+44.1 or 48 kHz; then it opens the device at its own default rate and converts with :class:`StreamResampler`
+(logged once). No device, a busy device or no PortAudio: :class:`~kiosk.speech.audio.MicrophoneUnavailable`
+with the reason, and the kiosk carries on by touch.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 from collections.abc import Iterator
@@ -32,7 +33,9 @@ class MicrophoneSource:
         try:
             import sounddevice as sd
         except OSError as exc:  # libportaudio missing
-            raise MicrophoneUnavailable(f"PortAudio is not installed ({exc}); install libportaudio2") from None
+            raise MicrophoneUnavailable(
+                f"PortAudio is not installed ({exc}); install libportaudio2"
+            ) from None
         self._queue: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=queue_blocks)
         self._closed = False
         self.overflows = 0
@@ -71,8 +74,9 @@ class MicrophoneSource:
 
     def _open(self, sd: Any, dev: str | int | None, rate: int) -> Any:
         block = int(round(BLOCK_SAMPLES * rate / SAMPLE_RATE))
-        stream = sd.InputStream(samplerate=rate, channels=1, dtype="int16", blocksize=block, device=dev,
-                                callback=self._callback)
+        stream = sd.InputStream(
+            samplerate=rate, channels=1, dtype="int16", blocksize=block, device=dev, callback=self._callback
+        )
         stream.start()
         return stream
 
@@ -106,7 +110,5 @@ class MicrophoneSource:
         finally:
             if self.overflows:
                 log.warning("microphone lost %d blocks (the machine was too busy)", self.overflows)
-            try:
+            with contextlib.suppress(queue.Full):  # blocks() also ends on the closed flag
                 self._queue.put_nowait(None)
-            except queue.Full:
-                pass  # blocks() also ends on the closed flag

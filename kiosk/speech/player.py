@@ -1,8 +1,9 @@
 """Prompt playback: play a WAV file through PortAudio with the listener muted, or nothing at all (headless).
 
 ``SoundDevicePlayer.play(path)`` blocks until the prompt has played and returns True; with no output device, a
-missing file or a broken WAV it logs why and returns False, never raising, so the flow carries on (the prompt text is
-on screen anyway). The listener stays muted ``echo_guard_s`` after the end so the room's echo is not heard either.
+missing file or a broken WAV it logs why and returns False, never raising, so the flow carries on (the prompt
+text is on screen anyway). The listener stays muted ``echo_guard_s`` after the end so the room's echo is not
+heard either.
 """
 
 from __future__ import annotations
@@ -42,23 +43,29 @@ def _nothing() -> Iterator[None]:
 
 
 def read_prompt(path: str | Path) -> tuple[np.ndarray, int]:
-    """A 16-bit PCM WAV prompt as (int16 array frames x channels, sample rate); raises ValueError naming the file."""
+    """A 16-bit PCM WAV prompt as (int16 array frames x channels, sample rate); raises ValueError naming the
+    file."""
     path = Path(path)
     try:
         with wave.open(str(path), "rb") as wf:
             if wf.getsampwidth() != 2:
-                raise ValueError(f"{path}: prompts must be 16-bit PCM; convert with 'sox {path} -b 16 out.wav'")
+                raise ValueError(
+                    f"{path}: prompts must be 16-bit PCM; convert with 'sox {path} -b 16 out.wav'"
+                )
             rate, channels = wf.getframerate(), wf.getnchannels()
             data = np.frombuffer(wf.readframes(wf.getnframes()), dtype="<i2")
     except FileNotFoundError:
-        raise ValueError(f"{path}: prompt file missing; run 'kiosk prompts' to render the prompt pack") from None
+        raise ValueError(
+            f"{path}: prompt file missing; run 'kiosk prompts' to render the prompt pack"
+        ) from None
     except (wave.Error, EOFError) as exc:
         raise ValueError(f"{path}: not a PCM WAV file ({exc})") from None
     return data.reshape(-1, channels), rate
 
 
 class SoundDevicePlayer:
-    """Plays prompts on a PortAudio output device (``device``: name or index as text; empty is the default)."""
+    """Plays prompts on a PortAudio output device (``device``: name or index as text; empty is the
+    default)."""
 
     def __init__(self, listener: Mutable | None = None, device: str = "", echo_guard_s: float = 0.15) -> None:
         self.listener = listener
@@ -81,7 +88,9 @@ class SoundDevicePlayer:
             try:
                 sd.play(data, rate, device=self.device, blocking=True)
             except (sd.PortAudioError, ValueError) as exc:
-                log.warning("prompt not played: no usable output device (%s); the prompt text stays on screen", exc)
+                log.warning(
+                    "prompt not played: no usable output device (%s); the prompt text stays on screen", exc
+                )
                 return False
             time.sleep(self.echo_guard_s)
         return True
@@ -96,8 +105,8 @@ class SoundDevicePlayer:
 
 
 class NullPlayer:
-    """Plays nothing (headless runs, tests, kiosks without a speaker); still mutes the listener for the prompt's
-    duration when ``simulate_duration`` is True, so timing in simulations matches a real kiosk."""
+    """Plays nothing (headless runs, tests, kiosks without a speaker); still mutes the listener for the
+    prompt's duration when ``simulate_duration`` is True, so timing in simulations matches a real kiosk."""
 
     def __init__(self, listener: Mutable | None = None, simulate_duration: bool = False) -> None:
         self.listener = listener

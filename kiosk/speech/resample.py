@@ -1,5 +1,5 @@
-"""Sample-rate conversion to the 16 kHz every engine takes: whole signals (WAV files) and live streams (a microphone
-that only offers 44.1 or 48 kHz)."""
+"""Sample-rate conversion to the 16 kHz every engine takes: whole signals (WAV files) and live streams (a
+microphone that only offers 44.1 or 48 kHz)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from kiosk.speech.base import SAMPLE_RATE
 
 
 def resample(samples: np.ndarray, source_rate: int, target_rate: int = SAMPLE_RATE) -> np.ndarray:
-    """Band-limited resampling of a whole signal (float in, float out) by cutting or zero-padding its spectrum."""
+    """Band-limited resampling of a whole signal (float in, float out) by cutting or zero-padding its
+    spectrum."""
     if source_rate == target_rate or samples.size == 0:
         return samples
     n_out = int(round(samples.size * target_rate / source_rate))
@@ -24,14 +25,17 @@ def resample(samples: np.ndarray, source_rate: int, target_rate: int = SAMPLE_RA
 
 
 class StreamResampler:
-    """Windowed-sinc resampling of a stream in blocks of any size; the output does not depend on the block sizes.
+    """Windowed-sinc resampling of a stream in blocks of any size; the output does not depend on the block
+    sizes.
 
-    ``half_width`` input samples on each side of an output instant are weighted by a Kaiser-windowed sinc whose cut-off
-    is 0.9 of the lower Nyquist frequency, so downsampling does not fold 8-24 kHz hiss into the speech band.
+    ``half_width`` input samples on each side of an output instant are weighted by a Kaiser-windowed sinc
+    whose cut-off is 0.9 of the lower Nyquist frequency, so downsampling does not fold 8-24 kHz hiss into the
+    speech band.
     """
 
     PHASES = 512
-    """Fractional positions the kernel is tabulated at (1/512 of an input sample is far below audible error)."""
+    """Fractional positions the kernel is tabulated at (1/512 of an input sample is far below audible
+    error)."""
 
     def __init__(self, source_rate: int, target_rate: int = SAMPLE_RATE, half_width: int = 16) -> None:
         if source_rate <= 0 or target_rate <= 0:
@@ -59,7 +63,9 @@ class StreamResampler:
         times = np.arange(self._next, last + 1e-9, self._step)
         base = np.floor(times).astype(np.int64)
         phase = np.minimum(np.round((times - base) * self.PHASES).astype(np.int64), self.PHASES - 1)
-        out: np.ndarray = np.einsum("ij,ij->i", self._buf[base[:, None] + self._offsets[None, :]], self._table[phase])
+        out: np.ndarray = np.einsum(
+            "ij,ij->i", self._buf[base[:, None] + self._offsets[None, :]], self._table[phase]
+        )
         self._next = float(times[-1] + self._step)
         drop = max(0, int(np.floor(self._next)) - self._half)
         self._buf = self._buf[drop:]

@@ -6,10 +6,10 @@
 - :class:`SpeechStart` when speech begins (carrying the pre-roll audio just before it);
 - :class:`Utterance` when it ends (after ``hangover_ms`` of silence, or forced at ``max_utterance_s``).
 
-A frame is speech when its energy is ``threshold_db`` above the noise floor and above ``min_speech_dbfs``. The noise
-floor follows the quietest frames at once and rises slowly (``floor_rise_db_per_s``), so a fan switched on is
-absorbed within seconds while a citizen's words are not. Utterances with less than ``min_speech_ms`` of speech frames
-(a cough, a click, a door) are dropped. Parameters are explained in docs/speech.md.
+A frame is speech when its energy is ``threshold_db`` above the noise floor and above ``min_speech_dbfs``. The
+noise floor follows the quietest frames at once and rises slowly (``floor_rise_db_per_s``), so a fan switched
+on is absorbed within seconds while a citizen's words are not. Utterances with less than ``min_speech_ms`` of
+speech frames (a cough, a click, a door) are dropped. Parameters are explained in docs/speech.md.
 """
 
 from __future__ import annotations
@@ -33,7 +33,8 @@ class VadConfig:
     threshold_db: float = 10.0
     """Speech must be this far above the noise floor."""
     min_speech_dbfs: float = -50.0
-    """...and at least this loud (dB relative to int16 full scale), so a dead-quiet room's hiss is never speech."""
+    """...and at least this loud (dB relative to int16 full scale), so a dead-quiet room's hiss is never
+    speech."""
     start_ms: int = 60
     """Consecutive speech needed to open an utterance (rejects clicks)."""
     hangover_ms: int = 700
@@ -48,17 +49,20 @@ class VadConfig:
     """An utterance is forced to end here (a NIK read slowly takes about 8 s)."""
     floor_init_dbfs: float = -60.0
     calibrate_ms: int = 300
-    """At start (and after :meth:`Endpointer.reset` with ``recalibrate``) the floor is learnt from this much audio
-    and nothing counts as speech, so a kiosk switched on next to a fan does not hear the fan as a citizen."""
+    """At start the floor is learnt from this much audio and nothing counts as speech, so a kiosk switched on
+    next to a fan does not hear the fan as a citizen."""
     floor_rise_db_per_s: float = 3.0
     floor_rise_in_speech_db_per_s: float = 0.5
-    """The floor keeps rising slowly during 'speech' so a sudden steady noise cannot hold the utterance open."""
+    """The floor keeps rising slowly during 'speech' so a sudden steady noise cannot hold the utterance
+    open."""
 
     def __post_init__(self) -> None:
         if self.frame_ms not in (10, 20, 30):
             raise ValueError("frame_ms must be 10, 20 or 30")
         if self.hangover_ms < self.frame_ms or self.max_utterance_s <= 0 or self.threshold_db <= 0:
-            raise ValueError("hangover_ms must cover a frame; max_utterance_s and threshold_db must be positive")
+            raise ValueError(
+                "hangover_ms must cover a frame; max_utterance_s and threshold_db must be positive"
+            )
 
     def frames(self, ms: float) -> int:
         return max(1, int(round(ms / self.frame_ms)))
@@ -221,6 +225,9 @@ class Endpointer:
             # Twelve seconds without a pause is almost always a new steady noise (a fan, rain on the roof):
             # re-learn the floor from the quieter part of it so the next citizen is not drowned in it.
             self.noise_floor_dbfs = float(np.percentile(utt_db, 20))
-            log.info("utterance cut at the %.1f s limit; noise floor now %.0f dBFS",
-                     self.config.max_utterance_s, self.noise_floor_dbfs)
+            log.info(
+                "utterance cut at the %.1f s limit; noise floor now %.0f dBFS",
+                self.config.max_utterance_s,
+                self.noise_floor_dbfs,
+            )
         return Utterance(samples, forced)

@@ -1,13 +1,16 @@
-"""The Vosk engine: an open-vocabulary Kaldi model restricted per screen by a grammar, with streaming partials.
+"""The Vosk engine: an open-vocabulary Kaldi model restricted per screen by a grammar, with streaming
+partials.
 
 ``VoskRecognizer(model_dir)`` fulfils :class:`~kiosk.speech.base.Recognizer` (whole utterances) and
 :class:`~kiosk.speech.listener.StreamingRecognizer` (``open_stream`` for partials while the citizen speaks).
-:meth:`VoskRecognizer.transcribe_stream` also runs Vosk's own end-pointing over a block stream and yields a final
+:meth:`VoskRecognizer.transcribe_stream` also runs Vosk's own end-pointing over a block stream and yields a
+final
 :class:`~kiosk.speech.base.Transcript` at each end point.
 
-A screen's vocabulary becomes the grammar ``phrases + [unknown word]``: the decoder can only output those phrases,
-or the model's unknown-word token (``[unk]`` in most models, ``<UNK>`` in the Korean one; reported as ``[unk]``)
-for speech that is none of them. Grammar words the model does not know are logged once and dropped by Vosk.
+A screen's vocabulary becomes the grammar ``phrases + [unknown word]``: the decoder can only output those
+phrases, or the model's unknown-word token (``[unk]`` in most models, ``<UNK>`` in the Korean one; reported as
+``[unk]``) for speech that is none of them. Grammar words the model does not know are logged once and dropped
+by Vosk.
 """
 
 from __future__ import annotations
@@ -35,14 +38,18 @@ class VoskModelError(RuntimeError):
 def check_model_dir(model_dir: Path) -> None:
     """Raise VoskModelError unless ``model_dir`` looks like a Vosk model (am/final.mdl and conf/)."""
     if not model_dir.exists():
-        raise VoskModelError(f"Vosk model directory {model_dir} does not exist; download a model from "
-                             "https://alphacephei.com/vosk/models and unpack it there")
+        raise VoskModelError(
+            f"Vosk model directory {model_dir} does not exist; download a model from "
+            "https://alphacephei.com/vosk/models and unpack it there"
+        )
     if not model_dir.is_dir():
         raise VoskModelError(f"{model_dir} is a file, not a Vosk model directory")
     missing = [p for p in ("am/final.mdl", "conf/mfcc.conf") if not (model_dir / p).is_file()]
     if missing:
-        raise VoskModelError(f"{model_dir} is not a complete Vosk model: missing {', '.join(missing)}; "
-                             "unpack the model archive again")
+        raise VoskModelError(
+            f"{model_dir} is not a complete Vosk model: missing {', '.join(missing)}; "
+            "unpack the model archive again"
+        )
 
 
 UNKNOWN_TOKENS = ("[unk]", "<UNK>", "<unk>")
@@ -105,7 +112,8 @@ class VoskStream:
 
 
 class VoskRecognizer:
-    """A Vosk model loaded once; each utterance or stream gets its own KaldiRecognizer with the screen's grammar."""
+    """A Vosk model loaded once; each utterance or stream gets its own KaldiRecognizer with the screen's
+    grammar."""
 
     def __init__(self, model_dir: str | Path, name: str | None = None) -> None:
         model_dir = Path(model_dir)
@@ -119,8 +127,10 @@ class VoskRecognizer:
         try:
             self.model = vosk.Model(str(model_dir))
         except Exception as exc:
-            raise VoskModelError(f"Vosk could not load the model in {model_dir} ({exc}); the files are damaged or "
-                                 "not a Vosk model: unpack the model archive again") from None
+            raise VoskModelError(
+                f"Vosk could not load the model in {model_dir} ({exc}); the files are damaged or "
+                "not a Vosk model: unpack the model archive again"
+            ) from None
         label = model_dir.parent.name if model_dir.name == "model" else model_dir.name
         self.name = name or f"vosk:{label}"
         self.model_dir = model_dir
@@ -142,7 +152,9 @@ class VoskRecognizer:
     def _kaldi(self, vocabulary: Sequence[str] | None) -> object:
         if vocabulary:
             self._warn_unknown(vocabulary)
-            rec = self._vosk.KaldiRecognizer(self.model, SAMPLE_RATE, grammar_json(vocabulary, self.unknown_token))
+            rec = self._vosk.KaldiRecognizer(
+                self.model, SAMPLE_RATE, grammar_json(vocabulary, self.unknown_token)
+            )
         else:
             rec = self._vosk.KaldiRecognizer(self.model, SAMPLE_RATE)
         rec.SetWords(True)
@@ -164,8 +176,9 @@ class VoskRecognizer:
         vocabulary: Sequence[str] | None = None,
         on_partial: Callable[[str], None] | None = None,
     ) -> Iterator[Transcript]:
-        """Decode a live block stream with Vosk's own end-pointing: yield a final transcript at every end point
-        (and one at the end of the stream if speech was pending); ``on_partial`` gets partial text as it changes."""
+        """Decode a live block stream with Vosk's own end-pointing: yield a final transcript at every end
+        point (and one at the end of the stream if speech was pending); ``on_partial`` gets partial text as it
+        changes."""
         rec = self._kaldi(vocabulary)
         last = ""
         for block in blocks:

@@ -21,7 +21,8 @@ def espeak_available() -> bool:
 
 @pytest.fixture(scope="session")
 def speak(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str, str], np.ndarray]:
-    """speak(text, voice) -> int16 16 kHz speech rendered by espeak-ng (synthetic: never evidence of accuracy)."""
+    """speak(text, voice) -> int16 16 kHz speech rendered by espeak-ng (synthetic: never evidence of
+    accuracy)."""
     if not espeak_available():
         pytest.fail("espeak-ng is not installed; the speech tests need it (apt-get install espeak-ng)")
     out_dir = tmp_path_factory.mktemp("espeak")

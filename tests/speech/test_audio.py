@@ -91,7 +91,9 @@ def test_a_sample_rate_below_8k_is_refused_naming_the_rate(tmp_path: Path) -> No
 def test_a_float_wav_is_refused_with_the_sox_command_that_fixes_it(tmp_path: Path) -> None:
     data = np.zeros(1600, dtype="<f4").tobytes()
     fmt = struct.pack("<HHIIHH", 3, 1, 16000, 64000, 4, 32)
-    riff = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack("<I", len(data)) + data
+    riff = (
+        b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack("<I", len(data)) + data
+    )
     (tmp_path / "f.wav").write_bytes(b"RIFF" + struct.pack("<I", len(riff)) + riff)
     with pytest.raises(AudioFormatError, match="sox"):
         load_wav(tmp_path / "f.wav")

@@ -1,5 +1,5 @@
-"""``kiosk bench speech --json`` runs end to end and reports every figure it promises (values are not asserted:
-speed targets are reported, met or not)."""
+"""``kiosk bench speech --json`` runs end to end and reports every figure it promises (values are not
+asserted: speed targets are reported, met or not)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,10 @@ def test_the_speech_bench_reports_rtf_latency_memory_and_size_per_engine_and_why
 ) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "kiosk", "bench", "speech", "--json", "--langs", "ko,id", "--seconds", "2"],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
         env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "KIOSK_SPEECH_MODELS_DIR": str(tmp_path)},
     )
     report = json.loads(result.stdout)

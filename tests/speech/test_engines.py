@@ -1,4 +1,5 @@
-"""Language packs: which engine serves which language; missing or corrupt models switch voice off, not the kiosk."""
+"""Language packs: which engine serves which language; missing or corrupt models switch voice off, not the
+kiosk."""
 
 from __future__ import annotations
 
@@ -41,7 +42,9 @@ def test_a_bad_vosk_models_setting_is_refused() -> None:
         settings(vosk_models="just-a-path")
 
 
-def test_a_language_without_an_engine_means_touch_only_with_a_logged_reason(caplog: pytest.LogCaptureFixture) -> None:
+def test_a_language_without_an_engine_means_touch_only_with_a_logged_reason(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     with caplog.at_level(logging.WARNING):
         assert recognizer_for("xx", settings()) is None
     assert "no speech engine for language 'xx'" in caplog.text

@@ -53,7 +53,9 @@ def two_phrases(speak: Speak) -> np.ndarray:
     return np.concatenate([silence(0.5), a, silence(1.5), b, silence(1.5)])
 
 
-def test_a_wav_source_through_the_listener_gives_one_heard_event_per_utterance(tmp_path: Path, speak: Speak) -> None:
+def test_a_wav_source_through_the_listener_gives_one_heard_event_per_utterance(
+    tmp_path: Path, speak: Speak
+) -> None:
     write_wav_16k(tmp_path / "two.wav", two_phrases(speak))
     events: list[ListenerEvent] = []
     listener = Listener(WavSource(tmp_path / "two.wav"), CountingRecognizer(), events.append)

@@ -1,4 +1,5 @@
-"""Sample-rate conversion: whole files and live streams keep the tone, its level, and do not fold hiss down."""
+"""Sample-rate conversion: whole files and live streams keep the tone, its level, and do not fold hiss
+down."""
 
 from __future__ import annotations
 

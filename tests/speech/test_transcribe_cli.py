@@ -1,4 +1,5 @@
-"""``kiosk transcribe``: JSON lines per file, errors per file, exit codes; Korean through the real Vosk model."""
+"""``kiosk transcribe``: JSON lines per file, errors per file, exit codes; Korean through the real Vosk
+model."""
 
 from __future__ import annotations
 
@@ -21,18 +22,30 @@ ROOT = Path(__file__).resolve().parents[2]
 def transcribe(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "kiosk", "transcribe", *args],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
         env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
     )
 
 
 @pytest.mark.slow
-def test_korean_files_give_one_json_line_each_and_a_bad_file_an_error_line(tmp_path: Path, speak: Speak) -> None:
+def test_korean_files_give_one_json_line_each_and_a_bad_file_an_error_line(
+    tmp_path: Path, speak: Speak
+) -> None:
     write_wav_16k(tmp_path / "words.wav", speak("하나 둘 셋", "ko"))
     write_wav_16k(tmp_path / "quiet.wav", silence(1.0))
     (tmp_path / "broken.wav").write_bytes(b"RIFFnope")
-    result = transcribe("--lang", "ko", "--vocabulary", "하나,둘,셋", str(tmp_path / "words.wav"),
-                        str(tmp_path / "broken.wav"), str(tmp_path / "quiet.wav"))
+    result = transcribe(
+        "--lang",
+        "ko",
+        "--vocabulary",
+        "하나,둘,셋",
+        str(tmp_path / "words.wav"),
+        str(tmp_path / "broken.wav"),
+        str(tmp_path / "quiet.wav"),
+    )
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert [Path(line["file"]).name for line in lines] == ["words.wav", "broken.wav", "quiet.wav"]
     words, broken, quiet = lines

@@ -59,7 +59,9 @@ def test_without_a_grammar_the_model_can_output_words_outside_any_grammar(
     assert words and not set(words) <= set(GRAMMAR) | {"[unk]"}
 
 
-def test_partials_arrive_while_the_citizen_is_still_speaking(ko_recognizer: VoskRecognizer, speak: Speak) -> None:
+def test_partials_arrive_while_the_citizen_is_still_speaking(
+    ko_recognizer: VoskRecognizer, speak: Speak
+) -> None:
     stream = ko_recognizer.open_stream(GRAMMAR)
     partials = [p for b in split_blocks(speak("하나 둘 셋", "ko")) if (p := stream.accept(b))]
     assert partials, "no partial result while audio was streaming"
@@ -83,7 +85,9 @@ def test_vosk_end_pointing_gives_a_final_result_before_the_stream_ends(
     partials: list[str] = []
     results = ko_recognizer.transcribe_stream(counted(), GRAMMAR, on_partial=partials.append)
     first = next(results)
-    assert consumed < len(blocks), "the final result only came at the end of the stream, not from end-pointing"
+    assert consumed < len(blocks), (
+        "the final result only came at the end of the stream, not from end-pointing"
+    )
     assert set(first.text.split()) <= set(GRAMMAR) | {"[unk]"}
     assert partials
 
@@ -99,8 +103,12 @@ def test_the_listener_streams_partials_from_vosk_then_hears_the_utterance(
 ) -> None:
     phrase = scale_to_dbfs(speak("하나 둘 셋", "ko"), -20)
     events: list[ListenerEvent] = []
-    listener = Listener(_Blocks(np.concatenate([silence(0.5), phrase, silence(1.5)])), ko_recognizer,
-                        events.append, vocabulary=GRAMMAR)
+    listener = Listener(
+        _Blocks(np.concatenate([silence(0.5), phrase, silence(1.5)])),
+        ko_recognizer,
+        events.append,
+        vocabulary=GRAMMAR,
+    )
     listener.run()
     kinds = [type(e) for e in events if isinstance(e, Partial | Heard)]
     assert Partial in kinds and kinds[-1] is Heard and kinds.count(Heard) == 1
@@ -138,7 +146,9 @@ def test_a_corrupt_model_is_a_clear_error_not_a_crash(tmp_path: Path, ko_model_d
         VoskRecognizer(bad)
 
 
-def test_the_grammar_uses_the_models_own_unknown_word_and_reports_it_as_unk(ko_recognizer: VoskRecognizer) -> None:
+def test_the_grammar_uses_the_models_own_unknown_word_and_reports_it_as_unk(
+    ko_recognizer: VoskRecognizer,
+) -> None:
     assert ko_recognizer.unknown_token == "<UNK>"  # this model spells it so; "[unk]" is not in its vocabulary
     assert not ko_recognizer.knows("[unk]")
 
