@@ -229,3 +229,23 @@ class Listener:
             self._emit(RecognitionFailed(f"{type(exc).__name__}: {exc}"))
             return
         self._emit(Heard(transcript, utt.duration_s, utt.forced_end))
+
+
+def hear(
+    source: AudioSource, recognizer: Recognizer, vocabulary: Sequence[str] | None = None
+) -> list[Transcript]:
+    """Every utterance in a finite source (a WAV file in a ``kiosk simulate`` scenario), end-pointed and
+    recognized exactly as the live kiosk does it. Recognition failures raise."""
+    heard: list[Transcript] = []
+    failures: list[str] = []
+
+    def collect(event: ListenerEvent) -> None:
+        if isinstance(event, Heard):
+            heard.append(event.transcript)
+        elif isinstance(event, RecognitionFailed):
+            failures.append(event.reason)
+
+    Listener(source, recognizer, collect, vocabulary=vocabulary).run()
+    if failures:
+        raise RuntimeError(f"recognition failed: {failures[0]}")
+    return heard
