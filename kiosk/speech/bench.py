@@ -80,7 +80,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="keyword arguments for kiosk.speech.eval.evaluate (e.g. corpus=/data/indspeech)",
+        help="more keyword arguments for kiosk.speech.eval.evaluate (e.g. limit=200)",
+    )
+    parser.add_argument(
+        "--eval-data",
+        metavar="DIR",
+        help="prepared validation data (models/training/prepare.py --out DIR) for the digit error rate",
     )
     parser.add_argument("--no-eval", action="store_true", help="skip the digit error rate")
 
@@ -224,22 +229,39 @@ def measure_in_child(
     return result
 
 
-def digit_error_rates(eval_args: list[str]) -> dict[str, Any]:
+def _value(text: str) -> Any:
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def digit_error_rates(
+    eval_args: list[str], known: dict[str, Any] | None = None, cpu: int | None = None
+) -> dict[str, Any]:
     """Call the Indonesian model's evaluation (clean and 10 dB SNR) if it is installed; say why not
-    otherwise."""
+    otherwise. ``known`` fills parameters the evaluation names (model_path, data_dir) unless given."""
     try:
         from kiosk.speech.eval import evaluate  # type: ignore[import-not-found]
     except ImportError as exc:
         return {"available": False, "reason": f"kiosk.speech.eval is not importable ({exc})"}
-    kwargs = dict(item.split("=", 1) for item in eval_args if "=" in item)
+    params = inspect.signature(evaluate).parameters
+    kwargs = {k: v for k, v in (known or {}).items() if k in params and v is not None}
+    kwargs.update({k: _value(v) for k, v in (item.split("=", 1) for item in eval_args if "=" in item)})
+    if "progress" in params and "progress" not in kwargs:
+        kwargs["progress"] = lambda msg: print(f"evaluate: {msg}", file=sys.stderr, flush=True)
     try:
         inspect.signature(evaluate).bind(**kwargs)
     except TypeError as exc:
         return {
             "available": False,
-            "reason": f"evaluate{inspect.signature(evaluate)} needs arguments: pass them with "
+            "reason": f"evaluate{inspect.signature(evaluate)} needs arguments: pass --eval-data DIR and/or "
             f"--eval KEY=VALUE ({exc})",
         }
+    if cpu is not None:
+        os.sched_setaffinity(0, {cpu})
     try:
         result = evaluate(**kwargs)
     except Exception as exc:  # missing corpus etc.: report, keep the other figures
@@ -286,7 +308,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         "engines": engines,
         "digit_error_rate": {"available": False, "reason": "skipped (--no-eval)"}
         if args.no_eval
-        else digit_error_rates(args.eval),
+        else digit_error_rates(
+            args.eval,
+            {"model_path": pack_for("id", settings).model, "data_dir": args.eval_data},
+            cpu,
+        ),
         "targets": {"rtf_max": 0.01, "latency_4s_ms_max": 100, "model_bytes_max": 500_000},
     }
     if args.json:
