@@ -27,6 +27,8 @@ _cache: dict[str, Recognizer] = {}
 @pytest.fixture(params=sorted(CASES), scope="module")
 def engine(request: pytest.FixtureRequest) -> tuple[Recognizer, str, list[str], str]:
     lang = request.param
+    if lang == "ko":
+        _cache[lang] = request.getfixturevalue("ko_recognizer")  # the session's already loaded Vosk model
     if lang not in _cache:
         pack = pack_for(lang, Settings())
         if pack.engine == "litert" and pack.model is not None and not pack.model.exists():
