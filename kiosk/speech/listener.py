@@ -6,7 +6,8 @@ The flow (or the UI) gives it a callback for :data:`ListenerEvent` values:
 - :class:`~kiosk.speech.vad.SpeechStart` when the citizen starts talking;
 - :class:`Partial` while they talk, when the engine streams (Vosk);
 - :class:`Heard` with the :class:`~kiosk.speech.base.Transcript` of each utterance;
-- :class:`RecognitionFailed` when the engine raised (the message is logged; touch keeps working).
+- :class:`RecognitionFailed` when the engine raised (the message is logged; touch keeps working);
+- :class:`AudioLost` when the source failed (microphone unplugged); the listener has then stopped.
 
 Each screen sets its vocabulary with :meth:`Listener.set_vocabulary`. The prompt player wraps playback in
 ``with listener.muted():`` so the kiosk does not hear itself; audio arriving while muted is thrown away and
@@ -24,7 +25,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from kiosk.speech.audio import AudioSource
+from kiosk.speech.audio import AudioSource, MicrophoneUnavailable
 from kiosk.speech.base import Recognizer, Transcript
 from kiosk.speech.vad import Endpointer, Level, SpeechStart, Utterance
 
@@ -71,7 +72,14 @@ class RecognitionFailed:
     reason: str
 
 
-ListenerEvent = Level | SpeechStart | Partial | Heard | RecognitionFailed
+@dataclass(frozen=True)
+class AudioLost:
+    """The source failed (microphone unplugged, device error); the listener has stopped. Touch still works."""
+
+    reason: str
+
+
+ListenerEvent = Level | SpeechStart | Partial | Heard | RecognitionFailed | AudioLost
 
 
 class Listener:
@@ -148,10 +156,15 @@ class Listener:
     def run(self) -> None:
         """Consume the source until it ends or :meth:`stop` is called; an utterance running at the end is
         closed."""
-        for block in self.source.blocks():
-            if self._stop.is_set():
-                break
-            self.feed(block)
+        try:
+            for block in self.source.blocks():
+                if self._stop.is_set():
+                    break
+                self.feed(block)
+        except (MicrophoneUnavailable, OSError) as exc:
+            log.warning("voice input stopped: %s", exc)
+            self._emit(AudioLost(str(exc)))
+            return
         if not self._stop.is_set() and not self.is_muted:
             for event in self.endpointer.flush():
                 self._handle(event)

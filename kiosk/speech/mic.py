@@ -93,6 +93,11 @@ class MicrophoneSource:
             try:
                 block = self._queue.get(timeout=0.5)
             except queue.Empty:
+                if not self._closed and not self._stream.active:
+                    raise MicrophoneUnavailable(
+                        "the microphone stopped delivering audio (unplugged?); voice is off, "
+                        "touch keeps working"
+                    ) from None
                 continue
             if block is None:
                 return

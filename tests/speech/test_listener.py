@@ -142,3 +142,21 @@ def test_a_listener_in_a_thread_stops_when_asked(tmp_path: Path) -> None:
     assert listener.is_running
     listener.stop(timeout=5.0)
     assert not listener.is_running
+
+
+def test_a_microphone_that_dies_mid_run_gives_audio_lost_and_the_listener_returns(speak: Speak) -> None:
+    from kiosk.speech.audio import MicrophoneUnavailable
+    from kiosk.speech.listener import AudioLost
+
+    class Unplugged:
+        def blocks(self) -> Iterator[np.ndarray]:
+            yield from split_blocks(silence(0.5))
+            raise MicrophoneUnavailable("the microphone stopped delivering audio (unplugged?)")
+
+        def close(self) -> None:
+            pass
+
+    events: list[ListenerEvent] = []
+    Listener(Unplugged(), CountingRecognizer(), events.append).run()
+    lost = [e for e in events if isinstance(e, AudioLost)]
+    assert len(lost) == 1 and "unplugged" in lost[0].reason
