@@ -15,7 +15,7 @@ from typing import Any
 
 from kiosk.config import Settings
 from kiosk.speech.audio import AudioFormatError, load_wav
-from kiosk.speech.engines import EngineUnavailable, load_recognizer, pack_for
+from kiosk.speech.engines import EngineUnavailable, digits_in, load_recognizer, pack_for
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -56,7 +56,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             failed += 1
             line["error"] = f"recognition failed: {type(exc).__name__}: {exc}"
         else:
-            line.update(text=transcript.text, digits=transcript.digits, engine=transcript.engine)
+            line.update(
+                text=transcript.text, digits=digits_in(transcript.text, lang), engine=transcript.engine
+            )
             if audio.warnings:
                 line["warnings"] = list(audio.warnings)
         print(json.dumps(line, ensure_ascii=False), flush=True)

@@ -22,13 +22,35 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.config import Settings
-from kiosk.speech.base import Recognizer
+from kiosk.speech.base import DIGIT_WORDS, Recognizer
 
 log = logging.getLogger(__name__)
 
 ENGINES = ("litert", "vosk", "none")
 LITERT_MODEL = "digits-id.tflite"
 LITERT_MANIFEST = "manifest.json"
+
+
+DIGIT_WORDS_BY_LANG: dict[str, dict[str, str]] = {
+    "id": DIGIT_WORDS,
+    "ko": {
+        # Sino-Korean digits (phone numbers and ids are read with these) and the native counting words
+        "영": "0", "공": "0", "일": "1", "이": "2", "삼": "3", "사": "4", "오": "5", "육": "6", "칠": "7",
+        "팔": "8", "구": "9", "하나": "1", "둘": "2", "셋": "3", "넷": "4", "다섯": "5", "여섯": "6",
+        "일곱": "7", "여덟": "8", "아홉": "9",
+    },
+    "en": {
+        "zero": "0", "oh": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
+        "seven": "7", "eight": "8", "nine": "9",
+    },
+}  # fmt: skip
+"""Spoken digit words per language; Indonesian is the project's own list in kiosk/speech/base.py."""
+
+
+def digits_in(text: str, lang: str) -> str:
+    """The digits spoken word by word in ``text`` for language ``lang`` ("satu dua" -> "12")."""
+    words = DIGIT_WORDS_BY_LANG.get(lang, DIGIT_WORDS)
+    return "".join(words[w] for w in text.split() if w in words)
 
 
 class EngineUnavailable(RuntimeError):

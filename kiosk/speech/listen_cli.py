@@ -17,7 +17,7 @@ from typing import Any
 from kiosk.config import Settings
 from kiosk.speech.audio import AudioFormatError, AudioSource, MicrophoneUnavailable, WavSource
 from kiosk.speech.cli import parse_vocabulary
-from kiosk.speech.engines import EngineUnavailable, load_recognizer, pack_for
+from kiosk.speech.engines import EngineUnavailable, digits_in, load_recognizer, pack_for
 from kiosk.speech.listener import Heard, Listener, ListenerEvent, Partial, RecognitionFailed
 from kiosk.speech.vad import Level, SpeechStart
 
@@ -30,7 +30,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--levels", action="store_true", help="also print the level meter, 10 lines a second")
 
 
-def _printer(levels: bool) -> Any:
+def _printer(levels: bool, lang: str) -> Any:
     count = 0
 
     def emit(event: ListenerEvent) -> None:
@@ -50,7 +50,7 @@ def _printer(levels: bool) -> Any:
             line = {
                 "event": "heard",
                 "text": t.text,
-                "digits": t.digits,
+                "digits": digits_in(t.text, lang),
                 "engine": t.engine,
                 "seconds": round(event.duration_s, 2),
                 "forced_end": event.forced_end,
@@ -82,7 +82,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"kiosk listen: {exc}", file=sys.stderr)
         return 2
     listener = Listener(
-        source, recognizer, _printer(args.levels), vocabulary=parse_vocabulary(args.vocabulary)
+        source,
+        recognizer,
+        _printer(args.levels, settings.kiosk.lang),
+        vocabulary=parse_vocabulary(args.vocabulary),
     )
     signal.signal(signal.SIGINT, lambda *_: source.close())
     listener.run()

@@ -79,3 +79,12 @@ def test_language_packs_round_trip_through_dicts(tmp_path: Path) -> None:
     assert LanguagePack.from_dict(pack.to_dict()) == pack
     with pytest.raises(ValueError, match="engine"):
         LanguagePack("id", "whisper")
+
+
+def test_digits_are_read_with_the_languages_own_digit_words() -> None:
+    from kiosk.speech.engines import digits_in
+
+    assert digits_in("satu dua kosong ya", "id") == "120"
+    assert digits_in("공 일 이 [unk] 하나", "ko") == "0121"
+    assert digits_in("one oh nine", "en") == "109"
+    assert digits_in("satu dua", "xx") == "12"  # no list of its own: the Indonesian one
