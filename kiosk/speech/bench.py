@@ -88,6 +88,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="prepared validation data (models/training/prepare.py --out DIR) for the digit error rate",
     )
     parser.add_argument("--no-eval", action="store_true", help="skip the digit error rate")
+    parser.add_argument(
+        "--vad-data",
+        metavar="DIR",
+        help="prepared data whose validation recordings measure end-pointing (default: --eval-data)",
+    )
 
 
 def synth(text: str, voice: str, workdir: Path) -> np.ndarray:
@@ -291,6 +296,9 @@ def machine() -> dict[str, Any]:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from kiosk.speech.engines import pack_for
+    from kiosk.speech.vad_bench import vad_on_recordings
+
+    vad_dir = args.vad_data or args.eval_data
 
     allowed = sorted(os.sched_getaffinity(0))
     cpu = args.cpu if args.cpu is not None else allowed[-1]
@@ -313,6 +321,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             {"model_path": pack_for("id", settings).model, "data_dir": args.eval_data},
             cpu,
         ),
+        "end_pointing": vad_on_recordings(vad_dir)
+        if vad_dir
+        else {"available": False, "reason": "no recordings: pass --vad-data DIR (or --eval-data DIR)"},
         "targets": {"rtf_max": 0.01, "latency_4s_ms_max": 100, "model_bytes_max": 500_000},
     }
     if args.json:
@@ -328,4 +339,5 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                     f"  peak RSS {e['peak_rss_mb']} MB  model {e['model_size_bytes']} B  load {e['load_s']} s"
                 )
         print("digit error rate:", json.dumps(report["digit_error_rate"], ensure_ascii=False))
+        print("end-pointing:", json.dumps(report["end_pointing"], ensure_ascii=False))
     return 0 if all("error" not in e for e in engines) else 1

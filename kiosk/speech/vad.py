@@ -30,7 +30,7 @@ class VadConfig:
     """End-pointing parameters (times in milliseconds unless the name says otherwise)."""
 
     frame_ms: int = 20
-    threshold_db: float = 10.0
+    threshold_db: float = 6.0
     """Speech must be this far above the noise floor."""
     min_speech_dbfs: float = -50.0
     """...and at least this loud (dB relative to int16 full scale), so a dead-quiet room's hiss is never
@@ -47,6 +47,9 @@ class VadConfig:
     """Utterances with less speech than this are dropped."""
     max_utterance_s: float = 12.0
     """An utterance is forced to end here (a NIK read slowly takes about 8 s)."""
+    band_hz: tuple[int, int] | None = (250, 4000)
+    """Speech is detected on the energy in this band (None: the whole band). Fans, hum, traffic rumble and
+    microphone handling noise sit mostly below 250 Hz; the speech that tells digits apart is inside."""
     floor_init_dbfs: float = -60.0
     calibrate_ms: int = 300
     """At start the floor is learnt from this much audio and nothing counts as speech, so a kiosk switched on
@@ -88,6 +91,10 @@ class Utterance:
     """int16 16 kHz, pre-roll included, trailing silence trimmed to ``tail_ms``."""
     forced_end: bool
     """True when ``max_utterance_s`` cut it, not silence."""
+    start_sample: int = 0
+    """Where it starts, in samples since the end-pointer was created (frame precision)."""
+    detected_sample: int = 0
+    """When the end was decided, in samples since the end-pointer was created (end of speech + hangover)."""
 
     @property
     def duration_s(self) -> float:
@@ -103,6 +110,15 @@ def frame_dbfs(frame: np.ndarray) -> float:
         return -100.0
     rms = float(np.sqrt(np.mean(frame.astype(np.float64) ** 2)))
     return 20.0 * np.log10(rms / 32768.0) if rms > 0.33 else -100.0
+
+
+def band_dbfs(frame: np.ndarray, lo_bin: int, hi_bin: int, window: np.ndarray) -> float:
+    """RMS level in dBFS of the part of a frame between two FFT bins (Hann-windowed, Parseval-scaled)."""
+    spectrum = np.fft.rfft(frame.astype(np.float64) * window)
+    power = (
+        2.0 * float(np.sum(np.abs(spectrum[lo_bin:hi_bin]) ** 2)) / (frame.size * float(np.sum(window**2)))
+    )
+    return 10.0 * np.log10(power / 32768.0**2) if power > 0.1 else -100.0
 
 
 class Endpointer:
@@ -122,6 +138,16 @@ class Endpointer:
         self.noise_floor_dbfs = c.floor_init_dbfs
         self._calibrate_n = c.frames(c.calibrate_ms) if c.calibrate_ms > 0 else 0
         self._calibration: list[float] = []
+        self._frames_seen = 0
+        self._window = np.hanning(self._frame)
+        if c.band_hz is not None:
+            hz_per_bin = SAMPLE_RATE / self._frame
+            self._band: tuple[int, int] | None = (
+                int(np.floor(c.band_hz[0] / hz_per_bin)),
+                int(np.ceil(c.band_hz[1] / hz_per_bin)) + 1,
+            )
+        else:
+            self._band = None
         self._pending = np.zeros(0, dtype=np.int16)
         self.reset()
 
@@ -174,14 +200,16 @@ class Endpointer:
             self.noise_floor_dbfs = min(self.noise_floor_dbfs + rise, db)
 
     def _frame_events(self, frame: np.ndarray) -> list[VadEvent]:
-        db = frame_dbfs(frame)
+        self._frames_seen += 1
+        full_db = frame_dbfs(frame)
+        db = full_db if self._band is None else band_dbfs(frame, *self._band, self._window)
         if len(self._calibration) < self._calibrate_n:
             self._calibration.append(db)
             self.noise_floor_dbfs = max(float(np.median(self._calibration)), -90.0)
-            return [Level(float(np.clip((db + 60.0) / 60.0, 0.0, 1.0)), False)]
+            return [Level(float(np.clip((full_db + 60.0) / 60.0, 0.0, 1.0)), False)]
         speech = self._is_speech(db)
         self._track_floor(db, speech or self._in_speech)
-        events: list[VadEvent] = [Level(float(np.clip((db + 60.0) / 60.0, 0.0, 1.0)), speech)]
+        events: list[VadEvent] = [Level(float(np.clip((full_db + 60.0) / 60.0, 0.0, 1.0)), speech)]
         if not self._in_speech:
             self._pre.append(frame)
             self._run = self._run + 1 if speech else 0
@@ -211,6 +239,7 @@ class Endpointer:
         frames = self._utt[: len(self._utt) - trim] if trim else self._utt
         enough = self._speech_frames >= self._min_speech_n
         samples = np.concatenate(frames) if frames else np.zeros(0, dtype=np.int16)
+        start = (self._frames_seen - len(self._utt)) * self._frame
         self._in_speech = False
         self._run = 0
         self._silence = 0
@@ -230,4 +259,4 @@ class Endpointer:
                 self.config.max_utterance_s,
                 self.noise_floor_dbfs,
             )
-        return Utterance(samples, forced)
+        return Utterance(samples, forced, start, self._frames_seen * self._frame)

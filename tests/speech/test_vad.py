@@ -103,3 +103,12 @@ def test_bad_vad_parameters_are_refused() -> None:
         VadConfig(frame_ms=25)
     with pytest.raises(ValueError, match="hangover"):
         VadConfig(hangover_ms=0)
+
+
+def test_an_utterance_knows_where_it_started_and_when_its_end_was_decided(speak: Speak) -> None:
+    phrase = scale_to_dbfs(speak("satu dua", "id"), -20)
+    signal = np.concatenate([silence(1.0), phrase, silence(2.0)])
+    (utt,) = utterances(run(signal))
+    assert np.array_equal(signal[utt.start_sample : utt.start_sample + len(utt.samples)], utt.samples)
+    end_of_speech = utt.start_sample + len(utt.samples)
+    assert utt.detected_sample > end_of_speech
