@@ -35,6 +35,11 @@ class VadConfig:
     min_speech_dbfs: float = -50.0
     """...and at least this loud (dB relative to int16 full scale), so a dead-quiet room's hiss is never
     speech."""
+    continue_threshold_db: float = 9.0
+    """Inside an utterance, only frames this far above the floor count as the citizen still talking: noise
+    that flickers just over ``threshold_db`` must not hold the utterance open."""
+    resume_ms: int = 40
+    """...and only when they last this long (a lone noisy frame does not restart the hangover)."""
     start_ms: int = 60
     """Consecutive speech needed to open an utterance (rejects clicks)."""
     hangover_ms: int = 700
@@ -129,6 +134,7 @@ class Endpointer:
         c = self.config
         self._frame = SAMPLE_RATE * c.frame_ms // 1000
         self._start_n = c.frames(c.start_ms)
+        self._resume_n = c.frames(c.resume_ms)
         self._hang_n = c.frames(c.hangover_ms)
         self._tail_n = c.frames(c.tail_ms)
         self._min_speech_n = c.frames(c.min_speech_ms)
@@ -160,6 +166,7 @@ class Endpointer:
         self._in_speech = False
         self._run = 0
         self._silence = 0
+        self._cont_run = 0
         self._speech_frames = 0
         self._pre: collections.deque[np.ndarray] = collections.deque(
             maxlen=self.config.frames(self.config.preroll_ms) + self._start_n
@@ -223,10 +230,14 @@ class Endpointer:
             return events
         self._utt.append(frame)
         self._utt_db.append(db)
+        c = self.config
+        going_on = db >= self.noise_floor_dbfs + c.continue_threshold_db and db >= c.min_speech_dbfs
+        self._cont_run = self._cont_run + 1 if going_on else 0
         if speech:
             self._speech_frames += 1
+        if self._cont_run >= self._resume_n:
             self._silence = 0
-        else:
+        elif not going_on:
             self._silence += 1
         if self._silence >= self._hang_n or len(self._utt) >= self._max_n:
             utt = self._close(forced=self._silence < self._hang_n)
