@@ -25,8 +25,8 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from kiosk.speech.audio import AudioSource, MicrophoneUnavailable
-from kiosk.speech.base import Recognizer, Transcript
+from kiosk.speech.audio import AudioSource, MicrophoneUnavailable, split_blocks
+from kiosk.speech.base import SAMPLE_RATE, Recognizer, Transcript
 from kiosk.speech.vad import Endpointer, Level, SpeechStart, Utterance
 
 log = logging.getLogger(__name__)
@@ -105,6 +105,7 @@ class Listener:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._stream: RecognitionStream | None = None
+        self._frame = SAMPLE_RATE * self.endpointer.config.frame_ms // 1000
 
     # -- screen and prompt control (any thread) --------------------------------------------------------------
 
@@ -180,13 +181,15 @@ class Listener:
         if self._was_muted:
             self._was_muted = False
             self.endpointer.reset()
-        streaming = self._stream is not None
-        for event in self.endpointer.process(block):
-            self._handle(event)
-        if self._stream is not None and streaming:
-            self._feed_stream(block)
-        if self._stream is not None and not self.endpointer.in_speech:
-            self._stream = None  # the end-pointer dropped a too-short sound
+        # Frame by frame, so a stream gets exactly the audio of its utterance whatever the block size.
+        for frame in split_blocks(np.asarray(block, dtype=np.int16), self._frame):
+            before = self._stream
+            for event in self.endpointer.process(frame):
+                self._handle(event)
+            if self._stream is not None and self._stream is before:
+                self._feed_stream(frame)
+            if self._stream is not None and not self.endpointer.in_speech:
+                self._stream = None  # the end-pointer dropped a too-short sound
 
     def _emit(self, event: ListenerEvent) -> None:
         try:

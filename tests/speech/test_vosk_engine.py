@@ -161,3 +161,27 @@ def test_grammar_words_the_model_does_not_know_are_logged(
     with caplog.at_level(logging.WARNING):
         ko_recognizer.recognize(silence(0.5), ["하나", "sembilan"])
     assert "sembilan" in caplog.text and "하나" not in caplog.text
+
+
+def test_the_listener_gives_vosk_the_same_transcript_whatever_the_block_size(
+    ko_recognizer: VoskRecognizer, speak: Speak
+) -> None:
+    phrase = scale_to_dbfs(speak("하나 둘 셋", "ko"), -20)
+    audio = np.concatenate([silence(0.5), phrase, silence(1.5)])
+
+    class Sized:
+        def __init__(self, size: int) -> None:
+            self.size = size
+
+        def blocks(self) -> Iterator[np.ndarray]:
+            yield from split_blocks(audio, self.size)
+
+        def close(self) -> None:
+            pass
+
+    texts = []
+    for size in (320, 1000, 4096):
+        heard: list[ListenerEvent] = []
+        Listener(Sized(size), ko_recognizer, heard.append, vocabulary=GRAMMAR).run()
+        texts.append([e.transcript.text for e in heard if isinstance(e, Heard)])
+    assert len(texts[0]) == 1 and texts[0] == texts[1] == texts[2]
