@@ -180,6 +180,23 @@ def split_blocks(samples: np.ndarray, block: int = BLOCK_SAMPLES) -> Iterator[np
         yield samples[start : start + block]
 
 
+class ArraySource:
+    """An :class:`AudioSource` over int16 16 kHz samples already in memory (simulations, benchmarks)."""
+
+    def __init__(self, samples: np.ndarray) -> None:
+        self.samples = np.asarray(samples, dtype=np.int16)
+        self._closed = False
+
+    def blocks(self) -> Iterator[np.ndarray]:
+        for block in split_blocks(self.samples):
+            if self._closed:
+                return
+            yield block
+
+    def close(self) -> None:
+        self._closed = True
+
+
 class WavSource:
     """An :class:`AudioSource` reading a WAV file (converted on load); ``trailing_silence_s`` of zeros is
     appended so that end-pointing can close an utterance that runs to the end of the file."""

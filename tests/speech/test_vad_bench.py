@@ -47,3 +47,15 @@ def test_end_pointing_figures_are_reported_per_condition(tmp_path: Path, speak: 
 def test_missing_data_is_reported_not_raised(tmp_path: Path) -> None:
     report = vad_on_recordings(tmp_path)
     assert report["available"] is False and "manifest.jsonl" in report["reason"]
+
+
+def test_with_an_engine_the_live_path_digit_error_rate_is_reported_next_to_the_whole_recording(
+    tmp_path: Path, speak: Speak, ko_recognizer: object
+) -> None:
+    from kiosk.speech.vad_bench import live_path
+
+    items = [(np.asarray(speak("하나 둘 셋", "ko"), dtype=np.float64), ["satu", "dua", "tiga"])]
+    result = live_path(items, ko_recognizer, None)  # type: ignore[arg-type]
+    assert result["recordings"] == 1 and result["digits"] == 3
+    for key in ("der_live_path", "der_whole_recording", "utterance_accuracy_live_path"):
+        assert result[key] >= 0.0
