@@ -106,6 +106,7 @@ class Listener:
         self._thread: threading.Thread | None = None
         self._stream: RecognitionStream | None = None
         self._frame = SAMPLE_RATE * self.endpointer.config.frame_ms // 1000
+        self._pending = np.zeros(0, dtype=np.int16)
 
     # -- screen and prompt control (any thread) --------------------------------------------------------------
 
@@ -177,12 +178,16 @@ class Listener:
                 self._was_muted = True
                 self.endpointer.reset()
                 self._stream = None
+                self._pending = np.zeros(0, dtype=np.int16)
             return
         if self._was_muted:
             self._was_muted = False
             self.endpointer.reset()
-        # Frame by frame, so a stream gets exactly the audio of its utterance whatever the block size.
-        for frame in split_blocks(np.asarray(block, dtype=np.int16), self._frame):
+        # Whole frames only, so a stream gets exactly the audio of its utterance whatever the block size.
+        data = np.concatenate([self._pending, np.asarray(block, dtype=np.int16)])
+        n_full = len(data) // self._frame * self._frame
+        self._pending = data[n_full:]
+        for frame in split_blocks(data[:n_full], self._frame):
             before = self._stream
             for event in self.endpointer.process(frame):
                 self._handle(event)

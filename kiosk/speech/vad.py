@@ -44,10 +44,12 @@ class VadConfig:
     """Consecutive speech needed to open an utterance (rejects clicks)."""
     hangover_ms: int = 700
     """Silence that closes an utterance; long enough for the pause between dictated digit groups."""
-    preroll_ms: int = 200
-    """Audio kept from before the start so the first consonant is not cut."""
-    tail_ms: int = 200
-    """Trailing silence kept at the end of an utterance."""
+    preroll_ms: int = 800
+    """Audio kept from before the start: the first consonant is not cut, and the engines get the lead-in
+    they were trained with (with 200 ms the Indonesian model made 1.7 times the digit errors it makes on
+    whole recordings)."""
+    tail_ms: int = 700
+    """Trailing silence kept at the end (all of the hangover), for the same reason."""
     min_speech_ms: int = 200
     """Utterances with less speech than this are dropped."""
     max_utterance_s: float = 12.0

@@ -42,7 +42,8 @@ def test_one_spoken_phrase_yields_one_utterance_with_preroll_and_a_short_tail(sp
     assert not found[0].forced_end
     speech_s = len(phrase) / 16000
     # espeak pads its output with a little silence, so the utterance may be a bit shorter than the file.
-    assert speech_s - 0.4 < found[0].duration_s < speech_s + 0.5
+    config = VadConfig()
+    assert speech_s - 0.4 < found[0].duration_s < speech_s + (config.preroll_ms + config.tail_ms) / 1000 + 0.1
     assert sum(isinstance(e, SpeechStart) for e in events) == 1
 
 
@@ -110,5 +111,5 @@ def test_an_utterance_knows_where_it_started_and_when_its_end_was_decided(speak:
     signal = np.concatenate([silence(1.0), phrase, silence(2.0)])
     (utt,) = utterances(run(signal))
     assert np.array_equal(signal[utt.start_sample : utt.start_sample + len(utt.samples)], utt.samples)
-    end_of_speech = utt.start_sample + len(utt.samples)
-    assert utt.detected_sample > end_of_speech
+    kept_until = utt.start_sample + len(utt.samples)
+    assert kept_until <= utt.detected_sample <= kept_until + 2 * 320
