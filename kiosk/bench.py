@@ -10,6 +10,7 @@ from kiosk.config import Settings
 TARGETS: dict[str, tuple[str, str]] = {
     "outbox": ("kiosk.outbox.bench", "durable enqueue, backlog flush with acks, bytes per request, raw baselines"),
     "vision": ("kiosk.vision.bench", "capture pipeline timings, encoded sizes, legibility, upload over a throttled link"),
+    "speech": ("kiosk.speech.bench", "real-time factor, latency, memory, model size, digit error rate"),
 }
 """Bench target -> (module with configure(parser) and run(args, settings), one-line help)."""
 

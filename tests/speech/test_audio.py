@@ -1,0 +1,155 @@
+"""WAV reading and conversion, clipping detection, and the audio sources."""
+
+from __future__ import annotations
+
+import struct
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kiosk.speech.audio import (
+    AudioFormatError,
+    MicrophoneUnavailable,
+    WavSource,
+    clipped_fraction,
+    load_wav,
+    read_wav_16k,
+    write_wav_16k,
+)
+from kiosk.speech.mic import MicrophoneSource
+
+
+def write_pcm(path: Path, frames: np.ndarray, rate: int, width: int = 2) -> None:
+    """frames: float array (n, channels) in the int16 range."""
+    frames = np.atleast_2d(frames.T).T
+    with wave.open(str(path), "wb") as wf:
+        wf.setnchannels(frames.shape[1])
+        wf.setsampwidth(width)
+        wf.setframerate(rate)
+        if width == 2:
+            wf.writeframes(np.round(frames).astype("<i2").tobytes())
+        elif width == 1:
+            wf.writeframes((np.round(frames / 256) + 128).astype(np.uint8).tobytes())
+        elif width == 3:
+            v = np.round(frames * 256).astype(np.int32).reshape(-1)
+            b = np.stack([v & 0xFF, (v >> 8) & 0xFF, (v >> 16) & 0xFF], axis=1).astype(np.uint8)
+            wf.writeframes(b.tobytes())
+
+
+def sine(freq: float, seconds: float, rate: int, amplitude: float = 8000.0) -> np.ndarray:
+    t = np.arange(int(seconds * rate)) / rate
+    return amplitude * np.sin(2 * np.pi * freq * t)
+
+
+def dominant_hz(samples: np.ndarray) -> float:
+    spectrum = np.abs(np.fft.rfft(samples.astype(np.float64)))
+    return float(np.argmax(spectrum) * 16000 / len(samples))
+
+
+def test_a_16k_mono_wav_is_read_back_sample_for_sample(tmp_path: Path) -> None:
+    samples = np.random.default_rng(1).integers(-20000, 20000, 16000).astype(np.int16)
+    write_wav_16k(tmp_path / "a.wav", samples)
+    audio = load_wav(tmp_path / "a.wav")
+    assert np.array_equal(audio.samples, samples)
+    assert audio.warnings == ()
+    assert np.array_equal(read_wav_16k(tmp_path / "a.wav"), samples)
+
+
+def test_a_44k_stereo_wav_is_mixed_to_mono_16k_and_the_conversion_is_reported(tmp_path: Path) -> None:
+    tone = sine(1000, 2.0, 44100)
+    write_pcm(tmp_path / "s.wav", np.stack([tone, tone], axis=1), 44100)
+    audio = load_wav(tmp_path / "s.wav")
+    assert len(audio.samples) == 32000
+    assert abs(dominant_hz(audio.samples) - 1000) < 2
+    assert abs(np.abs(audio.samples).max() - 8000) < 200
+    assert (audio.source_rate, audio.source_channels) == (44100, 2)
+    assert any("mono" in w for w in audio.warnings) and any("44100" in w for w in audio.warnings)
+
+
+def test_an_8k_telephone_wav_is_upsampled_to_16k(tmp_path: Path) -> None:
+    write_pcm(tmp_path / "t.wav", sine(440, 1.0, 8000), 8000)
+    audio = load_wav(tmp_path / "t.wav")
+    assert len(audio.samples) == 16000
+    assert abs(dominant_hz(audio.samples) - 440) < 2
+
+
+@pytest.mark.parametrize("width", [1, 3])
+def test_8_and_24_bit_pcm_are_scaled_to_the_int16_range(tmp_path: Path, width: int) -> None:
+    write_pcm(tmp_path / "w.wav", sine(500, 0.5, 16000, 16000), 16000, width)
+    peak = np.abs(load_wav(tmp_path / "w.wav").samples).max()
+    assert 15500 < peak < 16500
+
+
+def test_a_sample_rate_below_8k_is_refused_naming_the_rate(tmp_path: Path) -> None:
+    write_pcm(tmp_path / "low.wav", sine(300, 0.5, 4000), 4000)
+    with pytest.raises(AudioFormatError, match="4000 Hz"):
+        load_wav(tmp_path / "low.wav")
+
+
+def test_a_float_wav_is_refused_with_the_sox_command_that_fixes_it(tmp_path: Path) -> None:
+    data = np.zeros(1600, dtype="<f4").tobytes()
+    fmt = struct.pack("<HHIIHH", 3, 1, 16000, 64000, 4, 32)
+    riff = (
+        b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack("<I", len(data)) + data
+    )
+    (tmp_path / "f.wav").write_bytes(b"RIFF" + struct.pack("<I", len(riff)) + riff)
+    with pytest.raises(AudioFormatError, match="sox"):
+        load_wav(tmp_path / "f.wav")
+
+
+def test_missing_empty_and_garbage_files_are_refused_clearly(tmp_path: Path) -> None:
+    with pytest.raises(AudioFormatError, match="no such file"):
+        load_wav(tmp_path / "nothing.wav")
+    write_wav_16k(tmp_path / "empty.wav", np.zeros(0, dtype=np.int16))
+    with pytest.raises(AudioFormatError, match="no audio"):
+        load_wav(tmp_path / "empty.wav")
+    (tmp_path / "junk.wav").write_bytes(b"this is not audio at all" * 10)
+    with pytest.raises(AudioFormatError, match="not a PCM WAV"):
+        load_wav(tmp_path / "junk.wav")
+    with pytest.raises(AudioFormatError, match="directory"):
+        load_wav(tmp_path)
+
+
+def test_clipped_audio_is_detected_and_reported(tmp_path: Path) -> None:
+    clipped = np.clip(sine(300, 1.0, 16000, 60000), -32768, 32767)
+    write_pcm(tmp_path / "c.wav", clipped, 16000)
+    audio = load_wav(tmp_path / "c.wav")
+    assert audio.clipped_fraction > 0.3
+    assert any("clipped" in w for w in audio.warnings)
+
+
+def test_a_loud_but_unclipped_signal_is_not_reported_as_clipped(tmp_path: Path) -> None:
+    write_pcm(tmp_path / "l.wav", sine(300, 1.0, 16000, 31000), 16000)
+    audio = load_wav(tmp_path / "l.wav")
+    assert audio.clipped_fraction == 0.0
+    assert not any("clipped" in w for w in audio.warnings)
+    single_peaks = np.zeros(1000, dtype=np.int16)
+    single_peaks[::100] = 32767
+    assert clipped_fraction(single_peaks) == 0.0
+
+
+def test_a_wav_source_yields_20ms_blocks_then_trailing_silence(tmp_path: Path) -> None:
+    samples = np.arange(1000, dtype=np.int16)
+    write_wav_16k(tmp_path / "a.wav", samples)
+    source = WavSource(tmp_path / "a.wav", trailing_silence_s=0.5)
+    blocks = list(source.blocks())
+    assert all(len(b) == 320 for b in blocks[:-1])
+    joined = np.concatenate(blocks)
+    assert len(joined) == 1000 + 8000
+    assert np.array_equal(joined[:1000], samples) and not joined[1000:].any()
+
+
+def test_a_closed_wav_source_stops_yielding(tmp_path: Path) -> None:
+    write_wav_16k(tmp_path / "a.wav", np.zeros(16000, dtype=np.int16))
+    source = WavSource(tmp_path / "a.wav", trailing_silence_s=0)
+    it = source.blocks()
+    next(it)
+    source.close()
+    assert list(it) == []
+
+
+def test_a_microphone_that_does_not_exist_raises_a_clear_error_for_touch_only_mode() -> None:
+    with pytest.raises(MicrophoneUnavailable, match="no-such-microphone.*touch keeps working"):
+        MicrophoneSource("no-such-microphone")

@@ -1,0 +1,61 @@
+"""The end-pointing benchmark's plumbing on synthesized recordings laid out like prepared data (the real
+figures come from real validation recordings; see docs/benchmarks-speech.md)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from kiosk.speech.audio import write_wav_16k
+from kiosk.speech.vad_bench import vad_on_recordings
+from tests.speech.conftest import scale_to_dbfs
+
+Speak = Callable[[str, str], np.ndarray]
+
+
+def test_end_pointing_figures_are_reported_per_condition(tmp_path: Path, speak: Speak) -> None:
+    lines = []
+    for i, text in enumerate(
+        ["satu dua tiga", "empat lima", "enam tujuh delapan", "sembilan nol", "kosong satu"]
+    ):
+        write_wav_16k(tmp_path / f"{i}.wav", scale_to_dbfs(speak(text, "id"), -25))
+        lines.append(
+            {
+                "path": f"{i}.wav",
+                "corpus": "digit_cdsr",
+                "speaker": f"S{i}",
+                "split": "valid",
+                "words": text.split(),
+            }
+        )
+    lines.append({"path": "none.wav", "corpus": "digit_cdsr", "speaker": "X", "split": "train", "words": []})
+    # a reserved acceptance speaker (second letter M-Z) is never used, even if a manifest lists it
+    lines.append({"path": "0.wav", "corpus": "digit_cdsr", "speaker": "FMA", "split": "valid", "words": []})
+    (tmp_path / "manifest.jsonl").write_text("\n".join(json.dumps(x) for x in lines))
+    report = vad_on_recordings(tmp_path, limit=10)
+    assert report["available"] is True
+    assert report["clean"]["recordings"] == 5
+    assert report["clean"]["one_utterance"] == 1.0
+    for key in ("fan_10db", "babble_10db"):
+        assert 0.0 <= report[key]["one_utterance"] <= 1.0
+        assert report[key]["false_triggers_per_min_noise_only"] >= 0
+
+
+def test_missing_data_is_reported_not_raised(tmp_path: Path) -> None:
+    report = vad_on_recordings(tmp_path)
+    assert report["available"] is False and "manifest.jsonl" in report["reason"]
+
+
+def test_with_an_engine_the_live_path_digit_error_rate_is_reported_next_to_the_whole_recording(
+    tmp_path: Path, speak: Speak, ko_recognizer: object
+) -> None:
+    from kiosk.speech.vad_bench import live_path
+
+    items = [(np.asarray(speak("하나 둘 셋", "ko"), dtype=np.float64), ["satu", "dua", "tiga"])]
+    result = live_path(items, ko_recognizer, None)  # type: ignore[arg-type]
+    assert result["recordings"] == 1 and result["digits"] == 3
+    for key in ("der_live_path", "der_whole_recording", "utterance_accuracy_live_path"):
+        assert result[key] >= 0.0
