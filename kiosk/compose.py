@@ -41,16 +41,22 @@ def prompt_books(settings: Settings, cat: Catalog) -> dict[str, PromptBook]:
     return {code: PromptBook(cat, pack) for code, pack in packs(settings).items()}
 
 
-def speaker(settings: Settings, books: dict[str, PromptBook]):  # type: ignore[no-untyped-def]
-    """Prompt playback from the audio pack (made by ``kiosk prompts`` at set-up or provisioning)."""
+def speaker(settings: Settings, voice=None):  # type: ignore[no-untyped-def]
+    """Prompt playback from the audio pack (made by ``kiosk prompts``), muting the microphone while it speaks."""
     from kiosk.speech.prompts import AudioPack, PromptSpeaker
 
-    return PromptSpeaker(AudioPack(settings.data_dir / "prompts"))
+    return PromptSpeaker(AudioPack(settings.data_dir / "prompts"), guard=voice.muted if voice else None,
+                         device=settings.speech.output_device)
 
 
-def listener(settings: Settings, session):  # type: ignore[no-untyped-def]
-    """The microphone listener for the session's language, or None (touch keeps working)."""
-    return None
+def voice(settings: Settings):  # type: ignore[no-untyped-def]
+    """Microphone input with the language packs' recognizers; started by the app."""
+    from kiosk.speech import engines
+    from kiosk.speech.mic import MicrophoneSource
+    from kiosk.speech.voice import VoiceInput
+
+    return VoiceInput(settings, lambda lang: engines.recognizer_for(lang, settings),
+                      lambda: MicrophoneSource(settings.speech.input_device))
 
 
 def _post_to_main_loop(session):  # type: ignore[no-untyped-def]

@@ -177,20 +177,26 @@ def list_targets(flow: Flow) -> dict[str, list[str]]:
 
 
 def speech_hearer(settings: Settings) -> Callable[[Path, State], str]:
-    """Recognize a WAV with the engine of the session's language, restricted to the screen's vocabulary."""
+    """Hear a WAV as the live kiosk would: end-pointed, then recognized with the engine of the session's
+    language, restricted to the screen's vocabulary. All utterances in the file are joined."""
     engines: dict[str, Any] = {}
+    flow = compose.flow(settings)
 
     def hear(path: Path, state: State) -> str:
         from kiosk.speech import engines as speech_engines
-        from kiosk.speech.audio import read_wav_16k
+        from kiosk.speech.audio import WavSource
+        from kiosk.speech.listener import hear as listen_to
 
         if state.lang not in engines:
-            engines[state.lang] = speech_engines.engine_for(state.lang, settings)
+            engines[state.lang] = speech_engines.recognizer_for(state.lang, settings)
         engine = engines[state.lang]
         if engine is None:
             raise ScenarioError(f"{path}: no speech engine for language '{state.lang}'; install its language pack")
-        flow = compose.flow(settings)
-        return str(engine.recognize(read_wav_16k(path), flow.vocabulary(state)).text)
+        try:
+            source = WavSource(path)
+        except (OSError, ValueError) as exc:
+            raise ScenarioError(f"{path}: {exc}") from None
+        return " ".join(t.text for t in listen_to(source, engine, flow.vocabulary(state)) if t.text)
 
     return hear
 

@@ -7,6 +7,7 @@ always wins over the synthesized clip. Keys map to file names by replacing ``:``
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -16,6 +17,7 @@ import sys
 import threading
 import wave
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import numpy as np
@@ -110,24 +112,15 @@ class AudioPack:
         return made
 
 
-def sounddevice_play(samples: np.ndarray, rate: int) -> None:
-    """Play through PortAudio; no output device is logged once, never fatal."""
-    try:
-        import sounddevice as sd
-
-        sd.stop()
-        sd.play(samples, rate)
-    except Exception as exc:  # PortAudio raises many kinds; the kiosk goes on silently with text on screen
-        if not getattr(sounddevice_play, "_warned", False):
-            log.warning("cannot play prompts (%s); screens still show every prompt as text", exc)
-            sounddevice_play._warned = True  # type: ignore[attr-defined]
-
-
 class PromptSpeaker:
-    """Speaks prompt keys from the audio pack, on a worker thread so the screen never waits."""
+    """Speaks prompt keys from the audio pack on a worker thread, so the screen never waits; a new prompt cuts
+    the one playing. ``guard`` (the microphone's mute) is held while it plays, so the kiosk does not hear itself."""
 
-    def __init__(self, pack: AudioPack, play: Callable[[np.ndarray, int], None] = sounddevice_play) -> None:
-        self.pack, self.play = pack, play
+    def __init__(self, pack: AudioPack, guard: Callable[[], AbstractContextManager[None]] | None = None,
+                 device: str = "") -> None:
+        self.pack, self.guard, self.device = pack, guard or contextlib.nullcontext, device
+        self._warned = False
+        self._lock = threading.Lock()
 
     def say(self, keys: tuple[str, ...], lang: str) -> None:
         threading.Thread(target=self._say, args=(keys, lang), daemon=True).start()
@@ -136,6 +129,20 @@ class PromptSpeaker:
         samples = self.pack.samples(lang, keys)
         if samples.size:
             self.play(samples, PACK_RATE)
+
+    def play(self, samples: np.ndarray, rate: int) -> None:
+        """Play to the end through PortAudio; no output device is logged once, never fatal."""
+        try:
+            import sounddevice as sd
+
+            sd.stop()
+            with self._lock, self.guard():
+                sd.play(samples, rate, device=self.device or None)
+                sd.wait()
+        except Exception as exc:  # PortAudio raises many kinds; the kiosk goes on with every prompt on screen
+            if not self._warned:
+                log.warning("cannot play prompts (%s); screens still show every prompt as text", exc)
+                self._warned = True
 
 
 def progress_bar(done: int, total: int) -> None:

@@ -62,7 +62,7 @@ def build_app_class() -> type:
             self.level = 0.0
             self._render_trigger = Clock.create_trigger(lambda dt: self.render())
             previous: Callable[[Step], None] = session.on_change
-            session.on_change = lambda step: (previous(step), self._render_trigger(), self._presence_follow())
+            session.on_change = lambda step: (previous(step), self._render_trigger(), self._follow(step))
             self.presence = presence
             self.staff: StaffPanel | None = None
             from kivy.uix.image import Image
@@ -152,20 +152,24 @@ def build_app_class() -> type:
             Clock.schedule_once(lambda dt: self.session.dispatch(Spoken(text)))
 
         def _on_level(self, level: float) -> None:
-            self.level = level
-            Clock.schedule_once(lambda dt: setattr(self.meter_bar, "value", level))
+            self.level = level  # about 50 a second; the meter reads it ten times a second (_show_preview)
 
-        def _presence_follow(self) -> None:
-            """Watch for faces only on the attract screen: elsewhere the camera belongs to the documents step."""
-            if self.presence is None:
-                return
-            if self.session.state.screen == "attract":
-                self.presence.start()
-            else:
-                self.presence.stop()
+        def _follow(self, step: Step) -> None:
+            """Keep the edges in step with the screen: the microphone listens for this screen's words in its
+            language; faces are looked for only on the attract screen (elsewhere the camera is the documents
+            step's)."""
+            state = step.state
+            if self.listener is not None:
+                self.listener.follow(state.lang, self.session.flow.vocabulary(state))
+            if self.presence is not None:
+                if state.screen == "attract":
+                    self.presence.start()
+                else:
+                    self.presence.stop()
 
         def _show_preview(self, dt: float) -> None:
             """Blit the camera's latest frame (only on the camera screen; frames are never stored)."""
+            self.meter_bar.value = self.level
             camera = self.session.camera
             frame = getattr(camera, "latest", None)
             if self.session.state.screen != "camera" or frame is None:
@@ -223,10 +227,9 @@ def make_app(settings: Settings, voice: bool = True) -> Any:
     flow = compose.flow(settings, cat)
     books = compose.prompt_books(settings, cat)
     queue = compose.open_queue(settings)
-    speaker = compose.speaker(settings, books)
-    session = KioskSession(flow, queue, speaker)
+    listener = compose.voice(settings) if voice and settings.speech.enabled else None
+    session = KioskSession(flow, queue, compose.speaker(settings, listener))
     session.camera = compose.camera(settings, session)
-    listener = compose.listener(settings, session) if voice and settings.speech.enabled else None
     presence = compose.presence(settings, session) if settings.vision.presence else None
     return build_app_class()(session, books, queue, settings, listener, presence)
 

@@ -1,0 +1,79 @@
+"""Voice input for the kiosk app: the microphone listener, following the screen's language and vocabulary.
+
+It wraps :class:`~kiosk.speech.listener.Listener` with what the app needs: start with two callbacks (words heard,
+level 0..1), switch the recognizer when the citizen picks another language, restrict it to the screen's words,
+and mute it while a prompt plays. A missing microphone or model leaves the kiosk working by touch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from kiosk.config import Settings
+
+log = logging.getLogger(__name__)
+
+
+class VoiceInput:
+    def __init__(self, settings: Settings, recognizer_for: Callable[[str], Any], make_source: Callable[[], Any]):
+        self.settings = settings
+        self._recognizer_for = recognizer_for
+        self._make_source = make_source
+        self._recognizers: dict[str, Any] = {}
+        self.listener: Any = None
+        self.lang = settings.kiosk.lang
+        self.problem = ""
+        """Why voice is off (shown to staff), or empty."""
+
+    def _recognizer(self, lang: str) -> Any:
+        if lang not in self._recognizers:
+            self._recognizers[lang] = self._recognizer_for(lang)
+        return self._recognizers[lang]
+
+    def start(self, on_heard: Callable[[str], None], on_level: Callable[[float], None]) -> None:
+        from kiosk.speech.listener import AudioLost, Heard, Listener
+        from kiosk.speech.vad import Level
+        from kiosk.speech.audio import MicrophoneUnavailable
+
+        def on_event(event: Any) -> None:
+            if isinstance(event, Level):
+                on_level(float(event.value))
+            elif isinstance(event, Heard) and event.transcript.text:
+                on_heard(event.transcript.text)
+            elif isinstance(event, AudioLost):
+                self.problem = f"microphone lost: {event.reason}"
+                log.warning("voice input stopped (%s); the kiosk goes on by touch", event.reason)
+                on_level(0.0)
+
+        try:
+            source = self._make_source()
+        except (MicrophoneUnavailable, OSError, RuntimeError) as exc:
+            self.problem = str(exc)
+            log.warning("no microphone (%s); the kiosk works by touch", exc)
+            return
+        self.listener = Listener(source, self._recognizer(self.lang), on_event)
+        self.listener.start()
+
+    def follow(self, lang: str, vocabulary: Sequence[str]) -> None:
+        """The screen changed: listen for its words, in its language."""
+        if self.listener is None:
+            return
+        if lang != self.lang:
+            self.lang = lang
+            self.listener.recognizer = self._recognizer(lang)
+        self.listener.set_vocabulary(vocabulary)
+
+    @contextlib.contextmanager
+    def muted(self) -> Iterator[None]:
+        if self.listener is None:
+            yield
+            return
+        with self.listener.muted():
+            yield
+
+    def stop(self) -> None:
+        if self.listener is not None:
+            self.listener.stop()
