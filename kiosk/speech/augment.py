@@ -56,9 +56,10 @@ def babble(talkers: Sequence[np.ndarray], n: int, rng: np.random.Generator) -> n
 
 def _coloured(n: int, rng: np.random.Generator, slope: float) -> np.ndarray:
     """Noise with power spectrum ~ 1/f^slope (0 white, 1 pink, 2 brown)."""
-    spec = rng.standard_normal(n // 2 + 1) + 1j * rng.standard_normal(n // 2 + 1)
-    f = np.maximum(np.arange(n // 2 + 1), 1.0)
-    x = np.fft.irfft(spec / f ** (slope / 2.0), n=n)
+    size = 1 << max(0, n - 1).bit_length()  # FFTs of awkward lengths are slow: make it a power of two
+    spec = rng.standard_normal(size // 2 + 1) + 1j * rng.standard_normal(size // 2 + 1)
+    f = np.maximum(np.arange(size // 2 + 1), 1.0)
+    x = np.fft.irfft(spec / f ** (slope / 2.0), n=size)[:n]
     return (x / (rms(x) + 1e-12)).astype(np.float32)
 
 

@@ -95,10 +95,8 @@ def log_mel(samples: np.ndarray, params: FeatureParams = FeatureParams()) -> np.
         raise ValueError(f"log_mel expects mono samples (1-D), got shape {x.shape}")
     if len(x) < params.win_length:
         x = np.pad(x, (0, params.win_length - len(x)))
-    n = num_frames(len(x), params)
-    idx = np.arange(params.win_length)[None, :] + params.hop_length * np.arange(n)[:, None]
-    frames = x[idx] * _window(params)
-    spec = np.fft.rfft(frames, n=params.n_fft, axis=1)
+    windows = np.lib.stride_tricks.sliding_window_view(x, params.win_length)[:: params.hop_length]
+    spec = np.fft.rfft(windows * _window(params), n=params.n_fft, axis=1)
     power = (spec.real**2 + spec.imag**2).astype(np.float32)
     mel = power @ mel_filterbank(params)
     return np.log(mel + params.log_floor).astype(np.float32)

@@ -2,8 +2,8 @@
 
 ``LiteRTRecognizer(model_path, manifest)`` fulfils the Recognizer protocol of kiosk/speech/base.py. Each
 screen may pass a vocabulary: tokens outside it are masked before decoding, so on a yes/no screen only
-``ya``/``tidak`` can come out. The interpreter comes from ``ai_edge_litert`` (the maintained successor of tflite-runtime) or,
-failing that, from ``tflite_runtime``.
+``ya``/``tidak`` can come out. The interpreter comes from ``ai_edge_litert`` (the maintained successor of
+tflite-runtime) or, failing that, from ``tflite_runtime``.
 """
 
 from __future__ import annotations

@@ -103,6 +103,18 @@ class Augmenter:
     def __init__(self, train: list[tuple[np.ndarray, list[int], str, str]], seed: int) -> None:
         self.rng = np.random.default_rng(seed)
         self.talkers = [(a, spk) for a, _, spk, corpus in train if corpus != "synth"]
+        # Synthesizing noise per example costs more than the training step: draw crops from a bank instead.
+        n = 1 << 17
+        self.fans = [augment.fan_noise(n, self.rng) for _ in range(64)]
+        self.traffic = [augment.traffic_noise(n, self.rng) for _ in range(64)]
+
+    def fan(self, n: int) -> np.ndarray:
+        clip = self.fans[int(self.rng.integers(len(self.fans)))]
+        return augment.fit_length(clip, n, self.rng) * (1 if self.rng.random() < 0.5 else -1)
+
+    def traffic_noise(self, n: int) -> np.ndarray:
+        clip = self.traffic[int(self.rng.integers(len(self.traffic)))]
+        return augment.fit_length(clip, n, self.rng)
 
     def babble_for(self, speaker: str, n: int) -> np.ndarray:
         picks: list[np.ndarray] = []
@@ -126,12 +138,12 @@ class Augmenter:
             if kind < 0.5:
                 noise = self.babble_for(speaker, len(x))
             elif kind < 0.75:
-                noise = augment.fan_noise(len(x), rng)
+                noise = self.fan(len(x))
             else:
-                noise = augment.traffic_noise(len(x), rng)
+                noise = self.traffic_noise(len(x))
             x = augment.mix_at_snr(x, noise, float(rng.uniform(-2, 22)))
             if rng.random() < 0.3:  # a second, weaker noise on top
-                x = augment.mix_at_snr(x, augment.fan_noise(len(x), rng), float(rng.uniform(10, 30)))
+                x = augment.mix_at_snr(x, self.fan(len(x)), float(rng.uniform(10, 30)))
         peak = float(np.max(np.abs(x)) + 1e-9)
         target = float(rng.uniform(0.05, 0.9)) if rng.random() < 0.9 else float(rng.uniform(1.0, 3.0))
         return np.clip(x * (target / peak), -1.0, 1.0)  # the last branch clips, like an overdriven mic
@@ -167,9 +179,9 @@ def batches(train: list, aug: Augmenter, batch_size: int, seed: int) -> Iterator
                     x = (
                         aug.babble_for(spk, n)
                         if kind < 0.4
-                        else augment.fan_noise(n, rng)
+                        else aug.fan(n)
                         if kind < 0.7
-                        else augment.traffic_noise(n, rng)
+                        else aug.traffic_noise(n)
                     )
                     x = x / (np.max(np.abs(x)) + 1e-9) * float(rng.uniform(0.02, 0.5))
                     lab = []
@@ -198,18 +210,18 @@ def build_model(channels: int, blocks: int, kernel: int):  # type: ignore[no-unt
 
     inp = tf.keras.Input(shape=(None, PARAMS.n_mels), name="features")
     x = tf.keras.layers.Conv1D(channels, 5, strides=2, padding="same", use_bias=False)(inp)
-    x = tf.keras.layers.BatchNormalization()(x)
+    x = tf.keras.layers.BatchNormalization(momentum=0.9)(x)
     x = tf.keras.layers.ReLU(max_value=6.0)(x)
     x = tf.keras.layers.SeparableConv1D(channels, kernel, strides=2, padding="same", use_bias=False)(x)
-    x = tf.keras.layers.BatchNormalization()(x)
+    x = tf.keras.layers.BatchNormalization(momentum=0.9)(x)
     x = tf.keras.layers.ReLU(max_value=6.0)(x)
     for _ in range(blocks):
         y = tf.keras.layers.SeparableConv1D(channels, kernel, padding="same", use_bias=False)(x)
-        y = tf.keras.layers.BatchNormalization()(y)
+        y = tf.keras.layers.BatchNormalization(momentum=0.9)(y)
         y = tf.keras.layers.ReLU(max_value=6.0)(y)
         x = tf.keras.layers.Add()([x, y])
     x = tf.keras.layers.Conv1D(channels, 1, use_bias=False)(x)
-    x = tf.keras.layers.BatchNormalization()(x)
+    x = tf.keras.layers.BatchNormalization(momentum=0.9)(x)
     x = tf.keras.layers.ReLU(max_value=6.0)(x)
     out = tf.keras.layers.Dense(len(TOKENS), name="logits")(x)
     return tf.keras.Model(inp, out)
