@@ -50,6 +50,8 @@ class ModelManifest:
     blank: int = 0
     other_token: str = "<other>"
     frame_stride: int = 4
+    blank_penalty: float = 0.0
+    """Subtracted from the blank's log probability before decoding (tuned on training speakers)."""
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ModelManifest:
@@ -65,6 +67,7 @@ class ModelManifest:
                 blank=int(data.get("blank", 0)),
                 other_token=str(data.get("other_token", "<other>")),
                 frame_stride=int(data.get("frame_stride", 4)),
+                blank_penalty=float(data.get("blank_penalty", 0.0)),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelError(
@@ -83,6 +86,7 @@ class ModelManifest:
             "blank": self.blank,
             "other_token": self.other_token,
             "frame_stride": self.frame_stride,
+            "blank_penalty": self.blank_penalty,
         }
 
     @classmethod
@@ -234,6 +238,8 @@ class LiteRTRecognizer:
                 100 * clipped,
             )
         lp = self.log_probs(samples)
+        if self.manifest.blank_penalty:
+            lp[:, self.manifest.blank] -= self.manifest.blank_penalty
         mask = self.allowed_mask(vocabulary)
         if not mask.all():
             lp = np.where(mask[None, :], lp, -np.inf)

@@ -329,6 +329,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--kernel", type=int, default=9)
     p.add_argument("--lr", type=float, default=3e-3)
     p.add_argument("--steps-per-epoch", type=int, default=150)
+    p.add_argument("--init", type=Path, default=None, help="start from these weights (continue a run)")
+    p.add_argument("--warmup-steps", type=int, default=300)
     p.add_argument("--quant", choices=["int8", "float16", "float32"], default="int8")
     p.add_argument("--name", default="digits-id")
     p.add_argument("--version", default="1")
@@ -347,6 +349,9 @@ def main(argv: list[str] | None = None) -> int:
     valid_cmd = [v for v in valid if v[3] != "digit_cdsr"]
     model = build_model(args.channels, args.blocks, args.kernel)
     log.info("model parameters: %d", model.count_params())
+    if args.init:
+        model.load_weights(str(args.init))
+        log.info("continuing from %s", args.init)
     opt = tf.keras.optimizers.Adam(args.lr)
 
     @tf.function(reduce_retracing=True)
@@ -387,7 +392,8 @@ def main(argv: list[str] | None = None) -> int:
         losses = []
         for _ in range(args.steps_per_epoch):
             frac = min(1.0, (time.time() - t0) / budget)
-            warm = min(1.0, (len(history) * args.steps_per_epoch + len(losses) + 1) / 300.0)
+            done = len(history) * args.steps_per_epoch + len(losses) + 1
+            warm = min(1.0, done / max(1, args.warmup_steps))
             opt.learning_rate.assign(args.lr * warm * (0.02 + 0.98 * 0.5 * (1 + np.cos(np.pi * frac))))
             with lock:
                 while not queue:

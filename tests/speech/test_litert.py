@@ -57,10 +57,16 @@ def test_low_noise_gives_no_digits(recognizer: LiteRTRecognizer) -> None:
 
 
 @needs_espeak
-def test_synthesized_indonesian_digits_are_mostly_recognized(recognizer: LiteRTRecognizer, tmp_path: Path) -> None:
+def test_synthesized_indonesian_digits_are_mostly_recognized(
+    recognizer: LiteRTRecognizer, tmp_path: Path
+) -> None:
     sequences = ["satu dua tiga", "empat lima enam", "tujuh delapan sembilan", "kosong delapan satu"]
     expected = ["123", "456", "789", "081"]
-    got = [recognizer.recognize(speak(s, tmp_path, voice)).digits for s in sequences for voice in ("id+m3", "id+f2")]
+    got = [
+        recognizer.recognize(speak(s, tmp_path, voice)).digits
+        for s in sequences
+        for voice in ("id+m3", "id+f2")
+    ]
     want = [e for e in expected for _ in range(2)]
     right = sum(a == b for a, b in zip(got, want, strict=True))
     assert right >= 6, f"heard {got}, wanted {want}"
