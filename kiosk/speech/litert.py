@@ -1,0 +1,250 @@
+"""The project's Indonesian speech model on LiteRT: log-mel in numpy, a small CTC network, greedy decoding.
+
+``LiteRTRecognizer(model_path, manifest)`` fulfils the Recognizer protocol of kiosk/speech/base.py. Each
+screen may pass a vocabulary: tokens outside it are masked before decoding, so on a yes/no screen only
+``ya``/``tidak`` can come out. The interpreter comes from ``ai_edge_litert`` (the maintained successor of
+tflite-runtime) or, failing that, from ``tflite_runtime``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kiosk.speech.base import SAMPLE_RATE, Transcript
+from kiosk.speech.features import FeatureParams, features
+from kiosk.speech.pcm import check_pcm
+
+log = logging.getLogger(__name__)
+
+SILENCE_PEAK = 300
+"""Utterances whose loudest sample stays below this (about -40 dBFS) are silence: empty text, no inference."""
+MIN_SAMPLES = SAMPLE_RATE // 10
+"""Shorter than 100 ms cannot hold a word."""
+CLIP_FRACTION = 0.01
+"""More than this share of samples at full scale: the microphone is overdriven (logged, still decoded)."""
+
+
+class ModelError(RuntimeError):
+    """The speech model cannot be used: missing, corrupt, mismatched, or no LiteRT runtime installed."""
+
+
+@dataclass(frozen=True)
+class ModelManifest:
+    """What models/manifest.json says about a model file."""
+
+    name: str
+    tokens: tuple[str, ...]
+    version: str = "0"
+    file: str = ""
+    sha256: str = ""
+    sample_rate: int = SAMPLE_RATE
+    features: FeatureParams = field(default_factory=FeatureParams)
+    blank: int = 0
+    other_token: str = "<other>"
+    frame_stride: int = 4
+    blank_penalty: float = 0.0
+    """Subtracted from the blank's log probability before decoding (tuned on training speakers)."""
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ModelManifest:
+        try:
+            return cls(
+                name=str(data["name"]),
+                tokens=tuple(data["tokens"]),
+                version=str(data.get("version", "0")),
+                file=str(data.get("file", "")),
+                sha256=str(data.get("sha256", "")),
+                sample_rate=int(data.get("sample_rate", SAMPLE_RATE)),
+                features=FeatureParams.from_dict(data.get("features", {})),
+                blank=int(data.get("blank", 0)),
+                other_token=str(data.get("other_token", "<other>")),
+                frame_stride=int(data.get("frame_stride", 4)),
+                blank_penalty=float(data.get("blank_penalty", 0.0)),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelError(
+                f"model manifest is incomplete or malformed ({exc!r}): it needs at least 'name' and 'tokens'"
+            ) from exc
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "tokens": list(self.tokens),
+            "version": self.version,
+            "file": self.file,
+            "sha256": self.sha256,
+            "sample_rate": self.sample_rate,
+            "features": self.features.to_dict(),
+            "blank": self.blank,
+            "other_token": self.other_token,
+            "frame_stride": self.frame_stride,
+            "blank_penalty": self.blank_penalty,
+        }
+
+    @classmethod
+    def load(cls, path: str | Path) -> ModelManifest:
+        p = Path(path)
+        try:
+            return cls.from_dict(json.loads(p.read_text(encoding="utf-8")))
+        except FileNotFoundError as exc:
+            raise ModelError(
+                f"{p}: model manifest not found; install the language pack's models/ folder "
+                "(the .tflite and its manifest.json)"
+            ) from exc
+        except json.JSONDecodeError as exc:
+            raise ModelError(
+                f"{p}: model manifest is not valid JSON ({exc}); reinstall the language pack"
+            ) from exc
+
+
+def interpreter_class() -> Any:
+    """The LiteRT Interpreter class: ai_edge_litert first, tflite_runtime as the fallback."""
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+
+        return Interpreter
+    except ImportError:
+        pass
+    try:
+        from tflite_runtime.interpreter import Interpreter
+
+        return Interpreter
+    except ImportError as exc:
+        raise ModelError(
+            "no LiteRT runtime: install the 'ai-edge-litert' package "
+            "(pip install ai-edge-litert), or 'tflite-runtime' on older systems"
+        ) from exc
+
+
+def ctc_greedy(log_probs: np.ndarray, blank: int = 0) -> list[tuple[int, float]]:
+    """Best path, repeats merged, blanks dropped: (token, its best frame probability) per emitted token."""
+    best = log_probs.argmax(axis=-1)
+    out: list[tuple[int, float]] = []
+    prev = blank
+    for t, k in enumerate(best):
+        k = int(k)
+        if k != blank and k != prev:
+            out.append((k, float(np.exp(log_probs[t, k]))))
+        elif k != blank and out:
+            out[-1] = (k, max(out[-1][1], float(np.exp(log_probs[t, k]))))
+        prev = k
+    return out
+
+
+class LiteRTRecognizer:
+    """Recognizes Indonesian digits and command words with the project's CTC model."""
+
+    def __init__(
+        self,
+        model_path: str | Path,
+        manifest: ModelManifest | dict[str, Any] | str | Path | None = None,
+        num_threads: int = 1,
+        verify_sha256: bool = True,
+    ) -> None:
+        path = Path(model_path)
+        if manifest is None:
+            manifest = path.with_name("manifest.json")
+        if isinstance(manifest, (str, Path)):
+            manifest = ModelManifest.load(manifest)
+        elif isinstance(manifest, dict):
+            manifest = ModelManifest.from_dict(manifest)
+        self.manifest: ModelManifest = manifest
+        self.name = f"litert:{manifest.name}"
+        if manifest.sample_rate != SAMPLE_RATE:
+            raise ModelError(
+                f"model {manifest.name} wants {manifest.sample_rate} Hz; the kiosk records {SAMPLE_RATE} Hz"
+            )
+        if not path.is_file():
+            raise ModelError(
+                f"{path}: speech model file not found; install the language pack's model "
+                "(models/digits-id.tflite) or set the language pack path"
+            )
+        data = path.read_bytes()
+        if verify_sha256 and manifest.sha256 and hashlib.sha256(data).hexdigest() != manifest.sha256:
+            raise ModelError(
+                f"{path}: sha256 does not match the manifest: the file is corrupt or from another "
+                "version; reinstall the language pack's model"
+            )
+        cls = interpreter_class()
+        try:
+            self._interp = cls(model_content=data, num_threads=num_threads)
+            self._in = self._interp.get_input_details()[0]
+            self._out = self._interp.get_output_details()[0]
+        except (ValueError, RuntimeError) as exc:
+            raise ModelError(
+                f"{path}: not a valid LiteRT model ({exc}); reinstall the language pack's model"
+            ) from exc
+        n_classes = int(self._out["shape"][-1])
+        if n_classes != len(manifest.tokens):
+            raise ModelError(
+                f"{path}: model has {n_classes} outputs but the manifest lists "
+                f"{len(manifest.tokens)} tokens; model and manifest do not belong together"
+            )
+        self._frames = -1
+        self._index = {t: i for i, t in enumerate(manifest.tokens)}
+
+    def allowed_mask(self, vocabulary: Sequence[str] | None) -> np.ndarray:
+        """Boolean mask over tokens: blank, ``<other>`` and every word of the vocabulary's phrases."""
+        mask = np.zeros(len(self.manifest.tokens), dtype=bool)
+        if vocabulary is None:
+            mask[:] = True
+            return mask
+        mask[self.manifest.blank] = True
+        if self.manifest.other_token in self._index:
+            mask[self._index[self.manifest.other_token]] = True
+        unknown = []
+        for phrase in vocabulary:
+            for word in phrase.lower().split():
+                if word in self._index:
+                    mask[self._index[word]] = True
+                else:
+                    unknown.append(word)
+        if unknown:
+            log.warning(
+                "vocabulary words the model %s cannot hear: %s", self.manifest.name, sorted(set(unknown))
+            )
+        return mask
+
+    def log_probs(self, samples: np.ndarray) -> np.ndarray:
+        """Per-frame log posteriors (frames, tokens) for 16 kHz mono int16 samples."""
+        feats = features(check_pcm(samples), self.manifest.features)[None]
+        stride = self.manifest.frame_stride
+        if feats.shape[1] % stride:
+            feats = np.pad(feats, ((0, 0), (0, stride - feats.shape[1] % stride), (0, 0)))
+        if feats.shape[1] != self._frames:
+            self._interp.resize_tensor_input(self._in["index"], list(feats.shape))
+            self._interp.allocate_tensors()
+            self._frames = feats.shape[1]
+        self._interp.set_tensor(self._in["index"], feats.astype(np.float32))
+        self._interp.invoke()
+        return np.array(self._interp.get_tensor(self._out["index"])[0], dtype=np.float32)
+
+    def recognize(self, samples: np.ndarray, vocabulary: Sequence[str] | None = None) -> Transcript:
+        check_pcm(samples)
+        if len(samples) < MIN_SAMPLES or int(np.max(np.abs(samples.astype(np.int32)))) < SILENCE_PEAK:
+            return Transcript(text="", engine=self.name, confidence=None)
+        clipped = float(np.mean(np.abs(samples.astype(np.int32)) >= 32767))
+        if clipped > CLIP_FRACTION:
+            log.warning(
+                "clipped audio: %.1f%% of samples at full scale; the microphone gain is too high",
+                100 * clipped,
+            )
+        lp = self.log_probs(samples)
+        if self.manifest.blank_penalty:
+            lp[:, self.manifest.blank] -= self.manifest.blank_penalty
+        mask = self.allowed_mask(vocabulary)
+        if not mask.all():
+            lp = np.where(mask[None, :], lp, -np.inf)
+        tokens = self.manifest.tokens
+        emitted = [(tokens[k], p) for k, p in ctc_greedy(lp, self.manifest.blank)]
+        words = [(w, p) for w, p in emitted if w != self.manifest.other_token]
+        conf = float(np.mean([p for _, p in words])) if words else None
+        return Transcript(text=" ".join(w for w, _ in words), engine=self.name, confidence=conf)

@@ -1,0 +1,68 @@
+"""kiosk.speech.eval.evaluate, the function behind ``kiosk bench speech``, on a tiny prepared folder."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from kiosk.speech.eval import edit_distance, evaluate
+
+ROOT = Path(__file__).resolve().parents[2]
+MODEL = ROOT / "models" / "digits-id.tflite"
+
+
+def test_edit_distance_counts_substitutions_deletions_and_insertions() -> None:
+    assert edit_distance("123", "123") == 0
+    assert edit_distance("123", "133") == 1
+    assert edit_distance("123", "13") == 1
+    assert edit_distance("123", "1234") == 1
+    assert edit_distance("", "12") == 2
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")
+def test_evaluate_reports_every_benchmark_figure(tmp_path: Path) -> None:
+    lines = []
+    for i, (voice, text) in enumerate(
+        [
+            ("id+m3", "satu dua tiga"),
+            ("id+f2", "empat lima"),
+            ("id+m3", "enam tujuh"),
+            ("id+f2", "kosong sembilan"),
+        ]
+    ):
+        raw = tmp_path / f"raw{i}.wav"
+        wav = tmp_path / f"u{i}.wav"
+        subprocess.run(["espeak-ng", "-v", voice, "-w", str(raw), text], check=True, timeout=30)
+        subprocess.run(
+            ["sox", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(wav)], check=True, timeout=30
+        )
+        lines.append(
+            json.dumps(
+                {
+                    "path": wav.name,
+                    "corpus": "digit_cdsr",
+                    "speaker": f"S{i}",
+                    "split": "valid",
+                    "words": text.split(),
+                }
+            )
+        )
+    (tmp_path / "manifest.jsonl").write_text("\n".join(lines) + "\n")
+    res = evaluate(MODEL, tmp_path)
+    assert res["model_bytes"] == MODEL.stat().st_size
+    assert set(res["conditions"]) == {"clean", "babble", "fan_traffic"}
+    assert res["conditions"]["clean"]["digits"] == 9
+    for key in ("der_clean", "der_babble_10db", "der_fan_traffic_10db", "utterance_accuracy_clean"):
+        assert 0.0 <= res[key] <= 1.5
+    assert res["der_clean"] <= 0.34, "clean synthesized digits should be mostly right"
+    assert res["rtf_one_thread"] > 0 and res["peak_rss_mib"] > 10
+    assert json.dumps(res)
+
+
+def test_evaluate_without_prepared_data_says_what_to_run(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="run models/training/prepare.py"):
+        evaluate(MODEL, tmp_path)

@@ -1,0 +1,59 @@
+"""The numpy log-mel front end shared by training and the runtime."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from kiosk.speech.features import FeatureParams, features, log_mel, mel_filterbank, num_frames
+
+
+def tone(freq: float, seconds: float = 1.0, amp: float = 0.3) -> np.ndarray:
+    t = np.arange(int(16000 * seconds)) / 16000
+    return (amp * np.sin(2 * np.pi * freq * t) * 32767).astype(np.int16)
+
+
+def test_frame_count_follows_ten_millisecond_hops() -> None:
+    x = tone(440, 1.0)
+    feats = log_mel(x)
+    assert feats.shape == (num_frames(len(x)), 40)
+    assert feats.shape[0] == 98
+
+
+def test_a_tone_lights_up_the_mel_band_that_covers_its_frequency() -> None:
+    params = FeatureParams()
+    bank = mel_filterbank(params)
+    bin_1k = round(1000 * params.n_fft / params.sample_rate)
+    expected_band = int(np.argmax(bank[bin_1k]))
+    feats = log_mel(tone(1000))
+    assert int(np.argmax(feats.mean(axis=0))) == expected_band
+
+
+def test_higher_tone_lands_in_a_higher_band() -> None:
+    low = int(np.argmax(log_mel(tone(300)).mean(axis=0)))
+    high = int(np.argmax(log_mel(tone(3000)).mean(axis=0)))
+    assert high > low
+
+
+def test_silence_and_very_short_input_give_finite_features() -> None:
+    assert np.isfinite(features(np.zeros(16000, np.int16))).all()
+    short = features(np.ones(50, np.int16))
+    assert short.shape == (1, 40) and np.isfinite(short).all()
+
+
+def test_int16_and_float_input_give_the_same_features() -> None:
+    x = tone(700)
+    np.testing.assert_allclose(log_mel(x), log_mel(x.astype(np.float32) / 32768.0), rtol=1e-5, atol=1e-5)
+
+
+def test_normalised_features_are_zero_mean_per_band_and_ignore_gain() -> None:
+    rng = np.random.default_rng(0)
+    x = (rng.standard_normal(16000) * 1000).astype(np.int16)
+    f = features(x)
+    np.testing.assert_allclose(f.mean(axis=0), 0.0, atol=1e-4)
+    louder = features((x.astype(np.int32) * 4).astype(np.int16))
+    np.testing.assert_allclose(f, louder, atol=1e-3)
+
+
+def test_feature_params_round_trip_through_a_dict() -> None:
+    p = FeatureParams(n_mels=32)
+    assert FeatureParams.from_dict(p.to_dict()) == p

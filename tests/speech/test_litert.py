@@ -1,0 +1,167 @@
+"""The committed LiteRT model through LiteRTRecognizer: loading, recognition, vocabulary masks, bad input."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kiosk.speech.base import Transcript
+from kiosk.speech.litert import LiteRTRecognizer, ModelError, ModelManifest, ctc_greedy
+from kiosk.speech.pcm import AudioFormatError, check_pcm, load_wav_16k
+
+ROOT = Path(__file__).resolve().parents[2]
+MODEL = ROOT / "models" / "digits-id.tflite"
+MANIFEST = ROOT / "models" / "manifest.json"
+
+needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")
+
+
+@pytest.fixture(scope="module")
+def recognizer() -> LiteRTRecognizer:
+    return LiteRTRecognizer(MODEL, MANIFEST)
+
+
+def speak(text: str, tmp_path: Path, voice: str = "id+m3", speed: int = 140) -> np.ndarray:
+    """Indonesian speech from espeak-ng (a voice variant held out of training), as 16 kHz mono int16."""
+    out = tmp_path / f"{abs(hash((text, voice, speed)))}.wav"
+    subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(out), text], check=True, timeout=30)
+    return load_wav_16k(out)
+
+
+def test_committed_model_matches_its_manifest_and_size_budget() -> None:
+    manifest = json.loads(MANIFEST.read_text())
+    assert manifest["file"] == MODEL.name
+    assert manifest["size"] == MODEL.stat().st_size
+    assert MODEL.stat().st_size < 500 * 1024
+    assert manifest["engine"] == "litert" and manifest["lang"] == "id" and manifest["sample_rate"] == 16000
+    assert {"nol", "kosong", "sembilan", "ya", "tidak", "ulang", "kembali", "batal", "bantuan"} <= set(
+        manifest["tokens"]
+    )
+
+
+def test_silence_gives_empty_text(recognizer: LiteRTRecognizer) -> None:
+    result = recognizer.recognize(np.zeros(32000, np.int16))
+    assert result == Transcript(text="", engine="litert:digits-id", confidence=None)
+
+
+def test_low_noise_gives_no_digits(recognizer: LiteRTRecognizer) -> None:
+    rng = np.random.default_rng(1)
+    noise = (rng.standard_normal(48000) * 600).astype(np.int16)
+    assert recognizer.recognize(noise).digits == ""
+
+
+@needs_espeak
+def test_synthesized_indonesian_digits_are_mostly_recognized(
+    recognizer: LiteRTRecognizer, tmp_path: Path
+) -> None:
+    sequences = ["satu dua tiga", "empat lima enam", "tujuh delapan sembilan", "kosong delapan satu"]
+    expected = ["123", "456", "789", "081"]
+    got = [
+        recognizer.recognize(speak(s, tmp_path, voice)).digits
+        for s in sequences
+        for voice in ("id+m3", "id+f2")
+    ]
+    want = [e for e in expected for _ in range(2)]
+    right = sum(a == b for a, b in zip(got, want, strict=True))
+    assert right >= 6, f"heard {got}, wanted {want}"
+
+
+@needs_espeak
+def test_vocabulary_restricts_what_can_be_heard(recognizer: LiteRTRecognizer, tmp_path: Path) -> None:
+    digits = speak("satu dua tiga empat", tmp_path)
+    restricted = recognizer.recognize(digits, vocabulary=["ya", "tidak"])
+    assert set(restricted.text.split()) <= {"ya", "tidak"}
+    assert recognizer.recognize(digits).digits != ""
+    yes = speak("ya", tmp_path)
+    assert recognizer.recognize(yes, vocabulary=["ya", "tidak"]).text == "ya"
+
+
+@needs_espeak
+def test_clipped_speech_is_still_decoded(recognizer: LiteRTRecognizer, tmp_path: Path) -> None:
+    x = speak("dua tiga", tmp_path).astype(np.int32) * 20
+    clipped = np.clip(x, -32768, 32767).astype(np.int16)
+    assert np.mean(np.abs(clipped.astype(np.int32)) >= 32767) > 0.01
+    assert isinstance(recognizer.recognize(clipped), Transcript)
+
+
+def test_greedy_ctc_merges_repeats_and_drops_blanks() -> None:
+    frames = [0, 3, 3, 0, 3, 5, 5, 0]
+    lp = np.full((len(frames), 6), -10.0, np.float32)
+    lp[np.arange(len(frames)), frames] = 0.0
+    assert [k for k, _ in ctc_greedy(lp)] == [3, 3, 5]
+
+
+def test_missing_model_file_names_the_file_and_what_to_do(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match=r"nothere\.tflite: speech model file not found; install"):
+        LiteRTRecognizer(tmp_path / "nothere.tflite", MANIFEST)
+
+
+def test_missing_manifest_is_a_clear_error(tmp_path: Path) -> None:
+    copy = tmp_path / "digits-id.tflite"
+    shutil.copy(MODEL, copy)
+    with pytest.raises(ModelError, match="manifest not found"):
+        LiteRTRecognizer(copy)
+
+
+def test_corrupt_model_is_caught_by_the_checksum(tmp_path: Path) -> None:
+    bad = tmp_path / "digits-id.tflite"
+    bad.write_bytes(MODEL.read_bytes()[: MODEL.stat().st_size // 2])
+    with pytest.raises(ModelError, match="sha256 does not match"):
+        LiteRTRecognizer(bad, MANIFEST)
+
+
+def test_corrupt_model_without_checksum_is_refused_by_the_interpreter(tmp_path: Path) -> None:
+    bad = tmp_path / "digits-id.tflite"
+    bad.write_bytes(b"this is not a flatbuffer" * 40)
+    manifest = {**json.loads(MANIFEST.read_text()), "sha256": ""}
+    with pytest.raises(ModelError, match="not a valid LiteRT model"):
+        LiteRTRecognizer(bad, manifest)
+
+
+def test_manifest_with_the_wrong_token_count_is_refused() -> None:
+    manifest = json.loads(MANIFEST.read_text())
+    manifest["tokens"] = manifest["tokens"][:-1]
+    with pytest.raises(ModelError, match="do not belong together"):
+        LiteRTRecognizer(MODEL, ModelManifest.from_dict(manifest))
+
+
+def test_wrong_sample_format_is_refused_with_a_fix(recognizer: LiteRTRecognizer) -> None:
+    with pytest.raises(AudioFormatError, match="mono"):
+        recognizer.recognize(np.zeros((16000, 2), np.int16))
+    with pytest.raises(AudioFormatError, match="int16"):
+        recognizer.recognize(np.zeros(16000, np.float32))
+    with pytest.raises(AudioFormatError, match="44100 Hz but the recognizer needs 16000 Hz"):
+        check_pcm(np.zeros(16000, np.int16), sample_rate=44100)
+
+
+def write_wav(path: Path, data: np.ndarray, rate: int, channels: int) -> None:
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(channels)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(data.astype("<i2").tobytes())
+
+
+def test_wav_loader_resamples_and_mixes_down(tmp_path: Path) -> None:
+    t = np.arange(44100) / 44100
+    tone = (np.sin(2 * np.pi * 440 * t) * 10000).astype(np.int16)
+    stereo = np.stack([tone, tone], axis=1).reshape(-1)
+    write_wav(tmp_path / "s.wav", stereo, 44100, 2)
+    x = load_wav_16k(tmp_path / "s.wav")
+    assert x.dtype == np.int16 and x.ndim == 1 and len(x) == 16000
+    spectrum = np.abs(np.fft.rfft(x.astype(np.float32)))
+    assert abs(int(np.argmax(spectrum)) - 440) <= 1
+
+
+def test_wav_loader_names_a_missing_or_bad_file(tmp_path: Path) -> None:
+    with pytest.raises(AudioFormatError, match="no such audio file"):
+        load_wav_16k(tmp_path / "gone.wav")
+    (tmp_path / "text.wav").write_text("hello")
+    with pytest.raises(AudioFormatError, match="not a PCM WAV file"):
+        load_wav_16k(tmp_path / "text.wav")
