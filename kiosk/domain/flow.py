@@ -153,6 +153,8 @@ class Flow:
     def vocabulary(self, state: State) -> tuple[str, ...]:
         """Words a recognizer should listen for on this screen."""
         words = set(COMMANDS)
+        if state.screen == "attract":
+            return tuple(sorted(words | set(DIGITS)))  # any word wakes the kiosk
         if state.screen in ("language", "category", "service") or (
             state.screen == "field" and self.current_field(state).kind == "choice"
         ):

@@ -18,6 +18,7 @@ WAV policy (decided here, documented in docs/speech.md):
 from __future__ import annotations
 
 import logging
+import struct
 import wave
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -129,8 +130,9 @@ def load_wav(path: str | Path) -> WavAudio:
         raise AudioFormatError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise AudioFormatError(f"{path}: is a directory, not a WAV file") from None
-    except (wave.Error, EOFError) as exc:
-        raise AudioFormatError(f"{path}: not a PCM WAV file ({exc}); {fix}") from None
+    except (wave.Error, EOFError, RuntimeError, struct.error) as exc:  # wave raises a bare RuntimeError on some
+        reason = str(exc) or "a broken or truncated header"  # malformed headers
+        raise AudioFormatError(f"{path}: not a PCM WAV file ({reason}); {fix}") from None
     if channels < 1:
         raise AudioFormatError(f"{path}: the header says {channels} channels; {fix}")
     if not MIN_SOURCE_RATE <= rate <= MAX_SOURCE_RATE:
@@ -198,16 +200,19 @@ class ArraySource:
 
 
 class WavSource:
-    """An :class:`AudioSource` reading a WAV file (converted on load); ``trailing_silence_s`` of zeros is
-    appended so that end-pointing can close an utterance that runs to the end of the file."""
+    """An :class:`AudioSource` reading a WAV file (converted on load). ``leading_silence_s`` of zeros comes
+    first, as a live microphone is open before the citizen speaks (the end-pointer learns the floor from its
+    first ``calibrate_ms``: a file that starts with the word would teach it the word); ``trailing_silence_s``
+    of zeros is appended so that end-pointing can close an utterance that runs to the end of the file."""
 
-    def __init__(self, path: str | Path, trailing_silence_s: float = 1.0) -> None:
+    def __init__(self, path: str | Path, trailing_silence_s: float = 1.0, leading_silence_s: float = 0.5) -> None:
         self.audio = load_wav(path)
+        self._head = np.zeros(int(leading_silence_s * SAMPLE_RATE), dtype=np.int16)
         self._tail = np.zeros(int(trailing_silence_s * SAMPLE_RATE), dtype=np.int16)
         self._closed = False
 
     def blocks(self) -> Iterator[np.ndarray]:
-        for block in split_blocks(np.concatenate([self.audio.samples, self._tail])):
+        for block in split_blocks(np.concatenate([self._head, self.audio.samples, self._tail])):
             if self._closed:
                 return
             yield block

@@ -133,7 +133,7 @@ def test_a_loud_but_unclipped_signal_is_not_reported_as_clipped(tmp_path: Path) 
 def test_a_wav_source_yields_20ms_blocks_then_trailing_silence(tmp_path: Path) -> None:
     samples = np.arange(1000, dtype=np.int16)
     write_wav_16k(tmp_path / "a.wav", samples)
-    source = WavSource(tmp_path / "a.wav", trailing_silence_s=0.5)
+    source = WavSource(tmp_path / "a.wav", trailing_silence_s=0.5, leading_silence_s=0)
     blocks = list(source.blocks())
     assert all(len(b) == 320 for b in blocks[:-1])
     joined = np.concatenate(blocks)
@@ -143,7 +143,7 @@ def test_a_wav_source_yields_20ms_blocks_then_trailing_silence(tmp_path: Path) -
 
 def test_a_closed_wav_source_stops_yielding(tmp_path: Path) -> None:
     write_wav_16k(tmp_path / "a.wav", np.zeros(16000, dtype=np.int16))
-    source = WavSource(tmp_path / "a.wav", trailing_silence_s=0)
+    source = WavSource(tmp_path / "a.wav", trailing_silence_s=0, leading_silence_s=0)
     it = source.blocks()
     next(it)
     source.close()
