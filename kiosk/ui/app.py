@@ -77,7 +77,7 @@ def build_app_class() -> type:
             self.top = BoxLayout(orientation="horizontal", size_hint_y=0.17, spacing=8)
             self.banner = BoxLayout(size_hint_y=None, height=0)
             self.content = BoxLayout()
-            self.bottom = BoxLayout(size_hint_y=0.2)
+            self.bottom = BoxLayout(size_hint_y=0.2 if Window.width >= Window.height else 0.13)
             for part in (self.top, self.banner, self.content, self.bottom):
                 self.root_box.add_widget(part)
             self.session.start()

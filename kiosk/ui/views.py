@@ -40,7 +40,8 @@ class ViewContext:
 
     def action(self, target: str, **kwargs: object) -> PictoButton:
         accent = theme.ACTION_COLOURS.get(target)
-        kwargs.setdefault("orientation", "horizontal")
+        # side by side where there is width; icon above label on a narrow portrait screen
+        kwargs.setdefault("orientation", "horizontal" if self.landscape else "vertical")
         return self.button(target, GLOBAL_ICONS.get(target, target), self.book.pack.label(target),
                            accent=accent, font_size=17, **kwargs)
 
