@@ -17,11 +17,14 @@ from kiosk.domain.events import (
     CaptureNow,
     Effect,
     Event,
+    LookUpTicket,
     StartCamera,
     StopCamera,
     Submit,
     SubmitFailed,
     Submitted,
+    TicketFound,
+    TicketNotFound,
 )
 from kiosk.domain.flow import Flow, State, Step
 from kiosk.outbox.store import QueuedRequest
@@ -39,6 +42,8 @@ class Queue(Protocol):
     def enqueue(  # type: ignore[no-untyped-def]
         self, request, ticket_prefix: str = "A", files: Sequence[bytes] = ()
     ) -> QueuedRequest: ...
+
+    def find_ticket(self, number: str) -> QueuedRequest | None: ...
 
 
 class Camera(Protocol):
@@ -124,6 +129,9 @@ class KioskSession:
                 log.error("camera failed to start: %s", exc)
                 return CameraFailed(str(exc))
             return None
+        if isinstance(effect, LookUpTicket):
+            found = self.queue.find_ticket(effect.number)
+            return TicketNotFound() if found is None else TicketFound(found.ticket, found.service_id, found.status)
         if isinstance(effect, CaptureNow):
             if self.camera is not None:
                 self.camera.capture_now()

@@ -173,6 +173,8 @@ def list_targets(flow: Flow) -> dict[str, list[str]]:
         out[f"documents ({s.id})"] = list(flow.targets(State(screen="documents", service=s.id)))
     out["review"] = list(flow.targets(State(screen="review")))
     out["ticket"] = list(flow.targets(State(screen="ticket")))
+    out["status (typing)"] = list(flow.targets(State(screen="status")))
+    out["status (found)"] = list(flow.targets(State(screen="status", ticket="K-0001")))
     return out
 
 

@@ -64,3 +64,18 @@ def test_without_a_camera_the_photo_step_falls_back_and_tells_staff(tmp_path: Pa
     assert session.state.screen == "documents" and session.state.error == "camera"
     assert "err.camera" in step.say and called == ["camera"]
     assert CallStaff("camera") in step.effects
+
+
+def test_the_status_central_sent_is_found_by_ticket_number(tmp_path: Path):
+    queue = LocalQueue(tmp_path / "q.db", seal=lambda b: b)
+    session = KioskSession(flow(), queue)
+    session.start()
+    for target in TAPS:
+        session.dispatch(Tap(target))
+    session.dispatch(Tap("ya"))
+    ticket = session.state.ticket
+    assert queue.set_status(session.last_queued.msg_id, "Jalan sudah diperbaiki")  # what an upd message does
+    for target in ["selesai", "tiket", *(f"key:{d}" for d in ticket[-4:]), "ya"]:
+        session.dispatch(Tap(target))
+    assert session.state.screen == "status" and session.state.ticket == ticket
+    assert session.state.status == "Jalan sudah diperbaiki"

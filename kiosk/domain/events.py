@@ -69,7 +69,24 @@ class CameraFailed:
     reason: str
 
 
-Event = Tap | Spoken | Idle | Presence | Submitted | SubmitFailed | Captured | CameraHint | CameraFailed
+@dataclass(frozen=True)
+class TicketFound:
+    """The local queue knows this ticket: its service and the latest status central sent (None: no news yet)."""
+
+    ticket: str
+    service_id: str
+    status: str | None
+
+
+@dataclass(frozen=True)
+class TicketNotFound:
+    """No ticket with that number on this kiosk."""
+
+
+Event = (
+    Tap | Spoken | Idle | Presence | Submitted | SubmitFailed | Captured | CameraHint | CameraFailed
+    | TicketFound | TicketNotFound
+)
 
 
 @dataclass(frozen=True)
@@ -105,4 +122,11 @@ class StopCamera:
     """Close the camera (photo taken, or the citizen went back)."""
 
 
-Effect = Submit | CallStaff | StartCamera | CaptureNow | StopCamera
+@dataclass(frozen=True)
+class LookUpTicket:
+    """Find the ticket whose number is ``number`` (the four digits of ``K-0427``) in the local queue."""
+
+    number: str
+
+
+Effect = Submit | CallStaff | StartCamera | CaptureNow | StopCamera | LookUpTicket

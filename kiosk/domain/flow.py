@@ -28,6 +28,7 @@ from kiosk.domain.events import (
     Effect,
     Event,
     Idle,
+    LookUpTicket,
     Presence,
     Spoken,
     StartCamera,
@@ -36,6 +37,8 @@ from kiosk.domain.events import (
     SubmitFailed,
     Submitted,
     Tap,
+    TicketFound,
+    TicketNotFound,
 )
 from kiosk.domain.request import Request
 from kiosk.domain.words import COMMANDS, DIGITS, number_words
@@ -67,6 +70,8 @@ class State:
     photos: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     """Document id -> attachment id of its photo."""
     hint: str | None = None
+    status: str | None = None
+    """On the ticket-status screen: what central last said about the ticket ("" when there is no news yet)."""
     submitting: bool = False
     ticket: str | None = None
 
@@ -100,6 +105,7 @@ class Flow:
             "camera": self._on_camera,
             "review": self._on_review,
             "ticket": self._on_ticket,
+            "status": self._on_status,
         }
 
     # ------------------------------------------------------------------ public API
@@ -119,6 +125,11 @@ class Flow:
             return Step(state.with_(submitting=False, error="queue.failed"), ("err.queue.failed",))
         if isinstance(event, Captured | CameraHint | CameraFailed):
             return self._on_camera_event(state, event)
+        if isinstance(event, TicketFound):
+            found = state.with_(ticket=event.ticket, service=event.service_id, status=event.status or "", entry="")
+            return Step(found, self._status_text(found))
+        if isinstance(event, TicketNotFound):
+            return Step(state.with_(error="status.not_found", entry=""), ("err.status.not_found",))
         state = state.with_(warning=False, staff_called=False)
         if isinstance(event, Spoken):
             return self._on_spoken(state, event.text)
@@ -129,7 +140,7 @@ class Flow:
     def targets(self, state: State) -> tuple[str, ...]:
         """Element ids that can be tapped on this screen (``kiosk simulate --targets`` lists them)."""
         if state.screen == "attract":
-            return ("start",)
+            return ("start", "tiket")
         local: tuple[str, ...]
         if state.screen in ("language", "category", "service"):
             local = self.choices(state) + ("ya",)
@@ -146,6 +157,8 @@ class Flow:
             local = ("foto",)
         elif state.screen == "review":
             local = ("ya", "tidak")
+        elif state.screen == "status":
+            local = ("selesai",) if state.ticket else KEYPAD + ("ya",)
         else:
             local = ("selesai",)
         return local + GLOBAL_TARGETS
@@ -159,7 +172,9 @@ class Flow:
             state.screen == "field" and self.current_field(state).kind == "choice"
         ):
             words |= set(number_words(len(self.choices(state))))
-        if state.screen == "field" and self.current_field(state).kind in NUMERIC_KINDS:
+        if (state.screen == "field" and self.current_field(state).kind in NUMERIC_KINDS) or (
+            state.screen == "status" and not state.ticket
+        ):
             words |= set(DIGITS)
         return tuple(sorted(words))
 
@@ -189,6 +204,8 @@ class Flow:
             return ("screen.ticket", *spell_ticket(state.ticket or ""), f"svc:{state.service}:done")
         if state.screen == "camera":
             return ("screen.camera", f"doc:{state.camera_doc}")
+        if state.screen == "status" and state.ticket:
+            return self._status_text(state)
         return (f"screen.{state.screen}",)
 
     def request(self, state: State) -> Request:
@@ -205,6 +222,8 @@ class Flow:
         return Step(new, self.prompt(new))
 
     def _on_attract(self, state: State, target: str) -> Step:
+        if target == "tiket":
+            return self._go(state, "status", entry="")
         if target != "start":
             return self._unknown(state, target)
         if len(self.languages) == 1:
@@ -339,6 +358,29 @@ class Flow:
             State(lang=state.lang, service=state.service, category=state.category), "ticket", ticket=ticket
         )
 
+    def _on_status(self, state: State, target: str) -> Step:
+        """Ticket status: type the ticket's four digits, hear what central last said about it."""
+        if state.ticket:
+            if target == "selesai":
+                return self._home(state, ("screen.goodbye",))
+            return self._unknown(state, target)
+        if target in KEYPAD:
+            key = target[4:]
+            if key == "del":
+                return Step(state.with_(entry=state.entry[:-1], error=None), ("key.del",))
+            if len(state.entry) >= 4:
+                return Step(state, ("err.status.length",))
+            return Step(state.with_(entry=state.entry + key, error=None), (f"digit:{key}",))
+        if target == "ya":
+            if len(state.entry) != 4:
+                return Step(state.with_(error="status.length"), ("err.status.length",))
+            return Step(state, (), (LookUpTicket(state.entry),))
+        return self._unknown(state, target)
+
+    def _status_text(self, state: State) -> tuple[str, ...]:
+        news = "status.news" if state.status else "status.no_news"
+        return ("status.ticket", *spell_ticket(state.ticket or ""), f"svc:{state.service}:title", news)
+
     def _on_ticket(self, state: State, target: str) -> Step:
         if target == "selesai":
             return self._home(state, ("screen.goodbye",))
@@ -378,7 +420,7 @@ class Flow:
             return self._go(
                 state, "service" if several else "category", values=MappingProxyType({}), documents=(), service=None
             )
-        if screen == "ticket":
+        if screen in ("ticket", "status"):
             return self._home(state, ("screen.goodbye",))
         previous = {"review": "documents", "service": "category", "category": "language", "language": "attract"}
         target = previous.get(screen, "attract")
@@ -410,6 +452,13 @@ class Flow:
             return self._on_attract(state, "start")
         if state.screen == "field" and self.current_field(state).kind in NUMERIC_KINDS:
             return self._spoken_digits(state, words)
+        if state.screen == "status" and not state.ticket:
+            digits = "".join(DIGITS[w] for w in words if w in DIGITS)
+            if digits and len(state.entry) + len(digits) <= 4:
+                return Step(state.with_(entry=state.entry + digits, error=None), tuple(f"digit:{d}" for d in digits))
+            if words[-1] in ("ya", "kembali", "batal", "bantuan", "ulang"):
+                return self._on_tap(state, words[-1])
+            return Step(state, ("err.not_understood",))
         if words[-1] in ("kembali", "batal", "bantuan", "ulang"):
             return self._on_tap(state, words[-1])
         if words[-1] in ("ya", "tidak") and state.screen in ("review", "documents", "ticket"):

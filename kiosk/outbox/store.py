@@ -334,6 +334,15 @@ class LocalQueue:
             )
         )
 
+    def find_ticket(self, number: str) -> QueuedRequest | None:
+        """The newest request whose ticket ends in ``-number`` (the four digits a citizen reads off the slip)."""
+        row = self.conn.execute(
+            "SELECT msg_id, seq, service_id, ticket, lang, created_at, state, tries, status FROM requests"
+            " WHERE ticket LIKE ? ORDER BY seq DESC LIMIT 1",
+            (f"%-{number}",),
+        ).fetchone()
+        return QueuedRequest(*row) if row else None
+
     def set_status(self, msg_id: str, status: str) -> bool:
         """A status update from central (``upd``) for one ticket."""
         return bool(

@@ -39,6 +39,7 @@ TOUR: list[tuple[str, list[str]]] = [
     ("choice-field-en", ["cat:kk", "svc:kk_change", "svc:kk_change", *(f"key:{d}" for d in KK), "ya",
                          *(f"key:{d}" for d in NIK), "ya", "opt:add_member"]),
     ("still-there", ["@idle"]),
+    ("ticket-status", ["batal", "tiket", "key:0", "key:0", "key:0", "key:1", "ya"]),
 ]
 """Screen name -> taps that lead to it from the previous one (``@idle`` simulates inactivity)."""
 

@@ -91,14 +91,19 @@ def field_view(ctx: ViewContext, state: State) -> Widget:
     else:
         left.add_widget(Widget(size_hint_y=0.3))
     root.add_widget(left)
+    root.add_widget(keypad(ctx))
+    return root
+
+
+def keypad(ctx: ViewContext) -> Widget:
+    """Digits 1-9, delete, 0 and the green confirm, in the same places on every number screen."""
     pad = GridLayout(cols=3, spacing=6)
     for key in "123456789":
         pad.add_widget(ctx.button(f"key:{key}", "", key, font_size=36))
     pad.add_widget(ctx.button("key:del", "keypad_del", "", colour=theme.MUTED))
     pad.add_widget(ctx.button("key:0", "", "0", font_size=36))
     pad.add_widget(ctx.action("ya"))
-    root.add_widget(pad)
-    return root
+    return pad
 
 
 def documents_view(ctx: ViewContext, state: State) -> Widget:
@@ -177,9 +182,31 @@ def ticket_view(ctx: ViewContext, state: State) -> Widget:
 
 def attract_view(ctx: ViewContext, state: State) -> Widget:
     root = BoxLayout(orientation="vertical", spacing=10, padding=20)
-    root.add_widget(big_label(ctx.book.text("screen.attract"), font_size=30, bold=True, size_hint_y=0.35))
+    root.add_widget(big_label(ctx.book.text("screen.attract"), font_size=30, bold=True, size_hint_y=0.3))
     root.add_widget(ctx.button("start", "speaker", ctx.book.pack.label("start"), colour=theme.GO, font_size=34,
-                               size_hint_y=0.65))
+                               size_hint_y=0.5))
+    root.add_widget(ctx.button("tiket", "ticket", ctx.book.pack.label("tiket"), orientation="horizontal",
+                               font_size=22, size_hint_y=0.2))
+    return root
+
+
+def status_view(ctx: ViewContext, state: State) -> Widget:
+    """Check a ticket: four digits on the keypad, then what central last said about it."""
+    if not state.ticket:
+        root = BoxLayout(orientation="horizontal" if ctx.landscape else "vertical", spacing=10, padding=6)
+        left = Panel(orientation="vertical", padding=10)
+        left.add_widget(big_label(ctx.book.pack.label("tiket"), font_size=28, bold=True, size_hint_y=0.3))
+        left.add_widget(big_label("?-" + (state.entry or "____"), font_size=56, bold=True, size_hint_y=0.4))
+        error = ctx.book.text(f"err.{state.error}") if state.error else ""
+        left.add_widget(big_label(error, font_size=20, colour=theme.STOP, bold=True, size_hint_y=0.3))
+        root.add_widget(left)
+        root.add_widget(keypad(ctx))
+        return root
+    root = Panel(orientation="vertical", padding=12, spacing=4)
+    root.add_widget(big_label(state.ticket, font_size=72, bold=True, size_hint_y=0.35))
+    root.add_widget(big_label(ctx.book.text(f"svc:{state.service}:title"), font_size=24, bold=True, size_hint_y=0.2))
+    news = state.status or ctx.book.text("status.no_news")
+    root.add_widget(big_label(news, font_size=28, bold=bool(state.status), size_hint_y=0.45))
     return root
 
 
@@ -193,6 +220,7 @@ BUILDERS: dict[str, Callable[[ViewContext, State], Widget]] = {
     "camera": camera_view,
     "review": review_view,
     "ticket": ticket_view,
+    "status": status_view,
 }
 
 
@@ -205,7 +233,10 @@ def bottom_bar(ctx: ViewContext, state: State) -> Widget:
         bar.add_widget(ctx.action(target))
     targets = ctx.flow.targets(state)
     confirm = "selesai" if "selesai" in targets else "ya"
-    if confirm in targets and not (state.screen == "field" and ctx.flow.current_field(state).kind in NUMERIC_KINDS):
+    keypad_screen = (state.screen == "field" and ctx.flow.current_field(state).kind in NUMERIC_KINDS) or (
+        state.screen == "status" and not state.ticket
+    )
+    if confirm in targets and not keypad_screen:
         bar.add_widget(ctx.action(confirm, size_hint_x=1.6))
     else:
         bar.add_widget(Widget(size_hint_x=1.6))
@@ -216,6 +247,6 @@ def top_text(ctx: ViewContext, state: State) -> str:
     """The sentence under the speaker icon: the screen's prompt (not the read-back of personal data)."""
     if state.screen == "review":
         return ctx.book.text("screen.review")
-    if state.screen == "ticket":
+    if state.screen in ("ticket", "status"):
         return ctx.book.pack.label("ticket")
     return ctx.book.sentence(ctx.flow.prompt(state))

@@ -18,8 +18,11 @@ from kiosk.domain.events import (
     StartCamera,
     StopCamera,
     Submit,
+    LookUpTicket,
     Submitted,
     Tap,
+    TicketFound,
+    TicketNotFound,
 )
 from kiosk.domain.flow import Flow, State, UnknownTarget
 from kiosk.domain.prompts import PromptBook, all_keys, load_pack
@@ -222,3 +225,22 @@ def test_back_from_the_camera_closes_it(flow):
     state = flow.handle(at_documents(flow), Tap("foto:kk_copy")).state
     step = flow.handle(state, Tap("kembali"))
     assert step.state.screen == "documents" and step.effects == (StopCamera(),)
+
+
+def test_a_citizen_checks_a_ticket_by_its_four_digits(flow):
+    state = drive(flow, flow.start().state, "tiket", "key:0", "key:0", "key:0")
+    short = flow.handle(state, Tap("ya"))
+    assert short.state.error == "status.length" and short.effects == ()
+    step = flow.handle(drive(flow, state, "key:7"), Tap("ya"))
+    assert step.effects == (LookUpTicket("0007"),)
+    found = flow.handle(step.state, TicketFound("K-0007", "ktp_new", "KTP siap diambil"))
+    assert found.state.status == "KTP siap diambil" and found.say[-1] == "status.news"
+    assert "letter:K" in found.say and flow.targets(found.state)[0] == "selesai"
+    assert flow.handle(found.state, Tap("selesai")).state == State()
+
+
+def test_an_unknown_ticket_is_said_and_can_be_typed_again(flow):
+    state = drive(flow, flow.start().state, "tiket", "key:1", "key:2", "key:3", "key:4", "ya")
+    step = flow.handle(state, TicketNotFound())
+    assert step.say == ("err.status.not_found",) and step.state.entry == "" and step.state.screen == "status"
+    assert flow.handle(step.state, Spoken("satu dua")).state.entry == "12"
