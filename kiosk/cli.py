@@ -39,12 +39,16 @@ COMMANDS: dict[str, tuple[str, str]] = {
 def add_config_flags(parser: argparse.ArgumentParser) -> None:
     """The flags every command accepts; they override the file and the environment."""
     group = parser.add_argument_group("configuration")
-    group.add_argument("--config", help="TOML config file (default: $KIOSK_CONFIG, then /etc/kiosk/kiosk.toml)")
+    group.add_argument(
+        "--config", help="TOML config file (default: $KIOSK_CONFIG, then /etc/kiosk/kiosk.toml)"
+    )
     group.add_argument("--data-dir", help="data directory (queue, keys, prompt audio)")
     group.add_argument("--device-id", help="provisioned device id")
     group.add_argument("--broker-url", help="mqtt://HOST:PORT or mqtts://HOST:PORT")
     group.add_argument("--lang", help="language to greet in (id, en, ...)")
-    group.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE", help="any other setting")
+    group.add_argument(
+        "--set", action="append", default=[], metavar="SECTION.KEY=VALUE", help="any other setting"
+    )
     group.add_argument("-v", "--verbose", action="store_true", help="debug logging")
 
 

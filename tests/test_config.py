@@ -41,7 +41,7 @@ def test_written_config_reads_back_the_same(tmp_path):
         ("[kiosk]\ncolour = 1\n", {}, "unknown key 'kiosk.colour'"),
         ("[screen]\nx = 1\n", {}, "unknown section [screen]"),
         ("[kiosk]\nwidth = 10\n", {}, "kiosk.width = 10 is not valid: use a width from 320 to 4096"),
-        ("[kiosk]\nwidth = \"wide\"\n", {}, "kiosk.width = 'wide' is not valid"),
+        ('[kiosk]\nwidth = "wide"\n', {}, "kiosk.width = 'wide' is not valid"),
         ("[kiosk]\nlang = \n", {}, "not valid TOML"),
         ("", {"KIOSK_BROKER_URL": "http://x"}, "environment: kiosk.broker_url = 'http://x' is not valid"),
         ("", {"KIOSK_FULLSCREEN": "maybe"}, "expected true or false"),
@@ -63,7 +63,12 @@ def test_set_flags_must_name_section_and_key():
 
 def test_every_command_refuses_a_corrupt_config_with_exit_2(tmp_path):
     path = tmp_path / "kiosk.toml"
-    path.write_text("[kiosk]\ndevice_id = \"Not Valid\"\n")
-    proc = subprocess.run([sys.executable, "-m", "kiosk", "config", "--config", str(path)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=60)
+    path.write_text('[kiosk]\ndevice_id = "Not Valid"\n')
+    proc = subprocess.run(
+        [sys.executable, "-m", "kiosk", "config", "--config", str(path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 2 and "kiosk.device_id" in proc.stderr

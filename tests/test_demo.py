@@ -13,9 +13,22 @@ ROOT = Path(__file__).parents[1]
 
 def test_demo_carries_a_request_from_the_kiosk_to_the_central_office(tmp_path):
     proc = subprocess.run(
-        [sys.executable, "-m", "kiosk", "demo", "--scenario", "tests/scenarios/akta_lahir.json",
-         "--data-dir", str(tmp_path), "--timeout", "90"],
-        cwd=ROOT, capture_output=True, text=True, timeout=180,
+        [
+            sys.executable,
+            "-m",
+            "kiosk",
+            "demo",
+            "--scenario",
+            "tests/scenarios/akta_lahir.json",
+            "--data-dir",
+            str(tmp_path),
+            "--timeout",
+            "90",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -25,5 +38,7 @@ def test_demo_carries_a_request_from_the_kiosk_to_the_central_office(tmp_path):
         stored = db.execute("SELECT msg_id FROM requests").fetchall()
     assert stored == [(result["msg_id"],)]
     with sqlite3.connect(tmp_path / "queue.db") as db:
-        state, sealed = db.execute("SELECT state, sealed FROM requests WHERE msg_id = ?", (result["msg_id"],)).fetchone()
+        state, sealed = db.execute(
+            "SELECT state, sealed FROM requests WHERE msg_id = ?", (result["msg_id"],)
+        ).fetchone()
     assert state == "acked" and sealed is None  # after the ack the kiosk keeps no personal data

@@ -11,8 +11,19 @@ from kiosk.outbox.store import LocalQueue
 from kiosk.session import KioskSession, SilentSpeaker
 
 NIK = "3201014507900001"
-TAPS = ["start", "lang:id", "lang:id", "cat:pengaduan", "cat:pengaduan", "opt:road", "opt:road",
-        "key:2", "ya", "lewati", "ya"]
+TAPS = [
+    "start",
+    "lang:id",
+    "lang:id",
+    "cat:pengaduan",
+    "cat:pengaduan",
+    "opt:road",
+    "opt:road",
+    "key:2",
+    "ya",
+    "lewati",
+    "ya",
+]
 
 
 def flow() -> Flow:
@@ -53,8 +64,15 @@ def test_without_a_camera_the_photo_step_falls_back_and_tells_staff(tmp_path: Pa
     queue = LocalQueue(tmp_path / "q.db", seal=lambda b: b)
     session = KioskSession(flow(), queue, on_staff=called.append)
     session.start()
-    for target in ["start", "lang:id", "lang:id", "cat:bansos", "cat:bansos", "svc:bansos_complaint",
-                   "svc:bansos_complaint"]:
+    for target in [
+        "start",
+        "lang:id",
+        "lang:id",
+        "cat:bansos",
+        "cat:bansos",
+        "svc:bansos_complaint",
+        "svc:bansos_complaint",
+    ]:
         session.dispatch(Tap(target))
     for d in NIK:
         session.dispatch(Tap(f"key:{d}"))

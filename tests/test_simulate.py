@@ -17,7 +17,10 @@ SCENARIOS = sorted((ROOT / "tests" / "scenarios").glob("*.json"))
 def kiosk(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "kiosk", *args, "--data-dir", str(data_dir), "-v"],
-        cwd=ROOT, capture_output=True, text=True, timeout=60,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -50,7 +53,10 @@ def test_targets_lists_the_element_ids_of_every_screen(tmp_path):
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ('{"events": [{"tap": "start"}, {"tap": "cat:nothing"}]}', "event 2: screen 'language' has no element"),
+        (
+            '{"events": [{"tap": "start"}, {"tap": "cat:nothing"}]}',
+            "event 2: screen 'language' has no element",
+        ),
         ('{"events": [{"jump": 3}]}', "event 1: 'jump' with 3 is not a valid event"),
         ('{"events": [', "not valid JSON at line 1"),
         ('{"steps": []}', "an object with an 'events' list"),

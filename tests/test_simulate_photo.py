@@ -19,9 +19,17 @@ NIK = "3201014507900001"
 
 def scenario(tmp_path: Path, image: str) -> Path:
     events = [
-        {"tap": "start"}, {"choose": "lang:id"}, {"choose": "cat:bansos"}, {"choose": "svc:bansos_complaint"},
-        {"keys": NIK}, {"tap": "ya"}, {"choose": "opt:short"}, {"tap": "lewati"},
-        {"photo": "aid_card", "image": image}, {"tap": "ya"}, {"tap": "ya"},
+        {"tap": "start"},
+        {"choose": "lang:id"},
+        {"choose": "cat:bansos"},
+        {"choose": "svc:bansos_complaint"},
+        {"keys": NIK},
+        {"tap": "ya"},
+        {"choose": "opt:short"},
+        {"tap": "lewati"},
+        {"photo": "aid_card", "image": image},
+        {"tap": "ya"},
+        {"tap": "ya"},
     ]
     path = tmp_path / "photo.json"
     path.write_text(json.dumps({"events": events, "expect": {"screen": "ticket"}}))
@@ -29,8 +37,13 @@ def scenario(tmp_path: Path, image: str) -> Path:
 
 
 def run(path: Path, data: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "kiosk", "simulate", str(path), "--data-dir", str(data)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "kiosk", "simulate", str(path), "--data-dir", str(data)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_a_photographed_card_is_queued_sealed_with_the_request(tmp_path):

@@ -15,12 +15,26 @@ from pathlib import Path
 ROOT = Path(__file__).parents[1]
 SAY = [
     "satu",  # attract: any speech starts
-    "satu", "ya",  # language 1: Bahasa Indonesia
-    "satu", "ya",  # group 1: KTP-el
-    "satu", "ya",  # service 1: KTP-el baru
-    "tiga dua nol satu", "nol satu empat lima", "nol tujuh sembilan nol", "nol nol nol satu", "ya",  # NIK
-    "tiga dua nol satu", "nol satu satu dua", "nol tiga satu lima", "nol nol nol empat", "ya",  # KK
-    "nol delapan satu dua", "tiga empat lima enam", "tujuh delapan sembilan kosong", "ya",  # phone
+    "satu",
+    "ya",  # language 1: Bahasa Indonesia
+    "satu",
+    "ya",  # group 1: KTP-el
+    "satu",
+    "ya",  # service 1: KTP-el baru
+    "tiga dua nol satu",
+    "nol satu empat lima",
+    "nol tujuh sembilan nol",
+    "nol nol nol satu",
+    "ya",  # NIK
+    "tiga dua nol satu",
+    "nol satu satu dua",
+    "nol tiga satu lima",
+    "nol nol nol empat",
+    "ya",  # KK
+    "nol delapan satu dua",
+    "tiga empat lima enam",
+    "tujuh delapan sembilan kosong",
+    "ya",  # phone
     "ya",  # documents
     "ya",  # review: confirm
 ]
@@ -36,18 +50,34 @@ def test_a_ktp_request_can_be_made_entirely_by_voice(tmp_path):
         synthesize(text, tmp_path / f"{n:02d}.wav")
         events.append({"speak": f"{n:02d}.wav"})
     scenario = tmp_path / "voice.json"
-    scenario.write_text(json.dumps({"events": events, "expect": {"screen": "ticket", "service_id": "ktp_new"}}))
-    proc = subprocess.run([sys.executable, "-m", "kiosk", "simulate", str(scenario), "--data-dir", str(tmp_path / "d")],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    scenario.write_text(
+        json.dumps({"events": events, "expect": {"screen": "ticket", "service_id": "ktp_new"}})
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "kiosk", "simulate", str(scenario), "--data-dir", str(tmp_path / "d")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     request = json.loads(proc.stdout)["request"]
-    assert request["fields"] == {"nik": "3201014507900001", "kk_number": "3201011203150004", "phone": "081234567890"}
+    assert request["fields"] == {
+        "nik": "3201014507900001",
+        "kk_number": "3201011203150004",
+        "phone": "081234567890",
+    }
 
 
 def test_a_wav_in_the_wrong_format_is_a_clear_scenario_error(tmp_path):
     (tmp_path / "bad.wav").write_bytes(b"RIFF....WAVEnot audio")
     scenario = tmp_path / "bad.json"
     scenario.write_text(json.dumps({"events": [{"tap": "start"}, {"speak": "bad.wav"}]}))
-    proc = subprocess.run([sys.executable, "-m", "kiosk", "simulate", str(scenario), "--data-dir", str(tmp_path / "d")],
-                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "kiosk", "simulate", str(scenario), "--data-dir", str(tmp_path / "d")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 2 and "bad.wav" in proc.stderr

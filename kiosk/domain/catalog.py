@@ -154,7 +154,15 @@ def _field(source: str, fid: str, data: Any, langs: tuple[str, ...]) -> FieldSpe
     if not isinstance(optional, bool):
         r.fail("'optional' must be true or false")
     return FieldSpec(
-        fid, kind, r.str_("icon"), r.text("title", langs), r.text("prompt", langs), optional, lo, hi, tuple(options)
+        fid,
+        kind,
+        r.str_("icon"),
+        r.text("title", langs),
+        r.text("prompt", langs),
+        optional,
+        lo,
+        hi,
+        tuple(options),
     )
 
 
@@ -173,9 +181,13 @@ def parse_catalog(data: Mapping[str, Any], source: str, languages: tuple[str, ..
     categories = []
     for i, d in enumerate(data.get("categories", [])):
         r = _Reader(source, f"categories[{i}]", d)
-        categories.append(Category(r.str_("id"), r.str_("icon"), r.text("title", languages), r.text("prompt", languages)))
+        categories.append(
+            Category(r.str_("id"), r.str_("icon"), r.text("title", languages), r.text("prompt", languages))
+        )
     if not 1 <= len(categories) <= MAX_CHOICES:
-        raise CatalogError(f"{source}: categories: need 1 to {MAX_CHOICES} categories, found {len(categories)}")
+        raise CatalogError(
+            f"{source}: categories: need 1 to {MAX_CHOICES} categories, found {len(categories)}"
+        )
     category_ids = {c.id for c in categories}
     services: dict[str, Service] = {}
     for i, d in enumerate(data.get("services", [])):
@@ -188,9 +200,16 @@ def parse_catalog(data: Mapping[str, Any], source: str, languages: tuple[str, ..
         if category and category not in category_ids:
             r.fail(f"category '{category}' is not one of the categories ({', '.join(sorted(category_ids))})")
         svc = Service(
-            sid, category, r.str_("icon"), r.str_("ticket_letter"), r.str_("office"),
-            r.text("title", languages), r.text("prompt", languages),
-            r.list_("fields"), r.list_("documents"), r.text("done", languages),
+            sid,
+            category,
+            r.str_("icon"),
+            r.str_("ticket_letter"),
+            r.str_("office"),
+            r.text("title", languages),
+            r.text("prompt", languages),
+            r.list_("fields"),
+            r.list_("documents"),
+            r.text("done", languages),
         )
         for f in svc.fields:
             if f not in fields:
@@ -213,7 +232,9 @@ def load_catalog(path: str | Path | None = None, languages: tuple[str, ...] = ("
         try:
             raw = Path(path).read_bytes()
         except OSError as exc:
-            raise CatalogError(f"{source}: cannot read the catalog ({exc.strerror}); check kiosk.catalog") from None
+            raise CatalogError(
+                f"{source}: cannot read the catalog ({exc.strerror}); check kiosk.catalog"
+            ) from None
     else:
         source = "kiosk/data/catalog.toml"
         raw = resources.files("kiosk").joinpath("data/catalog.toml").read_bytes()

@@ -84,8 +84,17 @@ class TicketNotFound:
 
 
 Event = (
-    Tap | Spoken | Idle | Presence | Submitted | SubmitFailed | Captured | CameraHint | CameraFailed
-    | TicketFound | TicketNotFound
+    Tap
+    | Spoken
+    | Idle
+    | Presence
+    | Submitted
+    | SubmitFailed
+    | Captured
+    | CameraHint
+    | CameraFailed
+    | TicketFound
+    | TicketNotFound
 )
 
 

@@ -90,7 +90,11 @@ class Flow:
     """The state machine over one catalog; timeouts in seconds of no input."""
 
     def __init__(
-        self, catalog: Catalog, languages: tuple[str, ...] = ("id", "en"), warn_s: float = 45, reset_s: float = 75
+        self,
+        catalog: Catalog,
+        languages: tuple[str, ...] = ("id", "en"),
+        warn_s: float = 45,
+        reset_s: float = 75,
     ) -> None:
         self.catalog = catalog
         self.languages = languages
@@ -126,7 +130,9 @@ class Flow:
         if isinstance(event, Captured | CameraHint | CameraFailed):
             return self._on_camera_event(state, event)
         if isinstance(event, TicketFound):
-            found = state.with_(ticket=event.ticket, service=event.service_id, status=event.status or "", entry="")
+            found = state.with_(
+                ticket=event.ticket, service=event.service_id, status=event.status or "", entry=""
+            )
             return Step(found, self._status_text(found))
         if isinstance(event, TicketNotFound):
             return Step(state.with_(error="status.not_found", entry=""), ("err.status.not_found",))
@@ -209,8 +215,9 @@ class Flow:
         return (f"screen.{state.screen}",)
 
     def request(self, state: State) -> Request:
-        return Request(state.service or "", state.lang, dict(state.values), state.documents,
-                       tuple(state.photos.values()))
+        return Request(
+            state.service or "", state.lang, dict(state.values), state.documents, tuple(state.photos.values())
+        )
 
     # ------------------------------------------------------------------ screens
 
@@ -257,7 +264,9 @@ class Flow:
         return self._next_field(state.with_(values=_put(state.values, spec.id, value)))
 
     def _begin_service(self, state: State, service_id: str) -> Step:
-        state = state.with_(service=service_id, field_index=0, values=MappingProxyType({}), entry="", groups=())
+        state = state.with_(
+            service=service_id, field_index=0, values=MappingProxyType({}), entry="", groups=()
+        )
         if not self.catalog.services[service_id].fields:
             return self._go(state, "documents")
         return self._go(state, "field")
@@ -313,7 +322,10 @@ class Flow:
         if not target.startswith("doc:") or doc not in docs:
             return self._unknown(state, target)
         if doc in state.documents:
-            return Step(state.with_(documents=tuple(d for d in state.documents if d != doc)), (f"doc:{doc}", "doc.unmarked"))
+            return Step(
+                state.with_(documents=tuple(d for d in state.documents if d != doc)),
+                (f"doc:{doc}", "doc.unmarked"),
+            )
         return Step(state.with_(documents=(*state.documents, doc)), (f"doc:{doc}", "doc.marked"))
 
     def _on_camera(self, state: State, target: str) -> Step:
@@ -330,7 +342,9 @@ class Flow:
             return Step(state.with_(hint=event.hint), (f"camera.{event.hint}",))
         if isinstance(event, CameraFailed):
             back = self._go(state, "documents", camera_doc=None, hint=None)
-            return Step(back.state.with_(error="camera"), ("err.camera",), (StopCamera(), CallStaff("camera")))
+            return Step(
+                back.state.with_(error="camera"), ("err.camera",), (StopCamera(), CallStaff("camera"))
+            )
         doc = state.camera_doc or event.document
         documents = state.documents if doc in state.documents else (*state.documents, doc)
         photos = _put(state.photos, doc, event.attachment_id)
@@ -347,7 +361,9 @@ class Flow:
         if target == "tidak":
             if not self._service(state).fields:
                 return self._go(state, "documents")
-            return self._go(state, "field", field_index=0, entry=state.values.get(self._service(state).fields[0], ""))
+            return self._go(
+                state, "field", field_index=0, entry=state.values.get(self._service(state).fields[0], "")
+            )
         return self._unknown(state, target)
 
     def _on_submitted(self, state: State, ticket: str) -> Step:
@@ -418,11 +434,20 @@ class Flow:
             # leaving the service wipes what was entered for it
             several = len(self.catalog.services_in(state.category or "")) > 1
             return self._go(
-                state, "service" if several else "category", values=MappingProxyType({}), documents=(), service=None
+                state,
+                "service" if several else "category",
+                values=MappingProxyType({}),
+                documents=(),
+                service=None,
             )
         if screen in ("ticket", "status"):
             return self._home(state, ("screen.goodbye",))
-        previous = {"review": "documents", "service": "category", "category": "language", "language": "attract"}
+        previous = {
+            "review": "documents",
+            "service": "category",
+            "category": "language",
+            "language": "attract",
+        }
         target = previous.get(screen, "attract")
         if target == "language" and len(self.languages) == 1:
             target = "attract"
@@ -455,7 +480,9 @@ class Flow:
         if state.screen == "status" and not state.ticket:
             digits = "".join(DIGITS[w] for w in words if w in DIGITS)
             if digits and len(state.entry) + len(digits) <= 4:
-                return Step(state.with_(entry=state.entry + digits, error=None), tuple(f"digit:{d}" for d in digits))
+                return Step(
+                    state.with_(entry=state.entry + digits, error=None), tuple(f"digit:{d}" for d in digits)
+                )
             if words[-1] in ("ya", "kembali", "batal", "bantuan", "ulang"):
                 return self._on_tap(state, words[-1])
             return Step(state, ("err.not_understood",))
@@ -475,7 +502,9 @@ class Flow:
         if words == ["ulang"]:
             if not state.groups:
                 return Step(state, self.prompt(state))
-            return Step(state.with_(entry=state.entry[: -state.groups[-1]], groups=state.groups[:-1]), ("key.del",))
+            return Step(
+                state.with_(entry=state.entry[: -state.groups[-1]], groups=state.groups[:-1]), ("key.del",)
+            )
         digits = "".join(DIGITS[w] for w in words if w in DIGITS)
         if digits:
             spec = self.current_field(state)

@@ -37,7 +37,9 @@ def load_pack(code: str, directory: Path | None = None) -> LanguagePack:
     else:
         ref = resources.files("kiosk").joinpath(f"data/lang/{code}.toml")
         if not ref.is_file():
-            raise CatalogError(f"language pack '{code}' is not installed; install it with 'kiosk-provision install-model'")
+            raise CatalogError(
+                f"language pack '{code}' is not installed; install it with 'kiosk-provision install-model'"
+            )
         source, raw = f"kiosk/data/lang/{code}.toml", ref.read_bytes()
     try:
         data = tomllib.loads(raw.decode("utf-8"))

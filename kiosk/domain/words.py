@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 DIGITS: dict[str, str] = {
-    "nol": "0", "kosong": "0", "satu": "1", "dua": "2", "tiga": "3", "empat": "4",
-    "lima": "5", "enam": "6", "tujuh": "7", "delapan": "8", "sembilan": "9",
+    "nol": "0",
+    "kosong": "0",
+    "satu": "1",
+    "dua": "2",
+    "tiga": "3",
+    "empat": "4",
+    "lima": "5",
+    "enam": "6",
+    "tujuh": "7",
+    "delapan": "8",
+    "sembilan": "9",
 }
 """Digit words; ``kosong`` is the everyday zero in phone numbers."""
 

@@ -40,7 +40,9 @@ def read_key(path: Path, what: str) -> bytes:
     try:
         raw = bytes.fromhex(path.read_text().strip())
     except FileNotFoundError:
-        raise KeyFileError(f"{what} {path} is missing; run 'kiosk-provision keys' to make or pin it") from None
+        raise KeyFileError(
+            f"{what} {path} is missing; run 'kiosk-provision keys' to make or pin it"
+        ) from None
     except ValueError:
         raise KeyFileError(f"{what} {path} is not a hex key; run 'kiosk-provision keys' again") from None
     if len(raw) != 32:

@@ -130,7 +130,12 @@ def load_wav(path: str | Path) -> WavAudio:
         raise AudioFormatError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise AudioFormatError(f"{path}: is a directory, not a WAV file") from None
-    except (wave.Error, EOFError, RuntimeError, struct.error) as exc:  # wave raises a bare RuntimeError on some
+    except (
+        wave.Error,
+        EOFError,
+        RuntimeError,
+        struct.error,
+    ) as exc:  # wave raises a bare RuntimeError on some
         reason = str(exc) or "a broken or truncated header"  # malformed headers
         raise AudioFormatError(f"{path}: not a PCM WAV file ({reason}); {fix}") from None
     if channels < 1:
@@ -205,7 +210,9 @@ class WavSource:
     first ``calibrate_ms``: a file that starts with the word would teach it the word); ``trailing_silence_s``
     of zeros is appended so that end-pointing can close an utterance that runs to the end of the file."""
 
-    def __init__(self, path: str | Path, trailing_silence_s: float = 1.0, leading_silence_s: float = 0.5) -> None:
+    def __init__(
+        self, path: str | Path, trailing_silence_s: float = 1.0, leading_silence_s: float = 0.5
+    ) -> None:
         self.audio = load_wav(path)
         self._head = np.zeros(int(leading_silence_s * SAMPLE_RATE), dtype=np.int16)
         self._tail = np.zeros(int(trailing_silence_s * SAMPLE_RATE), dtype=np.int16)

@@ -38,7 +38,9 @@ def read_wav(path: Path) -> tuple[np.ndarray, int]:
     try:
         with wave.open(str(path), "rb") as w:
             if w.getsampwidth() != 2:
-                raise ValueError(f"{path}: only 16-bit PCM WAV is supported, this one has {8 * w.getsampwidth()} bits")
+                raise ValueError(
+                    f"{path}: only 16-bit PCM WAV is supported, this one has {8 * w.getsampwidth()} bits"
+                )
             data = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16)
             if w.getnchannels() > 1:
                 data = data.reshape(-1, w.getnchannels()).mean(axis=1).astype(np.int16)
@@ -87,7 +89,9 @@ class AudioPack:
         """Synthesize every key whose text changed; return how many clips were made."""
         exe = shutil.which("espeak-ng")
         if exe is None:
-            raise RuntimeError("espeak-ng is not installed: run 'sudo apt-get install espeak-ng' (make setup does)")
+            raise RuntimeError(
+                "espeak-ng is not installed: run 'sudo apt-get install espeak-ng' (make setup does)"
+            )
         out = self.root / book.pack.code
         out.mkdir(parents=True, exist_ok=True)
         (out / "recorded").mkdir(exist_ok=True)
@@ -101,8 +105,12 @@ class AudioPack:
             target = out / key_file(key)
             if index.get(key) != digest or not target.exists():
                 tmp = target.with_suffix(".tmp.wav")
-                subprocess.run([exe, "-v", voice, "-s", "140", "-w", str(tmp), text], check=True,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                subprocess.run(
+                    [exe, "-v", voice, "-s", "140", "-w", str(tmp), text],
+                    check=True,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.PIPE,
+                )
                 tmp.replace(target)
                 index[key] = digest
                 made += 1
@@ -116,8 +124,12 @@ class PromptSpeaker:
     """Speaks prompt keys from the audio pack on a worker thread, so the screen never waits; a new prompt cuts
     the one playing. ``guard`` (the microphone's mute) is held while it plays, so the kiosk does not hear itself."""
 
-    def __init__(self, pack: AudioPack, guard: Callable[[], AbstractContextManager[None]] | None = None,
-                 device: str = "") -> None:
+    def __init__(
+        self,
+        pack: AudioPack,
+        guard: Callable[[], AbstractContextManager[None]] | None = None,
+        device: str = "",
+    ) -> None:
         self.pack, self.guard, self.device = pack, guard or contextlib.nullcontext, device
         self._warned = False
         self._lock = threading.Lock()

@@ -20,12 +20,16 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     for code, book in compose.prompt_books(settings, cat).items():
         if args.only and code != args.only:
             continue
-        print(f"rendering prompts for {code} ({book.pack.name}) with espeak-ng voice '{book.pack.tts_voice}'",
-              file=sys.stderr)
+        print(
+            f"rendering prompts for {code} ({book.pack.name}) with espeak-ng voice '{book.pack.tts_voice}'",
+            file=sys.stderr,
+        )
         try:
             made = pack.render(book, book.pack.tts_voice, progress_bar)
         except RuntimeError as exc:
             print(f"kiosk prompts: {exc}", file=sys.stderr)
             return 2
-        print(f"{code}: {made} clip(s) made, the rest were up to date, in {pack.root / code}", file=sys.stderr)
+        print(
+            f"{code}: {made} clip(s) made, the rest were up to date, in {pack.root / code}", file=sys.stderr
+        )
     return 0

@@ -18,7 +18,9 @@ log = logging.getLogger(__name__)
 
 
 class VoiceInput:
-    def __init__(self, settings: Settings, recognizer_for: Callable[[str], Any], make_source: Callable[[], Any]):
+    def __init__(
+        self, settings: Settings, recognizer_for: Callable[[str], Any], make_source: Callable[[], Any]
+    ):
         self.settings = settings
         self._recognizer_for = recognizer_for
         self._make_source = make_source
@@ -34,9 +36,9 @@ class VoiceInput:
         return self._recognizers[lang]
 
     def start(self, on_heard: Callable[[str], None], on_level: Callable[[float], None]) -> None:
+        from kiosk.speech.audio import MicrophoneUnavailable
         from kiosk.speech.listener import AudioLost, Heard, Listener
         from kiosk.speech.vad import Level
-        from kiosk.speech.audio import MicrophoneUnavailable
 
         def on_event(event: Any) -> None:
             if isinstance(event, Level):

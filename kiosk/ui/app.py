@@ -53,8 +53,16 @@ def build_app_class() -> type:
 
         title = "Layanan Desa"
 
-        def __init__(self, session: Any, books: dict[str, Any], queue: Any, settings: Settings,
-                     listener: Any = None, presence: Any = None, **kwargs: Any) -> None:
+        def __init__(
+            self,
+            session: Any,
+            books: dict[str, Any],
+            queue: Any,
+            settings: Settings,
+            listener: Any = None,
+            presence: Any = None,
+            **kwargs: Any,
+        ) -> None:
             super().__init__(**kwargs)
             self.session, self.books, self.queue, self.settings = session, books, queue, settings
             self.listener = listener
@@ -100,7 +108,9 @@ def build_app_class() -> type:
             state = self.session.state
             self.rendered_state, self.rendered_frame = state, Clock.frames
             landscape = Window.width >= Window.height
-            ctx = views.ViewContext(self.session.flow, self.books[state.lang], landscape, self.tap, self.preview)
+            ctx = views.ViewContext(
+                self.session.flow, self.books[state.lang], landscape, self.tap, self.preview
+            )
             self.top.clear_widgets()
             speaker = ctx.button("ulang", "speaker", "", size_hint_x=None, width=Window.width * 0.1)
             self.top.add_widget(speaker)
@@ -191,8 +201,12 @@ def build_app_class() -> type:
                 self.session.dispatch(Idle(time.monotonic() - self.last_input))
 
         def open_staff(self) -> None:
-            self.staff = StaffPanel(self.queue, self.settings.kiosk.staff_pin, self.books[self.session.state.lang],
-                                    on_close=self._close_staff)
+            self.staff = StaffPanel(
+                self.queue,
+                self.settings.kiosk.staff_pin,
+                self.books[self.session.state.lang],
+                on_close=self._close_staff,
+            )
             self.staff.open()
 
         def _close_staff(self) -> None:
@@ -214,8 +228,11 @@ NO_CONFIG_FLAGS = False
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-voice", action="store_true", help="touch only: do not open the microphone")
-    parser.add_argument("--with-uploader", action="store_true",
-                        help="also run the outbox uploader in this process (on a device, kiosk-uploader.service does)")
+    parser.add_argument(
+        "--with-uploader",
+        action="store_true",
+        help="also run the outbox uploader in this process (on a device, kiosk-uploader.service does)",
+    )
 
 
 def make_app(settings: Settings, voice: bool = True) -> Any:
@@ -245,7 +262,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             from kiosk.outbox.uploader import Uploader
 
             keys = compose.device_keys(settings)
-            uploader = Uploader(settings, wiring.queue_path(settings), wiring.signer(keys), keys.public_hex).start()
+            uploader = Uploader(
+                settings, wiring.queue_path(settings), wiring.signer(keys), keys.public_hex
+            ).start()
     except (ValueError, RuntimeError) as exc:
         print(f"kiosk run: {exc}")
         return 2

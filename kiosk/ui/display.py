@@ -29,7 +29,9 @@ def ensure_display(width: int = 1280, height: int = 800) -> subprocess.Popen[byt
         return None
     exe = shutil.which("Xvfb")
     if exe is None:
-        raise RuntimeError("no display and no Xvfb: install it with 'sudo apt-get install xvfb' (make setup does)")
+        raise RuntimeError(
+            "no display and no Xvfb: install it with 'sudo apt-get install xvfb' (make setup does)"
+        )
     for number in range(90, 140):
         if Path(f"/tmp/.X11-unix/X{number}").exists() or Path(f"/tmp/.X{number}-lock").exists():
             continue

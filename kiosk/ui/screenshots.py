@@ -36,8 +36,19 @@ TOUR: list[tuple[str, list[str]]] = [
     ("review", ["kembali", "ya"]),
     ("ticket", ["ya"]),
     ("help-called", ["selesai", "start", "lang:en", "lang:en", "cat:kk", "bantuan"]),
-    ("choice-field-en", ["cat:kk", "svc:kk_change", "svc:kk_change", *(f"key:{d}" for d in KK), "ya",
-                         *(f"key:{d}" for d in NIK), "ya", "opt:add_member"]),
+    (
+        "choice-field-en",
+        [
+            "cat:kk",
+            "svc:kk_change",
+            "svc:kk_change",
+            *(f"key:{d}" for d in KK),
+            "ya",
+            *(f"key:{d}" for d in NIK),
+            "ya",
+            "opt:add_member",
+        ],
+    ),
     ("still-there", ["@idle"]),
     ("ticket-status", ["batal", "tiket", "key:0", "key:0", "key:0", "key:1", "ya"]),
 ]

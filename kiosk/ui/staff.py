@@ -19,7 +19,9 @@ from kiosk.ui.widgets import PictoButton, big_label
 
 def todays_tickets(queue: Any, now: float | None = None) -> list[Any]:
     """Requests queued since local midnight, newest first (ticket, service, state, status only)."""
-    today = dt.datetime.fromtimestamp(now or dt.datetime.now().timestamp()).replace(hour=0, minute=0, second=0)
+    today = dt.datetime.fromtimestamp(now or dt.datetime.now().timestamp()).replace(
+        hour=0, minute=0, second=0
+    )
     return [r for r in queue.list(limit=500) if r.created_at >= today.timestamp()]
 
 
@@ -30,15 +32,18 @@ class StaffPanel(Popup):  # type: ignore[misc]
         self.entry = ""
         self.show_pin()
 
-    def _button(self, target: str, icon: str, text: str, action: Callable[[], None], **kw: Any) -> PictoButton:
+    def _button(
+        self, target: str, icon: str, text: str, action: Callable[[], None], **kw: Any
+    ) -> PictoButton:
         btn = PictoButton(target, icon, text, **kw)
         btn.bind(on_release=lambda b: action())
         return btn
 
     def show_pin(self, message: str = "") -> None:
         box = BoxLayout(orientation="vertical", spacing=6)
-        self.display = big_label(("*" * len(self.entry)) or message or "_", font_size=36, colour=(1, 1, 1, 1),
-                                 size_hint_y=0.2)
+        self.display = big_label(
+            ("*" * len(self.entry)) or message or "_", font_size=36, colour=(1, 1, 1, 1), size_hint_y=0.2
+        )
         box.add_widget(self.display)
         pad = GridLayout(cols=3, spacing=6)
         for key in "1234567890":

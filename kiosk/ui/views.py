@@ -16,8 +16,17 @@ from kiosk.domain.prompts import PromptBook
 from kiosk.ui import theme
 from kiosk.ui.widgets import SYMBOL_FONT, Panel, PictoButton, big_label
 
-GLOBAL_ICONS = {"ulang": "ulang", "kembali": "kembali", "batal": "batal", "bantuan": "bantuan", "ya": "ya",
-                "tidak": "tidak", "selesai": "ya", "lewati": "next", "start": "speaker"}
+GLOBAL_ICONS = {
+    "ulang": "ulang",
+    "kembali": "kembali",
+    "batal": "batal",
+    "bantuan": "bantuan",
+    "ya": "ya",
+    "tidak": "tidak",
+    "selesai": "ya",
+    "lewati": "next",
+    "start": "speaker",
+}
 
 
 @dataclass
@@ -42,8 +51,14 @@ class ViewContext:
         accent = theme.ACTION_COLOURS.get(target)
         # side by side where there is width; icon above label on a narrow portrait screen
         kwargs.setdefault("orientation", "horizontal" if self.landscape else "vertical")
-        return self.button(target, GLOBAL_ICONS.get(target, target), self.book.pack.label(target),
-                           accent=accent, font_size=17, **kwargs)
+        return self.button(
+            target,
+            GLOBAL_ICONS.get(target, target),
+            self.book.pack.label(target),
+            accent=accent,
+            font_size=17,
+            **kwargs,
+        )
 
 
 def grouped(digits: str, size: int = 4) -> str:
@@ -68,7 +83,9 @@ def choice_view(ctx: ViewContext, state: State) -> Widget:
             spec = ctx.flow.current_field(state)
             option = next(o for o in spec.options if o.id == value)
             icon, text = option.icon, ctx.book.text(f"opt:{spec.id}:{value}")
-        grid.add_widget(ctx.button(target, icon, text, badge=str(number), highlighted=state.highlighted == target))
+        grid.add_widget(
+            ctx.button(target, icon, text, badge=str(number), highlighted=state.highlighted == target)
+        )
     return grid
 
 
@@ -78,14 +95,27 @@ def field_view(ctx: ViewContext, state: State) -> Widget:
         return choice_view(ctx, state)
     root = BoxLayout(orientation="horizontal" if ctx.landscape else "vertical", spacing=10, padding=6)
     left = Panel(orientation="vertical", padding=10, spacing=6)
-    left.add_widget(big_label(ctx.book.text(f"field:{spec.id}:title"), font_size=30, bold=True, size_hint_y=0.25))
+    left.add_widget(
+        big_label(ctx.book.text(f"field:{spec.id}:title"), font_size=30, bold=True, size_hint_y=0.25)
+    )
     shown = grouped(state.entry) if spec.kind in ("nik", "kk", "phone") else state.entry
     left.add_widget(big_label(shown or "_", font_size=46, bold=True, size_hint_y=0.35))
-    length = f"{len(state.entry)} / {spec.max_len if spec.kind not in ('phone', 'digits') else len(state.entry)}"
-    left.add_widget(big_label(length if spec.kind in ("nik", "kk", "date") else "", font_size=18, size_hint_y=0.1))
+    length = (
+        f"{len(state.entry)} / {spec.max_len if spec.kind not in ('phone', 'digits') else len(state.entry)}"
+    )
+    left.add_widget(
+        big_label(length if spec.kind in ("nik", "kk", "date") else "", font_size=18, size_hint_y=0.1)
+    )
     if state.error:
-        left.add_widget(big_label(ctx.book.text(f"err.{state.error}"), font_size=20, colour=theme.STOP,
-                                  bold=True, size_hint_y=0.3))
+        left.add_widget(
+            big_label(
+                ctx.book.text(f"err.{state.error}"),
+                font_size=20,
+                colour=theme.STOP,
+                bold=True,
+                size_hint_y=0.3,
+            )
+        )
     elif spec.optional:
         left.add_widget(ctx.action("lewati", size_hint_y=0.3))
     else:
@@ -115,11 +145,29 @@ def documents_view(ctx: ViewContext, state: State) -> Widget:
         photographed = doc_id in state.photos
         text = ("\u2714 " if marked else "") + ctx.book.text(f"doc:{doc_id}")
         tile = BoxLayout(orientation="vertical", spacing=4)
-        tile.add_widget(ctx.button(f"doc:{doc_id}", doc.icon, text, colour=theme.CARD, highlighted=marked,
-                                   font_size=16, size_hint_y=0.72))
+        tile.add_widget(
+            ctx.button(
+                f"doc:{doc_id}",
+                doc.icon,
+                text,
+                colour=theme.CARD,
+                highlighted=marked,
+                font_size=16,
+                size_hint_y=0.72,
+            )
+        )
         label = ctx.book.pack.label("foto") + (" \u2714" if photographed else "")
-        tile.add_widget(ctx.button(f"foto:{doc_id}", "camera", label, orientation="horizontal", font_size=16,
-                                   size_hint_y=0.28, accent=theme.GO if photographed else None))
+        tile.add_widget(
+            ctx.button(
+                f"foto:{doc_id}",
+                "camera",
+                label,
+                orientation="horizontal",
+                font_size=16,
+                size_hint_y=0.28,
+                accent=theme.GO if photographed else None,
+            )
+        )
         grid.add_widget(tile)
     if not service.documents:
         grid.add_widget(big_label(ctx.book.text("screen.documents")))
@@ -136,8 +184,17 @@ def camera_view(ctx: ViewContext, state: State) -> Widget:
     hint = state.hint or "no_document"
     side.add_widget(PictoButton("", hint_icon(hint), "", size_hint_y=0.35))
     side.add_widget(big_label(ctx.book.text(f"camera.{hint}"), font_size=20, bold=True, size_hint_y=0.3))
-    side.add_widget(ctx.button("foto", "camera", ctx.book.pack.label("foto"), orientation="horizontal",
-                               accent=theme.GO, font_size=24, size_hint_y=0.35))
+    side.add_widget(
+        ctx.button(
+            "foto",
+            "camera",
+            ctx.book.pack.label("foto"),
+            orientation="horizontal",
+            accent=theme.GO,
+            font_size=24,
+            size_hint_y=0.35,
+        )
+    )
     root.add_widget(side)
     return root
 
@@ -159,11 +216,24 @@ def review_view(ctx: ViewContext, state: State) -> Widget:
         spec = ctx.catalog.fields[fid]
         value = state.values[fid]
         shown = ctx.book.text(f"opt:{fid}:{value}") if spec.kind == "choice" else grouped(value)
-        lines.add_widget(Label(text=f"{ctx.book.text(f'field:{fid}:title')}:  [b]{shown}[/b]", markup=True,
-                               color=theme.INK, font_size=22, halign="left"))
+        lines.add_widget(
+            Label(
+                text=f"{ctx.book.text(f'field:{fid}:title')}:  [b]{shown}[/b]",
+                markup=True,
+                color=theme.INK,
+                font_size=22,
+                halign="left",
+            )
+        )
     for doc_id in state.documents:
-        lines.add_widget(Label(text="\u2714 " + ctx.book.text(f"doc:{doc_id}"), color=theme.INK, font_size=18,
-                               font_name=SYMBOL_FONT))
+        lines.add_widget(
+            Label(
+                text="\u2714 " + ctx.book.text(f"doc:{doc_id}"),
+                color=theme.INK,
+                font_size=18,
+                font_name=SYMBOL_FONT,
+            )
+        )
     root.add_widget(lines)
     side = BoxLayout(orientation="vertical", spacing=8, size_hint_x=0.22)
     side.add_widget(ctx.action("tidak"))
@@ -175,7 +245,9 @@ def ticket_view(ctx: ViewContext, state: State) -> Widget:
     root = Panel(orientation="vertical", padding=12, spacing=4)
     root.add_widget(big_label(ctx.book.text("screen.ticket"), font_size=24, size_hint_y=0.2))
     root.add_widget(big_label(state.ticket or "", font_size=84, bold=True, size_hint_y=0.4))
-    root.add_widget(big_label(ctx.book.text(f"svc:{state.service}:title"), font_size=24, bold=True, size_hint_y=0.15))
+    root.add_widget(
+        big_label(ctx.book.text(f"svc:{state.service}:title"), font_size=24, bold=True, size_hint_y=0.15)
+    )
     root.add_widget(big_label(ctx.book.text(f"svc:{state.service}:done"), font_size=20, size_hint_y=0.25))
     return root
 
@@ -183,10 +255,21 @@ def ticket_view(ctx: ViewContext, state: State) -> Widget:
 def attract_view(ctx: ViewContext, state: State) -> Widget:
     root = BoxLayout(orientation="vertical", spacing=10, padding=20)
     root.add_widget(big_label(ctx.book.text("screen.attract"), font_size=30, bold=True, size_hint_y=0.3))
-    root.add_widget(ctx.button("start", "speaker", ctx.book.pack.label("start"), colour=theme.GO, font_size=34,
-                               size_hint_y=0.5))
-    root.add_widget(ctx.button("tiket", "ticket", ctx.book.pack.label("tiket"), orientation="horizontal",
-                               font_size=22, size_hint_y=0.2))
+    root.add_widget(
+        ctx.button(
+            "start", "speaker", ctx.book.pack.label("start"), colour=theme.GO, font_size=34, size_hint_y=0.5
+        )
+    )
+    root.add_widget(
+        ctx.button(
+            "tiket",
+            "ticket",
+            ctx.book.pack.label("tiket"),
+            orientation="horizontal",
+            font_size=22,
+            size_hint_y=0.2,
+        )
+    )
     return root
 
 
@@ -204,7 +287,9 @@ def status_view(ctx: ViewContext, state: State) -> Widget:
         return root
     root = Panel(orientation="vertical", padding=12, spacing=4)
     root.add_widget(big_label(state.ticket, font_size=72, bold=True, size_hint_y=0.35))
-    root.add_widget(big_label(ctx.book.text(f"svc:{state.service}:title"), font_size=24, bold=True, size_hint_y=0.2))
+    root.add_widget(
+        big_label(ctx.book.text(f"svc:{state.service}:title"), font_size=24, bold=True, size_hint_y=0.2)
+    )
     news = state.status or ctx.book.text("status.no_news")
     root.add_widget(big_label(news, font_size=28, bold=bool(state.status), size_hint_y=0.45))
     return root

@@ -42,8 +42,14 @@ class Panel(BoxLayout):
             self._rect = RoundedRectangle(radius=[14])
             self._line_color = Color(*self.border_color)
             self._line = Line(width=self.line_width)
-        self.bind(pos=self._redraw, size=self._redraw, bg_color=self._redraw, border=self._redraw,
-                  border_color=self._redraw, line_width=self._redraw)
+        self.bind(
+            pos=self._redraw,
+            size=self._redraw,
+            bg_color=self._redraw,
+            border=self._redraw,
+            border_color=self._redraw,
+            line_width=self._redraw,
+        )
 
     def _redraw(self, *_: object) -> None:
         self._bg.rgba = self.bg_color
@@ -62,9 +68,18 @@ class PictoButton(ButtonBehavior, Panel):
     badge = StringProperty("")
     highlighted = BooleanProperty(False)
 
-    def __init__(self, target: str, icon: str, text: str, colour: tuple[float, ...] = theme.CARD,
-                 badge: str = "", highlighted: bool = False, font_size: float = 20,
-                 accent: tuple[float, ...] | None = None, **kwargs: object) -> None:
+    def __init__(
+        self,
+        target: str,
+        icon: str,
+        text: str,
+        colour: tuple[float, ...] = theme.CARD,
+        badge: str = "",
+        highlighted: bool = False,
+        font_size: float = 20,
+        accent: tuple[float, ...] | None = None,
+        **kwargs: object,
+    ) -> None:
         kwargs.setdefault("orientation", "vertical")
         kwargs.setdefault("padding", 6)
         kwargs.setdefault("spacing", 2)
@@ -87,14 +102,23 @@ class PictoButton(ButtonBehavior, Panel):
             self.add_widget(image)
         if not text and source:
             return
-        lbl = Label(text=label, color=ink, font_size=font_size, bold=True, halign="center", valign="middle",
-                    font_name=SYMBOL_FONT if "\u2714" in label else "Roboto")
+        lbl = Label(
+            text=label,
+            color=ink,
+            font_size=font_size,
+            bold=True,
+            halign="center",
+            valign="middle",
+            font_name=SYMBOL_FONT if "\u2714" in label else "Roboto",
+        )
         lbl.size_hint = (0.68 if source else 1, 1) if across else (1, 0.32 if source else 1)
         lbl.bind(size=lambda w, s: setattr(w, "text_size", (s[0] - 8, s[1])))
         self.add_widget(lbl)
 
 
-def big_label(text: str, font_size: float = 28, colour: tuple[float, ...] = theme.INK, **kwargs: object) -> Label:
+def big_label(
+    text: str, font_size: float = 28, colour: tuple[float, ...] = theme.INK, **kwargs: object
+) -> Label:
     """A wrapped label that fills its width."""
     lbl = Label(text=text, font_size=font_size, color=colour, halign="center", valign="middle", **kwargs)
     lbl.bind(size=lambda w, s: setattr(w, "text_size", (s[0] - 12, s[1])))

@@ -28,12 +28,18 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from kiosk.domain.validation import check_nik  # noqa: E402
-from kiosk.speech.eval import edit_distance  # noqa: E402
 from kiosk.speech.base import DIGIT_WORDS  # noqa: E402
+from kiosk.speech.eval import edit_distance  # noqa: E402
 
 TOUCH_TO_NIK = [{"tap": "start"}, {"choose": "lang:id"}, {"choose": "cat:ktp"}, {"choose": "svc:ktp_new"}]
-TOUCH_AFTER_NIK = [{"tap": "ya"}, {"keys": "3201011203150004"}, {"tap": "ya"}, {"tap": "lewati"}, {"tap": "ya"},
-                   {"tap": "ya"}]
+TOUCH_AFTER_NIK = [
+    {"tap": "ya"},
+    {"keys": "3201011203150004"},
+    {"tap": "ya"},
+    {"tap": "lewati"},
+    {"tap": "ya"},
+    {"tap": "ya"},
+]
 
 
 def digit_recordings(data: Path) -> dict[str, list[tuple[Path, str]]]:
@@ -85,8 +91,11 @@ def build(data: Path, out: Path, count: int, seed: int) -> list[dict]:
         for n, (wav, _) in enumerate(picked):
             shutil.copy(wav, folder / f"{n}.wav")
             speak.append({"speak": f"{n}.wav"})
-        scenario = {"name": f"NIK by voice, speaker {speaker}", "events": TOUCH_TO_NIK + speak + TOUCH_AFTER_NIK,
-                    "expect": {"screen": "ticket", "service_id": "ktp_new"}}
+        scenario = {
+            "name": f"NIK by voice, speaker {speaker}",
+            "events": TOUCH_TO_NIK + speak + TOUCH_AFTER_NIK,
+            "expect": {"screen": "ticket", "service_id": "ktp_new"},
+        }
         (folder / "scenario.json").write_text(json.dumps(scenario, indent=1))
         scenarios.append({"dir": folder, "speaker": speaker, "nik": nik, "groups": [d for _, d in picked]})
     return scenarios
@@ -119,8 +128,15 @@ def run(scenarios: list[dict]) -> dict:
         except Exception as exc:  # a misheard group can leave the flow on another screen: count it, go on
             got, result = None, {"screen": f"error: {exc}"}
         errors = sum(edit_distance(ref, hyp) for ref, hyp in zip(sc["groups"], heard, strict=False))
-        results.append({"speaker": sc["speaker"], "nik_ok": got == sc["nik"], "screen": result["screen"],
-                        "digit_errors": errors, "digits": len(sc["nik"])})
+        results.append(
+            {
+                "speaker": sc["speaker"],
+                "nik_ok": got == sc["nik"],
+                "screen": result["screen"],
+                "digit_errors": errors,
+                "digits": len(sc["nik"]),
+            }
+        )
         print(f"\r  {n}/{len(scenarios)} scenarios", end="", file=sys.stderr, flush=True)
     print(file=sys.stderr)
     total_digits = sum(r["digits"] for r in results)
@@ -134,7 +150,9 @@ def run(scenarios: list[dict]) -> dict:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--data", required=True, type=Path, help="the prepared corpus (prepare.py --out)")
     parser.add_argument("--out", required=True, type=Path, help="scenario folder, outside the repository")
     parser.add_argument("--count", type=int, default=40)

@@ -14,11 +14,11 @@ from kiosk.domain.events import (
     CameraHint,
     Captured,
     Idle,
+    LookUpTicket,
     Spoken,
     StartCamera,
     StopCamera,
     Submit,
-    LookUpTicket,
     Submitted,
     Tap,
     TicketFound,
@@ -49,7 +49,9 @@ def keys(flow: Flow, state: State, digits: str) -> State:
 
 def at_nik(flow: Flow) -> State:
     state = flow.start().state
-    return drive(flow, state, "start", "lang:id", "lang:id", "cat:ktp", "cat:ktp", "svc:ktp_new", "svc:ktp_new")
+    return drive(
+        flow, state, "start", "lang:id", "lang:id", "cat:ktp", "cat:ktp", "svc:ktp_new", "svc:ktp_new"
+    )
 
 
 def test_every_service_has_a_scenario():
@@ -62,7 +64,7 @@ def test_every_service_is_completable_by_touch(flow, path):
     scenario = json.loads(path.read_text())
     state, submitted = flow.start().state, None
     for event in scenario["events"]:
-        (kind, value), = event.items()
+        ((kind, value),) = event.items()
         taps = {"tap": [value], "choose": [value, value], "keys": [f"key:{d}" for d in str(value)]}[kind]
         for target in taps:
             step = flow.handle(state, Tap(target))
@@ -204,7 +206,9 @@ def test_photo_of_a_document_becomes_an_attachment_of_the_request(flow):
     assert step.state.screen == "camera" and step.effects == (StartCamera("kk_copy", "kk"),)
     hint = flow.handle(step.state, CameraHint("hint_closer"))
     assert hint.say == ("camera.hint_closer",)
-    assert flow.handle(hint.state, CameraHint("hint_closer")).say == ()  # a hint is said once, not every frame
+    assert (
+        flow.handle(hint.state, CameraHint("hint_closer")).say == ()
+    )  # a hint is said once, not every frame
     done = flow.handle(hint.state, Captured("kk_copy", "att-1"))
     assert done.state.screen == "documents" and done.effects == (StopCamera(),)
     assert done.state.documents == ("kk_copy",)

@@ -44,14 +44,21 @@ def test_kk_number_takes_no_women_offset():
     assert v.check_kk("320101120315000") == "kk.length"
 
 
-@pytest.mark.parametrize("phone", ["081234567890", "+62 812-3456-7890", "6281234567890", "0811234567", "0219876543"])
+@pytest.mark.parametrize(
+    "phone", ["081234567890", "+62 812-3456-7890", "6281234567890", "0811234567", "0219876543"]
+)
 def test_indonesian_phone_formats_are_accepted(phone):
     assert v.check_phone(phone) is None
 
 
 @pytest.mark.parametrize(
     ("phone", "error"),
-    [("", "phone.empty"), ("81234567890", "phone.prefix"), ("08123", "phone.length"), ("08123456789012", "phone.length")],
+    [
+        ("", "phone.empty"),
+        ("81234567890", "phone.prefix"),
+        ("08123", "phone.length"),
+        ("08123456789012", "phone.length"),
+    ],
 )
 def test_wrong_phone_is_rejected_with_the_reason(phone, error):
     assert v.check_phone(phone) == error

@@ -84,7 +84,9 @@ def test_a_version_one_database_is_migrated_without_losing_requests(tmp_path: Pa
     assert [(r.msg_id, r.sends) for r in q.due(5, now=10.0)] == [("m1", 0)]
 
 
-def test_a_retry_scheduled_under_a_wrong_clock_is_not_stranded_after_the_clock_is_fixed(tmp_path: Path) -> None:
+def test_a_retry_scheduled_under_a_wrong_clock_is_not_stranded_after_the_clock_is_fixed(
+    tmp_path: Path,
+) -> None:
     q = queue(tmp_path)
     item = q.enqueue(request())
     q.mark_in_flight([item.msg_id])

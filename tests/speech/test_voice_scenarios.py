@@ -15,8 +15,12 @@ ROOT = Path(__file__).parents[2]
 
 
 def test_recordings_are_chained_into_a_valid_nik():
-    recordings = [(Path(f"{n}.wav"), digits) for n, digits in enumerate(
-        ["3201", "01", "4507", "9000", "01", "12", "7", "88", "320101", "450790", "0001", "99"])]
+    recordings = [
+        (Path(f"{n}.wav"), digits)
+        for n, digits in enumerate(
+            ["3201", "01", "4507", "9000", "01", "12", "7", "88", "320101", "450790", "0001", "99"]
+        )
+    ]
     found = find_nik(recordings, random.Random(1))
     assert found is not None
     picked, nik = found
@@ -29,7 +33,19 @@ def test_no_chain_when_no_valid_nik_can_be_made():
 
 
 def test_scenarios_are_never_written_inside_the_repository(tmp_path):
-    proc = subprocess.run([sys.executable, "models/training/voice_scenarios.py", "--data", str(tmp_path),
-                           "--out", str(ROOT / "voice-out")], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "models/training/voice_scenarios.py",
+            "--data",
+            str(tmp_path),
+            "--out",
+            str(ROOT / "voice-out"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 2 and "outside the repository" in proc.stderr
     assert not (ROOT / "voice-out").exists()

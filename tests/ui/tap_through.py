@@ -16,9 +16,22 @@ from kiosk.ui.app import configure_window
 
 NIK, KK, PHONE = "3201014507900001", "3201011203150004", "081234567890"
 TAPS = [
-    "start", "lang:id", "lang:id", "cat:ktp", "cat:ktp", "svc:ktp_new", "ya",
-    *(f"key:{d}" for d in NIK), "ya", *(f"key:{d}" for d in KK), "ya", *(f"key:{d}" for d in PHONE), "ya",
-    "doc:kk_copy", "ya", "ya",
+    "start",
+    "lang:id",
+    "lang:id",
+    "cat:ktp",
+    "cat:ktp",
+    "svc:ktp_new",
+    "ya",
+    *(f"key:{d}" for d in NIK),
+    "ya",
+    *(f"key:{d}" for d in KK),
+    "ya",
+    *(f"key:{d}" for d in PHONE),
+    "ya",
+    "doc:kk_copy",
+    "ya",
+    "ya",
 ]
 
 
@@ -67,14 +80,19 @@ def main(data_dir: str, result_path: str) -> int:
 
     def finish() -> None:
         queued = app.session.last_queued
-        Path(result_path).write_text(json.dumps({
-            "taps": log,
-            "screen": app.session.state.screen,
-            "ticket": app.session.state.ticket,
-            "queued": None if queued is None else {"msg_id": queued.msg_id, "ticket": queued.ticket,
-                                                   "service_id": queued.service_id},
-            "said": [list(s) for s in speaker.said],
-        }))
+        Path(result_path).write_text(
+            json.dumps(
+                {
+                    "taps": log,
+                    "screen": app.session.state.screen,
+                    "ticket": app.session.state.ticket,
+                    "queued": None
+                    if queued is None
+                    else {"msg_id": queued.msg_id, "ticket": queued.ticket, "service_id": queued.service_id},
+                    "said": [list(s) for s in speaker.said],
+                }
+            )
+        )
         app.stop()
 
     Clock.schedule_once(step, 0.5)

@@ -17,8 +17,14 @@ ROOT = Path(__file__).parents[2]
 def run_module(module: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}  # the app starts its own Xvfb
     env["PYTHONPATH"] = str(ROOT)
-    return subprocess.run([sys.executable, "-m", module, *args], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", module, *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 @pytest.mark.slow
@@ -32,15 +38,15 @@ def test_tapping_through_a_ktp_request_in_the_window_stores_it(tmp_path):
     assert result["queued"]["service_id"] == "ktp_new" and result["ticket"] == result["queued"]["ticket"]
     with sqlite3.connect(tmp_path / "data" / "queue.db") as db:
         rows = db.execute("SELECT msg_id, service_id, ticket, sealed FROM requests").fetchall()
-    assert [(r[0], r[1], r[2]) for r in rows] == [
-        (result["queued"]["msg_id"], "ktp_new", result["ticket"])
-    ]
+    assert [(r[0], r[1], r[2]) for r in rows] == [(result["queued"]["msg_id"], "ktp_new", result["ticket"])]
     assert b"3201014507900001" not in rows[0][3]  # sealed before it reached the disk
 
 
 @pytest.mark.slow
 def test_screenshots_render_every_screen(tmp_path):
-    proc = run_module("kiosk", "screenshots", str(tmp_path), "--size", "800x480", "--data-dir", str(tmp_path / "d"))
+    proc = run_module(
+        "kiosk", "screenshots", str(tmp_path), "--size", "800x480", "--data-dir", str(tmp_path / "d")
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     shots = sorted(p.name for p in tmp_path.glob("800x480-*.png"))
     names = {name.split("-", 2)[2][:-4] for name in shots}
