@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
+import platform
 import sys
+from pathlib import Path
+from typing import Any
 
 from kiosk.config import Settings
 
@@ -21,6 +25,26 @@ TARGETS: dict[str, tuple[str, str]] = {
 """Bench target -> (module with configure(parser) and run(args, settings), one-line help)."""
 
 NO_CONFIG_FLAGS = True
+
+
+def machine() -> dict[str, Any]:
+    """What every benchmark report says about the machine it ran on."""
+    model = platform.processor() or ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cpu_model": model,
+        "cpus": os.cpu_count(),
+        "machine": platform.machine(),
+        "python": platform.python_version(),
+        "system": platform.platform(),
+        "load_average_1min_at_start": round(os.getloadavg()[0], 2),
+    }
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

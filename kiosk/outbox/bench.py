@@ -18,7 +18,6 @@ import argparse
 import json
 import logging
 import os
-import platform
 import random
 import shutil
 import socket
@@ -34,6 +33,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from kiosk.bench import machine
 from kiosk.config import Settings, load_settings
 from kiosk.domain.envelope import topic
 from kiosk.outbox.link import set_nodelay
@@ -258,18 +258,8 @@ def run_bench(n: int, window: int, sqlite_commits: int) -> dict[str, Any]:
             "enqueue_ge_50pct_sqlite": enqueue_rate >= 0.5 * sqlite_rate,
             "le_1kb_per_request": wire <= 1024,
         },
-        "machine": {"cpu": _cpu_name(), "cores": os.cpu_count(), "python": platform.python_version()},
+        "machine": machine(),
     }
-
-
-def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

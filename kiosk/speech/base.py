@@ -8,25 +8,15 @@ from typing import Protocol
 
 import numpy as np
 
+from kiosk.domain.words import COMMANDS, DIGITS
+
 SAMPLE_RATE = 16000
 """Every engine takes 16 kHz mono signed 16-bit PCM."""
 
-DIGIT_WORDS: dict[str, str] = {
-    "nol": "0",
-    "kosong": "0",
-    "satu": "1",
-    "dua": "2",
-    "tiga": "3",
-    "empat": "4",
-    "lima": "5",
-    "enam": "6",
-    "tujuh": "7",
-    "delapan": "8",
-    "sembilan": "9",
-}
-"""Indonesian digit words (``kosong`` is the everyday zero in phone numbers)."""
+DIGIT_WORDS = DIGITS
+"""Indonesian digit words (``kosong`` is the everyday zero in phone numbers); defined in the domain."""
 
-COMMAND_WORDS: tuple[str, ...] = ("ya", "tidak", "ulang", "kembali", "batal", "bantuan")
+COMMAND_WORDS = COMMANDS
 """Command words the flow understands on every screen."""
 
 

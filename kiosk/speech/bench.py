@@ -18,7 +18,6 @@ import json
 import logging
 import multiprocessing as mp
 import os
-import platform
 import resource
 import shutil
 import subprocess
@@ -30,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from kiosk.bench import machine
 from kiosk.config import Settings
 from kiosk.speech.base import COMMAND_WORDS, DIGIT_WORDS, SAMPLE_RATE, Recognizer
 
@@ -285,24 +285,6 @@ def _id_recognizer(settings: Settings) -> Recognizer | None:
     except EngineUnavailable as exc:
         log.info("live-path digit error rate skipped: %s", exc)
         return None
-
-
-def machine() -> dict[str, Any]:
-    model = platform.processor() or ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {
-        "cpu_model": model,
-        "cpus": os.cpu_count(),
-        "machine": platform.machine(),
-        "python": platform.python_version(),
-        "system": platform.platform(),
-    }
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

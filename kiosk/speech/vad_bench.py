@@ -25,6 +25,7 @@ import numpy as np
 from kiosk.speech.audio import ArraySource
 from kiosk.speech.base import SAMPLE_RATE, Recognizer
 from kiosk.speech.engines import digits_in
+from kiosk.speech.eval import edit_distance
 from kiosk.speech.listener import hear
 from kiosk.speech.vad import Endpointer, Utterance, VadConfig
 
@@ -175,16 +176,6 @@ def false_triggers_per_minute(
     x = np.clip(noise, -32768, 32767).astype(np.int16)
     found = [e for e in ep.process(x) + ep.flush() if isinstance(e, Utterance)]
     return round(len(found) / minutes, 2)
-
-
-def edit_distance(ref: str, hyp: str) -> int:
-    """Substitutions + deletions + insertions between two digit strings."""
-    row = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        prev, row[0] = row[0], i
-        for j, h in enumerate(hyp, 1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (r != h))
-    return row[len(hyp)]
 
 
 def live_path(

@@ -16,8 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -27,6 +25,7 @@ from typing import Any
 
 import cv2
 
+from kiosk.bench import machine
 from kiosk.config import Settings
 
 NO_CONFIG_FLAGS = True
@@ -182,11 +181,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     reps = 5 if args.quick else 20
     report: dict[str, Any] = {
         "machine": {
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-            "cpu": _cpu_name(),
-            "cores": os.cpu_count(),
-            "load_average_1min_at_start": round(os.getloadavg()[0], 2),
+            **machine(),
             "opencv": cv2.__version__,
             "opencv_threads": cv2.getNumThreads(),
         },
@@ -206,13 +201,3 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     else:
         print(json.dumps(report, indent=1))
     return 0
-
-
-def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
