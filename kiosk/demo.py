@@ -11,6 +11,7 @@ import argparse
 import dataclasses
 import getpass
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -198,6 +199,8 @@ class Demo:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     demo = Demo(settings)
+    # a SIGTERM (systemd, timeout, Ctrl-C in another terminal) still stops broker and receiver
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     try:
         demo.start()
         if args.scenario:
