@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
 from kiosk.config import ConfigError, load_settings, parse_set_flags, to_toml
-
-ROOT = Path(__file__).parents[1]
+from tests.support.cli import kiosk
 
 
 def test_embedded_defaults_work_without_any_file():
@@ -64,11 +59,5 @@ def test_set_flags_must_name_section_and_key():
 def test_every_command_refuses_a_corrupt_config_with_exit_2(tmp_path):
     path = tmp_path / "kiosk.toml"
     path.write_text('[kiosk]\ndevice_id = "Not Valid"\n')
-    proc = subprocess.run(
-        [sys.executable, "-m", "kiosk", "config", "--config", str(path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    proc = kiosk("config", "--config", str(path), timeout=60)
     assert proc.returncode == 2 and "kiosk.device_id" in proc.stderr

@@ -5,30 +5,25 @@ from __future__ import annotations
 import json
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.support.cli import kiosk
 
 ROOT = Path(__file__).parents[1]
 SCENARIOS = sorted((ROOT / "tests" / "scenarios").glob("*.json"))
 
 
-def kiosk(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "kiosk", *args, "--data-dir", str(data_dir), "-v"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+def simulate(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
+    return kiosk(*args, "--data-dir", str(data_dir), "-v", timeout=60)
 
 
 def test_every_scenario_completes_into_a_stored_request_without_personal_data_in_clear(tmp_path):
     data = tmp_path / "data"
     secrets: set[str] = set()
     for path in SCENARIOS:
-        proc = kiosk("simulate", str(path), data_dir=data)
+        proc = simulate("simulate", str(path), data_dir=data)
         assert proc.returncode == 0, f"{path.name}: {proc.stderr}"
         request = json.loads(proc.stdout)["request"]
         assert request["service_id"] == path.stem and request["state"] == "pending"
@@ -44,7 +39,7 @@ def test_every_scenario_completes_into_a_stored_request_without_personal_data_in
 
 
 def test_targets_lists_the_element_ids_of_every_screen(tmp_path):
-    proc = kiosk("simulate", "--targets", data_dir=tmp_path)
+    proc = simulate("simulate", "--targets", data_dir=tmp_path)
     targets = json.loads(proc.stdout)
     assert "cat:ktp" in targets["category"] and "key:0" in targets["field (nik)"]
     assert "svc:ktp_replace" in targets["service (ktp)"] and "opt:lost" in targets["field (replace_reason)"]
@@ -65,7 +60,7 @@ def test_targets_lists_the_element_ids_of_every_screen(tmp_path):
 def test_bad_scenario_is_a_clear_error_with_nonzero_exit(tmp_path, content, message):
     path = tmp_path / "bad.json"
     path.write_text(content)
-    proc = kiosk("simulate", str(path), data_dir=tmp_path / "data")
+    proc = simulate("simulate", str(path), data_dir=tmp_path / "data")
     assert proc.returncode == 2
     assert message in proc.stderr
 
@@ -75,5 +70,5 @@ def test_unmet_expectation_fails_the_run(tmp_path):
     scenario["expect"]["service_id"] = "kk_new"
     path = tmp_path / "wrong.json"
     path.write_text(json.dumps(scenario))
-    proc = kiosk("simulate", str(path), data_dir=tmp_path / "data")
+    proc = simulate("simulate", str(path), data_dir=tmp_path / "data")
     assert proc.returncode == 1 and "expected service_id = 'kk_new'" in proc.stderr

@@ -6,14 +6,13 @@ from __future__ import annotations
 import json
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 import cv2
 
+from tests.support.cli import kiosk
 from tests.vision import synth
 
-ROOT = Path(__file__).parents[1]
 NIK = "3201014507900001"
 
 
@@ -37,13 +36,7 @@ def scenario(tmp_path: Path, image: str) -> Path:
 
 
 def run(path: Path, data: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "kiosk", "simulate", str(path), "--data-dir", str(data)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return kiosk("simulate", str(path), "--data-dir", str(data), timeout=120)
 
 
 def test_a_photographed_card_is_queued_sealed_with_the_request(tmp_path):

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).parents[1]
+from tests.support.cli import kiosk
+
 SAY = [
     "satu",  # attract: any speech starts
     "satu",
@@ -53,13 +53,7 @@ def test_a_ktp_request_can_be_made_entirely_by_voice(tmp_path):
     scenario.write_text(
         json.dumps({"events": events, "expect": {"screen": "ticket", "service_id": "ktp_new"}})
     )
-    proc = subprocess.run(
-        [sys.executable, "-m", "kiosk", "simulate", str(scenario), "--data-dir", str(tmp_path / "d")],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    proc = kiosk("simulate", str(scenario), "--data-dir", str(tmp_path / "d"), timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     request = json.loads(proc.stdout)["request"]
     assert request["fields"] == {
@@ -73,11 +67,5 @@ def test_a_wav_in_the_wrong_format_is_a_clear_scenario_error(tmp_path):
     (tmp_path / "bad.wav").write_bytes(b"RIFF....WAVEnot audio")
     scenario = tmp_path / "bad.json"
     scenario.write_text(json.dumps({"events": [{"tap": "start"}, {"speak": "bad.wav"}]}))
-    proc = subprocess.run(
-        [sys.executable, "-m", "kiosk", "simulate", str(scenario), "--data-dir", str(tmp_path / "d")],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    proc = kiosk("simulate", str(scenario), "--data-dir", str(tmp_path / "d"), timeout=120)
     assert proc.returncode == 2 and "bad.wav" in proc.stderr

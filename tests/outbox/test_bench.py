@@ -3,21 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).parents[2]
+from tests.support.cli import kiosk
 
 
 def test_outbox_bench_reports_rates_sizes_and_baselines():
-    proc = subprocess.run(
-        [sys.executable, "-m", "kiosk", "bench", "outbox", "--json", "-n", "200", "--sqlite-commits", "100"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    proc = kiosk("bench", "outbox", "--json", "-n", "200", "--sqlite-commits", "100", timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     report = json.loads(proc.stdout)
     assert report["flush_complete"] is True and report["n"] == 200

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,20 +12,13 @@ import pytest
 
 from kiosk.speech.audio import write_wav_16k
 from tests.speech.conftest import scale_to_dbfs, silence
+from tests.support.cli import ROOT, kiosk
 
 Speak = Callable[[str, str], np.ndarray]
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def listen(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "kiosk", "listen", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
-    )
+    return kiosk("listen", *args, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
 
 
 @pytest.mark.slow

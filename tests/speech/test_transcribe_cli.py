@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import wave
 from collections.abc import Callable
 from pathlib import Path
@@ -15,20 +14,13 @@ import pytest
 
 from kiosk.speech.audio import write_wav_16k
 from tests.speech.conftest import silence
+from tests.support.cli import ROOT, kiosk
 
 Speak = Callable[[str, str], np.ndarray]
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def transcribe(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "kiosk", "transcribe", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
-    )
+    return kiosk("transcribe", *args, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
 
 
 @pytest.mark.slow
