@@ -36,32 +36,15 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from kiosk.domain.words import COMMANDS, DIGITS
+
 log = logging.getLogger("prepare")
 
 DIGIT_CORPUS = "digit_cdsr"
 DIALOG_CORPUS = "teldialog_svcsr"
 CORPORA = {DIGIT_CORPUS: "data_indsp_digit_cdsr", DIALOG_CORPUS: "data_indsp_teldialog_svcsr"}
 
-SYNTH_WORDS = [
-    "nol",
-    "kosong",
-    "satu",
-    "dua",
-    "tiga",
-    "empat",
-    "lima",
-    "enam",
-    "tujuh",
-    "delapan",
-    "sembilan",
-    "ya",
-    "tidak",
-    "ulang",
-    "kembali",
-    "batal",
-    "bantuan",
-]
-COMMANDS = ("ya", "tidak", "ulang", "kembali", "batal", "bantuan")
+SYNTH_WORDS = [*DIGITS, *COMMANDS]
 DIGITS = ("nol", "kosong", "satu", "dua", "tiga", "empat", "lima", "enam", "tujuh", "delapan", "sembilan")
 
 

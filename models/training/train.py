@@ -30,48 +30,17 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from kiosk.domain.words import COMMANDS, DIGITS  # noqa: E402
 from kiosk.speech import augment  # noqa: E402
 from kiosk.speech.features import FeatureParams, features  # noqa: E402
 from models.training.prepare import Utterance, is_reserved  # noqa: E402
 
 log = logging.getLogger("train")
 
-TOKENS = [
-    "<blank>",
-    "nol",
-    "kosong",
-    "satu",
-    "dua",
-    "tiga",
-    "empat",
-    "lima",
-    "enam",
-    "tujuh",
-    "delapan",
-    "sembilan",
-    "ya",
-    "tidak",
-    "ulang",
-    "kembali",
-    "batal",
-    "bantuan",
-    "<other>",
-]
+TOKENS = ["<blank>", *DIGITS, *COMMANDS, "<other>"]
 """Output classes; index 0 is the CTC blank, the last is any word outside the vocabulary."""
 WORD_ID = {w: i for i, w in enumerate(TOKENS)}
-DIGIT_OF = {
-    "nol": "0",
-    "kosong": "0",
-    "satu": "1",
-    "dua": "2",
-    "tiga": "3",
-    "empat": "4",
-    "lima": "5",
-    "enam": "6",
-    "tujuh": "7",
-    "delapan": "8",
-    "sembilan": "9",
-}
+DIGIT_OF = DIGITS
 PARAMS = FeatureParams()
 
 
