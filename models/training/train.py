@@ -14,6 +14,7 @@ cosine over the wall-time budget, so the run ends on time on a 2-core machine.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import logging
@@ -69,8 +70,16 @@ def load(
 class Augmenter:
     """Builds noisy, reverberant versions of training utterances; babble comes from training speakers only."""
 
-    def __init__(self, train: list[tuple[np.ndarray, list[int], str, str]], seed: int) -> None:
+    def __init__(
+        self,
+        train: list[tuple[np.ndarray, list[int], str, str]],
+        seed: int,
+        noise_p: float = 0.85,
+        snr: tuple[float, float] = (-2.0, 22.0),
+        speed_p: float = 0.0,
+    ) -> None:
         self.rng = np.random.default_rng(seed)
+        self.noise_p, self.snr, self.speed_p = noise_p, snr, speed_p
         self.talkers = [(a, spk) for a, _, spk, corpus in train if corpus != "synth"]
         # Synthesizing noise per example costs more than the training step: draw crops from a bank instead.
         n = 1 << 17
@@ -95,13 +104,15 @@ class Augmenter:
 
     def __call__(self, audio: np.ndarray, speaker: str, corpus: str) -> np.ndarray:
         rng = self.rng
+        if rng.random() < self.speed_p:
+            audio = augment.change_speed(audio, float(rng.uniform(0.88, 1.12)))
         pre, post = int(rng.integers(0, 6000)), int(rng.integers(0, 6000))
         x = np.concatenate([np.zeros(pre, np.float32), audio, np.zeros(post, np.float32)])
         x = x + rng.standard_normal(len(x)).astype(np.float32) * 1e-4  # recording floor
         if rng.random() < 0.35:
             x = augment.reverberate(x, augment.room_impulse(rng))
         r = rng.random()
-        noise_p = 0.85 if corpus != "synth" else 0.95
+        noise_p = self.noise_p if corpus != "synth" else 0.95
         if r < noise_p:
             kind = rng.random()
             if kind < 0.5:
@@ -110,7 +121,7 @@ class Augmenter:
                 noise = self.fan(len(x))
             else:
                 noise = self.traffic_noise(len(x))
-            x = augment.mix_at_snr(x, noise, float(rng.uniform(-2, 22)))
+            x = augment.mix_at_snr(x, noise, float(rng.uniform(*self.snr)))
             if rng.random() < 0.3:  # a second, weaker noise on top
                 x = augment.mix_at_snr(x, self.fan(len(x)), float(rng.uniform(10, 30)))
         peak = float(np.max(np.abs(x)) + 1e-9)
@@ -174,26 +185,51 @@ def pad(feats: list[np.ndarray], labs: list[list[int]]) -> tuple:
     return x, np.array([len(f) for f in feats], np.int32), y, np.array([len(lab) for lab in labs], np.int32)
 
 
-def build_model(channels: int, blocks: int, kernel: int):  # type: ignore[no-untyped-def]
+def build_model(channels: int, blocks: int, kernel: int, bn_momentum: float = 0.9):  # type: ignore[no-untyped-def]
     import tensorflow as tf
 
     inp = tf.keras.Input(shape=(None, PARAMS.n_mels), name="features")
     x = tf.keras.layers.Conv1D(channels, 5, strides=2, padding="same", use_bias=False)(inp)
-    x = tf.keras.layers.BatchNormalization(momentum=0.9)(x)
+    x = tf.keras.layers.BatchNormalization(momentum=bn_momentum)(x)
     x = tf.keras.layers.ReLU(max_value=6.0)(x)
     x = tf.keras.layers.SeparableConv1D(channels, kernel, strides=2, padding="same", use_bias=False)(x)
-    x = tf.keras.layers.BatchNormalization(momentum=0.9)(x)
+    x = tf.keras.layers.BatchNormalization(momentum=bn_momentum)(x)
     x = tf.keras.layers.ReLU(max_value=6.0)(x)
     for _ in range(blocks):
         y = tf.keras.layers.SeparableConv1D(channels, kernel, padding="same", use_bias=False)(x)
-        y = tf.keras.layers.BatchNormalization(momentum=0.9)(y)
+        y = tf.keras.layers.BatchNormalization(momentum=bn_momentum)(y)
         y = tf.keras.layers.ReLU(max_value=6.0)(y)
         x = tf.keras.layers.Add()([x, y])
     x = tf.keras.layers.Conv1D(channels, 1, use_bias=False)(x)
-    x = tf.keras.layers.BatchNormalization(momentum=0.9)(x)
+    x = tf.keras.layers.BatchNormalization(momentum=bn_momentum)(x)
     x = tf.keras.layers.ReLU(max_value=6.0)(x)
     out = tf.keras.layers.Dense(len(TOKENS), name="logits")(x)
     return tf.keras.Model(inp, out)
+
+
+class Averager:
+    """Exponential moving average of a Keras model's trainable weights, swapped in for scoring and export."""
+
+    def __init__(self, model, decay: float) -> None:  # type: ignore[no-untyped-def]
+        import tensorflow as tf
+
+        self.model, self.decay = model, decay
+        self.shadow = [tf.Variable(v, trainable=False) for v in model.trainable_variables]
+
+    def update(self) -> None:
+        for s, v in zip(self.shadow, self.model.trainable_variables, strict=True):
+            s.assign(self.decay * s + (1.0 - self.decay) * v)
+
+    @contextlib.contextmanager
+    def swapped(self) -> Iterator[None]:
+        live = [v.numpy() for v in self.model.trainable_variables]
+        for s, v in zip(self.shadow, self.model.trainable_variables, strict=True):
+            v.assign(s)
+        try:
+            yield
+        finally:
+            for w, v in zip(live, self.model.trainable_variables, strict=True):
+                v.assign(w)
 
 
 def out_len(n: np.ndarray) -> np.ndarray:
@@ -304,6 +340,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--name", default="digits-id")
     p.add_argument("--version", default="1")
     p.add_argument("--seed", type=int, default=11)
+    p.add_argument("--noise-p", type=float, default=0.85, help="share of real utterances that get noise")
+    p.add_argument("--snr", type=float, nargs=2, default=(-2.0, 22.0), metavar=("LOW", "HIGH"), help="dB")
+    p.add_argument("--speed-p", type=float, default=0.0, help="share of utterances speed-perturbed 0.88-1.12")
+    p.add_argument(
+        "--digit-repeat", type=int, default=1, help="times each connected-digit utterance is drawn"
+    )
+    p.add_argument("--bn-momentum", type=float, default=0.9)
+    p.add_argument(
+        "--ema",
+        type=float,
+        default=0.0,
+        help="decay of an exponential moving average of the weights "
+        "(0: off); the average is what is scored, kept and exported",
+    )
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -316,12 +366,14 @@ def main(argv: list[str] | None = None) -> int:
     log.info("train %d utterances, valid %d", len(train), len(valid))
     valid_real = [v for v in valid if v[3] == "digit_cdsr"]
     valid_cmd = [v for v in valid if v[3] != "digit_cdsr"]
-    model = build_model(args.channels, args.blocks, args.kernel)
+    model = build_model(args.channels, args.blocks, args.kernel, args.bn_momentum)
     log.info("model parameters: %d", model.count_params())
     if args.init:
         model.load_weights(str(args.init))
         log.info("continuing from %s", args.init)
     opt = tf.keras.optimizers.Adam(args.lr)
+    # Weight averaging smooths the epoch-to-epoch swings of a small model trained on few speakers.
+    ema = Averager(model, args.ema) if args.ema > 0 else None
 
     @tf.function(reduce_retracing=True)
     def step(x, xl, y, yl):  # type: ignore[no-untyped-def]
@@ -333,6 +385,8 @@ def main(argv: list[str] | None = None) -> int:
         grads = tape.gradient(loss, model.trainable_variables)
         grads, _ = tf.clip_by_global_norm(grads, 5.0)
         opt.apply_gradients(zip(grads, model.trainable_variables, strict=True))
+        if ema is not None:
+            ema.update()
         return loss
 
     # Batches are built in a background thread (numpy releases the GIL in its FFTs).
@@ -340,8 +394,11 @@ def main(argv: list[str] | None = None) -> int:
     lock = threading.Condition()
     stop = threading.Event()
 
+    pool = train + [t for t in train if t[3] == "digit_cdsr"] * (args.digit_repeat - 1)
+    aug = Augmenter(train, args.seed, args.noise_p, tuple(args.snr), args.speed_p)
+
     def producer() -> None:
-        for b in batches(train, Augmenter(train, args.seed), args.batch, args.seed):
+        for b in batches(pool, aug, args.batch, args.seed):
             with lock:
                 while len(queue) >= 8 and not stop.is_set():
                     lock.wait(0.5)
@@ -370,9 +427,15 @@ def main(argv: list[str] | None = None) -> int:
                 b = queue.pop(0)
                 lock.notify_all()
             losses.append(float(step(*[tf.constant(v) for v in b])))
-        clean = score(model, valid_real[::2], None)
-        babble = score(model, valid_real[::6], "babble")
-        cmd = score(model, valid_cmd[::3], None)
+        with ema.swapped() if ema is not None else contextlib.nullcontext():
+            clean = score(model, valid_real[::2], None)
+            babble = score(model, valid_real[::6], "babble")
+            cmd = score(model, valid_cmd[::3], None)
+            objective = clean["der"] + babble["der"]
+            if objective <= best[0]:
+                best = (objective, epoch + 0)
+                model.save_weights(str(work / "best.weights.h5"))
+            model.save_weights(str(work / "last.weights.h5"))
         rec = {
             "epoch": epoch,
             "minutes": round((time.time() - t0) / 60, 2),
@@ -395,10 +458,6 @@ def main(argv: list[str] | None = None) -> int:
             rec["ter_cmd"],
         )
         (work / "history.json").write_text(json.dumps(history, indent=1))
-        objective = rec["der_clean"] + rec["der_babble10"]
-        if objective <= best[0]:
-            best = (objective, epoch)
-            model.save_weights(str(work / "best.weights.h5"))
     stop.set()
     log.info("best epoch %d (clean+babble DER %.4f); exporting", best[1], best[0])
     model.load_weights(str(work / "best.weights.h5"))
@@ -444,8 +503,17 @@ def write_manifest(
             "best_epoch": best_epoch,
             "minutes": history[-1]["minutes"] if history else 0,
             "augmentation": "4-talker babble (training speakers), synthetic fan/traffic noise, "
-            "SNR -2..22 dB, "
+            f"SNR {args.snr[0]:g}..{args.snr[1]:g} dB on {args.noise_p:.0%} of real utterances, "
+            f"speed 0.88-1.12 on {args.speed_p:.0%}, "
             "synthetic room reverb, gain/clipping, SpecAugment",
+            "recipe": {
+                "lr": args.lr,
+                "batch": args.batch,
+                "digit_repeat": args.digit_repeat,
+                "bn_momentum": args.bn_momentum,
+                "weight_average_decay": args.ema,
+                "seed": args.seed,
+            },
         },
     }
     (args.out / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
