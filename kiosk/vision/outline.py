@@ -34,18 +34,8 @@ def refine_on_contour(quad: np.ndarray, contour: np.ndarray) -> np.ndarray:
             return quad
         vx, vy, x0, y0 = cv2.fitLine(near, cv2.DIST_HUBER, 0, 0.01, 0.01).ravel()
         lines.append((np.array([x0, y0]), np.array([vx, vy])))
-    refined = []
-    for i in range(4):
-        (p1, d1), (p2, d2) = lines[i - 1], lines[i]
-        m = np.array([d1, -d2]).T
-        if abs(np.linalg.det(m)) < 1e-6:
-            return quad
-        s = np.linalg.solve(m, p2 - p1)
-        corner = p1 + s[0] * d1
-        if np.linalg.norm(corner - quad[i]) > max(10.0, 0.06 * float(np.linalg.norm(quad[i] - quad[i - 1]))):
-            return quad
-        refined.append(corner)
-    return np.array(refined, np.float32)
+    limits = [max(10.0, 0.06 * float(np.linalg.norm(quad[i] - quad[i - 1]))) for i in range(4)]
+    return corners_of(lines, quad, limits)
 
 
 def edge_support(points: np.ndarray, edges: np.ndarray) -> float:
@@ -163,6 +153,14 @@ def refine_on_steps(quad: np.ndarray, gray: np.ndarray, max_move: float = 3.0) -
             return quad
         vx, vy, x0, y0 = cv2.fitLine(pts.astype(np.float32), cv2.DIST_HUBER, 0, 0.01, 0.01).ravel()
         lines.append((np.array([x0, y0]), np.array([vx, vy])))
+    return corners_of(lines, quad, [max_move] * 4)
+
+
+def corners_of(
+    lines: list[tuple[np.ndarray, np.ndarray]], quad: np.ndarray, limits: list[float]
+) -> np.ndarray:
+    """Intersect neighbouring side lines (point, direction) into corners; ``quad`` unchanged when two sides
+    are parallel or a corner would move further than its limit."""
     refined = []
     for i in range(4):
         (p1, d1), (p2, d2) = lines[i - 1], lines[i]
@@ -171,7 +169,7 @@ def refine_on_steps(quad: np.ndarray, gray: np.ndarray, max_move: float = 3.0) -
             return quad
         s = np.linalg.solve(m, p2 - p1)
         corner = p1 + s[0] * d1
-        if np.linalg.norm(corner - quad[i]) > max_move:
+        if np.linalg.norm(corner - quad[i]) > limits[i]:
             return quad
         refined.append(corner)
     return np.array(refined, np.float32)

@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from kiosk.domain.words import COMMANDS, DIGITS  # noqa: E402
 from kiosk.speech import augment  # noqa: E402
+from kiosk.speech.eval import edit_distance  # noqa: E402
 from kiosk.speech.features import FeatureParams, features  # noqa: E402
 from models.training.prepare import Utterance, is_reserved  # noqa: E402
 
@@ -244,15 +245,6 @@ def greedy(logits: np.ndarray) -> list[int]:
             out.append(int(k))
         prev = int(k)
     return out
-
-
-def edit_distance(a: str, b: str) -> int:
-    d = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        prev, d[0] = d[0], i
-        for j, cb in enumerate(b, 1):
-            prev, d[j] = d[j], min(d[j] + 1, d[j - 1] + 1, prev + (ca != cb))
-    return d[len(b)]
 
 
 def digits_of(ids: list[int]) -> str:
