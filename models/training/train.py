@@ -78,9 +78,11 @@ class Augmenter:
         noise_p: float = 0.85,
         snr: tuple[float, float] = (-2.0, 22.0),
         speed_p: float = 0.0,
+        babble_share: float = 0.5,
     ) -> None:
         self.rng = np.random.default_rng(seed)
         self.noise_p, self.snr, self.speed_p = noise_p, snr, speed_p
+        self.babble_share = babble_share
         self.talkers = [(a, spk) for a, _, spk, corpus in train if corpus != "synth"]
         # Synthesizing noise per example costs more than the training step: draw crops from a bank instead.
         n = 1 << 17
@@ -116,9 +118,9 @@ class Augmenter:
         noise_p = self.noise_p if corpus != "synth" else 0.95
         if r < noise_p:
             kind = rng.random()
-            if kind < 0.5:
+            if kind < self.babble_share:
                 noise = self.babble_for(speaker, len(x))
-            elif kind < 0.75:
+            elif kind < (1 + self.babble_share) / 2:
                 noise = self.fan(len(x))
             else:
                 noise = self.traffic_noise(len(x))
@@ -336,6 +338,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--snr", type=float, nargs=2, default=(-2.0, 22.0), metavar=("LOW", "HIGH"), help="dB")
     p.add_argument("--speed-p", type=float, default=0.0, help="share of utterances speed-perturbed 0.88-1.12")
     p.add_argument(
+        "--babble-share", type=float, default=0.5, help="share of the noise that is four-talker babble"
+    )
+    p.add_argument(
         "--digit-repeat", type=int, default=1, help="times each connected-digit utterance is drawn"
     )
     p.add_argument("--bn-momentum", type=float, default=0.9)
@@ -387,7 +392,7 @@ def main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
 
     pool = train + [t for t in train if t[3] == "digit_cdsr"] * (args.digit_repeat - 1)
-    aug = Augmenter(train, args.seed, args.noise_p, tuple(args.snr), args.speed_p)
+    aug = Augmenter(train, args.seed, args.noise_p, tuple(args.snr), args.speed_p, args.babble_share)
 
     def producer() -> None:
         for b in batches(pool, aug, args.batch, args.seed):
@@ -495,7 +500,8 @@ def write_manifest(
             "best_epoch": best_epoch,
             "minutes": history[-1]["minutes"] if history else 0,
             "augmentation": "4-talker babble (training speakers), synthetic fan/traffic noise, "
-            f"SNR {args.snr[0]:g}..{args.snr[1]:g} dB on {args.noise_p:.0%} of real utterances, "
+            f"SNR {args.snr[0]:g}..{args.snr[1]:g} dB on {args.noise_p:.0%} of real utterances "
+            f"({args.babble_share:.0%} of it babble), "
             f"speed 0.88-1.12 on {args.speed_p:.0%}, "
             "synthetic room reverb, gain/clipping, SpecAugment",
             "recipe": {
