@@ -46,7 +46,8 @@ def plots(model: Path, data: Path, out: Path, history: Path | None) -> dict:
         ep = [r["epoch"] for r in h]
         ax1.plot(ep, [r["loss"] for r in h], color="tab:gray", label="CTC loss (augmented train)")
         ax1.set_xlabel("epoch (150 steps)")
-        ax1.set_ylabel("loss")
+        ax1.set_ylabel("loss (log scale)")
+        ax1.set_yscale("log")
         ax2 = ax1.twinx()
         ax2.plot(ep, [100 * r["der_clean"] for r in h], color="tab:green", label="DER clean")
         ax2.plot(ep, [100 * r["der_babble10"] for r in h], color="tab:red", label="DER babble 10 dB")
@@ -84,7 +85,7 @@ def tune_blank_penalty(model: Path, data: Path, manifest: Path, n: int = 160) ->
         ]
     base = ModelManifest.load(manifest)
     scores = {}
-    for pen in (0.0, 0.5, 1.0, 1.5, 2.0, 3.0):
+    for pen in (0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0):
         rec = LiteRTRecognizer(model, dataclasses.replace(base, blank_penalty=pen))
         err = sum(edit_distance(digits_of(w), rec.recognize(x).digits) for x, w in clips)
         scores[pen] = err / sum(len(digits_of(w)) for _, w in clips)
