@@ -351,6 +351,13 @@ def main(argv: list[str] | None = None) -> int:
         help="decay of an exponential moving average of the weights "
         "(0: off); the average is what is scored, kept and exported",
     )
+    p.add_argument(
+        "--export",
+        choices=["best", "last"],
+        default="best",
+        help="which weights become the .tflite: the epoch with the lowest clean + babble DER on the "
+        "training-time subset, or those after the last epoch (with --ema, the average at the end of the run)",
+    )
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -430,7 +437,7 @@ def main(argv: list[str] | None = None) -> int:
             cmd = score(model, valid_cmd[::3], None)
             objective = clean["der"] + babble["der"]
             if objective <= best[0]:
-                best = (objective, epoch + 0)
+                best = (objective, epoch)
                 model.save_weights(str(work / "best.weights.h5"))
             model.save_weights(str(work / "last.weights.h5"))
         rec = {
@@ -456,11 +463,11 @@ def main(argv: list[str] | None = None) -> int:
         )
         (work / "history.json").write_text(json.dumps(history, indent=1))
     stop.set()
-    log.info("best epoch %d (clean+babble DER %.4f); exporting", best[1], best[0])
-    model.load_weights(str(work / "best.weights.h5"))
+    log.info("best epoch %d (clean+babble DER %.4f); exporting the %s weights", best[1], best[0], args.export)
+    model.load_weights(str(work / f"{args.export}.weights.h5"))
     model.save_weights(str(work / "final.weights.h5"))
     path = export(model, valid_real, args.out, args.name, args.quant)
-    write_manifest(args, path, train, valid, history, best[1])
+    write_manifest(args, path, train, valid, history, best[1] if args.export == "best" else len(history))
     log.info("wrote %s (%d bytes)", path, path.stat().st_size)
     return 0
 
@@ -498,6 +505,7 @@ def write_manifest(
             "reserved_excluded": "speaker ids with a second letter M..Z",
             "epochs": len(history),
             "best_epoch": best_epoch,
+            "exported": args.export,
             "minutes": history[-1]["minutes"] if history else 0,
             "augmentation": "4-talker babble (training speakers), synthetic fan/traffic noise, "
             f"SNR {args.snr[0]:g}..{args.snr[1]:g} dB on {args.noise_p:.0%} of real utterances "
