@@ -85,7 +85,7 @@ def tune_blank_penalty(model: Path, data: Path, manifest: Path, n: int = 160) ->
         ]
     base = ModelManifest.load(manifest)
     scores = {}
-    for pen in (0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0):
+    for pen in (0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 5.0):
         rec = LiteRTRecognizer(model, dataclasses.replace(base, blank_penalty=pen))
         err = sum(edit_distance(digits_of(w), rec.recognize(x).digits) for x, w in clips)
         scores[pen] = err / sum(len(digits_of(w)) for _, w in clips)
