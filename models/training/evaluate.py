@@ -97,6 +97,50 @@ def tune_blank_penalty(model: Path, data: Path, manifest: Path, n: int = 160) ->
     return {"blank_penalty": best, "der_by_penalty_training_speakers": scores}
 
 
+def tune_padding(model: Path, data: Path, manifest: Path, n: int = 300) -> dict:
+    """Choose the room tone put around each utterance (``pad_lead_s``/``pad_tail_s``) on TRAINING speakers,
+    through the kiosk's live path: each recording between 1 s of -70 dBFS room tone before and 1.5 s after,
+    end-pointed by the ``Listener``, every utterance decoded. Ties go to the least padding."""
+    import dataclasses
+
+    import numpy as np
+
+    from kiosk.speech.audio import ArraySource
+    from kiosk.speech.eval import digits_of, edit_distance, load_validation
+    from kiosk.speech.listener import hear
+    from kiosk.speech.litert import LiteRTRecognizer, ModelManifest
+
+    items = load_validation(data, split="train")
+    items = items[:: max(1, len(items) // n)][:n]
+    rng = np.random.default_rng(11)
+    signals = []
+    for audio, words, _ in items:
+        x = np.concatenate([np.zeros(16000), audio, np.zeros(24000)])
+        x = x + rng.standard_normal(len(x)) * 32768 * 10 ** (-70 / 20)
+        signals.append((np.clip(x, -32768, 32767).astype(np.int16), digits_of(words)))
+    base = ModelManifest.load(manifest)
+    scores = {}
+    for lead, tail in ((0.0, 0.0), (0.3, 0.3), (0.6, 0.0), (0.6, 0.3), (0.6, 0.6), (1.0, 0.3), (1.0, 0.6)):
+        rec = LiteRTRecognizer(model, dataclasses.replace(base, pad_lead_s=lead, pad_tail_s=tail))
+        err = sum(
+            edit_distance(ref, "".join(t.digits for t in hear(ArraySource(x), rec))) for x, ref in signals
+        )
+        scores[(lead, tail)] = err / sum(len(ref) for _, ref in signals)
+        print(
+            f"padding {lead} s + {tail} s: live-path DER on training speakers {scores[(lead, tail)]:.4f}",
+            file=sys.stderr,
+        )
+    lead, tail = min(scores, key=lambda k: (scores[k], k[0] + k[1]))
+    doc = json.loads(manifest.read_text())
+    doc.update(pad_lead_s=lead, pad_tail_s=tail)
+    manifest.write_text(json.dumps(doc, indent=1) + "\n")
+    return {
+        "pad_lead_s": lead,
+        "pad_tail_s": tail,
+        "der_by_padding_training_speakers": {f"{a}+{b}": v for (a, b), v in scores.items()},
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", type=Path, required=True, help="prepare.py output folder")
@@ -111,9 +155,16 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="choose the blank penalty on training speakers and write it into the manifest first",
     )
+    p.add_argument(
+        "--tune-pad",
+        action="store_true",
+        help="then choose the room tone around each utterance on training speakers (live path) and write it",
+    )
     args = p.parse_args(argv)
     if args.tune_blank:
         print(json.dumps(tune_blank_penalty(args.model, args.data, args.model.with_name("manifest.json"))))
+    if args.tune_pad:
+        print(json.dumps(tune_padding(args.model, args.data, args.model.with_name("manifest.json"))))
     res = evaluate(
         args.model, args.data, snr_db=args.snr, limit=args.limit, progress=lambda m: print(m, file=sys.stderr)
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import subprocess
@@ -48,6 +49,25 @@ def test_committed_model_matches_its_manifest_and_size_budget() -> None:
 def test_silence_gives_empty_text(recognizer: LiteRTRecognizer) -> None:
     result = recognizer.recognize(np.zeros(32000, np.int16))
     assert result == Transcript(text="", engine="litert:digits-id", confidence=None)
+
+
+def test_utterances_are_decoded_between_the_manifests_lead_in_and_tail() -> None:
+    manifest = ModelManifest.load(MANIFEST)
+    rec = LiteRTRecognizer(MODEL, manifest)
+    speech = np.concatenate([np.zeros(8000), np.sin(np.arange(16000) / 5.0) * 8000]).astype(np.int16)
+    out = rec.padded(speech)
+    lead, tail = int(manifest.pad_lead_s * 16000), int(manifest.pad_tail_s * 16000)
+    assert lead > 0 and tail > 0, "the committed model needs room tone around end-pointed utterances"
+    assert len(out) == lead + len(speech) + tail
+    assert np.array_equal(out[lead : lead + len(speech)], speech)
+    assert not out[:lead].any() and not out[lead + len(speech) :].any()  # the quiet part: silence here
+    rng = np.random.default_rng(2)
+    noisy = (rng.standard_normal(len(speech)) * 600).astype(np.int16) + speech // 2
+    room = rec.padded(noisy)[:lead].astype(np.float64)
+    assert 400 < np.sqrt(np.mean(room**2)) < 800  # steady noise goes on at its own level: no burst
+    assert np.array_equal(rec.padded(speech), out)  # the same every call
+    unpadded = LiteRTRecognizer(MODEL, dataclasses.replace(manifest, pad_lead_s=0.0, pad_tail_s=0.0))
+    assert unpadded.padded(speech) is speech
 
 
 def test_low_noise_gives_no_digits(recognizer: LiteRTRecognizer) -> None:
