@@ -54,9 +54,9 @@ class ModelManifest:
     """Subtracted from the blank's log probability before decoding (tuned on training speakers)."""
     pad_lead_s: float = 0.0
     pad_tail_s: float = 0.0
-    """Quiet room tone added before and after each utterance: the model learnt words with about a second of
-    silence around them (the corpus recordings have it), and drops the first or last digit of an end-pointed
-    utterance that has less (chosen on training speakers)."""
+    """Seconds of the utterance's own room tone put before and after it (:meth:`LiteRTRecognizer.padded`): the
+    model learnt words with about a second of silence around them (the corpus recordings have it) and drops the
+    first or last digit of an end-pointed utterance that has less (chosen on training speakers)."""
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ModelManifest:

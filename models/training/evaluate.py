@@ -99,33 +99,22 @@ def tune_blank_penalty(model: Path, data: Path, manifest: Path, n: int = 160) ->
 
 def tune_padding(model: Path, data: Path, manifest: Path, n: int = 300) -> dict:
     """Choose the room tone put around each utterance (``pad_lead_s``/``pad_tail_s``) on TRAINING speakers,
-    through the kiosk's live path: each recording between 1 s of -70 dBFS room tone before and 1.5 s after,
-    end-pointed by the ``Listener``, every utterance decoded. Ties go to the least padding."""
+    through the kiosk's live path exactly as ``kiosk bench speech`` measures it (``vad_bench.live_path``: each
+    recording between room tone, end-pointed by the ``Listener``, every utterance decoded). Ties go to the
+    least padding."""
     import dataclasses
 
-    import numpy as np
-
-    from kiosk.speech.audio import ArraySource
-    from kiosk.speech.eval import digits_of, edit_distance, load_validation
-    from kiosk.speech.listener import hear
+    from kiosk.speech.eval import load_validation
     from kiosk.speech.litert import LiteRTRecognizer, ModelManifest
+    from kiosk.speech.vad_bench import live_path
 
     items = load_validation(data, split="train")
-    items = items[:: max(1, len(items) // n)][:n]
-    rng = np.random.default_rng(11)
-    signals = []
-    for audio, words, _ in items:
-        x = np.concatenate([np.zeros(16000), audio, np.zeros(24000)])
-        x = x + rng.standard_normal(len(x)) * 32768 * 10 ** (-70 / 20)
-        signals.append((np.clip(x, -32768, 32767).astype(np.int16), digits_of(words)))
+    items = [(audio, words) for audio, words, _ in items[:: max(1, len(items) // n)][:n]]
     base = ModelManifest.load(manifest)
     scores = {}
     for lead, tail in ((0.0, 0.0), (0.3, 0.3), (0.6, 0.0), (0.6, 0.3), (0.6, 0.6), (1.0, 0.3), (1.0, 0.6)):
         rec = LiteRTRecognizer(model, dataclasses.replace(base, pad_lead_s=lead, pad_tail_s=tail))
-        err = sum(
-            edit_distance(ref, "".join(t.digits for t in hear(ArraySource(x), rec))) for x, ref in signals
-        )
-        scores[(lead, tail)] = err / sum(len(ref) for _, ref in signals)
+        scores[(lead, tail)] = live_path(items, rec, None)["der_live_path"]
         print(
             f"padding {lead} s + {tail} s: live-path DER on training speakers {scores[(lead, tail)]:.4f}",
             file=sys.stderr,
