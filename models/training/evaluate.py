@@ -59,6 +59,13 @@ def plots(model: Path, data: Path, out: Path, history: Path | None) -> dict:
     return curves
 
 
+def update_manifest(manifest: Path, **fields: object) -> None:
+    """Write decoder settings chosen here into the model's manifest, keeping everything else."""
+    doc = json.loads(manifest.read_text())
+    doc.update(fields)
+    manifest.write_text(json.dumps(doc, indent=1) + "\n")
+
+
 def tune_blank_penalty(model: Path, data: Path, manifest: Path, n: int = 160) -> dict:
     """Choose the decoder blank penalty on TRAINING speakers (clean, 10 dB babble); never on validation."""
     import dataclasses
@@ -91,9 +98,7 @@ def tune_blank_penalty(model: Path, data: Path, manifest: Path, n: int = 160) ->
         scores[pen] = err / sum(len(digits_of(w)) for _, w in clips)
         print(f"blank penalty {pen}: DER on training speakers {scores[pen]:.4f}", file=sys.stderr)
     best = min(scores, key=lambda k: scores[k])
-    doc = json.loads(manifest.read_text())
-    doc["blank_penalty"] = best
-    manifest.write_text(json.dumps(doc, indent=1) + "\n")
+    update_manifest(manifest, blank_penalty=best)
     return {"blank_penalty": best, "der_by_penalty_training_speakers": scores}
 
 
@@ -120,9 +125,7 @@ def tune_padding(model: Path, data: Path, manifest: Path, n: int = 300) -> dict:
             file=sys.stderr,
         )
     lead, tail = min(scores, key=lambda k: (scores[k], k[0] + k[1]))
-    doc = json.loads(manifest.read_text())
-    doc.update(pad_lead_s=lead, pad_tail_s=tail)
-    manifest.write_text(json.dumps(doc, indent=1) + "\n")
+    update_manifest(manifest, pad_lead_s=lead, pad_tail_s=tail)
     return {
         "pad_lead_s": lead,
         "pad_tail_s": tail,
