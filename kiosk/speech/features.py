@@ -35,6 +35,15 @@ class FeatureParams:
     """Highest mel band edge in Hz."""
     log_floor: float = 1e-6
     """Added to the mel power before the log, so silence stays finite."""
+    level_channel: bool = False
+    """Append one column: each frame's energy relative to the utterance's speech level (:func:`level`). The
+    per-band normalisation hides how loud a frame is next to the rest of the utterance, which is what tells
+    the citizen from the people talking behind them."""
+
+    @property
+    def n_inputs(self) -> int:
+        """Columns of :func:`features`: the mel bands, plus the level column when there is one."""
+        return self.n_mels + int(self.level_channel)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -109,6 +118,27 @@ def normalize(feats: np.ndarray) -> np.ndarray:
     return ((feats - mean) / (std + 1e-3)).astype(np.float32)
 
 
+LEVEL_PERCENTILE = 90.0
+"""The utterance's speech level: this percentile of its frame energies (the talker, not the pauses)."""
+LEVEL_RANGE = (-4.0, 1.0)
+"""The level column in tens of dB relative to the speech level, clipped: -40 dB .. +10 dB."""
+
+
+def level(feats: np.ndarray) -> np.ndarray:
+    """Each frame's energy relative to the utterance's speech level in tens of dB, shape (frames, 1).
+
+    ``feats`` is :func:`log_mel` output. At 10 dB SNR the talkers behind the citizen sit around -1 (10 dB
+    under the citizen's speech) while the citizen's own words reach 0; gain and microphone drop out."""
+    peak = feats.max(axis=1, keepdims=True)
+    energy = peak[:, 0] + np.log(np.exp(feats - peak).sum(axis=1))  # log of the summed mel power
+    ref = float(np.percentile(energy, LEVEL_PERCENTILE))
+    return np.clip((energy - ref) / np.log(10.0), *LEVEL_RANGE).astype(np.float32)[:, None]
+
+
 def features(samples: np.ndarray, params: FeatureParams = FeatureParams()) -> np.ndarray:
-    """What the model sees: normalised log-mel, shape (frames, n_mels)."""
-    return normalize(log_mel(samples, params))
+    """What the model sees: normalised log-mel, shape (frames, params.n_inputs); with ``level_channel``
+    the last column is :func:`level`."""
+    mel = log_mel(samples, params)
+    if not params.level_channel:
+        return normalize(mel)
+    return np.concatenate([normalize(mel), level(mel)], axis=1)

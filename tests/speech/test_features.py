@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from kiosk.speech.features import FeatureParams, features, log_mel, mel_filterbank, num_frames
 
@@ -57,3 +58,29 @@ def test_normalised_features_are_zero_mean_per_band_and_ignore_gain() -> None:
 def test_feature_params_round_trip_through_a_dict() -> None:
     p = FeatureParams(n_mels=32)
     assert FeatureParams.from_dict(p.to_dict()) == p
+
+
+def test_level_channel_tells_a_quiet_talker_from_a_loud_one_in_the_same_utterance() -> None:
+    loud, quiet = tone(500, 1.0, 0.5), tone(500, 1.0, 0.05)  # 20 dB apart
+    p = FeatureParams(level_channel=True)
+    f = features(np.concatenate([quiet, loud]), p)
+    assert f.shape[1] == p.n_inputs == 41
+    level = f[:, -1]
+    assert np.median(level[10:90]) == pytest.approx(-2.0, abs=0.2)  # tens of dB under the speech level
+    assert np.median(level[110:190]) == pytest.approx(0.0, abs=0.1)
+    np.testing.assert_allclose(f[:, :40], features(np.concatenate([quiet, loud]))[:, :40], atol=1e-6)
+
+
+def test_level_channel_ignores_gain_and_stays_finite_in_silence() -> None:
+    rng = np.random.default_rng(0)
+    x = (rng.standard_normal(16000) * np.repeat([100.0, 1000.0], 8000)).astype(np.int16)  # 20 dB step
+    p = FeatureParams(level_channel=True)
+    np.testing.assert_allclose(
+        features(x, p), features((x.astype(np.int32) * 4).astype(np.int16), p), atol=1e-2
+    )
+    assert np.isfinite(features(np.zeros(16000, np.int16), p)).all()
+
+
+def test_manifests_without_a_level_channel_keep_the_forty_band_input() -> None:
+    old = {k: v for k, v in FeatureParams().to_dict().items() if k != "level_channel"}
+    assert FeatureParams.from_dict(old).n_inputs == 40
