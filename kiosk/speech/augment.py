@@ -45,6 +45,27 @@ def fit_length(x: np.ndarray, n: int, rng: np.random.Generator | None = None) ->
     return x[start : start + n]
 
 
+def speech_span(x: np.ndarray, frame: int = 320, range_db: float = 35.0) -> tuple[int, int]:
+    """First and last sample of the 20 ms frames within ``range_db`` of the loudest frame: where the talker
+    is, without the silence a recording has around it. The whole signal when it is shorter than a frame."""
+    n = len(x) // frame
+    if n == 0:
+        return 0, len(x)
+    frames = np.asarray(x[: n * frame], dtype=np.float64).reshape(n, frame)
+    db = 10 * np.log10(np.mean(frames**2, axis=1) + 1e-12)
+    loud = np.nonzero(db > db.max() - range_db)[0]
+    return int(loud[0] * frame), int((loud[-1] + 1) * frame)
+
+
+def trim_silence(x: np.ndarray, lead_s: float, tail_s: float) -> np.ndarray:
+    """``x`` with at most ``lead_s`` of its own silence before the speech and ``tail_s`` after it.
+
+    The corpus recordings have about a second of silence around the digits; an end-pointed utterance at the
+    kiosk has less. Training on both keeps the model from needing the long silence."""
+    start, end = speech_span(x)
+    return x[max(0, start - int(lead_s * SR)) : min(len(x), end + int(tail_s * SR))]
+
+
 def change_speed(x: np.ndarray, factor: float) -> np.ndarray:
     """Play ``x`` ``factor`` times faster (tempo and pitch together, like a tape): linear resampling.
 

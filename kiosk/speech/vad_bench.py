@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from kiosk.speech import augment
 from kiosk.speech.audio import ArraySource
 from kiosk.speech.base import SAMPLE_RATE, Recognizer
 from kiosk.speech.engines import digits_in
@@ -83,9 +84,7 @@ def active_level(x: np.ndarray) -> float:
 
 def speech_span(x: np.ndarray) -> tuple[int, int]:
     """First and last sample of frames within 35 dB of the loudest frame."""
-    db = _frame_db(x)
-    loud = np.nonzero(db > db.max() - 35)[0]
-    return int(loud[0] * FRAME), int((loud[-1] + 1) * FRAME)
+    return augment.speech_span(x, FRAME, 35.0)
 
 
 def babble(recordings: list[np.ndarray], skip: int, n: int, rng: np.random.Generator) -> np.ndarray:

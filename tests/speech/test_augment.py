@@ -54,3 +54,17 @@ def test_babble_sums_every_talker_at_comparable_level() -> None:
     levels = [spec[int(round((200 + 100 * i) * len(out) / SR))] for i in range(4)]
     # Talkers 1000 times quieter than the first still come through at a similar level.
     assert max(levels) / min(levels) < 3.0
+
+
+def test_speech_span_finds_the_talker_between_silences() -> None:
+    x = np.concatenate([np.zeros(SR, np.float32), tone(300.0, 0.5), np.zeros(SR // 2, np.float32)])
+    start, end = augment.speech_span(x)
+    assert abs(start - SR) <= 320 and abs(end - int(1.5 * SR)) <= 320
+
+
+def test_trim_silence_keeps_the_asked_silence_around_the_speech() -> None:
+    x = np.concatenate([np.zeros(SR, np.float32), tone(300.0, 0.5), np.zeros(SR, np.float32)])
+    y = augment.trim_silence(x, 0.2, 0.1)
+    assert len(y) == pytest.approx(int(0.8 * SR), abs=2 * 320)
+    assert augment.rms(y) > augment.rms(x)  # same speech, less silence
+    assert len(augment.trim_silence(x, 5.0, 5.0)) == len(x)  # never more than the recording has
