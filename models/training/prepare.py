@@ -269,14 +269,52 @@ def synthesize(out: Path, n_per_voice: int, seed: int) -> list[Utterance]:
     return rows
 
 
+def dev_split(src: Path, out: Path, n_speakers: int) -> dict:
+    """A copy of ``src``'s manifest for comparing training recipes without the validation speakers: they are
+    dropped entirely, and ``n_speakers`` training speakers of the digit corpus (every k-th, each gender) are
+    held out as ``valid`` instead. The audio is linked, not copied."""
+    rows = [Utterance.from_json(line) for line in (src / "manifest.jsonl").read_text().splitlines()]
+    kept = [u for u in rows if u.split == "train" or u.corpus == "synth"]
+    digit = sorted({u.speaker for u in kept if u.corpus == DIGIT_CORPUS})
+    dev = validation_speakers(digit, every=max(2, len(digit) // max(1, n_speakers)))
+    out.mkdir(parents=True, exist_ok=True)
+    for name in ("wav", "synth"):
+        if not (out / name).exists():
+            (out / name).symlink_to((src / name).resolve())
+    with (out / "manifest.jsonl").open("w") as f:
+        for u in kept:
+            split = "valid" if u.corpus != "synth" and u.speaker in dev else u.split
+            f.write(Utterance(u.path, u.corpus, u.speaker, split, u.words).to_json() + "\n")
+    summary = json.loads((src / "summary.json").read_text())
+    summary["speakers_train"] = sorted(set(summary["speakers_train"]) - dev)
+    summary["speakers_valid"] = sorted(dev)
+    summary["dev_split_of"] = str(src)
+    (out / "summary.json").write_text(json.dumps(summary, indent=1))
+    log.info("dev split: %d held-out training speakers %s", len(dev), sorted(dev))
+    return summary
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--corpus-dir", type=Path, required=True, help="folder holding the two corpus mirrors")
+    p.add_argument("--corpus-dir", type=Path, help="folder holding the two corpus mirrors")
     p.add_argument("--out", type=Path, required=True, help="output folder, outside every repository")
     p.add_argument("--synth-per-voice", type=int, default=220, help="espeak-ng utterances per voice")
     p.add_argument("--seed", type=int, default=7)
+    p.add_argument(
+        "--dev-split",
+        type=Path,
+        metavar="PREPARED",
+        help="instead of extracting: write to --out a copy of this prepared folder's manifest in which "
+        "training speakers are held out and the validation speakers left out (for comparing recipes)",
+    )
+    p.add_argument("--dev-speakers", type=int, default=10, help="how many, with --dev-split")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    if args.dev_split:
+        dev_split(args.dev_split, args.out, args.dev_speakers)
+        return 0
+    if args.corpus_dir is None:
+        p.error("--corpus-dir is required (or --dev-split)")
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     summary: dict = {}

@@ -15,6 +15,8 @@ from models.training.prepare import (
     DIALOG_CORPUS,
     DIGIT_CORPUS,
     Source,
+    Utterance,
+    dev_split,
     extract_corpus,
     is_reserved,
     parse_marked_words,
@@ -104,3 +106,25 @@ def test_dialog_corpus_takes_transcripts_from_the_shared_text_archive(tmp_path: 
     rows = extract_corpus(Source(corpus), DIALOG_CORPUS, tmp_path / "out", summary)
     assert [(spk, words) for _, spk, words in rows] == [("FEK", ["tidak", "perlu"])]
     assert json.dumps(summary)  # the summary is JSON-able as written to summary.json
+
+
+def test_dev_split_holds_out_training_speakers_and_drops_the_validation_speakers(tmp_path: Path) -> None:
+    src = tmp_path / "prepared"
+    (src / "wav").mkdir(parents=True)
+    (src / "synth").mkdir()
+    train = [f"{g}{a}A" for g in "FM" for a in "ABCDEFGH"]
+    rows = [Utterance(f"wav/{s}.wav", DIGIT_CORPUS, s, "train", ["satu"]) for s in train]
+    rows += [Utterance("wav/FKU.wav", DIGIT_CORPUS, "FKU", "valid", ["dua"])]
+    rows += [Utterance("synth/S00.wav", "synth", "syn-id", "train", ["ya"])]
+    (src / "manifest.jsonl").write_text("".join(u.to_json() + "\n" for u in rows))
+    (src / "summary.json").write_text(json.dumps({"speakers_train": train, "speakers_valid": ["FKU"]}))
+    out = tmp_path / "dev"
+    dev_split(src, out, 4)
+    got = [Utterance.from_json(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
+    held = {u.speaker for u in got if u.split == "valid"}
+    assert "FKU" not in {u.speaker for u in got}
+    assert 2 <= len(held) <= 4 and {s[0] for s in held} == {"F", "M"} and held <= set(train)
+    assert any(u.corpus == "synth" and u.split == "train" for u in got)
+    assert (out / "wav").resolve() == (src / "wav").resolve()
+    summary = json.loads((out / "summary.json").read_text())
+    assert set(summary["speakers_valid"]) == held and not held & set(summary["speakers_train"])
