@@ -52,6 +52,10 @@ class ModelManifest:
     frame_stride: int = 4
     blank_penalty: float = 0.0
     """Subtracted from the blank's log probability before decoding (tuned on training speakers)."""
+    min_token_prob: float = 0.0
+    """A word whose best frame posterior stays below this is dropped: the talkers behind the citizen surface
+    as weak, brief posteriors that the blank penalty would otherwise let through (chosen on held-out
+    speakers, ``evaluate.py --tune-decoder``)."""
     pad_lead_s: float = 0.0
     pad_tail_s: float = 0.0
     """Seconds of the utterance's own room tone put before and after it (:meth:`LiteRTRecognizer.padded`): the
@@ -73,6 +77,7 @@ class ModelManifest:
                 other_token=str(data.get("other_token", "<other>")),
                 frame_stride=int(data.get("frame_stride", 4)),
                 blank_penalty=float(data.get("blank_penalty", 0.0)),
+                min_token_prob=float(data.get("min_token_prob", 0.0)),
                 pad_lead_s=float(data.get("pad_lead_s", 0.0)),
                 pad_tail_s=float(data.get("pad_tail_s", 0.0)),
             )
@@ -94,6 +99,7 @@ class ModelManifest:
             "other_token": self.other_token,
             "frame_stride": self.frame_stride,
             "blank_penalty": self.blank_penalty,
+            "min_token_prob": self.min_token_prob,
             "pad_lead_s": self.pad_lead_s,
             "pad_tail_s": self.pad_tail_s,
         }
@@ -261,14 +267,24 @@ class LiteRTRecognizer:
                 "clipped audio: %.1f%% of samples at full scale; the microphone gain is too high",
                 100 * clipped,
             )
-        lp = self.log_probs(self.padded(samples))
-        if self.manifest.blank_penalty:
-            lp[:, self.manifest.blank] -= self.manifest.blank_penalty
+        return self.decode(self.log_probs(self.padded(samples)), vocabulary)
+
+    def decode(
+        self,
+        log_probs: np.ndarray,
+        vocabulary: Sequence[str] | None = None,
+        manifest: ModelManifest | None = None,
+    ) -> Transcript:
+        """The transcript of :meth:`log_probs` output under the manifest's decoder settings (``manifest``
+        replaces them, so a sweep can try settings without running the model again)."""
+        m = manifest or self.manifest
+        lp = log_probs.copy()
+        if m.blank_penalty:
+            lp[:, m.blank] -= m.blank_penalty
         mask = self.allowed_mask(vocabulary)
         if not mask.all():
             lp = np.where(mask[None, :], lp, -np.inf)
-        tokens = self.manifest.tokens
-        emitted = [(tokens[k], p) for k, p in ctc_greedy(lp, self.manifest.blank)]
-        words = [(w, p) for w, p in emitted if w != self.manifest.other_token]
+        emitted = [(m.tokens[k], p) for k, p in ctc_greedy(lp, m.blank) if p >= m.min_token_prob]
+        words = [(w, p) for w, p in emitted if w != m.other_token]
         conf = float(np.mean([p for _, p in words])) if words else None
         return Transcript(text=" ".join(w for w, _ in words), engine=self.name, confidence=conf)

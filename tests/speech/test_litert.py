@@ -117,6 +117,20 @@ def test_greedy_ctc_merges_repeats_and_drops_blanks() -> None:
     assert [k for k, _ in ctc_greedy(lp)] == [3, 3, 5]
 
 
+def test_weak_words_are_dropped_below_the_manifests_minimum_posterior(recognizer: LiteRTRecognizer) -> None:
+    tokens = recognizer.manifest.tokens
+    lp = np.full((6, len(tokens)), np.log(1e-4), np.float32)
+    lp[:, 0] = 0.0  # blank everywhere, but for a clear "satu" and a faint "dua" (a talker behind)
+    lp[1, 0], lp[1, tokens.index("satu")] = np.log(0.1), np.log(0.9)
+    lp[4, 0], lp[4, tokens.index("dua")] = np.log(0.85), np.log(0.15)
+    loose = dataclasses.replace(recognizer.manifest, blank_penalty=3.0, min_token_prob=0.0)
+    strict = dataclasses.replace(loose, min_token_prob=0.3)
+    assert recognizer.decode(lp, manifest=loose).text == "satu dua"
+    assert recognizer.decode(lp, manifest=strict).text == "satu"
+    assert recognizer.decode(lp, manifest=dataclasses.replace(loose, blank_penalty=0.0)).text == "satu"
+    assert ModelManifest.from_dict(strict.to_dict()) == strict
+
+
 def test_missing_model_file_names_the_file_and_what_to_do(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match=r"nothere\.tflite: speech model file not found; install"):
         LiteRTRecognizer(tmp_path / "nothere.tflite", MANIFEST)
