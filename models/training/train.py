@@ -18,9 +18,10 @@ import contextlib
 import hashlib
 import json
 import logging
+import multiprocessing
 import os
+import queue as queues
 import sys
-import threading
 import time
 import wave
 from collections.abc import Iterator
@@ -44,6 +45,7 @@ TOKENS = ["<blank>", *DIGITS, *COMMANDS, "<other>"]
 WORD_ID = {w: i for i, w in enumerate(TOKENS)}
 DIGIT_OF = DIGITS
 PARAMS = FeatureParams()
+"""The front end; main() sets it from --level-channel before anything is built."""
 
 
 def read_wav(path: Path) -> np.ndarray:
@@ -79,10 +81,11 @@ class Augmenter:
         snr: tuple[float, float] = (-2.0, 22.0),
         speed_p: float = 0.0,
         babble_share: float = 0.5,
+        trim_p: float = 0.0,
     ) -> None:
         self.rng = np.random.default_rng(seed)
         self.noise_p, self.snr, self.speed_p = noise_p, snr, speed_p
-        self.babble_share = babble_share
+        self.babble_share, self.trim_p = babble_share, trim_p
         self.talkers = [(a, spk) for a, _, spk, corpus in train if corpus != "synth"]
         # Synthesizing noise per example costs more than the training step: draw crops from a bank instead.
         n = 1 << 17
@@ -110,6 +113,11 @@ class Augmenter:
         if rng.random() < self.speed_p:
             audio = augment.change_speed(audio, float(rng.uniform(0.88, 1.12)))
         pre, post = int(rng.integers(0, 6000)), int(rng.integers(0, 6000))
+        if corpus != "synth" and rng.random() < self.trim_p:
+            # What an end-pointer hands over: less of the room's own silence, rarely any digital silence.
+            audio = augment.trim_silence(audio, float(rng.uniform(0.05, 0.8)), float(rng.uniform(0.05, 0.7)))
+            if rng.random() < 0.7:
+                pre = post = 0
         x = np.concatenate([np.zeros(pre, np.float32), audio, np.zeros(post, np.float32)])
         x = x + rng.standard_normal(len(x)).astype(np.float32) * 1e-4  # recording floor
         if rng.random() < 0.35:
@@ -132,16 +140,17 @@ class Augmenter:
         return np.clip(x * (target / peak), -1.0, 1.0)  # the last branch clips, like an overdriven mic
 
 
-def spec_augment(f: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def spec_augment(f: np.ndarray, rng: np.random.Generator, n_mels: int) -> np.ndarray:
+    """Frequency and time masks over the mel bands (the level column, if any, is left whole)."""
     f = f.copy()
     for _ in range(2):
         w = int(rng.integers(0, 7))
-        s = int(rng.integers(0, max(1, f.shape[1] - w)))
+        s = int(rng.integers(0, max(1, n_mels - w)))
         f[:, s : s + w] = 0.0
     for _ in range(int(rng.integers(0, 3))):
         w = int(rng.integers(0, 10))
         s = int(rng.integers(0, max(1, f.shape[0] - w)))
-        f[s : s + w, :] = 0.0
+        f[s : s + w, :n_mels] = 0.0
     return f
 
 
@@ -170,15 +179,36 @@ def batches(train: list, aug: Augmenter, batch_size: int, seed: int) -> Iterator
                     lab = []
                 else:
                     x = aug(audio, spk, corpus)
-                feats.append(spec_augment(features(x, PARAMS), rng))
+                feats.append(spec_augment(features(x, PARAMS), rng, PARAMS.n_mels))
                 labs.append(lab)
             yield pad(feats, labs)
+
+
+def _worker(pool: list, train: list, args: argparse.Namespace, seed: int, out: multiprocessing.Queue) -> None:
+    aug = Augmenter(train, seed, args.noise_p, tuple(args.snr), args.speed_p, args.babble_share, args.trim_p)
+    for b in batches(pool, aug, args.batch, seed):
+        out.put(b)
+
+
+def start_workers(pool: list, train: list, args: argparse.Namespace) -> tuple:
+    """Processes that build augmented batches (the augmentation, not the network, is what takes the time:
+    one Python thread cannot keep up with a training step). Forked before TensorFlow is imported; each has
+    its own seed."""
+    ctx = multiprocessing.get_context("fork")
+    out: multiprocessing.Queue = ctx.Queue(maxsize=8)
+    procs = [
+        ctx.Process(target=_worker, args=(pool, train, args, args.seed + 1000 * k, out), daemon=True)
+        for k in range(args.workers)
+    ]
+    for proc in procs:
+        proc.start()
+    return out, procs
 
 
 def pad(feats: list[np.ndarray], labs: list[list[int]]) -> tuple:
     t = max(len(f) for f in feats)
     t += (-t) % 4
-    x = np.zeros((len(feats), t, PARAMS.n_mels), np.float32)
+    x = np.zeros((len(feats), t, PARAMS.n_inputs), np.float32)
     for i, f in enumerate(feats):
         x[i, : len(f)] = f
     lmax = max(1, max(len(lab) for lab in labs))
@@ -191,7 +221,7 @@ def pad(feats: list[np.ndarray], labs: list[list[int]]) -> tuple:
 def build_model(channels: int, blocks: int, kernel: int, bn_momentum: float = 0.9):  # type: ignore[no-untyped-def]
     import tensorflow as tf
 
-    inp = tf.keras.Input(shape=(None, PARAMS.n_mels), name="features")
+    inp = tf.keras.Input(shape=(None, PARAMS.n_inputs), name="features")
     x = tf.keras.layers.Conv1D(channels, 5, strides=2, padding="same", use_bias=False)(inp)
     x = tf.keras.layers.BatchNormalization(momentum=bn_momentum)(x)
     x = tf.keras.layers.ReLU(max_value=6.0)(x)
@@ -344,6 +374,26 @@ def main(argv: list[str] | None = None) -> int:
         "--digit-repeat", type=int, default=1, help="times each connected-digit utterance is drawn"
     )
     p.add_argument("--bn-momentum", type=float, default=0.9)
+    p.add_argument("--threads", type=int, default=0, help="TensorFlow threads (0: all cores)")
+    p.add_argument("--workers", type=int, default=2, help="processes building augmented batches")
+    p.add_argument(
+        "--score-every",
+        type=int,
+        default=1,
+        help="score the training-time subsets every this many epochs (and after the last); scoring "
+        "takes a third of an epoch's time",
+    )
+    p.add_argument(
+        "--trim-p",
+        type=float,
+        default=0.0,
+        help="share of real utterances cut to 0.05-0.8 s of their own silence before and 0.05-0.7 s after",
+    )
+    p.add_argument(
+        "--level-channel",
+        action="store_true",
+        help="give the model each frame's level relative to the utterance's speech level (one more input)",
+    )
     p.add_argument(
         "--ema",
         type=float,
@@ -359,15 +409,22 @@ def main(argv: list[str] | None = None) -> int:
         "training-time subset, or those after the last epoch (with --ema, the average at the end of the run)",
     )
     args = p.parse_args(argv)
+    global PARAMS
+    PARAMS = FeatureParams(level_channel=args.level_channel)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import tensorflow as tf
-
-    tf.random.set_seed(args.seed)
     work = args.work or args.data / "run"
     work.mkdir(parents=True, exist_ok=True)
     train, valid = load(args.data)
     log.info("train %d utterances, valid %d", len(train), len(valid))
+    pool = train + [t for t in train if t[3] == "digit_cdsr"] * (args.digit_repeat - 1)
+    batch_queue, workers = start_workers(pool, train, args)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import tensorflow as tf
+
+    tf.random.set_seed(args.seed)
+    if args.threads:
+        tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+        tf.config.threading.set_inter_op_parallelism_threads(args.threads)
     valid_real = [v for v in valid if v[3] == "digit_cdsr"]
     valid_cmd = [v for v in valid if v[3] != "digit_cdsr"]
     model = build_model(args.channels, args.blocks, args.kernel, args.bn_momentum)
@@ -393,25 +450,6 @@ def main(argv: list[str] | None = None) -> int:
             ema.update()
         return loss
 
-    # Batches are built in a background thread (numpy releases the GIL in its FFTs).
-    queue: list = []
-    lock = threading.Condition()
-    stop = threading.Event()
-
-    pool = train + [t for t in train if t[3] == "digit_cdsr"] * (args.digit_repeat - 1)
-    aug = Augmenter(train, args.seed, args.noise_p, tuple(args.snr), args.speed_p, args.babble_share)
-
-    def producer() -> None:
-        for b in batches(pool, aug, args.batch, args.seed):
-            with lock:
-                while len(queue) >= 8 and not stop.is_set():
-                    lock.wait(0.5)
-                if stop.is_set():
-                    return
-                queue.append(b)
-                lock.notify_all()
-
-    threading.Thread(target=producer, daemon=True).start()
     budget = args.minutes * 60.0
     t0 = time.time()
     history: list[dict] = []
@@ -420,17 +458,23 @@ def main(argv: list[str] | None = None) -> int:
     while time.time() - t0 < budget:
         epoch += 1
         losses = []
+        waited = 0.0
         for _ in range(args.steps_per_epoch):
             frac = min(1.0, (time.time() - t0) / budget)
-            done = len(history) * args.steps_per_epoch + len(losses) + 1
+            done = (epoch - 1) * args.steps_per_epoch + len(losses) + 1
             warm = min(1.0, done / max(1, args.warmup_steps))
             opt.learning_rate.assign(args.lr * warm * (0.02 + 0.98 * 0.5 * (1 + np.cos(np.pi * frac))))
-            with lock:
-                while not queue:
-                    lock.wait(1.0)
-                b = queue.pop(0)
-                lock.notify_all()
+            t_wait = time.time()
+            try:
+                b = batch_queue.get(timeout=300)
+            except queues.Empty:
+                raise SystemExit("no training batch for 5 minutes: a batch worker died (see above)") from None
+            waited += time.time() - t_wait
             losses.append(float(step(*[tf.constant(v) for v in b])))
+        last = time.time() - t0 >= budget
+        if epoch % args.score_every and not last:
+            log.info("epoch %d %.1f min loss %.3f", epoch, (time.time() - t0) / 60, float(np.mean(losses)))
+            continue
         with ema.swapped() if ema is not None else contextlib.nullcontext():
             clean = score(model, valid_real[::2], None)
             babble = score(model, valid_real[::6], "babble")
@@ -449,10 +493,12 @@ def main(argv: list[str] | None = None) -> int:
             "utt_acc": clean["utt_acc"],
             "der_babble10": babble["der"],
             "ter_cmd": cmd["ter"],
+            "waited_for_batches_s": round(waited, 1),
         }
         history.append(rec)
         log.info(
-            "epoch %d %.1f min loss %.3f der clean %.4f babble@10dB %.4f utt %.3f cmd TER %.3f",
+            "epoch %d %.1f min loss %.3f der clean %.4f babble@10dB %.4f utt %.3f cmd TER %.3f "
+            "(%.0f s waiting for batches)",
             epoch,
             rec["minutes"],
             rec["loss"],
@@ -460,14 +506,16 @@ def main(argv: list[str] | None = None) -> int:
             rec["der_babble10"],
             rec["utt_acc"],
             rec["ter_cmd"],
+            waited,
         )
         (work / "history.json").write_text(json.dumps(history, indent=1))
-    stop.set()
+    for proc in workers:
+        proc.terminate()
     log.info("best epoch %d (clean+babble DER %.4f); exporting the %s weights", best[1], best[0], args.export)
     model.load_weights(str(work / f"{args.export}.weights.h5"))
     model.save_weights(str(work / "final.weights.h5"))
     path = export(model, valid_real, args.out, args.name, args.quant)
-    write_manifest(args, path, train, valid, history, best[1] if args.export == "best" else len(history))
+    write_manifest(args, path, train, valid, history, best[1] if args.export == "best" else epoch)
     log.info("wrote %s (%d bytes)", path, path.stat().st_size)
     return 0
 
@@ -503,7 +551,7 @@ def write_manifest(
             "speakers_train": summary["speakers_train"],
             "speakers_valid": summary["speakers_valid"],
             "reserved_excluded": "speaker ids with a second letter M..Z",
-            "epochs": len(history),
+            "epochs": history[-1]["epoch"] if history else 0,
             "best_epoch": best_epoch,
             "exported": args.export,
             "minutes": history[-1]["minutes"] if history else 0,
@@ -511,11 +559,14 @@ def write_manifest(
             f"SNR {args.snr[0]:g}..{args.snr[1]:g} dB on {args.noise_p:.0%} of real utterances "
             f"({args.babble_share:.0%} of it babble), "
             f"speed 0.88-1.12 on {args.speed_p:.0%}, "
+            f"silence around the speech cut to 0.05-0.8 s on {args.trim_p:.0%}, "
             "synthetic room reverb, gain/clipping, SpecAugment",
             "recipe": {
                 "lr": args.lr,
                 "batch": args.batch,
                 "digit_repeat": args.digit_repeat,
+                "trim_p": args.trim_p,
+                "level_channel": args.level_channel,
                 "bn_momentum": args.bn_momentum,
                 "weight_average_decay": args.ema,
                 "seed": args.seed,
