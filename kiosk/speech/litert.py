@@ -56,6 +56,12 @@ class ModelManifest:
     """A word whose best frame posterior stays below this is dropped: the talkers behind the citizen surface
     as weak, brief posteriors that the blank penalty would otherwise let through (chosen on held-out
     speakers, ``evaluate.py --tune-decoder``)."""
+    level_gate_db: float = 0.0
+    """When set, a word is dropped unless the sound around it (the loudest 40 ms frame within
+    ``LEVEL_GATE_SPREAD`` frames of where it was heard) comes within this many dB of the utterance's speech
+    level (its 95th-percentile frame): the citizen at the kiosk is the loudest talker, and the model, which
+    normalises each utterance, cannot tell a quieter talker behind from the citizen (0: off; chosen on
+    training speakers through the live path, ``evaluate.py --tune-gate``)."""
     pad_lead_s: float = 0.0
     pad_tail_s: float = 0.0
     """Seconds of the utterance's own room tone put before and after it (:meth:`LiteRTRecognizer.padded`): the
@@ -78,6 +84,7 @@ class ModelManifest:
                 frame_stride=int(data.get("frame_stride", 4)),
                 blank_penalty=float(data.get("blank_penalty", 0.0)),
                 min_token_prob=float(data.get("min_token_prob", 0.0)),
+                level_gate_db=float(data.get("level_gate_db", 0.0)),
                 pad_lead_s=float(data.get("pad_lead_s", 0.0)),
                 pad_tail_s=float(data.get("pad_tail_s", 0.0)),
             )
@@ -100,6 +107,7 @@ class ModelManifest:
             "frame_stride": self.frame_stride,
             "blank_penalty": self.blank_penalty,
             "min_token_prob": self.min_token_prob,
+            "level_gate_db": self.level_gate_db,
             "pad_lead_s": self.pad_lead_s,
             "pad_tail_s": self.pad_tail_s,
         }
@@ -139,19 +147,41 @@ def interpreter_class() -> Any:
         ) from exc
 
 
-def ctc_greedy(log_probs: np.ndarray, blank: int = 0) -> list[tuple[int, float]]:
-    """Best path, repeats merged, blanks dropped: (token, its best frame probability) per emitted token."""
+def ctc_greedy(log_probs: np.ndarray, blank: int = 0) -> list[tuple[int, float, int, int]]:
+    """Best path, repeats merged, blanks dropped: (token, its best frame probability, first and last frame)
+    per emitted token."""
     best = log_probs.argmax(axis=-1)
-    out: list[tuple[int, float]] = []
+    out: list[tuple[int, float, int, int]] = []
     prev = blank
     for t, k in enumerate(best):
         k = int(k)
+        p = float(np.exp(log_probs[t, k]))
         if k != blank and k != prev:
-            out.append((k, float(np.exp(log_probs[t, k]))))
+            out.append((k, p, t, t))
         elif k != blank and out:
-            out[-1] = (k, max(out[-1][1], float(np.exp(log_probs[t, k]))))
+            out[-1] = (k, max(out[-1][1], p), out[-1][2], t)
         prev = k
     return out
+
+
+LEVEL_GATE_SPREAD = 3
+"""Output frames (40 ms each) either side of a word's frames searched for its loudest sound: CTC fires a
+word's token near, not always on, its loudest part."""
+
+
+def frame_levels(samples: np.ndarray, hop: int, frames: int) -> np.ndarray:
+    """Level in dB of each of ``frames`` consecutive ``hop``-sample frames (the model's output frames)."""
+    x = np.asarray(samples, dtype=np.float64)
+    x = np.pad(x, (0, max(0, frames * hop - len(x))))[: frames * hop]
+    return np.asarray(10 * np.log10(np.mean(x.reshape(frames, hop) ** 2, axis=1) + 1.0))
+
+
+def level_gate(levels: np.ndarray, gate_db: float, spread: int = LEVEL_GATE_SPREAD) -> np.ndarray:
+    """Per frame: does the loudest frame within ``spread`` come within ``gate_db`` of the speech level (the
+    95th percentile of ``levels``)?"""
+    padded = np.pad(levels, spread, mode="edge")
+    local = np.lib.stride_tricks.sliding_window_view(padded, 2 * spread + 1).max(axis=-1)
+    return np.asarray(local >= np.percentile(levels, 95) - gate_db)
 
 
 class LiteRTRecognizer:
@@ -267,16 +297,24 @@ class LiteRTRecognizer:
                 "clipped audio: %.1f%% of samples at full scale; the microphone gain is too high",
                 100 * clipped,
             )
-        return self.decode(self.log_probs(self.padded(samples)), vocabulary)
+        padded = self.padded(samples)
+        lp = self.log_probs(padded)
+        levels = None
+        if self.manifest.level_gate_db:
+            hop = self.manifest.features.hop_length * self.manifest.frame_stride
+            levels = frame_levels(padded, hop, len(lp))
+        return self.decode(lp, vocabulary, levels=levels)
 
     def decode(
         self,
         log_probs: np.ndarray,
         vocabulary: Sequence[str] | None = None,
         manifest: ModelManifest | None = None,
+        levels: np.ndarray | None = None,
     ) -> Transcript:
         """The transcript of :meth:`log_probs` output under the manifest's decoder settings (``manifest``
-        replaces them, so a sweep can try settings without running the model again)."""
+        replaces them, so a sweep can try settings without running the model again). ``levels`` (dB per
+        output frame, :func:`frame_levels`) lets the level gate work; without them it is off."""
         m = manifest or self.manifest
         lp = log_probs.copy()
         if m.blank_penalty:
@@ -284,7 +322,16 @@ class LiteRTRecognizer:
         mask = self.allowed_mask(vocabulary)
         if not mask.all():
             lp = np.where(mask[None, :], lp, -np.inf)
-        emitted = [(m.tokens[k], p) for k, p in ctc_greedy(lp, m.blank) if p >= m.min_token_prob]
+        loud = (
+            level_gate(levels, m.level_gate_db)
+            if m.level_gate_db and levels is not None and len(levels)
+            else None
+        )
+        emitted = [
+            (m.tokens[k], p)
+            for k, p, t0, t1 in ctc_greedy(lp, m.blank)
+            if p >= m.min_token_prob and (loud is None or loud[t0 : t1 + 1].any())
+        ]
         words = [(w, p) for w, p in emitted if w != m.other_token]
         conf = float(np.mean([p for _, p in words])) if words else None
         return Transcript(text=" ".join(w for w, _ in words), engine=self.name, confidence=conf)

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from kiosk.speech.base import Transcript
-from kiosk.speech.litert import LiteRTRecognizer, ModelError, ModelManifest, ctc_greedy
+from kiosk.speech.litert import LiteRTRecognizer, ModelError, ModelManifest, ctc_greedy, frame_levels
 from kiosk.speech.pcm import AudioFormatError, check_pcm, load_wav_16k
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -113,7 +113,7 @@ def test_greedy_ctc_merges_repeats_and_drops_blanks() -> None:
     frames = [0, 3, 3, 0, 3, 5, 5, 0]
     lp = np.full((len(frames), 6), -10.0, np.float32)
     lp[np.arange(len(frames)), frames] = 0.0
-    assert [k for k, _ in ctc_greedy(lp)] == [3, 3, 5]
+    assert [k for k, *_ in ctc_greedy(lp)] == [3, 3, 5]
 
 
 def test_weak_words_are_dropped_below_the_manifests_minimum_posterior(recognizer: LiteRTRecognizer) -> None:
@@ -128,6 +128,48 @@ def test_weak_words_are_dropped_below_the_manifests_minimum_posterior(recognizer
     assert recognizer.decode(lp, manifest=strict).text == "satu"
     assert recognizer.decode(lp, manifest=dataclasses.replace(loose, blank_penalty=0.0)).text == "satu"
     assert ModelManifest.from_dict(strict.to_dict()) == strict
+
+
+def test_words_far_quieter_than_the_citizen_are_dropped_by_the_level_gate(
+    recognizer: LiteRTRecognizer,
+) -> None:
+    tokens = recognizer.manifest.tokens
+    lp = np.full((40, len(tokens)), np.log(1e-4), np.float32)
+    lp[:, 0] = 0.0
+    lp[5, 0], lp[5, tokens.index("satu")] = np.log(0.1), np.log(0.9)  # the citizen, loud
+    lp[30, 0], lp[30, tokens.index("dua")] = np.log(0.1), np.log(0.9)  # a talker behind, 15 dB down
+    levels = np.full(40, 30.0)
+    levels[2:9] = 70.0
+    levels[27:34] = 55.0
+    off = dataclasses.replace(recognizer.manifest, blank_penalty=0.0, min_token_prob=0.0, level_gate_db=0.0)
+    gated = dataclasses.replace(off, level_gate_db=10.0)
+    assert recognizer.decode(lp, manifest=off, levels=levels).text == "satu dua"
+    assert recognizer.decode(lp, manifest=gated, levels=levels).text == "satu"
+    loose = dataclasses.replace(off, level_gate_db=20.0)
+    assert recognizer.decode(lp, manifest=loose, levels=levels).text == "satu dua"
+    assert recognizer.decode(lp, manifest=gated).text == "satu dua"  # no levels: the gate cannot judge
+    assert ModelManifest.from_dict(gated.to_dict()) == gated
+
+
+def test_frame_levels_are_one_value_per_output_frame_in_db() -> None:
+    x = np.concatenate([np.zeros(640), np.full(640, 1000.0), np.full(100, 1000.0)])
+    lv = frame_levels(x, 640, 3)
+    assert lv.shape == (3,)
+    assert lv[0] == pytest.approx(0.0) and lv[1] == pytest.approx(60.0, abs=0.01)
+    assert lv[2] == pytest.approx(10 * np.log10(100 * 1e6 / 640 + 1), abs=0.01)  # the short tail, zero-padded
+
+
+@needs_espeak
+def test_a_quiet_voice_after_the_citizen_is_not_written_down(tmp_path: Path) -> None:
+    loud = speak("tujuh delapan", tmp_path).astype(np.float64)
+    quiet = speak("dua", tmp_path).astype(np.float64) * 10 ** (-20 / 20)
+    gap = np.zeros(8000)
+    x = np.concatenate([gap, loud, gap, quiet, gap]).astype(np.int16)
+    base = ModelManifest.load(MANIFEST)
+    plain = LiteRTRecognizer(MODEL, dataclasses.replace(base, level_gate_db=0.0)).recognize(x).digits
+    gated = LiteRTRecognizer(MODEL, dataclasses.replace(base, level_gate_db=10.0)).recognize(x).digits
+    assert plain == "782", "the model hears the quiet word; without that this test shows nothing"
+    assert gated == "78"
 
 
 def test_missing_model_file_names_the_file_and_what_to_do(tmp_path: Path) -> None:
