@@ -155,11 +155,12 @@ def ctc_greedy(log_probs: np.ndarray, blank: int = 0) -> list[tuple[int, float, 
     prev = blank
     for t, k in enumerate(best):
         k = int(k)
-        p = float(np.exp(log_probs[t, k]))
-        if k != blank and k != prev:
-            out.append((k, p, t, t))
-        elif k != blank and out:
-            out[-1] = (k, max(out[-1][1], p), out[-1][2], t)
+        if k != blank:
+            p = float(np.exp(log_probs[t, k]))
+            if k != prev:
+                out.append((k, p, t, t))
+            elif out:
+                out[-1] = (k, max(out[-1][1], p), out[-1][2], t)
         prev = k
     return out
 
@@ -297,20 +298,22 @@ class LiteRTRecognizer:
                 "clipped audio: %.1f%% of samples at full scale; the microphone gain is too high",
                 100 * clipped,
             )
+        return self.decode(*self.analyse(samples), vocabulary=vocabulary)
+
+    def analyse(self, samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`log_probs` of the :meth:`padded` utterance and the level of each output frame, what
+        :meth:`decode` needs (a sweep decodes them under many settings)."""
         padded = self.padded(samples)
         lp = self.log_probs(padded)
-        levels = None
-        if self.manifest.level_gate_db:
-            hop = self.manifest.features.hop_length * self.manifest.frame_stride
-            levels = frame_levels(padded, hop, len(lp))
-        return self.decode(lp, vocabulary, levels=levels)
+        hop = self.manifest.features.hop_length * self.manifest.frame_stride
+        return lp, frame_levels(padded, hop, len(lp))
 
     def decode(
         self,
         log_probs: np.ndarray,
+        levels: np.ndarray | None = None,
         vocabulary: Sequence[str] | None = None,
         manifest: ModelManifest | None = None,
-        levels: np.ndarray | None = None,
     ) -> Transcript:
         """The transcript of :meth:`log_probs` output under the manifest's decoder settings (``manifest``
         replaces them, so a sweep can try settings without running the model again). ``levels`` (dB per

@@ -17,6 +17,8 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
@@ -83,13 +85,10 @@ def tune_decoder(model: Path, data: Path, manifest: Path, seed: int = 17) -> dic
     drawn with another seed than the benchmark's. The manifest gets the settings chosen on all of them."""
     import dataclasses
 
-    import numpy as np
-
     from kiosk.speech.eval import _condition, digits_of, edit_distance, load_validation
-    from kiosk.speech.litert import LiteRTRecognizer, frame_levels
+    from kiosk.speech.litert import LiteRTRecognizer
 
     rec = LiteRTRecognizer(model, manifest)
-    hop = rec.manifest.features.hop_length * rec.manifest.frame_stride
     items = load_validation(data)
     speakers = sorted({s for _, _, s in items})
     grid = [(pen, p) for pen in PENALTIES for p in MIN_PROBS]
@@ -102,13 +101,11 @@ def tune_decoder(model: Path, data: Path, manifest: Path, seed: int = 17) -> dic
         print(f"tune decoder: {kind} ({len(items)} utterances)", file=sys.stderr)
         errors[kind] = {s: np.zeros(len(grid)) for s in speakers}
         for (_, words, spk), x in zip(items, _condition(items, kind, 10.0, seed), strict=True):
-            padded = rec.padded(x)
-            lp = rec.log_probs(padded)
-            levels = frame_levels(padded, hop, len(lp))  # the level gate, as the manifest sets it
+            lp, levels = rec.analyse(x)
             ref = digits_of(words)
             for g, (pen, p) in enumerate(grid):
                 m = dataclasses.replace(rec.manifest, blank_penalty=pen, min_token_prob=p)
-                errors[kind][spk][g] += edit_distance(ref, rec.decode(lp, manifest=m, levels=levels).digits)
+                errors[kind][spk][g] += edit_distance(ref, rec.decode(lp, levels, manifest=m).digits)
 
     def der(kind: str, group: list[str]) -> np.ndarray:
         return sum(errors[kind][s] for s in group) / max(1, sum(digits[s] for s in group))
@@ -143,6 +140,15 @@ def tune_decoder(model: Path, data: Path, manifest: Path, seed: int = 17) -> dic
     }
 
 
+def training_recordings(data: Path, n: int) -> list[tuple[np.ndarray, list[str]]]:
+    """(float samples, words) of ``n`` training-speaker digit recordings, evenly spread: what the live-path
+    tuning steps score (float, as ``vad_bench.live_path`` mixes noise at a level measured on them)."""
+    from kiosk.speech.eval import load_validation
+
+    items = load_validation(data, split="train")
+    return [(audio.astype(np.float64), words) for audio, words, _ in items[:: max(1, len(items) // n)][:n]]
+
+
 def tune_padding(model: Path, data: Path, manifest: Path, n: int = 300) -> dict:
     """Choose the room tone put around each utterance (``pad_lead_s``/``pad_tail_s``) on TRAINING speakers,
     through the kiosk's live path exactly as ``kiosk bench speech`` measures it (``vad_bench.live_path``: each
@@ -150,12 +156,10 @@ def tune_padding(model: Path, data: Path, manifest: Path, n: int = 300) -> dict:
     least padding."""
     import dataclasses
 
-    from kiosk.speech.eval import load_validation
     from kiosk.speech.litert import LiteRTRecognizer, ModelManifest
     from kiosk.speech.vad_bench import live_path
 
-    items = load_validation(data, split="train")
-    items = [(audio, words) for audio, words, _ in items[:: max(1, len(items) // n)][:n]]
+    items = training_recordings(data, n)
     base = ModelManifest.load(manifest)
     scores = {}
     for lead, tail in ((0.0, 0.0), (0.3, 0.3), (0.6, 0.0), (0.6, 0.3), (0.6, 0.6), (1.0, 0.3), (1.0, 0.6)):
@@ -186,12 +190,10 @@ def tune_gate(model: Path, data: Path, manifest: Path, n: int = 150) -> dict:
     speakers the model knows can make it."""
     import dataclasses
 
-    from kiosk.speech.eval import load_validation
     from kiosk.speech.litert import LiteRTRecognizer, ModelManifest
     from kiosk.speech.vad_bench import live_path
 
-    items = load_validation(data, split="train")
-    items = [(audio.astype("float64"), words) for audio, words, _ in items[:: max(1, len(items) // n)][:n]]
+    items = training_recordings(data, n)
     base = ModelManifest.load(manifest)
     scores: dict[float, dict[str, float]] = {}
     for gate in GATES_DB:
