@@ -72,13 +72,15 @@ def fan_noise(n: int, rng: np.random.Generator) -> np.ndarray:
 
 
 def _frame_db(x: np.ndarray) -> np.ndarray:
-    frames = x[: len(x) // FRAME * FRAME].reshape(-1, FRAME)
+    # float64 first: int16 samples squared in their own type would overflow.
+    frames = np.asarray(x[: len(x) // FRAME * FRAME], dtype=np.float64).reshape(-1, FRAME)
     return np.asarray(10 * np.log10(np.mean(frames**2, axis=1) + 1e-9))
 
 
 def active_level(x: np.ndarray) -> float:
     """RMS of the loudest half of the frames (the active speech level)."""
-    db = np.sort(_frame_db(x))[len(_frame_db(x)) // 2 :]
+    db = np.sort(_frame_db(x))
+    db = db[len(db) // 2 :]
     return float(np.sqrt(np.mean(10 ** (db / 10))))
 
 

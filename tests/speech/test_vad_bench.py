@@ -59,3 +59,13 @@ def test_with_an_engine_the_live_path_digit_error_rate_is_reported_next_to_the_w
     assert result["recordings"] == 1 and result["digits"] == 3
     for key in ("der_live_path", "der_whole_recording", "utterance_accuracy_live_path"):
         assert result[key] >= 0.0
+
+
+def test_active_level_of_int16_samples_matches_the_same_samples_as_float() -> None:
+    from kiosk.speech.vad_bench import active_level
+
+    rng = np.random.default_rng(3)
+    loud = (rng.standard_normal(16000) * 12000).clip(-32768, 32767).astype(np.int16)
+    # squared in int16 these samples would wrap round; the level must not depend on the dtype
+    assert active_level(loud) == active_level(loud.astype(np.float64))
+    assert active_level(loud) > 8000
