@@ -218,7 +218,9 @@ def pad(feats: list[np.ndarray], labs: list[list[int]]) -> tuple:
     return x, np.array([len(f) for f in feats], np.int32), y, np.array([len(lab) for lab in labs], np.int32)
 
 
-def build_model(channels: int, blocks: int, kernel: int, bn_momentum: float = 0.9):  # type: ignore[no-untyped-def]
+def build_model(  # type: ignore[no-untyped-def]
+    channels: int, blocks: int, kernel: int, bn_momentum: float = 0.9, dropout: float = 0.0
+):
     import tensorflow as tf
 
     inp = tf.keras.Input(shape=(None, PARAMS.n_inputs), name="features")
@@ -232,6 +234,9 @@ def build_model(channels: int, blocks: int, kernel: int, bn_momentum: float = 0.
         y = tf.keras.layers.SeparableConv1D(channels, kernel, padding="same", use_bias=False)(x)
         y = tf.keras.layers.BatchNormalization(momentum=bn_momentum)(y)
         y = tf.keras.layers.ReLU(max_value=6.0)(y)
+        if dropout:
+            # whole channels, so neighbouring frames cannot stand in for a dropped one (gone at inference)
+            y = tf.keras.layers.SpatialDropout1D(dropout)(y)
         x = tf.keras.layers.Add()([x, y])
     x = tf.keras.layers.Conv1D(channels, 1, use_bias=False)(x)
     x = tf.keras.layers.BatchNormalization(momentum=bn_momentum)(x)
@@ -374,6 +379,12 @@ def main(argv: list[str] | None = None) -> int:
         "--digit-repeat", type=int, default=1, help="times each connected-digit utterance is drawn"
     )
     p.add_argument("--bn-momentum", type=float, default=0.9)
+    p.add_argument(
+        "--dropout",
+        type=float,
+        default=0.0,
+        help="share of channels dropped in each residual block while training (54 speakers are few)",
+    )
     p.add_argument("--threads", type=int, default=0, help="TensorFlow threads (0: all cores)")
     p.add_argument("--workers", type=int, default=2, help="processes building augmented batches")
     p.add_argument(
@@ -427,7 +438,7 @@ def main(argv: list[str] | None = None) -> int:
         tf.config.threading.set_inter_op_parallelism_threads(args.threads)
     valid_real = [v for v in valid if v[3] == "digit_cdsr"]
     valid_cmd = [v for v in valid if v[3] != "digit_cdsr"]
-    model = build_model(args.channels, args.blocks, args.kernel, args.bn_momentum)
+    model = build_model(args.channels, args.blocks, args.kernel, args.bn_momentum, args.dropout)
     log.info("model parameters: %d", model.count_params())
     if args.init:
         model.load_weights(str(args.init))
