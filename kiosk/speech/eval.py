@@ -38,6 +38,26 @@ def edit_distance(ref: str, hyp: str) -> int:
     return d[len(hyp)]
 
 
+def error_counts(ref: str, hyp: str) -> tuple[int, int, int]:
+    """(substitutions, deletions, insertions) of a cheapest alignment of ``hyp`` to ``ref``; they add up to
+    :func:`edit_distance`. Ties prefer substitutions, then deletions."""
+    # cost[i][j]: (total, subs, dels, ins) aligning ref[:i] with hyp[:j]
+    row = [(j, 0, 0, j) for j in range(len(hyp) + 1)]
+    for i, cr in enumerate(ref, 1):
+        new = [(i, 0, i, 0)]
+        for j, ch in enumerate(hyp, 1):
+            t, su, de, ins = row[j - 1]
+            diag = (t + (cr != ch), su + (cr != ch), de, ins)
+            t, su, de, ins = row[j]
+            up = (t + 1, su, de + 1, ins)
+            t, su, de, ins = new[j - 1]
+            left = (t + 1, su, de, ins + 1)
+            new.append(min(diag, up, left, key=lambda c: c[0]))
+        row = new
+    _, subs, dels, ins = row[len(hyp)]
+    return subs, dels, ins
+
+
 def digits_of(words: list[str]) -> str:
     return "".join(DIGIT_WORDS[w] for w in words if w in DIGIT_WORDS)
 
@@ -94,19 +114,30 @@ def score(
     rec: LiteRTRecognizer, items: list[tuple[np.ndarray, list[str], str]], audio: list[np.ndarray]
 ) -> dict[str, Any]:
     errors = ref_digits = correct = 0
+    kinds = [0, 0, 0]
+    by_speaker: dict[str, list[int]] = {}
     infer_s = cpu_s = audio_s = 0.0
-    for (_, words, _), x in zip(items, audio, strict=True):
+    for (_, words, speaker), x in zip(items, audio, strict=True):
         t, c = time.perf_counter(), time.thread_time()
         hyp = rec.recognize(x).digits
         infer_s += time.perf_counter() - t
         cpu_s += time.thread_time() - c
         audio_s += len(x) / 16000.0
         ref = digits_of(words)
-        errors += edit_distance(ref, hyp)
+        counts = error_counts(ref, hyp)
+        kinds = [a + b for a, b in zip(kinds, counts, strict=True)]
+        errors += sum(counts)
         ref_digits += len(ref)
         correct += hyp == ref
+        tally = by_speaker.setdefault(speaker, [0, 0])
+        tally[0] += sum(counts)
+        tally[1] += len(ref)
     return {
         "der": errors / max(1, ref_digits),
+        "substitutions": kinds[0],
+        "deletions": kinds[1],
+        "insertions": kinds[2],
+        "der_by_speaker": {k: round(e / max(1, n), 4) for k, (e, n) in sorted(by_speaker.items())},
         "utterance_accuracy": correct / max(1, len(items)),
         "digits": ref_digits,
         "utterances": len(items),

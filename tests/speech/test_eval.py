@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.speech.eval import edit_distance, evaluate
+from kiosk.speech.eval import edit_distance, error_counts, evaluate
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "models" / "digits-id.tflite"
@@ -21,6 +21,29 @@ def test_edit_distance_counts_substitutions_deletions_and_insertions() -> None:
     assert edit_distance("123", "13") == 1
     assert edit_distance("123", "1234") == 1
     assert edit_distance("", "12") == 2
+
+
+@pytest.mark.parametrize(
+    ("ref", "hyp", "counts"),
+    [
+        ("123", "123", (0, 0, 0)),
+        ("123", "133", (1, 0, 0)),
+        ("04282", "0428", (0, 1, 0)),
+        ("2999094", "299909", (0, 1, 0)),
+        ("80", "86", (1, 0, 0)),
+        ("123", "1234", (0, 0, 1)),
+        ("", "12", (0, 0, 2)),
+        ("450", "", (0, 3, 0)),
+        ("5611", "5673", (2, 0, 0)),
+        ("9903", "29903", (0, 0, 1)),
+        ("3257302", "32573", (0, 2, 0)),
+    ],
+)
+def test_error_counts_split_the_edit_distance_into_substitutions_deletions_and_insertions(
+    ref: str, hyp: str, counts: tuple[int, int, int]
+) -> None:
+    assert error_counts(ref, hyp) == counts
+    assert sum(error_counts(ref, hyp)) == edit_distance(ref, hyp)
 
 
 @pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")
@@ -55,7 +78,10 @@ def test_evaluate_reports_every_benchmark_figure(tmp_path: Path) -> None:
     res = evaluate(MODEL, tmp_path)
     assert res["model_bytes"] == MODEL.stat().st_size
     assert set(res["conditions"]) == {"clean", "babble", "fan_traffic"}
-    assert res["conditions"]["clean"]["digits"] == 9
+    clean = res["conditions"]["clean"]
+    assert clean["digits"] == 9
+    assert clean["substitutions"] + clean["deletions"] + clean["insertions"] == round(clean["der"] * 9)
+    assert set(clean["der_by_speaker"]) == {"S0", "S1", "S2", "S3"}
     for key in ("der_clean", "der_babble_10db", "der_fan_traffic_10db", "utterance_accuracy_clean"):
         assert 0.0 <= res[key] <= 1.5
     assert res["der_clean"] <= 0.34, "clean synthesized digits should be mostly right"
