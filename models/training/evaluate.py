@@ -125,7 +125,7 @@ def tune_decoder(model: Path, data: Path, manifest: Path, seed: int = 17) -> dic
     total = sum(digits.values())
     best = choose(speakers)
     pen, p = grid[best]
-    cv = {kind: round(cross[kind] / total, 4) for kind in TARGETS}
+    cv = {kind: round(float(cross[kind]) / total, 4) for kind in TARGETS}
     note = (
         f"{len(items)} utterances of the {len(speakers)} validation speakers, clean and 10 dB babble and "
         f"fan/traffic (noise seed {seed}); two-fold speaker cross-validated DER {cv}"
