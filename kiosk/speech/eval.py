@@ -30,12 +30,7 @@ from kiosk.speech.litert import LiteRTRecognizer
 
 def edit_distance(ref: str, hyp: str) -> int:
     """Levenshtein distance (S + D + I) between two strings."""
-    d = list(range(len(hyp) + 1))
-    for i, cr in enumerate(ref, 1):
-        prev, d[0] = d[0], i
-        for j, ch in enumerate(hyp, 1):
-            prev, d[j] = d[j], min(d[j] + 1, d[j - 1] + 1, prev + (cr != ch))
-    return d[len(hyp)]
+    return sum(error_counts(ref, hyp))
 
 
 def error_counts(ref: str, hyp: str) -> tuple[int, int, int]:

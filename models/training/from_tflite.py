@@ -14,7 +14,7 @@ input mean and variance on training-speaker recordings and writes the multiply a
 shipped model instead of from a different one.
 
 It prints how closely the rebuilt float network follows the .tflite on validation recordings: frame-wise
-agreement of the best token, and the largest log-probability difference.
+agreement of the best token, and the largest difference of a token's probability.
 """
 
 from __future__ import annotations
@@ -168,8 +168,8 @@ def agreement(model, path: Path, feats: list[np.ndarray]) -> dict[str, float]:  
         interpreter.invoke()
         lite = interpreter.get_tensor(out["index"])[0]
         logits = model(x, training=False).numpy()[0]
-        mine = logits - np.log(np.exp(logits - logits.max(-1, keepdims=True)).sum(-1, keepdims=True))
-        mine -= logits.max(-1, keepdims=True)
+        mine = logits - logits.max(-1, keepdims=True)
+        mine -= np.log(np.exp(mine).sum(-1, keepdims=True))  # log-softmax, as the .tflite ends
         n = min(len(lite), len(mine))
         same += int((lite[:n].argmax(-1) == mine[:n].argmax(-1)).sum())
         total += n

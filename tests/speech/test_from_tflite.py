@@ -18,24 +18,23 @@ Speak = Callable[[str, str], np.ndarray]
 MODEL = Path(__file__).resolve().parents[2] / "models" / "digits-id.tflite"
 
 
-def conv1d(x: np.ndarray, kernel: np.ndarray, stride: int = 1) -> np.ndarray:
-    """Keras Conv1D, padding "same", no bias: x (frames, in), kernel (k, in, out)."""
-    k, n = kernel.shape[0], len(x)
+def _windows(x: np.ndarray, k: int, stride: int) -> np.ndarray:
+    """(output frames, k, channels) windows of ``x`` as Keras' padding "same" lays them out."""
+    n = len(x)
     out_n = -(-n // stride)
     total = max((out_n - 1) * stride + k - n, 0)
     xp = np.pad(x, ((total // 2, total - total // 2), (0, 0)))
-    windows = np.stack([xp[i * stride : i * stride + k] for i in range(out_n)])  # (out_n, k, in)
-    return np.einsum("tki,kio->to", windows, kernel)
+    return np.stack([xp[i * stride : i * stride + k] for i in range(out_n)])
+
+
+def conv1d(x: np.ndarray, kernel: np.ndarray, stride: int = 1) -> np.ndarray:
+    """Keras Conv1D, padding "same", no bias: x (frames, in), kernel (k, in, out)."""
+    return np.einsum("tki,kio->to", _windows(x, kernel.shape[0], stride), kernel)
 
 
 def depthwise(x: np.ndarray, kernel: np.ndarray, stride: int = 1) -> np.ndarray:
     """The depthwise half of a Keras SeparableConv1D: kernel (k, channels, 1)."""
-    k, n = kernel.shape[0], len(x)
-    out_n = -(-n // stride)
-    total = max((out_n - 1) * stride + k - n, 0)
-    xp = np.pad(x, ((total // 2, total - total // 2), (0, 0)))
-    windows = np.stack([xp[i * stride : i * stride + k] for i in range(out_n)])
-    return np.einsum("tkc,kc->tc", windows, kernel[:, :, 0])
+    return np.einsum("tkc,kc->tc", _windows(x, kernel.shape[0], stride), kernel[:, :, 0])
 
 
 def forward(layers: list[tuple[str, list[np.ndarray]]], x: np.ndarray) -> np.ndarray:
