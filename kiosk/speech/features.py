@@ -62,13 +62,26 @@ def _mel_to_hz(mel: np.ndarray) -> np.ndarray:
     return 700.0 * (10.0 ** (mel / 2595.0) - 1.0)
 
 
-@lru_cache(maxsize=8)
-def mel_filterbank(params: FeatureParams) -> np.ndarray:
-    """Triangular HTK-style mel filters, shape (n_fft // 2 + 1, n_mels)."""
+def _vtlp(hz: np.ndarray, warp: float, nyquist: float, f_hi: float = 4800.0) -> np.ndarray:
+    if warp == 1.0:
+        return hz
+    bend = f_hi * min(warp, 1.0) / warp
+    above = nyquist - (nyquist - f_hi * min(warp, 1.0)) / (nyquist - bend) * (nyquist - hz)
+    return np.where(hz <= bend, hz * warp, above)
+
+
+@lru_cache(maxsize=64)
+def mel_filterbank(params: FeatureParams, warp: float = 1.0) -> np.ndarray:
+    """Triangular HTK-style mel filters, shape (n_fft // 2 + 1, n_mels).
+
+    ``warp`` is for training only (vocal tract length perturbation, Jaitly and Hinton 2013): the filter edges
+    move by that factor up to 4.8 kHz and piecewise linearly above it, so the top edge stays at or under the
+    Nyquist frequency and every filter keeps its width. The bands then read a talker's spectrum as if the
+    formants sat 1 / ``warp`` times as high. The kiosk always uses 1.0."""
     n_bins = params.n_fft // 2 + 1
     fft_hz = np.linspace(0.0, params.sample_rate / 2.0, n_bins)
     mel_points = np.linspace(_hz_to_mel(params.f_min), _hz_to_mel(params.f_max), params.n_mels + 2)
-    hz_points = _mel_to_hz(mel_points)
+    hz_points = _vtlp(_mel_to_hz(mel_points), warp, params.sample_rate / 2.0)
     bank = np.zeros((n_bins, params.n_mels), dtype=np.float64)
     for m in range(params.n_mels):
         lo, mid, hi = hz_points[m], hz_points[m + 1], hz_points[m + 2]
@@ -97,8 +110,9 @@ def num_frames(n_samples: int, params: FeatureParams = FeatureParams()) -> int:
     return 1 + (n_samples - params.win_length) // params.hop_length
 
 
-def log_mel(samples: np.ndarray, params: FeatureParams = FeatureParams()) -> np.ndarray:
-    """Log-mel energies, shape (frames, n_mels), float32. ``samples``: int16 or float32 mono at 16 kHz."""
+def log_mel(samples: np.ndarray, params: FeatureParams = FeatureParams(), warp: float = 1.0) -> np.ndarray:
+    """Log-mel energies, shape (frames, n_mels), float32. ``samples``: int16 or float32 mono at 16 kHz.
+    ``warp``: see :func:`mel_filterbank` (training only)."""
     x = to_float(samples)
     if x.ndim != 1:
         raise ValueError(f"log_mel expects mono samples (1-D), got shape {x.shape}")
@@ -107,7 +121,7 @@ def log_mel(samples: np.ndarray, params: FeatureParams = FeatureParams()) -> np.
     windows = np.lib.stride_tricks.sliding_window_view(x, params.win_length)[:: params.hop_length]
     spec = np.fft.rfft(windows * _window(params), n=params.n_fft, axis=1)
     power = (spec.real**2 + spec.imag**2).astype(np.float32)
-    mel = power @ mel_filterbank(params)
+    mel = power @ mel_filterbank(params, warp)
     return np.log(mel + params.log_floor).astype(np.float32)
 
 
@@ -135,10 +149,10 @@ def level(feats: np.ndarray) -> np.ndarray:
     return np.clip((energy - ref) / np.log(10.0), *LEVEL_RANGE).astype(np.float32)[:, None]
 
 
-def features(samples: np.ndarray, params: FeatureParams = FeatureParams()) -> np.ndarray:
+def features(samples: np.ndarray, params: FeatureParams = FeatureParams(), warp: float = 1.0) -> np.ndarray:
     """What the model sees: normalised log-mel, shape (frames, params.n_inputs); with ``level_channel``
-    the last column is :func:`level`."""
-    mel = log_mel(samples, params)
+    the last column is :func:`level`. ``warp``: see :func:`mel_filterbank` (training only)."""
+    mel = log_mel(samples, params, warp)
     if not params.level_channel:
         return normalize(mel)
     return np.concatenate([normalize(mel), level(mel)], axis=1)

@@ -154,8 +154,9 @@ def spec_augment(f: np.ndarray, rng: np.random.Generator, n_mels: int) -> np.nda
     return f
 
 
-def batches(train: list, aug: Augmenter, batch_size: int, seed: int) -> Iterator[tuple]:
-    """Endless length-bucketed batches of (features, feature lengths, labels, label lengths)."""
+def batches(train: list, aug: Augmenter, batch_size: int, seed: int, vtlp_p: float = 0.0) -> Iterator[tuple]:
+    """Endless length-bucketed batches of (features, feature lengths, labels, label lengths); ``vtlp_p`` of
+    the examples get their mel bands warped by 0.9-1.1 (a talker with a longer or shorter vocal tract)."""
     rng = np.random.default_rng(seed)
     order_by_len = np.argsort([len(a) for a, *_ in train])
     while True:
@@ -179,14 +180,15 @@ def batches(train: list, aug: Augmenter, batch_size: int, seed: int) -> Iterator
                     lab = []
                 else:
                     x = aug(audio, spk, corpus)
-                feats.append(spec_augment(features(x, PARAMS), rng, PARAMS.n_mels))
+                warp = round(float(rng.uniform(0.9, 1.1)), 2) if rng.random() < vtlp_p else 1.0
+                feats.append(spec_augment(features(x, PARAMS, warp), rng, PARAMS.n_mels))
                 labs.append(lab)
             yield pad(feats, labs)
 
 
 def _worker(pool: list, train: list, args: argparse.Namespace, seed: int, out: multiprocessing.Queue) -> None:
     aug = Augmenter(train, seed, args.noise_p, tuple(args.snr), args.speed_p, args.babble_share, args.trim_p)
-    for b in batches(pool, aug, args.batch, seed):
+    for b in batches(pool, aug, args.batch, seed, args.vtlp_p):
         out.put(b)
 
 
@@ -372,6 +374,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--noise-p", type=float, default=0.85, help="share of real utterances that get noise")
     p.add_argument("--snr", type=float, nargs=2, default=(-2.0, 22.0), metavar=("LOW", "HIGH"), help="dB")
     p.add_argument("--speed-p", type=float, default=0.0, help="share of utterances speed-perturbed 0.88-1.12")
+    p.add_argument(
+        "--vtlp-p",
+        type=float,
+        default=0.0,
+        help="share of examples whose mel bands are warped 0.9-1.1 (vocal tract length perturbation: "
+        "more talkers than the 54 there are)",
+    )
     p.add_argument(
         "--babble-share", type=float, default=0.5, help="share of the noise that is four-talker babble"
     )
@@ -571,12 +580,16 @@ def write_manifest(
             f"({args.babble_share:.0%} of it babble), "
             f"speed 0.88-1.12 on {args.speed_p:.0%}, "
             f"silence around the speech cut to 0.05-0.8 s on {args.trim_p:.0%}, "
+            f"mel bands warped 0.9-1.1 on {args.vtlp_p:.0%}, "
             "synthetic room reverb, gain/clipping, SpecAugment",
             "recipe": {
                 "lr": args.lr,
                 "batch": args.batch,
                 "digit_repeat": args.digit_repeat,
                 "trim_p": args.trim_p,
+                "vtlp_p": args.vtlp_p,
+                "dropout": args.dropout,
+                "init": args.init.name if args.init else None,
                 "level_channel": args.level_channel,
                 "bn_momentum": args.bn_momentum,
                 "weight_average_decay": args.ema,

@@ -84,3 +84,21 @@ def test_level_channel_ignores_gain_and_stays_finite_in_silence() -> None:
 def test_manifests_without_a_level_channel_keep_the_forty_band_input() -> None:
     old = {k: v for k, v in FeatureParams().to_dict().items() if k != "level_channel"}
     assert FeatureParams.from_dict(old).n_inputs == 40
+
+
+@pytest.mark.parametrize("warp", [0.9, 0.95, 1.05, 1.1])
+def test_warped_filterbank_keeps_every_band_alive_and_inside_nyquist(warp: float) -> None:
+    bank = mel_filterbank(FeatureParams(), warp)
+    assert np.isfinite(bank).all()
+    assert (bank.sum(axis=0) > 0).all()  # no band collapses at the top edge
+    centres = bank.argmax(axis=0)
+    assert (np.diff(centres) >= 0).all()
+
+
+def test_warp_moves_a_formant_to_a_lower_band_when_above_one() -> None:
+    # warp > 1 reads the spectrum as if the talker's formants sat lower: a 1 kHz tone lands a band or more
+    # lower; 1.0 is the runtime's filterbank exactly.
+    plain = int(np.argmax(log_mel(tone(1000)).mean(axis=0)))
+    assert int(np.argmax(log_mel(tone(1000), warp=1.1).mean(axis=0))) < plain
+    assert int(np.argmax(log_mel(tone(1000), warp=0.9).mean(axis=0))) > plain
+    np.testing.assert_array_equal(log_mel(tone(1000), warp=1.0), log_mel(tone(1000)))
