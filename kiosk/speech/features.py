@@ -76,7 +76,7 @@ def mel_filterbank(params: FeatureParams, warp: float = 1.0) -> np.ndarray:
 
     ``warp`` is for training only (vocal tract length perturbation, Jaitly and Hinton 2013): the filter edges
     move by that factor up to 4.8 kHz and piecewise linearly above it, so the top edge stays at or under the
-    Nyquist frequency and every filter keeps its width. The bands then read a talker's spectrum as if the
+    Nyquist frequency and no filter collapses to nothing. The bands then read a talker's spectrum as if the
     formants sat 1 / ``warp`` times as high. The kiosk always uses 1.0."""
     n_bins = params.n_fft // 2 + 1
     fft_hz = np.linspace(0.0, params.sample_rate / 2.0, n_bins)
