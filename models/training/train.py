@@ -180,6 +180,7 @@ def batches(train: list, aug: Augmenter, batch_size: int, seed: int, vtlp_p: flo
                     lab = []
                 else:
                     x = aug(audio, spk, corpus)
+                # in steps of 0.01, so the 21 warped filterbanks stay in mel_filterbank's cache
                 warp = round(float(rng.uniform(0.9, 1.1)), 2) if rng.random() < vtlp_p else 1.0
                 feats.append(spec_augment(features(x, PARAMS, warp), rng, PARAMS.n_mels))
                 labs.append(lab)
