@@ -71,6 +71,27 @@ def update_manifest(manifest: Path, notes: dict[str, object] | None = None, **fi
     manifest.write_text(json.dumps(doc, indent=1) + "\n")
 
 
+DECODER_KEYS = ("pad_lead_s", "pad_tail_s", "blank_penalty", "min_token_prob", "level_gate_db")
+"""The manifest's decoder settings (everything ``evaluate.py`` tunes)."""
+
+
+def decoder_from(source: Path, manifest: Path) -> dict[str, object]:
+    """Copy the decoder settings of ``source`` (another model's manifest) into ``manifest``, so a candidate is
+    scored with settings fixed before it was trained rather than chosen on the speakers that score it. A
+    setting ``source`` lacks is removed from ``manifest`` (the runtime's default then applies)."""
+    theirs = json.loads(source.read_text())
+    doc = json.loads(manifest.read_text())
+    copied = {k: theirs[k] for k in DECODER_KEYS if k in theirs}
+    for k in DECODER_KEYS:
+        doc.pop(k, None)
+    doc.update(copied)
+    doc.setdefault("training", {})["decoder_from"] = (
+        f"{theirs.get('name')} v{theirs.get('version')}: {copied}"
+    )
+    manifest.write_text(json.dumps(doc, indent=1) + "\n")
+    return copied
+
+
 TARGETS = {"clean": 0.005, "babble": 0.05, "fan_traffic": 0.05}
 """The issue's digit error rate targets; the decoder is tuned on the sum of DER / target over them."""
 PENALTIES = (0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0)
@@ -236,7 +257,18 @@ def main(argv: list[str] | None = None) -> int:
         help="after the padding, choose the level gate on training speakers (live path, clean and babble) "
         "and write it",
     )
+    p.add_argument(
+        "--decoder-from",
+        type=Path,
+        default=None,
+        metavar="MANIFEST",
+        help="first copy this manifest's decoder settings (padding, blank penalty, minimum posterior, level "
+        "gate) into the model's manifest: to score a candidate with the shipped model's decoder",
+    )
     args = p.parse_args(argv)
+    if args.decoder_from:
+        copied = decoder_from(args.decoder_from, args.model.with_name("manifest.json"))
+        print(json.dumps({"decoder_from": str(args.decoder_from), **copied}))
     if args.tune_pad:
         print(json.dumps(tune_padding(args.model, args.data, args.model.with_name("manifest.json"))))
     if args.tune_gate:

@@ -92,3 +92,20 @@ def test_evaluate_reports_every_benchmark_figure(tmp_path: Path) -> None:
 def test_evaluate_without_prepared_data_says_what_to_run(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="run models/training/prepare.py"):
         evaluate(MODEL, tmp_path)
+
+
+def test_decoder_from_copies_the_shipped_decoder_into_a_candidates_manifest(tmp_path: Path) -> None:
+    from models.training.evaluate import DECODER_KEYS, decoder_from
+
+    shipped = json.loads((ROOT / "models" / "manifest.json").read_text())
+    candidate = {**shipped, "version": "9", "blank_penalty": 3.5, "pad_lead_s": 1.0, "level_gate_db": 6.0}
+    del candidate["min_token_prob"]
+    candidate["sha256"] = "c" * 64
+    path = tmp_path / "manifest.json"
+    path.write_text(json.dumps(candidate))
+    copied = decoder_from(ROOT / "models" / "manifest.json", path)
+    after = json.loads(path.read_text())
+    for key in DECODER_KEYS:
+        assert after[key] == shipped[key] == copied[key]
+    assert after["sha256"] == "c" * 64 and after["version"] == "9"  # the candidate's own fields stay
+    assert f"{shipped['name']} v{shipped['version']}" in after["training"]["decoder_from"]
