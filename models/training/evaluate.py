@@ -265,6 +265,14 @@ def main(argv: list[str] | None = None) -> int:
         help="first copy this manifest's decoder settings (padding, blank penalty, minimum posterior, level "
         "gate) into the model's manifest: to score a candidate with the shipped model's decoder",
     )
+    p.add_argument(
+        "--live-path",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also score N validation recordings through the kiosk's live path (end-pointer and listener), "
+        "clean and with fan and babble at --snr, as kiosk bench speech does",
+    )
     args = p.parse_args(argv)
     if args.decoder_from:
         copied = decoder_from(args.decoder_from, args.model.with_name("manifest.json"))
@@ -278,6 +286,13 @@ def main(argv: list[str] | None = None) -> int:
     res = evaluate(
         args.model, args.data, snr_db=args.snr, limit=args.limit, progress=lambda m: print(m, file=sys.stderr)
     )
+    if args.live_path:
+        from kiosk.speech.litert import LiteRTRecognizer
+        from kiosk.speech.vad_bench import vad_on_recordings
+
+        print(f"live path: {args.live_path} recordings, clean, fan and babble", file=sys.stderr)
+        rec = LiteRTRecognizer(args.model, num_threads=1)
+        res["live_path"] = vad_on_recordings(args.data, args.live_path, args.snr, rec).get("live_path")
     if args.plots:
         res["der_by_snr"] = plots(args.model, args.data, args.plots, args.history)
     if args.json:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import shutil
 import subprocess
@@ -46,8 +48,9 @@ def test_error_counts_split_the_edit_distance_into_substitutions_deletions_and_i
     assert sum(error_counts(ref, hyp)) == edit_distance(ref, hyp)
 
 
-@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")
-def test_evaluate_reports_every_benchmark_figure(tmp_path: Path) -> None:
+def prepared_folder(tmp_path: Path) -> Path:
+    """A prepare.py-like folder: four espeak-ng digit utterances of four 'validation speakers'."""
+    tmp_path.mkdir(exist_ok=True)
     lines = []
     for i, (voice, text) in enumerate(
         [
@@ -75,7 +78,12 @@ def test_evaluate_reports_every_benchmark_figure(tmp_path: Path) -> None:
             )
         )
     (tmp_path / "manifest.jsonl").write_text("\n".join(lines) + "\n")
-    res = evaluate(MODEL, tmp_path)
+    return tmp_path
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")
+def test_evaluate_reports_every_benchmark_figure(tmp_path: Path) -> None:
+    res = evaluate(MODEL, prepared_folder(tmp_path))
     assert res["model_bytes"] == MODEL.stat().st_size
     assert set(res["conditions"]) == {"clean", "babble", "fan_traffic"}
     clean = res["conditions"]["clean"]
@@ -109,3 +117,38 @@ def test_decoder_from_copies_the_shipped_decoder_into_a_candidates_manifest(tmp_
         assert after[key] == shipped[key] == copied[key]
     assert after["sha256"] == "c" * 64 and after["version"] == "9"  # the candidate's own fields stay
     assert f"{shipped['name']} v{shipped['version']}" in after["training"]["decoder_from"]
+
+
+def test_evaluate_script_scores_a_candidate_with_the_shipped_decoder_and_through_the_live_path(
+    tmp_path: Path,
+) -> None:
+    from models.training.evaluate import main
+
+    data = prepared_folder(tmp_path / "data")
+    candidate = tmp_path / "candidate"
+    candidate.mkdir()
+    shutil.copy(MODEL, candidate / MODEL.name)
+    manifest = json.loads((ROOT / "models" / "manifest.json").read_text())
+    (candidate / "manifest.json").write_text(json.dumps({**manifest, "blank_penalty": 0.0}))
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        code = main(
+            [
+                "--data",
+                str(data),
+                "--model",
+                str(candidate / MODEL.name),
+                "--decoder-from",
+                str(ROOT / "models" / "manifest.json"),
+                "--live-path",
+                "4",
+                "--json",
+            ]
+        )
+    assert code == 0
+    copied, res = (json.loads(line) for line in buf.getvalue().splitlines())
+    assert copied["blank_penalty"] == manifest["blank_penalty"]
+    assert json.loads((candidate / "manifest.json").read_text())["blank_penalty"] == manifest["blank_penalty"]
+    live = res["live_path"]
+    assert set(live) == {"engine", "clean", "fan_10db", "babble_10db"}
+    assert 0.0 <= live["clean"]["der_live_path"] <= 1.5
