@@ -255,23 +255,20 @@ def batches(
     """Endless length-bucketed batches like ``train.batches``: ``pool`` holds indices into ``train`` (repeats
     over-sample), ``exact`` is the time-domain ``Augmenter`` for the share ``exact_p``, ``spec`` the
     SpecAugment function; yields what ``train.pad`` returns."""
-    from models.training.train import PARAMS, pad
+    from models.training.train import PARAMS, length_buckets, pad
 
     rng = np.random.default_rng(seed)
     order = np.array(pool)[np.argsort([len(train[i][0]) for i in pool], kind="stable")]
-    while True:
-        chunks = [order[k : k + batch_size] for k in range(0, len(order), batch_size)]
-        rng.shuffle(chunks)
-        for chunk in chunks:
-            feats, labs = [], []
-            for i in chunk:
+    for chunk in length_buckets(order, batch_size, rng):
+        feats, labs = [], []
+        for i in chunk:
+            if rng.random() < 0.04:
+                f, lab = aug.noise_only(int(i)), []
+            elif rng.random() < exact_p:
                 audio, lab, spk, corpus = train[i]
-                if rng.random() < 0.04:
-                    f, lab = aug.noise_only(int(i)), []
-                elif rng.random() < exact_p:
-                    f = features(exact(audio, spk, corpus), PARAMS)
-                else:
-                    f = aug.example(int(i))
-                feats.append(spec(f, rng, PARAMS.n_mels))
-                labs.append(lab)
-            yield pad(feats, labs)
+                f = features(exact(audio, spk, corpus), PARAMS)
+            else:
+                f, lab = aug.example(int(i)), train[i][1]
+            feats.append(spec(f, rng, PARAMS.n_mels))
+            labs.append(lab)
+        yield pad(feats, labs)

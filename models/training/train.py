@@ -154,37 +154,42 @@ def spec_augment(f: np.ndarray, rng: np.random.Generator, n_mels: int) -> np.nda
     return f
 
 
+def length_buckets(order: np.ndarray, batch_size: int, rng: np.random.Generator) -> Iterator[np.ndarray]:
+    """Endless batches of the items in ``order`` (sorted by length, so a batch pads little), the batches of
+    each pass in random order."""
+    while True:
+        chunks = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+        rng.shuffle(chunks)
+        yield from chunks
+
+
 def batches(train: list, aug: Augmenter, batch_size: int, seed: int, vtlp_p: float = 0.0) -> Iterator[tuple]:
     """Endless length-bucketed batches of (features, feature lengths, labels, label lengths); ``vtlp_p`` of
     the examples get their mel bands warped by 0.9-1.1 (a talker with a longer or shorter vocal tract)."""
     rng = np.random.default_rng(seed)
-    order_by_len = np.argsort([len(a) for a, *_ in train])
-    while True:
-        chunks = [order_by_len[i : i + batch_size] for i in range(0, len(order_by_len), batch_size)]
-        rng.shuffle(chunks)
-        for chunk in chunks:
-            feats, labs = [], []
-            for i in chunk:
-                audio, lab, spk, corpus = train[i]
-                if rng.random() < 0.04:  # noise alone: the model must stay silent
-                    n = int(rng.integers(16000, 48000))
-                    kind = rng.random()
-                    x = (
-                        aug.babble_for(spk, n)
-                        if kind < 0.4
-                        else aug.fan(n)
-                        if kind < 0.7
-                        else aug.traffic_noise(n)
-                    )
-                    x = x / (np.max(np.abs(x)) + 1e-9) * float(rng.uniform(0.02, 0.5))
-                    lab = []
-                else:
-                    x = aug(audio, spk, corpus)
-                # in steps of 0.01, so the 21 warped filterbanks stay in mel_filterbank's cache
-                warp = round(float(rng.uniform(0.9, 1.1)), 2) if rng.random() < vtlp_p else 1.0
-                feats.append(spec_augment(features(x, PARAMS, warp), rng, PARAMS.n_mels))
-                labs.append(lab)
-            yield pad(feats, labs)
+    for chunk in length_buckets(np.argsort([len(a) for a, *_ in train]), batch_size, rng):
+        feats, labs = [], []
+        for i in chunk:
+            audio, lab, spk, corpus = train[i]
+            if rng.random() < 0.04:  # noise alone: the model must stay silent
+                n = int(rng.integers(16000, 48000))
+                kind = rng.random()
+                x = (
+                    aug.babble_for(spk, n)
+                    if kind < 0.4
+                    else aug.fan(n)
+                    if kind < 0.7
+                    else aug.traffic_noise(n)
+                )
+                x = x / (np.max(np.abs(x)) + 1e-9) * float(rng.uniform(0.02, 0.5))
+                lab = []
+            else:
+                x = aug(audio, spk, corpus)
+            # in steps of 0.01, so the 21 warped filterbanks stay in mel_filterbank's cache
+            warp = round(float(rng.uniform(0.9, 1.1)), 2) if rng.random() < vtlp_p else 1.0
+            feats.append(spec_augment(features(x, PARAMS, warp), rng, PARAMS.n_mels))
+            labs.append(lab)
+        yield pad(feats, labs)
 
 
 def _worker(

@@ -10,7 +10,7 @@ import pytest
 from kiosk.speech import augment
 from kiosk.speech.features import FeatureParams, log_mel, normalize
 from models.training import melaug
-from models.training.train import pad, spec_augment
+from models.training.train import Augmenter, batches, length_buckets, pad, spec_augment
 
 PARAMS = FeatureParams()
 SR = augment.SR
@@ -160,3 +160,27 @@ def test_batches_pad_like_the_time_domain_path_and_follow_the_pool(
     reference = pad([np.zeros((int(n), PARAMS.n_mels), np.float32) for n in xl], [[3, 4], [3, 4]])
     assert x.shape == reference[0].shape and x.shape[1] % 4 == 0
     assert set(yl) <= {0, 2}  # both labels of a digit utterance, or none for a noise-only example
+
+
+def test_length_buckets_give_every_item_once_a_pass_in_batches_of_neighbours() -> None:
+    lengths = np.random.default_rng(8).integers(100, 1000, 37)
+    order = np.argsort(lengths)
+    source = length_buckets(order, 8, np.random.default_rng(9))
+    one_pass = [next(source) for _ in range(5)]  # 37 items: four batches of 8 and one of 5
+    assert sorted(np.concatenate(one_pass).tolist()) == list(range(37))
+    ranks = {int(item): r for r, item in enumerate(order)}
+    assert all(max(ranks[int(i)] for i in b) - min(ranks[int(i)] for i in b) < 8 for b in one_pass)
+
+
+def test_the_time_domain_batches_carry_labels_and_noise_only_examples(
+    bank_and_train: tuple[melaug.MelBank, list],
+) -> None:
+    _, train = bank_and_train
+    source = batches(train, Augmenter(train, seed=1, noise_p=1.0), batch_size=5, seed=2)
+    seen = set()
+    for _ in range(30):
+        x, xl, y, yl = next(source)
+        assert x.shape[0] == 5 and x.shape[1] % 4 == 0 and x.shape[2] == PARAMS.n_mels
+        assert (xl <= x.shape[1]).all() and np.isfinite(x).all()
+        seen.update(int(n) for n in yl)
+    assert seen == {0, 1, 2}  # noise alone (no label), the synthetic word, the two digits
