@@ -202,7 +202,16 @@ def _worker(
         from models.training import melaug
 
         fast = melaug.MelAugmenter(
-            bank, train, seed + 7, args.noise_p, tuple(args.snr), args.speed_p, args.babble_share, args.trim_p
+            bank,
+            train,
+            seed + 7,
+            args.noise_p,
+            tuple(args.snr),
+            args.speed_p,
+            args.babble_share,
+            args.trim_p,
+            tempo_p=args.tempo_p,
+            tempo=tuple(args.tempo),
         )
         source = melaug.batches(pool, train, fast, aug, args.batch, seed, args.exact_p, spec_augment)
     for b in source:
@@ -449,6 +458,14 @@ def main(argv: list[str] | None = None) -> int:
         help="with --mel-aug, share of examples still built in the time domain (clipping, exact mixing)",
     )
     p.add_argument(
+        "--tempo-p",
+        type=float,
+        default=0.0,
+        help="with --mel-aug, share of real utterances whose frames are stretched to --tempo times as fast "
+        "(same pitch): talkers faster than the training speakers",
+    )
+    p.add_argument("--tempo", type=float, nargs=2, default=(0.95, 1.35), metavar=("LOW", "HIGH"))
+    p.add_argument(
         "--level-channel",
         action="store_true",
         help="give the model each frame's level relative to the utterance's speech level (one more input)",
@@ -470,6 +487,8 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.mel_aug and (args.level_channel or args.vtlp_p):
         p.error("--mel-aug builds normalised log-mel only: leave out --level-channel and --vtlp-p")
+    if args.tempo_p and not args.mel_aug:
+        p.error("--tempo-p stretches mel frames: it needs --mel-aug")
     global PARAMS
     PARAMS = FeatureParams(level_channel=args.level_channel)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
@@ -619,6 +638,7 @@ def write_manifest(
             f"SNR {args.snr[0]:g}..{args.snr[1]:g} dB on {args.noise_p:.0%} of real utterances "
             f"({args.babble_share:.0%} of it babble), "
             f"speed 0.88-1.12 on {args.speed_p:.0%}, "
+            f"tempo {args.tempo[0]:g}-{args.tempo[1]:g} at the same pitch on {args.tempo_p:.0%}, "
             f"silence around the speech cut to 0.05-0.8 s on {args.trim_p:.0%}, "
             f"mel bands warped 0.9-1.1 on {args.vtlp_p:.0%}, "
             "synthetic room reverb, gain/clipping, SpecAugment",
@@ -630,6 +650,8 @@ def write_manifest(
                 "vtlp_p": args.vtlp_p,
                 "mel_aug": args.mel_aug,
                 "exact_p": args.exact_p if args.mel_aug else 1.0,
+                "tempo_p": args.tempo_p,
+                "tempo": list(args.tempo),
                 "dropout": args.dropout,
                 "init": args.init.name if args.init else None,
                 "level_channel": args.level_channel,

@@ -184,3 +184,29 @@ def test_the_time_domain_batches_carry_labels_and_noise_only_examples(
         assert (xl <= x.shape[1]).all() and np.isfinite(x).all()
         seen.update(int(n) for n in yl)
     assert seen == {0, 1, 2}  # noise alone (no label), the synthetic word, the two digits
+
+
+def test_a_tempo_stretch_makes_the_talker_faster_at_the_same_pitch() -> None:
+    frames = 200
+    power = np.full((frames, PARAMS.n_mels), 1e-4, np.float32)
+    power[100:140, 10] = 1.0  # a word lighting up band 10 from frame 100 to 139
+    energy = power.sum(axis=1)
+    fast, fast_energy = melaug.stretch(power, energy, 1.25)
+    assert len(fast) == len(fast_energy) == 160
+    lit = np.nonzero(fast[:, 10] > 0.5)[0]
+    assert abs(lit[0] - 80) <= 1 and abs(len(lit) - 32) <= 2  # earlier and shorter by the factor
+    assert np.argmax(fast.max(axis=0)) == 10  # still band 10: the pitch does not move
+    slow, _ = melaug.stretch(power, energy, 0.8)
+    assert len(slow) == 250
+
+
+def test_tempo_stretched_examples_are_shorter(bank_and_train: tuple[melaug.MelBank, list]) -> None:
+    bank, train = bank_and_train
+    kwargs = {"noise_p": 0.0, "speed_p": 0.0, "trim_p": 0.0, "reverb_p": 0.0}
+    plain = melaug.MelAugmenter(bank, train, seed=11, **kwargs)
+    fast = melaug.MelAugmenter(bank, train, seed=11, tempo_p=1.0, tempo=(1.3, 1.3), **kwargs)
+    frames = len(bank.variants[0][2 * melaug.SPEEDS.index(1.0)].mel)
+    assert np.mean([len(fast.example(0)) for _ in range(10)]) < np.mean(
+        [len(plain.example(0)) for _ in range(10)]
+    )
+    assert all(len(fast.example(0)) <= round((frames + 74) / 1.3) + 1 for _ in range(10))
