@@ -79,6 +79,17 @@ def load_validation(
     return out
 
 
+def words_per_second(items: list[tuple[np.ndarray, list[str], str]]) -> dict[str, float]:
+    """Each speaker's median speaking rate: reference words over the seconds between the first and last loud
+    frame (``augment.speech_span``). Fast talkers are where a model trained on few speakers fails first."""
+    rates: dict[str, list[float]] = {}
+    for audio, words, speaker in items:
+        start, end = augment.speech_span(audio.astype(np.float32) / 32768.0)
+        if words and end > start:
+            rates.setdefault(speaker, []).append(len(words) * augment.SR / (end - start))
+    return {s: round(float(np.median(r)), 2) for s, r in sorted(rates.items())}
+
+
 def _condition(
     items: list[tuple[np.ndarray, list[str], str]],
     kind: str,
@@ -160,6 +171,7 @@ def evaluate(
         "model_bytes": model_path.stat().st_size,
         "speakers": sorted({s for _, _, s in items}),
         "snr_db": snr_db,
+        "words_per_second_by_speaker": words_per_second(items),
         "conditions": {},
     }
     # Babble of everyday dialog sentences (INDspeech_TELDIALOG, non-reserved speakers) when it was prepared;

@@ -9,9 +9,10 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from kiosk.speech.eval import edit_distance, error_counts, evaluate
+from kiosk.speech.eval import edit_distance, error_counts, evaluate, words_per_second
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "models" / "digits-id.tflite"
@@ -90,11 +91,26 @@ def test_evaluate_reports_every_benchmark_figure(tmp_path: Path) -> None:
     assert clean["digits"] == 9
     assert clean["substitutions"] + clean["deletions"] + clean["insertions"] == round(clean["der"] * 9)
     assert set(clean["der_by_speaker"]) == {"S0", "S1", "S2", "S3"}
+    assert set(res["words_per_second_by_speaker"]) == {"S0", "S1", "S2", "S3"}
+    assert all(0.5 < r < 10 for r in res["words_per_second_by_speaker"].values())
     for key in ("der_clean", "der_babble_10db", "der_fan_traffic_10db", "utterance_accuracy_clean"):
         assert 0.0 <= res[key] <= 1.5
     assert res["der_clean"] <= 0.34, "clean synthesized digits should be mostly right"
     assert res["rtf_one_thread"] > 0 and res["peak_rss_mib"] > 10
     assert json.dumps(res)
+
+
+def test_speaking_rate_counts_words_over_the_speech_between_the_silences() -> None:
+    t = np.arange(int(0.9 * 16000)) / 16000
+    burst = (8000 * np.sin(2 * np.pi * 300 * t)).astype(np.int16)
+    quiet = np.zeros(16000, np.int16)
+    slow = np.concatenate([quiet, burst, quiet])
+    fast = np.concatenate([quiet, burst[: len(burst) // 2], quiet])
+    rates = words_per_second(
+        [(slow, ["satu", "dua", "tiga"], "SLO"), (fast, ["satu", "dua", "tiga"], "FST"), (quiet, [], "SLO")]
+    )
+    assert rates["SLO"] == pytest.approx(3 / 0.9, abs=0.1)
+    assert rates["FST"] == pytest.approx(2 * 3 / 0.9, abs=0.2)
 
 
 def test_evaluate_without_prepared_data_says_what_to_run(tmp_path: Path) -> None:
