@@ -11,8 +11,9 @@ then a few array operations: noise of uncorrelated sources adds in power, so
 (on validation audio at 10 dB the mean absolute difference of the normalised features is 0.04, against 0.72
 between noisy and clean; ``tests/speech/test_melaug.py`` checks it). Silence cut to what an end-pointer leaves,
 leading and trailing silence, faster talkers at the same pitch (a tempo stretch of the frames: the fastest
-validation speakers talk faster than any of the 54 training speakers), babble of four training talkers, fan and traffic noise from a bank, a second
-weaker noise, the recording's level against the microphone's noise floor: all in frames. What cannot be done
+validation speakers talk faster than any of the 54 training speakers), babble of four training talkers, fan
+and traffic noise from a bank, a second weaker noise, the recording's level against the microphone's noise
+floor: all in frames. What cannot be done
 in power (clipping an overdriven microphone, vocal tract length warping) stays with the time-domain
 ``Augmenter``, which builds the share ``exact_p`` of the examples.
 """
