@@ -110,16 +110,21 @@ def num_frames(n_samples: int, params: FeatureParams = FeatureParams()) -> int:
     return 1 + (n_samples - params.win_length) // params.hop_length
 
 
+def analysis_windows(x: np.ndarray, params: FeatureParams = FeatureParams()) -> np.ndarray:
+    """The frames :func:`log_mel` analyses, shape (frames, win_length), a view of ``x`` (zero-padded to one
+    window when shorter)."""
+    if len(x) < params.win_length:
+        x = np.pad(x, (0, params.win_length - len(x)))
+    return np.lib.stride_tricks.sliding_window_view(x, params.win_length)[:: params.hop_length]
+
+
 def log_mel(samples: np.ndarray, params: FeatureParams = FeatureParams(), warp: float = 1.0) -> np.ndarray:
     """Log-mel energies, shape (frames, n_mels), float32. ``samples``: int16 or float32 mono at 16 kHz.
     ``warp``: see :func:`mel_filterbank` (training only)."""
     x = to_float(samples)
     if x.ndim != 1:
         raise ValueError(f"log_mel expects mono samples (1-D), got shape {x.shape}")
-    if len(x) < params.win_length:
-        x = np.pad(x, (0, params.win_length - len(x)))
-    windows = np.lib.stride_tricks.sliding_window_view(x, params.win_length)[:: params.hop_length]
-    spec = np.fft.rfft(windows * _window(params), n=params.n_fft, axis=1)
+    spec = np.fft.rfft(analysis_windows(x, params) * _window(params), n=params.n_fft, axis=1)
     power = (spec.real**2 + spec.imag**2).astype(np.float32)
     mel = power @ mel_filterbank(params, warp)
     return np.log(mel + params.log_floor).astype(np.float32)

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from kiosk.speech import augment
-from kiosk.speech.features import FeatureParams, features, log_mel, normalize
+from kiosk.speech.features import FeatureParams, analysis_windows, features, log_mel, normalize
 
 log = logging.getLogger("melaug")
 
@@ -51,10 +51,7 @@ class Variant:
 
 def frame_energy(x: np.ndarray, params: FeatureParams) -> np.ndarray:
     """Mean square of each analysis window of :func:`log_mel` (same framing), float32."""
-    if len(x) < params.win_length:
-        x = np.pad(x, (0, params.win_length - len(x)))
-    windows = np.lib.stride_tricks.sliding_window_view(x, params.win_length)[:: params.hop_length]
-    return np.mean(np.square(windows, dtype=np.float64), axis=1).astype(np.float32)
+    return np.mean(np.square(analysis_windows(x, params), dtype=np.float64), axis=1).astype(np.float32)
 
 
 def variant(x: np.ndarray, params: FeatureParams) -> Variant:
@@ -130,7 +127,7 @@ def stretch(power: np.ndarray, energy: np.ndarray, tempo: float) -> tuple[np.nda
     time (linear interpolation between neighbouring frames), ``round(len / tempo)`` frames."""
     n = len(power)
     m = max(1, int(round(n / tempo)))
-    pos = np.minimum(np.arange(m) * (n - 1) / max(1, m - 1), n - 1) if m > 1 else np.zeros(1)
+    pos = np.linspace(0.0, n - 1, m)
     i0 = np.floor(pos).astype(int)
     i1 = np.minimum(i0 + 1, n - 1)
     frac = (pos - i0).astype(np.float32)
@@ -271,12 +268,12 @@ class MelAugmenter:
 
 
 def batches(
-    pool: list[int], train: list, aug: MelAugmenter, exact, batch_size: int, seed: int, exact_p: float, spec
+    pool: list[int], train: list, aug: MelAugmenter, exact, batch_size: int, seed: int, exact_p: float
 ) -> Iterator[tuple]:
     """Endless length-bucketed batches like ``train.batches``: ``pool`` holds indices into ``train`` (repeats
-    over-sample), ``exact`` is the time-domain ``Augmenter`` for the share ``exact_p``, ``spec`` the
-    SpecAugment function; yields what ``train.pad`` returns."""
-    from models.training.train import PARAMS, length_buckets, pad
+    over-sample), ``exact`` is the time-domain ``Augmenter`` for the share ``exact_p``; SpecAugment on every
+    example; yields what ``train.pad`` returns."""
+    from models.training.train import PARAMS, length_buckets, pad, spec_augment
 
     rng = np.random.default_rng(seed)
     order = np.array(pool)[np.argsort([len(train[i][0]) for i in pool], kind="stable")]
@@ -290,6 +287,6 @@ def batches(
                 f = features(exact(audio, spk, corpus), PARAMS)
             else:
                 f, lab = aug.example(int(i)), train[i][1]
-            feats.append(spec(f, rng, PARAMS.n_mels))
+            feats.append(spec_augment(f, rng, PARAMS.n_mels))
             labs.append(lab)
         yield pad(feats, labs)

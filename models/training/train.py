@@ -205,15 +205,15 @@ def _worker(
             bank,
             train,
             seed + 7,
-            args.noise_p,
-            tuple(args.snr),
-            args.speed_p,
-            args.babble_share,
-            args.trim_p,
+            noise_p=args.noise_p,
+            snr=tuple(args.snr),
+            speed_p=args.speed_p,
+            babble_share=args.babble_share,
+            trim_p=args.trim_p,
             tempo_p=args.tempo_p,
             tempo=tuple(args.tempo),
         )
-        source = melaug.batches(pool, train, fast, aug, args.batch, seed, args.exact_p, spec_augment)
+        source = melaug.batches(pool, train, fast, aug, args.batch, seed, args.exact_p)
     for b in source:
         out.put(b)
 

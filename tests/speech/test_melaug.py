@@ -10,7 +10,7 @@ import pytest
 from kiosk.speech import augment
 from kiosk.speech.features import FeatureParams, log_mel, normalize
 from models.training import melaug
-from models.training.train import Augmenter, batches, length_buckets, pad, spec_augment
+from models.training.train import Augmenter, batches, length_buckets, pad
 
 PARAMS = FeatureParams()
 SR = augment.SR
@@ -155,7 +155,7 @@ def test_batches_pad_like_the_time_domain_path_and_follow_the_pool(
     def exact(audio: np.ndarray, speaker: str, corpus: str) -> np.ndarray:
         return audio
 
-    source = melaug.batches([0, 0, 0, 1], train, aug, exact, 2, seed=1, exact_p=0.5, spec=spec_augment)
+    source = melaug.batches([0, 0, 0, 1], train, aug, exact, 2, seed=1, exact_p=0.5)
     x, xl, y, yl = next(source)
     reference = pad([np.zeros((int(n), PARAMS.n_mels), np.float32) for n in xl], [[3, 4], [3, 4]])
     assert x.shape == reference[0].shape and x.shape[1] % 4 == 0
