@@ -12,14 +12,20 @@ The flow (or the UI) gives it a callback for :data:`ListenerEvent` values:
 Each screen sets its vocabulary with :meth:`Listener.set_vocabulary`. The prompt player wraps playback in
 ``with listener.muted():`` so the kiosk does not hear itself; audio arriving while muted is thrown away and
 any utterance in progress is forgotten.
+
+Hold to talk: while the citizen holds the talk button (:meth:`Listener.hold`, :meth:`Listener.release`), the
+button and not the end-pointer says where the utterance is: it runs from ``preroll_ms`` before the press to
+``tail_ms`` after the release. In a busy office the end-pointer cannot tell the citizen from the people talking
+behind them and lets the utterance run on into their talk; the button can (docs/speech.md, "Hold to talk").
 """
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import logging
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -65,6 +71,8 @@ class Heard:
     transcript: Transcript
     duration_s: float
     forced_end: bool
+    held: bool = False
+    """The talk button bounded the utterance, not the end-pointer."""
 
 
 @dataclass(frozen=True)
@@ -93,8 +101,12 @@ class Listener:
         on_event: Callable[[ListenerEvent], None],
         endpointer: Endpointer | None = None,
         vocabulary: Sequence[str] | None = None,
+        hands_free: bool = True,
     ) -> None:
         self.source = source
+        self.hands_free = hands_free
+        """False: only held utterances are recognized (the end-pointer still drives the level meter). The app
+        turns it off once a citizen has used the talk button, so the talk behind them is not heard as theirs."""
         self.recognizer = recognizer
         self.on_event = on_event
         self.endpointer = endpointer or Endpointer()
@@ -105,8 +117,19 @@ class Listener:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._stream: RecognitionStream | None = None
-        self._frame = SAMPLE_RATE * self.endpointer.config.frame_ms // 1000
+        c = self.endpointer.config
+        self._frame = SAMPLE_RATE * c.frame_ms // 1000
         self._pending = np.zeros(0, dtype=np.int16)
+        # Hold to talk. The button's state is set from the UI thread (_button_down, under the lock); the
+        # listener thread follows it frame by frame: idle -> held -> tail (released, tail_ms more) -> idle,
+        # or "spent" when the utterance was cut at max_utterance_s and the button is still down.
+        self._button_down = False
+        self._hold_state = "idle"
+        self._held: list[np.ndarray] = []
+        self._tail_left = 0
+        self._recent: collections.deque[np.ndarray] = collections.deque(maxlen=c.frames(c.preroll_ms))
+        self._tail_n = c.frames(c.tail_ms)
+        self._max_n = c.frames(c.max_utterance_s * 1000)
 
     # -- screen and prompt control (any thread) --------------------------------------------------------------
 
@@ -127,6 +150,23 @@ class Listener:
     def is_muted(self) -> bool:
         with self._lock:
             return self._mutes > 0
+
+    def hold(self) -> None:
+        """The talk button went down: what the citizen says until :meth:`release` is one utterance, with
+        ``preroll_ms`` of audio from before the press."""
+        with self._lock:
+            self._button_down = True
+
+    def release(self) -> None:
+        """The talk button came up: the utterance ends ``tail_ms`` later (people let go as they finish the last
+        word). Without a press this does nothing."""
+        with self._lock:
+            self._button_down = False
+
+    @property
+    def is_held(self) -> bool:
+        """True from the press until the held utterance has been closed."""
+        return self._hold_state in ("held", "tail")
 
     @contextlib.contextmanager
     def muted(self) -> Iterator[None]:
@@ -168,6 +208,8 @@ class Listener:
             self._emit(AudioLost(str(exc)))
             return
         if not self._stop.is_set() and not self.is_muted:
+            if self.is_held:
+                self._close_held(forced=False)
             for event in self.endpointer.flush():
                 self._handle(event)
 
@@ -179,6 +221,10 @@ class Listener:
                 self.endpointer.reset()
                 self._stream = None
                 self._pending = np.zeros(0, dtype=np.int16)
+                # The kiosk's own voice must not be heard: a held utterance is forgotten too, and if the
+                # button is still down when the prompt ends, a new one starts then.
+                self._held, self._hold_state = [], "idle"
+                self._recent.clear()
             return
         if self._was_muted:
             self._was_muted = False
@@ -188,13 +234,63 @@ class Listener:
         n_full = len(data) // self._frame * self._frame
         self._pending = data[n_full:]
         for frame in split_blocks(data[:n_full], self._frame):
-            before = self._stream
-            for event in self.endpointer.process(frame):
-                self._handle(event)
-            if self._stream is not None and self._stream is before:
-                self._feed_stream(frame)
-            if self._stream is not None and not self.endpointer.in_speech:
-                self._stream = None  # the end-pointer dropped a too-short sound
+            self._follow_button()
+            if self._hold_state in ("held", "tail"):
+                self._held_frame(frame)
+            else:
+                self._vad_frame(frame)
+            self._recent.append(frame)
+
+    def _vad_frame(self, frame: np.ndarray) -> None:
+        before = self._stream
+        for event in self.endpointer.process(frame):
+            self._handle(event)
+        if self._stream is not None and self._stream is before:
+            self._feed_stream(frame)
+        if self._stream is not None and not self.endpointer.in_speech:
+            self._stream = None  # the end-pointer dropped a too-short sound
+
+    def _follow_button(self) -> None:
+        with self._lock:
+            down = self._button_down
+        state = self._hold_state
+        if down and state == "idle":
+            # Whatever the end-pointer had open is dropped: the button says where this utterance is.
+            self.endpointer.reset()
+            self._stream = None
+            self._held, self._hold_state = list(self._recent), "held"
+            preroll = np.concatenate(self._held) if self._held else np.zeros(0, dtype=np.int16)
+            self._emit(SpeechStart(preroll))
+            self._open_stream(preroll)
+        elif down and state == "tail":
+            self._hold_state = "held"  # pressed again before the tail ran out: the same utterance goes on
+        elif not down and state == "held":
+            self._hold_state, self._tail_left = "tail", self._tail_n
+        elif not down and state == "spent":
+            self._hold_state = "idle"
+
+    def _held_frame(self, frame: np.ndarray) -> None:
+        for event in self.endpointer.process(frame):
+            if isinstance(event, Level):  # the meter goes on; the end-pointer's decisions do not count
+                self._emit(event)
+        self._held.append(frame)
+        if self._stream is not None:
+            self._feed_stream(frame)
+        if self._hold_state == "tail":
+            self._tail_left -= 1
+            if self._tail_left <= 0:
+                self._close_held(forced=False)
+                return
+        if len(self._held) >= self._max_n:
+            log.info("held utterance cut at the %.1f s limit", self.endpointer.config.max_utterance_s)
+            self._close_held(forced=True)
+
+    def _close_held(self, forced: bool) -> None:
+        samples = np.concatenate(self._held) if self._held else np.zeros(0, dtype=np.int16)
+        self._held = []
+        self._hold_state = "spent" if forced and self._hold_state == "held" else "idle"
+        self.endpointer.reset()
+        self._emit_transcript(Utterance(samples, forced), held=True)
 
     def _emit(self, event: ListenerEvent) -> None:
         try:
@@ -205,6 +301,8 @@ class Listener:
     def _handle(self, event: Level | SpeechStart | Utterance) -> None:
         if isinstance(event, Level):
             self._emit(event)
+        elif not self.hands_free:
+            return
         elif isinstance(event, SpeechStart):
             self._emit(event)
             self._open_stream(event.preroll)
@@ -235,7 +333,7 @@ class Listener:
         if partial is not None:
             self._emit(Partial(partial))
 
-    def _emit_transcript(self, utt: Utterance) -> None:
+    def _emit_transcript(self, utt: Utterance, held: bool = False) -> None:
         if self.recognizer is None:
             return
         with self._lock:
@@ -249,14 +347,55 @@ class Listener:
             log.exception("recognition failed")
             self._emit(RecognitionFailed(f"{type(exc).__name__}: {exc}"))
             return
-        self._emit(Heard(transcript, utt.duration_s, utt.forced_end))
+        self._emit(Heard(transcript, utt.duration_s, utt.forced_end, held))
+
+
+class _PressingSource:
+    """A finite source that presses and releases the listener's talk button at given sample positions, between
+    the blocks it yields (simulations and benchmarks of hold to talk)."""
+
+    def __init__(self, source: AudioSource, holds: Iterable[tuple[float, float]]) -> None:
+        self.source = source
+        self.listener: Listener | None = None
+        marks = [(int(a * SAMPLE_RATE), True) for a, _ in holds] + [
+            (int(b * SAMPLE_RATE), False) for _, b in holds
+        ]
+        self.marks = sorted(marks)
+
+    def blocks(self) -> Iterator[np.ndarray]:
+        assert self.listener is not None
+        marks, pos = list(self.marks), 0
+        for block in self.source.blocks():
+            while block.size:
+                while marks and marks[0][0] <= pos:
+                    self._press(marks.pop(0)[1])
+                cut = len(block) if not marks else min(len(block), marks[0][0] - pos)
+                yield block[:cut]
+                pos, block = pos + cut, block[cut:]
+        for _, down in marks:  # a release after the end of the audio
+            self._press(down)
+
+    def _press(self, down: bool) -> None:
+        assert self.listener is not None
+        if down:
+            self.listener.hold()
+        else:
+            self.listener.release()
+
+    def close(self) -> None:
+        self.source.close()
 
 
 def hear(
-    source: AudioSource, recognizer: Recognizer, vocabulary: Sequence[str] | None = None
+    source: AudioSource,
+    recognizer: Recognizer,
+    vocabulary: Sequence[str] | None = None,
+    holds: Sequence[tuple[float, float]] = (),
+    hands_free: bool = True,
 ) -> list[Transcript]:
     """Every utterance in a finite source (a WAV file in a ``kiosk simulate`` scenario), end-pointed and
-    recognized exactly as the live kiosk does it. Recognition failures raise."""
+    recognized exactly as the live kiosk does it. ``holds`` are (press, release) times in seconds of the talk
+    button (hold to talk); with ``hands_free`` False only those are recognized. Recognition failures raise."""
     heard: list[Transcript] = []
     failures: list[str] = []
 
@@ -266,7 +405,11 @@ def hear(
         elif isinstance(event, RecognitionFailed):
             failures.append(event.reason)
 
-    Listener(source, recognizer, collect, vocabulary=vocabulary).run()
+    pressing = _PressingSource(source, holds) if holds else None
+    listener = Listener(pressing or source, recognizer, collect, vocabulary=vocabulary, hands_free=hands_free)
+    if pressing is not None:
+        pressing.listener = listener
+    listener.run()
     if failures:
         raise RuntimeError(f"recognition failed: {failures[0]}")
     return heard

@@ -179,6 +179,12 @@ def false_triggers_per_minute(
     return round(len(found) / minutes, 2)
 
 
+PRESS_BEFORE_S = (0.1, 0.6)
+"""Hold to talk: the button goes down this long before the first word (uniform) ..."""
+RELEASE_AFTER_S = (-0.1, 0.4)
+"""... and comes up this long after the last one (negative: before the last word has quite ended)."""
+
+
 def live_path(
     items: list[tuple[np.ndarray, list[str]]],
     recognizer: Recognizer,
@@ -188,10 +194,13 @@ def live_path(
     seed: int = 11,
 ) -> dict[str, Any]:
     """Digit error rate through the kiosk's live path (end-pointer + listener + engine, digits of every
-    utterance joined) next to the engine on the whole padded recording: what end-pointing costs."""
+    utterance joined) next to the engine on the whole padded recording: what end-pointing costs. Also through
+    hold to talk: the same listener, hands-free listening off, with the talk button pressed and released around
+    the speech at reaction times drawn from ``PRESS_BEFORE_S`` and ``RELEASE_AFTER_S``."""
     rng = np.random.default_rng(seed)
+    press_rng = np.random.default_rng(seed + 1)
     recordings = [a for a, _ in items]
-    errors_live = errors_whole = ref_total = exact_live = 0
+    errors_live = errors_whole = errors_held = ref_total = exact_live = exact_held = 0
     for i, (rec, words) in enumerate(items):
         lead, trail = int(LEAD_S * SAMPLE_RATE), int(TRAIL_S * SAMPLE_RATE)
         signal = np.concatenate([np.zeros(lead), rec, np.zeros(trail)])
@@ -204,9 +213,18 @@ def live_path(
         ref = digits_in(" ".join(words), lang)
         live = "".join(digits_in(t.text, lang) for t in hear(ArraySource(x), recognizer))
         whole = digits_in(recognizer.recognize(x).text, lang)
+        s0, s1 = speech_span(rec)
+        press = max(0.0, (lead + s0) / SAMPLE_RATE - press_rng.uniform(*PRESS_BEFORE_S))
+        release = (lead + s1) / SAMPLE_RATE + press_rng.uniform(*RELEASE_AFTER_S)
+        held = "".join(
+            digits_in(t.text, lang)
+            for t in hear(ArraySource(x), recognizer, holds=[(press, release)], hands_free=False)
+        )
         errors_live += edit_distance(ref, live)
         errors_whole += edit_distance(ref, whole)
+        errors_held += edit_distance(ref, held)
         exact_live += live == ref
+        exact_held += held == ref
         ref_total += len(ref)
     n = max(1, len(items))
     return {
@@ -215,6 +233,8 @@ def live_path(
         "der_live_path": round(errors_live / max(1, ref_total), 4),
         "der_whole_recording": round(errors_whole / max(1, ref_total), 4),
         "utterance_accuracy_live_path": round(exact_live / n, 4),
+        "der_hold_to_talk": round(errors_held / max(1, ref_total), 4),
+        "utterance_accuracy_hold_to_talk": round(exact_held / n, 4),
     }
 
 

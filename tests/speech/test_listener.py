@@ -160,3 +160,154 @@ def test_a_microphone_that_dies_mid_run_gives_audio_lost_and_the_listener_return
     Listener(Unplugged(), CountingRecognizer(), events.append).run()
     lost = [e for e in events if isinstance(e, AudioLost)]
     assert len(lost) == 1 and "unplugged" in lost[0].reason
+
+
+# -- hold to talk ----------------------------------------------------------------------------------------------
+
+
+class KeepingRecognizer:
+    """Keeps the audio of each utterance it is given."""
+
+    name = "fake:keeping"
+
+    def __init__(self) -> None:
+        self.utterances: list[np.ndarray] = []
+
+    def recognize(self, samples: np.ndarray, vocabulary: Sequence[str] | None = None) -> Transcript:
+        self.utterances.append(samples)
+        return Transcript(f"utt{len(self.utterances)}", self.name)
+
+
+def feed_seconds(listener: Listener, samples: np.ndarray) -> None:
+    for block in split_blocks(samples):
+        listener.feed(block)
+
+
+def test_a_held_utterance_runs_from_the_preroll_before_the_press_to_the_tail_after_the_release(
+    speak: Speak,
+) -> None:
+    """Two phrases with a pause longer than the hangover: the end-pointer would make two utterances, the
+    button makes one, with 0.8 s from before the press and 0.7 s after the release."""
+    rec = KeepingRecognizer()
+    events: list[ListenerEvent] = []
+    listener = Listener(ListSource(np.zeros(0, dtype=np.int16)), rec, events.append)
+    feed_seconds(listener, silence(1.5))
+    listener.hold()
+    assert not listener.is_held  # the listener thread takes the press with the next frame
+    audio = two_phrases(speak)[8000:]  # phrase, 1.5 s pause, phrase, 1.5 s silence
+    pressed_for = len(audio) - 16000
+    feed_seconds(listener, audio[:pressed_for])
+    assert listener.is_held
+    listener.release()
+    feed_seconds(listener, audio[pressed_for:])
+    feed_seconds(listener, silence(1.0))
+    heard = [e for e in events if isinstance(e, Heard)]
+    assert [h.held for h in heard] == [True]
+    assert not listener.is_held
+    expected = pressed_for + int(0.8 * 16000) + int(0.7 * 16000)
+    assert abs(len(rec.utterances[0]) - expected) <= 320, (len(rec.utterances[0]), expected)
+    assert heard[0].duration_s == len(rec.utterances[0]) / 16000
+    assert any(isinstance(e, Level) for e in events[-10:])  # the meter goes on after the release
+
+
+def test_with_hands_free_off_only_held_utterances_are_recognized(speak: Speak) -> None:
+    rec = KeepingRecognizer()
+    listener = Listener(ListSource(np.zeros(0, dtype=np.int16)), rec, lambda e: None, hands_free=False)
+    feed_seconds(listener, two_phrases(speak))  # talk behind the kiosk, nobody pressing
+    assert rec.utterances == []
+    listener.hold()
+    feed_seconds(listener, scale_to_dbfs(speak("satu dua", "id"), -20))
+    listener.release()
+    feed_seconds(listener, silence(1.0))
+    assert len(rec.utterances) == 1
+    listener.hands_free = True  # and back: the end-pointer's utterances count again
+    feed_seconds(listener, two_phrases(speak))
+    assert len(rec.utterances) == 3
+
+
+def test_the_end_pointers_open_utterance_is_dropped_by_a_press_and_hands_free_ones_before_count(
+    speak: Speak,
+) -> None:
+    rec = KeepingRecognizer()
+    events: list[ListenerEvent] = []
+    listener = Listener(ListSource(np.zeros(0, dtype=np.int16)), rec, events.append)
+    phrase = scale_to_dbfs(speak("satu dua tiga empat", "id"), -20)
+    feed_seconds(listener, np.concatenate([silence(0.5), phrase, silence(1.5)]))  # heard hands-free
+    feed_seconds(listener, phrase[: len(phrase) // 2])  # the end-pointer opens an utterance ...
+    listener.hold()  # ... and the citizen presses the button halfway through
+    feed_seconds(listener, phrase[len(phrase) // 2 :])
+    listener.release()
+    feed_seconds(listener, silence(2.0))
+    assert [e.held for e in events if isinstance(e, Heard)] == [False, True]
+
+
+def test_pressing_again_before_the_tail_ends_goes_on_with_the_same_utterance_and_a_lone_release_is_ignored(
+    speak: Speak,
+) -> None:
+    rec = KeepingRecognizer()
+    listener = Listener(ListSource(np.zeros(0, dtype=np.int16)), rec, lambda e: None, hands_free=False)
+    listener.release()
+    feed_seconds(listener, silence(1.0))
+    listener.hold()
+    feed_seconds(listener, silence(1.0))
+    listener.release()
+    feed_seconds(listener, silence(0.3))  # less than the 0.7 s tail
+    listener.hold()
+    feed_seconds(listener, silence(1.0))
+    listener.release()
+    feed_seconds(listener, silence(1.0))
+    assert len(rec.utterances) == 1
+    assert abs(len(rec.utterances[0]) - int((0.8 + 1.0 + 0.3 + 1.0 + 0.7) * 16000)) <= 320
+
+
+def test_a_button_held_too_long_is_cut_at_the_limit_and_starts_nothing_until_released() -> None:
+    from kiosk.speech.vad import Endpointer, VadConfig
+
+    rec = KeepingRecognizer()
+    events: list[ListenerEvent] = []
+    listener = Listener(
+        ListSource(np.zeros(0, dtype=np.int16)),
+        rec,
+        events.append,
+        endpointer=Endpointer(VadConfig(max_utterance_s=2.0)),
+        hands_free=False,
+    )
+    feed_seconds(listener, silence(1.0))
+    listener.hold()  # a child leaning on the button
+    feed_seconds(listener, silence(5.0))
+    heard = [e for e in events if isinstance(e, Heard)]
+    assert [(h.held, h.forced_end) for h in heard] == [(True, True)]
+    assert len(rec.utterances[0]) == 2 * 16000
+    listener.release()
+    feed_seconds(listener, silence(0.5))
+    listener.hold()
+    feed_seconds(listener, silence(0.5))
+    listener.release()
+    feed_seconds(listener, silence(1.0))
+    assert len(rec.utterances) == 2
+
+
+def test_a_prompt_starting_during_a_hold_forgets_it(speak: Speak) -> None:
+    rec = KeepingRecognizer()
+    listener = Listener(ListSource(np.zeros(0, dtype=np.int16)), rec, lambda e: None, hands_free=False)
+    phrase = scale_to_dbfs(speak("satu dua", "id"), -20)
+    listener.hold()
+    feed_seconds(listener, phrase)
+    with listener.muted():
+        feed_seconds(listener, phrase)
+    assert not listener.is_held
+    listener.release()
+    feed_seconds(listener, silence(1.0))
+    assert rec.utterances == []
+
+
+def test_hear_presses_and_releases_the_button_at_the_given_times(tmp_path: Path, speak: Speak) -> None:
+    from kiosk.speech.listener import hear
+
+    write_wav_16k(tmp_path / "two.wav", two_phrases(speak))
+    rec = KeepingRecognizer()
+    assert [t.text for t in hear(WavSource(tmp_path / "two.wav"), rec)] == ["utt1", "utt2"]
+    rec = KeepingRecognizer()
+    texts = hear(WavSource(tmp_path / "two.wav"), rec, holds=[(0.4, 3.0)], hands_free=False)
+    assert [t.text for t in texts] == ["utt1"]
+    assert abs(len(rec.utterances[0]) - int((0.4 + 2.6 + 0.7) * 16000)) <= 320  # 0.4 s of pre-roll there was
