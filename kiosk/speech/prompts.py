@@ -142,6 +142,15 @@ class PromptSpeaker:
         if samples.size:
             self.play(samples, PACK_RATE)
 
+    def hush(self) -> None:
+        """Stop the prompt playing now (the citizen pressed the talk button: they want to speak)."""
+        try:
+            import sounddevice as sd
+
+            sd.stop()
+        except Exception as exc:  # no PortAudio or no device: nothing is playing
+            log.debug("nothing to hush: %s", exc)
+
     def play(self, samples: np.ndarray, rate: int) -> None:
         """Play to the end through PortAudio; no output device is logged once, never fatal."""
         try:

@@ -2,7 +2,12 @@
 
 It wraps :class:`~kiosk.speech.listener.Listener` with what the app needs: start with two callbacks (words heard,
 level 0..1), switch the recognizer when the citizen picks another language, restrict it to the screen's words,
-and mute it while a prompt plays. A missing microphone or model leaves the kiosk working by touch.
+mute it while a prompt plays, and hold to talk with the microphone button. A missing microphone or model leaves
+the kiosk working by touch.
+
+Hold to talk: once a citizen has pressed the button, only what they say while holding it counts until the next
+citizen (:meth:`VoiceInput.next_citizen`): someone who reaches for the button is usually in a noisy room, and
+the talk behind them would otherwise be heard as theirs.
 """
 
 from __future__ import annotations
@@ -56,7 +61,9 @@ class VoiceInput:
             self.problem = str(exc)
             log.warning("no microphone (%s); the kiosk works by touch", exc)
             return
-        self.listener = Listener(source, self._recognizer(self.lang), on_event)
+        self.listener = Listener(
+            source, self._recognizer(self.lang), on_event, hands_free=self.settings.speech.hands_free
+        )
         self.listener.start()
 
     def follow(self, lang: str, vocabulary: Sequence[str]) -> None:
@@ -67,6 +74,28 @@ class VoiceInput:
             self.lang = lang
             self.listener.recognizer = self._recognizer(lang)
         self.listener.set_vocabulary(vocabulary)
+
+    def hold(self) -> None:
+        """The microphone button went down: listen to the citizen until :meth:`release`, and from now on to
+        held words only."""
+        if self.listener is None:
+            return
+        self.listener.hands_free = False
+        self.listener.hold()
+
+    def release(self) -> None:
+        if self.listener is not None:
+            self.listener.release()
+
+    @property
+    def is_held(self) -> bool:
+        return self.listener is not None and bool(self.listener.is_held)
+
+    def next_citizen(self) -> None:
+        """Back to the attract screen: hands-free listening as the settings say."""
+        if self.listener is not None:
+            self.listener.release()
+            self.listener.hands_free = self.settings.speech.hands_free
 
     @contextlib.contextmanager
     def muted(self) -> Iterator[None]:

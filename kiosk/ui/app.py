@@ -68,6 +68,7 @@ def build_app_class() -> type:
             self.listener = listener
             self.last_input = time.monotonic()
             self.level = 0.0
+            self.talk_held = False
             self._render_trigger = Clock.create_trigger(lambda dt: self.render())
             previous: Callable[[Step], None] = session.on_change
             session.on_change = lambda step: (previous(step), self._render_trigger(), self._follow(step))
@@ -101,6 +102,7 @@ def build_app_class() -> type:
                 Clock.schedule_interval(lambda dt: self.watchdog.ping(), self.watchdog.interval_s)
             if self.listener is not None:
                 self.listener.start(self._on_heard, self._on_level)
+            Window.bind(on_touch_up=lambda window, touch: self.release_talk())
             self.render()
             return self.root_box
 
@@ -116,7 +118,12 @@ def build_app_class() -> type:
             self.top.add_widget(speaker)
             self.top.add_widget(big_label(views.top_text(ctx, state), font_size=19, bold=True))
             meter = BoxLayout(orientation="vertical", size_hint_x=None, width=Window.width * 0.12)
-            meter.add_widget(PictoButton("", "mic", "", size_hint_y=0.7))
+            # Hold to talk: press and hold the microphone while speaking, as in a voice message. Bound to
+            # touches, not to this widget's release: a re-render while it is held replaces the widget.
+            held = self.listener is not None and self.talk_held
+            self.mic = PictoButton("talk", "mic", "", size_hint_y=0.7, highlighted=held)
+            self.mic.bind(on_press=lambda b: self.hold_to_talk())
+            meter.add_widget(self.mic)
             self.meter_bar = ProgressBar(max=1.0, value=self.level, size_hint_y=0.3)
             meter.add_widget(self.meter_bar)
             self.top.add_widget(meter)
@@ -155,6 +162,26 @@ def build_app_class() -> type:
                 return
             self.session.dispatch(Tap(target))
 
+        def hold_to_talk(self) -> None:
+            """The microphone button went down: cut the prompt playing and listen until the finger lifts."""
+            self.last_input = time.monotonic()
+            if self.listener is None or self.talk_held:
+                return
+            self.talk_held = True
+            hush = getattr(self.session.speaker, "hush", None)
+            if hush is not None:
+                hush()
+            self.listener.hold()
+            self.mic.bg_color = theme.HIGHLIGHT
+
+        def release_talk(self) -> None:
+            if not self.talk_held:
+                return
+            self.talk_held = False
+            self.last_input = time.monotonic()
+            self.listener.release()
+            self.mic.bg_color = theme.CARD
+
         def _on_heard(self, text: str) -> None:
             from kiosk.domain.events import Spoken
 
@@ -171,6 +198,9 @@ def build_app_class() -> type:
             state = step.state
             if self.listener is not None:
                 self.listener.follow(state.lang, self.session.flow.vocabulary(state))
+                if state.screen == "attract":
+                    self.talk_held = False
+                    self.listener.next_citizen()
             if self.presence is not None:
                 if state.screen == "attract":
                     self.presence.start()

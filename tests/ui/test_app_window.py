@@ -57,3 +57,26 @@ def test_screenshots_render_every_screen(tmp_path):
         image = cv2.imread(str(tmp_path / name))
         assert image.shape[:2] == (480, 800)
         assert image.std() > 10, f"{name} is blank"
+
+
+@pytest.mark.slow
+def test_holding_the_microphone_dictates_digits_and_then_only_held_words_count(tmp_path):
+    """Real touches on the microphone button, a real listener and the shipped model, synthesized speech."""
+    for name, text, voice in (("speech", "satu dua tiga empat", "id"), ("other", "lima enam tujuh", "id+m3")):
+        subprocess.run(["espeak-ng", "-v", voice, "-w", str(tmp_path / f"{name}.wav"), text], check=True)
+    result_file = tmp_path / "result.json"
+    proc = run_module(
+        "tests.ui.hold_talk",
+        str(tmp_path / "data"),
+        str(result_file),
+        str(tmp_path / "speech.wav"),
+        str(tmp_path / "other.wav"),
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(result_file.read_text())
+    steps = {s["step"]: s for s in result["log"]}
+    assert not [s for s in result["log"] if "error" in s], result["log"]
+    assert steps["hold"]["screen"] == "field" and steps["hold"]["held"] is True
+    assert steps["release"]["held_after"] is False
+    assert steps["other"]["entry"] == "1234"  # the held words, read from the screen's state
+    assert result["entry"] == "1234"  # the talk afterwards, with nobody holding the button, did not count

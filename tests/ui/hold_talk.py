@@ -1,0 +1,131 @@
+"""Run the real kiosk app in a Kivy window, go to the NIK field by touch, then dictate digits by holding the
+microphone button with real touches, through a real listener and the shipped Indonesian model.
+
+Used by test_app_window.py in a subprocess: ``python -m tests.ui.hold_talk DATA_DIR RESULT.json SPEECH.wav
+OTHER.wav``. The microphone is a queue the script fills with audio as a citizen would speak it: SPEECH.wav
+while the button is held, then OTHER.wav with nobody holding it (talk behind the kiosk, which must not count
+once the citizen has used the button).
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from kiosk.config import load_settings
+from kiosk.speech.audio import load_wav, split_blocks
+from kiosk.ui.app import configure_window
+
+TO_NIK = ["start", "lang:id", "lang:id", "cat:ktp", "cat:ktp", "svc:ktp_new", "ya"]
+
+
+class QueueSource:
+    """A microphone fed by the script: blocks arrive when the script puts them, like live audio."""
+
+    def __init__(self) -> None:
+        self.blocks_in: queue.Queue[np.ndarray | None] = queue.Queue()
+
+    def say(self, samples: np.ndarray) -> None:
+        for block in split_blocks(samples):
+            self.blocks_in.put(block)
+
+    def blocks(self) -> Iterator[np.ndarray]:
+        while (block := self.blocks_in.get()) is not None:
+            yield block
+
+    def close(self) -> None:
+        self.blocks_in.put(None)
+
+
+def main(data_dir: str, result_path: str, speech_wav: str, other_wav: str) -> int:
+    settings = load_settings(env={"KIOSK_DATA_DIR": data_dir})
+    configure_window(settings)
+    from kivy.clock import Clock
+    from kivy.core.window import Window
+    from kivy.tests.common import UnitTestTouch
+
+    from kiosk.session import SilentSpeaker
+    from kiosk.speech import engines
+    from kiosk.speech.voice import VoiceInput
+    from kiosk.ui.app import make_app
+
+    source = QueueSource()
+    app = make_app(settings, voice=False)
+    app.listener = VoiceInput(settings, lambda lang: engines.recognizer_for(lang, settings), lambda: source)
+    app.session.speaker = SilentSpeaker()
+    speech, other = load_wav(speech_wav).samples, load_wav(other_wav).samples
+    quiet = np.zeros(16000, dtype=np.int16)
+    log: list[dict[str, object]] = []
+    plan: list[str] = [*TO_NIK, "hold", "release", "wait", "other", "wait", "done"]
+
+    def find(target: str):  # type: ignore[no-untyped-def]
+        for top in Window.children:
+            for widget in top.walk():
+                if getattr(widget, "target", None) == target and widget.get_root_window() is not None:
+                    return widget
+        return None
+
+    def heard_all() -> bool:
+        return source.blocks_in.empty() and not app.listener.is_held
+
+    held_touch: list[UnitTestTouch] = []
+
+    def step(dt: float) -> None:
+        rendered = getattr(app, "rendered_state", None) is app.session.state
+        if not rendered or Clock.frames < app.rendered_frame + 3:
+            Clock.schedule_once(step, 0.05)
+            return
+        what = plan.pop(0)
+        state = app.session.state
+        log.append({"step": what, "screen": state.screen, "entry_digits": len(state.entry)})
+        if what == "hold":
+            mic = find("talk")
+            touch = UnitTestTouch(*mic.to_window(*mic.center))
+            touch.touch_down()
+            held_touch.append(touch)
+            log[-1]["held"] = app.talk_held
+            source.say(np.concatenate([quiet[:4800], speech, quiet[:3200]]))
+        elif what == "release":
+            while not source.blocks_in.empty():  # the citizen talks as long as the audio lasts
+                time.sleep(0.02)
+            held_touch.pop().touch_up()
+            log[-1]["held_after"] = app.talk_held
+            source.say(quiet)
+        elif what == "other":
+            log[-1]["entry"] = state.entry  # what the held words gave, before the talk behind
+            source.say(np.concatenate([quiet, other, quiet]))
+        elif (
+            what == "wait"
+        ):  # until the listener has taken all the audio, then a second for the words to land
+            if not heard_all():
+                plan.insert(0, "wait")
+            Clock.schedule_once(step, 0.3 if plan[0] == "wait" else 1.0)
+            return
+        elif what == "done":
+            Path(result_path).write_text(json.dumps({"log": log, "entry": state.entry}))
+            app.stop()
+            return
+        else:
+            widget = find(what)
+            if widget is None:
+                log[-1]["error"] = "not on screen"
+                plan[:] = ["done"]
+            else:
+                touch = UnitTestTouch(*widget.to_window(*widget.center))
+                touch.touch_down()
+                touch.touch_up()
+        Clock.schedule_once(step, 0.05)
+
+    Clock.schedule_once(step, 0.5)
+    app.run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:5]))
