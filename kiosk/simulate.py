@@ -9,12 +9,14 @@ A scenario is a JSON object::
         {"keys": "3201014507900001"},     # key:3, key:2, ... on the keypad
         {"say": "satu dua tiga"},         # words as a recognizer would hear them
         {"speak": "recordings/nik.wav"},  # a WAV file through the language's speech engine
+        {"speak": "nik.wav", "hold": [0.6, 2.9]},  # ... with the talk button held from 0.6 s to 2.9 s
         {"idle": 80},                     # seconds without input
         {"photo": "kk_copy", "image": "kk.jpg"}  # photograph a document from a still image
      ],
      "expect": {"screen": "ticket", "service_id": "ktp_new"}}
 
-Relative WAV paths are relative to the scenario file. ``--targets`` lists the element ids of every screen.
+Relative WAV paths are relative to the scenario file. With ``hold`` only what is said while the microphone
+button is held counts (hold to talk), as on the kiosk once a citizen has pressed it. ``--targets`` lists the element ids of every screen.
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ from kiosk.config import Settings
 from kiosk.domain.events import Event, Idle, Spoken, Tap
 from kiosk.domain.flow import Flow, State, UnknownTarget
 from kiosk.session import KioskSession
+
+Hear = Callable[[Path, State, tuple[tuple[float, float], ...]], str]
+"""Hears a WAV on the current screen: (path, state, talk-button holds as (press, release) seconds) -> text."""
 
 
 class ScenarioError(ValueError):
@@ -60,11 +65,26 @@ def events_of(
     item: Any,
     index: int,
     base: Path,
-    hear: Callable[[Path, State], str],
+    hear: Hear,
     camera: dict[str, Path] | None = None,
 ) -> list[Callable[[State], Event]]:
     """Turn one scenario entry into events (functions of the state, for spoken WAVs and photos)."""
     where = f"event {index + 1}"
+    if isinstance(item, dict) and set(item) == {"speak", "hold"}:
+        hold = item["hold"]
+        if not (
+            isinstance(hold, list)
+            and len(hold) == 2
+            and all(isinstance(t, int | float) and not isinstance(t, bool) for t in hold)
+            and 0 <= hold[0] < hold[1]
+        ):
+            raise ScenarioError(
+                f"{where}: 'hold' must be [press, release] in seconds into the WAV, press before release, "
+                f"e.g. [0.6, 2.9]; got {hold!r}"
+            )
+        held = ((float(hold[0]), float(hold[1])),)
+        wav = base / str(item["speak"])
+        return [lambda s: Spoken(hear(wav, s, held))]
     if isinstance(item, dict) and set(item) == {"photo", "image"} and camera is not None:
         image = base / str(item["image"])
 
@@ -76,7 +96,7 @@ def events_of(
     if not isinstance(item, dict) or len(item) != 1:
         raise ScenarioError(
             f"{where}: {item!r} must be an object with one key: tap, choose, keys, say, speak or idle "
-            "(or photo with image)"
+            "(or speak with hold, or photo with image)"
         )
     ((kind, value),) = item.items()
     if kind == "tap" and isinstance(value, str):
@@ -89,7 +109,7 @@ def events_of(
         return [lambda s: Spoken(value)]
     if kind == "speak" and isinstance(value, str):
         path = (base / value) if not Path(value).is_absolute() else Path(value)
-        return [lambda s: Spoken(hear(path, s))]
+        return [lambda s: Spoken(hear(path, s, ()))]
     if kind == "idle" and isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
         return [lambda s: Idle(float(value))]
     raise ScenarioError(f"{where}: '{kind}' with {value!r} is not a valid event")
@@ -100,7 +120,7 @@ def run_scenario(
     session: KioskSession,
     scenario: dict[str, Any],
     base: Path,
-    hear: Callable[[Path, State], str],
+    hear: Hear,
 ) -> dict[str, Any]:
     session.start()
     camera = attach_still_camera(session)
@@ -190,13 +210,14 @@ def list_targets(flow: Flow) -> dict[str, list[str]]:
     return out
 
 
-def speech_hearer(settings: Settings) -> Callable[[Path, State], str]:
-    """Hear a WAV as the live kiosk would: end-pointed, then recognized with the engine of the session's
-    language, restricted to the screen's vocabulary. All utterances in the file are joined."""
+def speech_hearer(settings: Settings) -> Hear:
+    """Hear a WAV as the live kiosk would: end-pointed (or bounded by the held talk button), then recognized
+    with the engine of the session's language, restricted to the screen's vocabulary. All utterances in the
+    file are joined."""
     engines: dict[str, Any] = {}
     flow = compose.flow(settings)
 
-    def hear(path: Path, state: State) -> str:
+    def hear(path: Path, state: State, holds: tuple[tuple[float, float], ...] = ()) -> str:
         from kiosk.speech import engines as speech_engines
         from kiosk.speech.audio import WavSource
         from kiosk.speech.listener import hear as listen_to
@@ -212,7 +233,8 @@ def speech_hearer(settings: Settings) -> Callable[[Path, State], str]:
             source = WavSource(path)
         except (OSError, ValueError) as exc:
             raise ScenarioError(f"{path}: {exc}") from None
-        return " ".join(t.text for t in listen_to(source, engine, flow.vocabulary(state)) if t.text)
+        heard = listen_to(source, engine, flow.vocabulary(state), holds=holds, hands_free=not holds)
+        return " ".join(t.text for t in heard if t.text)
 
     return hear
 

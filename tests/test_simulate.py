@@ -55,6 +55,7 @@ def test_targets_lists_the_element_ids_of_every_screen(tmp_path):
         ('{"events": [{"jump": 3}]}', "event 1: 'jump' with 3 is not a valid event"),
         ('{"events": [', "not valid JSON at line 1"),
         ('{"steps": []}', "an object with an 'events' list"),
+        ('{"events": [{"speak": "a.wav", "hold": [2, 1]}]}', "'hold' must be [press, release] in seconds"),
     ],
 )
 def test_bad_scenario_is_a_clear_error_with_nonzero_exit(tmp_path, content, message):

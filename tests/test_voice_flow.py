@@ -69,3 +69,34 @@ def test_a_wav_in_the_wrong_format_is_a_clear_scenario_error(tmp_path):
     scenario.write_text(json.dumps({"events": [{"tap": "start"}, {"speak": "bad.wav"}]}))
     proc = kiosk("simulate", str(scenario), "--data-dir", str(tmp_path / "d"), timeout=120)
     assert proc.returncode == 2 and "bad.wav" in proc.stderr
+
+
+def test_with_the_talk_button_held_only_the_held_words_fill_the_field(tmp_path):
+    """One WAV, two numbers with a pause between them; the button is held over the first only."""
+    import numpy as np
+
+    from kiosk import compose
+    from kiosk.config import load_settings
+    from kiosk.session import KioskSession
+    from kiosk.simulate import RecordingQueue, run_scenario, speech_hearer
+    from kiosk.speech.audio import load_wav, write_wav_16k
+
+    synthesize("tiga dua nol satu", tmp_path / "a.wav")
+    synthesize("lima enam tujuh delapan", tmp_path / "b.wav")
+    a, b = load_wav(tmp_path / "a.wav").samples, load_wav(tmp_path / "b.wav").samples
+    gap = np.zeros(24000, dtype=np.int16)
+    write_wav_16k(tmp_path / "both.wav", np.concatenate([gap, a, gap, b, gap]))
+    first_ends = (len(gap) + len(a)) / 16000
+    touch_to_nik = [{"tap": "start"}, {"choose": "lang:id"}, {"choose": "cat:ktp"}, {"choose": "svc:ktp_new"}]
+    settings = load_settings(env={"KIOSK_DATA_DIR": str(tmp_path / "d")})
+    flow = compose.flow(settings)
+    entries = {}
+    for name, event in (
+        ("held", {"speak": "both.wav", "hold": [1.0, first_ends + 0.1]}),
+        ("hands_free", {"speak": "both.wav"}),
+    ):
+        session = KioskSession(flow, RecordingQueue(compose.open_queue(settings)))
+        run_scenario(flow, session, {"events": [*touch_to_nik, event]}, tmp_path, speech_hearer(settings))
+        assert session.state.screen == "field"
+        entries[name] = session.state.entry
+    assert entries == {"held": "3201", "hands_free": "32015678"}

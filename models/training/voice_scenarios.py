@@ -9,6 +9,11 @@ recordings (``speak`` events: end-pointer, listener, the LiteRT model, exactly a
 (the corpora have no "ya"), and completes a KTP request by touch. It reports how many requests reached the queue
 with the NIK the speaker said, and the digit errors per dictated group.
 
+With ``--babble SNR`` each recording is put between 1 s of talk before and 1.5 s after, four other validation
+speakers talking at once SNR dB below it for the whole time (as ``kiosk bench speech`` does for the live path);
+with ``--hold`` too, each group is dictated with the talk button held from a little before the first word to
+about the end of the last (hold to talk, reaction times as in the live-path benchmark).
+
 Scenario files and copies of the recordings go to ``--out`` (outside the repository: the corpus licence forbids
 re-publishing its audio). Nothing of the corpus is committed.
 """
@@ -23,6 +28,8 @@ import sys
 import tempfile
 from collections import defaultdict
 from pathlib import Path
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -72,8 +79,36 @@ def find_nik(recordings: list[tuple[Path, str]], rng: random.Random, tries: int 
     return None
 
 
-def build(data: Path, out: Path, count: int, seed: int) -> list[dict]:
+def write_noisy(
+    wav: Path, dest: Path, talkers: list[np.ndarray], snr_db: float, hold: bool, rng: np.random.Generator
+) -> dict[str, object]:
+    """``wav`` between talk before and after, the talkers ``snr_db`` below it, written to ``dest``; the
+    scenario event that speaks it (with the talk button's press and release when ``hold``)."""
+    from kiosk.speech import vad_bench
+    from kiosk.speech.audio import load_wav, write_wav_16k
+    from kiosk.speech.base import SAMPLE_RATE
+
+    rec = load_wav(wav).samples.astype(np.float64)
+    lead, trail = int(vad_bench.LEAD_S * SAMPLE_RATE), int(vad_bench.TRAIL_S * SAMPLE_RATE)
+    signal = np.concatenate([np.zeros(lead), rec, np.zeros(trail)])
+    noise = vad_bench.babble(talkers, -1, len(signal), rng)
+    noise *= vad_bench.active_level(rec) / (np.sqrt(np.mean(noise**2)) * 10 ** (snr_db / 20))
+    write_wav_16k(dest, np.clip(signal + noise, -32768, 32767).astype(np.int16))
+    if not hold:
+        return {"speak": dest.name}
+    s0, s1 = vad_bench.speech_span(rec)
+    press = max(0.0, (lead + s0) / SAMPLE_RATE - rng.uniform(*vad_bench.PRESS_BEFORE_S))
+    release = (lead + s1) / SAMPLE_RATE + rng.uniform(*vad_bench.RELEASE_AFTER_S)
+    return {"speak": dest.name, "hold": [round(press, 3), round(release, 3)]}
+
+
+def build(
+    data: Path, out: Path, count: int, seed: int, babble_snr: float | None = None, hold: bool = False
+) -> list[dict]:
+    from kiosk.speech.audio import load_wav
+
     rng = random.Random(seed)
+    noise_rng = np.random.default_rng(seed)
     speakers = digit_recordings(data)
     scenarios: list[dict] = []
     names = sorted(speakers)
@@ -88,9 +123,18 @@ def build(data: Path, out: Path, count: int, seed: int) -> list[dict]:
         folder = out / f"{len(scenarios):03d}-{speaker}"
         folder.mkdir(parents=True, exist_ok=True)
         speak = []
+        talkers = [
+            load_wav(w).samples.astype(np.float64)
+            for other in names
+            if other != speaker and babble_snr is not None
+            for w, _ in speakers[other][::8]
+        ]
         for n, (wav, _) in enumerate(picked):
-            shutil.copy(wav, folder / f"{n}.wav")
-            speak.append({"speak": f"{n}.wav"})
+            if babble_snr is None:
+                shutil.copy(wav, folder / f"{n}.wav")
+                speak.append({"speak": f"{n}.wav"})
+            else:
+                speak.append(write_noisy(wav, folder / f"{n}.wav", talkers, babble_snr, hold, noise_rng))
         scenario = {
             "name": f"NIK by voice, speaker {speaker}",
             "events": TOUCH_TO_NIK + speak + TOUCH_AFTER_NIK,
@@ -115,8 +159,8 @@ def run(scenarios: list[dict]) -> dict:
     for n, sc in enumerate(scenarios, start=1):
         heard: list[str] = []
 
-        def recording_hear(path: Path, state, _hear=hear, _heard=heard) -> str:  # type: ignore[no-untyped-def]
-            text = _hear(path, state)
+        def recording_hear(path: Path, state, holds, _hear=hear, _heard=heard) -> str:  # type: ignore[no-untyped-def]
+            text = _hear(path, state, holds)
             _heard.append("".join(DIGIT_WORDS.get(w, "") for w in text.split()))
             return text
 
@@ -157,10 +201,23 @@ def main() -> int:
     parser.add_argument("--out", required=True, type=Path, help="scenario folder, outside the repository")
     parser.add_argument("--count", type=int, default=40)
     parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument(
+        "--babble",
+        type=float,
+        metavar="SNR",
+        help="four other speakers talking this many dB below each group",
+    )
+    parser.add_argument(
+        "--hold", action="store_true", help="dictate with the talk button held (hold to talk)"
+    )
     args = parser.parse_args()
+    if args.hold and args.babble is None:
+        parser.error(
+            "--hold goes with --babble SNR (in a quiet room the clean recordings are used as they are)"
+        )
     if ROOT in args.out.resolve().parents or args.out.resolve() == ROOT:
         parser.error("--out must be outside the repository (the corpus audio may not be re-published)")
-    scenarios = build(args.data, args.out, args.count, args.seed)
+    scenarios = build(args.data, args.out, args.count, args.seed, args.babble, args.hold)
     if not scenarios:
         print("no validation speaker has recordings that make a valid NIK; check --data", file=sys.stderr)
         return 1
