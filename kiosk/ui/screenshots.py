@@ -28,7 +28,8 @@ TOUR: list[tuple[str, list[str]]] = [
     ("category-highlighted", ["cat:ktp"]),
     ("service", ["cat:ktp"]),
     ("field-nik", ["svc:ktp_new", "svc:ktp_new", *(f"key:{d}" for d in NIK[:9])]),
-    ("field-nik-error", ["key:0", "ya"]),
+    ("field-nik-talking", ["@talk"]),
+    ("field-nik-error", ["@untalk", "key:0", "ya"]),
     ("field-kk", [*["key:del"] * 10, *(f"key:{d}" for d in NIK), "ya", *(f"key:{d}" for d in KK)]),
     ("field-phone", ["ya", *(f"key:{d}" for d in "0812345")]),
     ("documents", [*(f"key:{d}" for d in "67890"), "ya", "doc:kk_copy"]),
@@ -52,7 +53,8 @@ TOUR: list[tuple[str, list[str]]] = [
     ("still-there", ["@idle"]),
     ("ticket-status", ["batal", "tiket", "key:0", "key:0", "key:0", "key:1", "ya"]),
 ]
-"""Screen name -> taps that lead to it from the previous one (``@idle`` simulates inactivity)."""
+"""Screen name -> taps that lead to it from the previous one (``@idle`` simulates inactivity, ``@talk`` and
+``@untalk`` a finger on the microphone button and the level it hears)."""
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -104,7 +106,10 @@ def _shoot(out: Path, width: int, height: int, settings: Settings) -> int:
             return
         number, (name, taps) = steps.pop(0)
         for tap in taps:
-            app.session.dispatch(Idle(60) if tap == "@idle" else Tap(tap))
+            if tap in ("@talk", "@untalk"):
+                app.talk_held, app.level = tap == "@talk", 0.7 if tap == "@talk" else 0.0
+            else:
+                app.session.dispatch(Idle(60) if tap == "@idle" else Tap(tap))
         app.render()
         Clock.schedule_once(lambda dt: _save(number, name), 0.4)
 
