@@ -24,8 +24,15 @@ def active_rms(x: np.ndarray, frame: int = 400) -> float:
     if n < 2:
         return rms(x)
     energies = np.mean(np.square(x[: n * frame].reshape(n, frame), dtype=np.float64), axis=1)
-    top = np.sort(energies)[n // 2 :]
-    return float(np.sqrt(np.mean(top) + 1e-12))
+    return float(np.sqrt(loudest_half_power(energies)))
+
+
+def loudest_half_power(energies: np.ndarray) -> float:
+    """Mean of the loudest half of per-frame powers: the active speech power (never zero). Training's
+    mel-domain mixing uses it on feature frames, the time-domain mixing on 25 ms blocks."""
+    if len(energies) < 2:
+        return float(np.mean(energies)) + 1e-12
+    return float(np.mean(np.sort(energies)[len(energies) // 2 :]) + 1e-12)
 
 
 def mix_at_snr(speech: np.ndarray, noise: np.ndarray, snr_db: float) -> np.ndarray:
@@ -52,9 +59,15 @@ def speech_span(x: np.ndarray, frame: int = 320, range_db: float = 35.0) -> tupl
     if n == 0:
         return 0, len(x)
     frames = np.asarray(x[: n * frame], dtype=np.float64).reshape(n, frame)
-    db = 10 * np.log10(np.mean(frames**2, axis=1) + 1e-12)
+    first, end = loud_span(np.mean(frames**2, axis=1), range_db)
+    return first * frame, end * frame
+
+
+def loud_span(energies: np.ndarray, range_db: float = 35.0) -> tuple[int, int]:
+    """First and one-past-last frame whose power is within ``range_db`` of the loudest frame's."""
+    db = 10 * np.log10(np.asarray(energies, dtype=np.float64) + 1e-12)
     loud = np.nonzero(db > db.max() - range_db)[0]
-    return int(loud[0] * frame), int((loud[-1] + 1) * frame)
+    return int(loud[0]), int(loud[-1]) + 1
 
 
 def trim_silence(x: np.ndarray, lead_s: float, tail_s: float) -> np.ndarray:

@@ -61,10 +61,14 @@ def plots(model: Path, data: Path, out: Path, history: Path | None) -> dict:
     return curves
 
 
-def update_manifest(manifest: Path, notes: dict[str, object] | None = None, **fields: object) -> None:
-    """Write decoder settings chosen here into the model's manifest, keeping everything else; ``notes`` go
-    into its ``training`` record (how a setting was chosen)."""
+def update_manifest(
+    manifest: Path, notes: dict[str, object] | None = None, remove: tuple[str, ...] = (), **fields: object
+) -> None:
+    """Write decoder settings chosen here into the model's manifest, keeping everything else but the keys in
+    ``remove``; ``notes`` go into its ``training`` record (how a setting was chosen)."""
     doc = json.loads(manifest.read_text())
+    for key in remove:
+        doc.pop(key, None)
     doc.update(fields)
     if notes:
         doc.setdefault("training", {}).update(notes)
@@ -80,15 +84,9 @@ def decoder_from(source: Path, manifest: Path) -> dict[str, object]:
     scored with settings fixed before it was trained rather than chosen on the speakers that score it. A
     setting ``source`` lacks is removed from ``manifest`` (the runtime's default then applies)."""
     theirs = json.loads(source.read_text())
-    doc = json.loads(manifest.read_text())
     copied = {k: theirs[k] for k in DECODER_KEYS if k in theirs}
-    for k in DECODER_KEYS:
-        doc.pop(k, None)
-    doc.update(copied)
-    doc.setdefault("training", {})["decoder_from"] = (
-        f"{theirs.get('name')} v{theirs.get('version')}: {copied}"
-    )
-    manifest.write_text(json.dumps(doc, indent=1) + "\n")
+    note = f"{theirs.get('name')} v{theirs.get('version')}: {copied}"
+    update_manifest(manifest, {"decoder_from": note}, remove=DECODER_KEYS, **copied)
     return copied
 
 

@@ -58,21 +58,6 @@ def variant(x: np.ndarray, params: FeatureParams) -> Variant:
     return Variant(log_mel(x, params).astype(np.float16), frame_energy(x, params), float(np.max(np.abs(x))))
 
 
-def active_power(energy: np.ndarray) -> float:
-    """Power of the loudest half of the frames: ``augment.active_rms`` squared, on the feature frames."""
-    if len(energy) < 2:
-        return float(np.mean(energy)) + 1e-12
-    top = np.partition(energy, len(energy) // 2)[len(energy) // 2 :]
-    return float(np.mean(top)) + 1e-12
-
-
-def speech_frames(energy: np.ndarray, range_db: float = 35.0) -> tuple[int, int]:
-    """First and one-past-last frame within ``range_db`` of the loudest: ``augment.speech_span`` in frames."""
-    db = 10 * np.log10(energy.astype(np.float64) + 1e-12)
-    loud = np.nonzero(db > db.max() - range_db)[0]
-    return int(loud[0]), int(loud[-1]) + 1
-
-
 def _analyse(job: tuple[np.ndarray, int, FeatureParams]) -> list[Variant]:
     """Dry and reverberant variants at every speed (room drawn from the job's own seed)."""
     audio, seed, params = job
@@ -118,7 +103,7 @@ def mix(
 ) -> tuple[np.ndarray, np.ndarray]:
     """``augment.mix_at_snr`` in frames: the noise scaled so that the loudest half of the speech frames over the
     noise's mean power is ``snr_db``, added in power (mel power, frame energy)."""
-    gain = active_power(energy) / (float(np.mean(noise_energy)) + 1e-12) / 10 ** (snr_db / 10)
+    gain = augment.loudest_half_power(energy) / (float(np.mean(noise_energy)) + 1e-12) / 10 ** (snr_db / 10)
     return power + gain * noise_power, energy + gain * noise_energy
 
 
@@ -187,7 +172,7 @@ class MelAugmenter:
             if self.speaker[i] == speaker:
                 continue
             p, e = _crop(self.bank.variants[i][self.dry], n, self.rng)
-            w = float(self.rng.uniform(0.6, 1.0)) ** 2 / active_power(e)
+            w = float(self.rng.uniform(0.6, 1.0)) ** 2 / augment.loudest_half_power(e)
             power += w * p
             energy += w * e
             picked += 1
@@ -216,7 +201,7 @@ class MelAugmenter:
         mel, energy = v.mel, v.energy
         pre, post = int(rng.integers(0, 38)), int(rng.integers(0, 38))  # 0-6000 samples, as the time path
         if self.corpus[i] != "synth" and rng.random() < self.trim_p:
-            start, end = speech_frames(energy)
+            start, end = augment.loud_span(energy)
             lead, tail = int(rng.uniform(5, 80)), int(rng.uniform(5, 70))
             a, b = max(0, start - lead), min(len(mel), end + tail)
             mel, energy = mel[a:b], energy[a:b]
@@ -271,8 +256,10 @@ def batches(
     pool: list[int], train: list, aug: MelAugmenter, exact, batch_size: int, seed: int, exact_p: float
 ) -> Iterator[tuple]:
     """Endless length-bucketed batches like ``train.batches``: ``pool`` holds indices into ``train`` (repeats
-    over-sample), ``exact`` is the time-domain ``Augmenter`` for the share ``exact_p``; SpecAugment on every
-    example; yields what ``train.pad`` returns."""
+    over-sample), ``exact`` is the time-domain ``Augmenter`` for the share ``exact_p`` (None when that is 0);
+    SpecAugment on every example; yields what ``train.pad`` returns."""
+    if exact is None and exact_p > 0:
+        raise ValueError("exact_p > 0 needs the time-domain augmenter (exact)")
     from models.training.train import PARAMS, length_buckets, pad, spec_augment
 
     rng = np.random.default_rng(seed)

@@ -195,8 +195,14 @@ def batches(train: list, aug: Augmenter, batch_size: int, seed: int, vtlp_p: flo
 def _worker(
     pool: list, train: list, args: argparse.Namespace, seed: int, out: multiprocessing.Queue, bank=None
 ) -> None:
-    aug = Augmenter(train, seed, args.noise_p, tuple(args.snr), args.speed_p, args.babble_share, args.trim_p)
+    # The time-domain augmenter (its noise bank takes seconds to build) is needed only for the share it builds.
+    aug = (
+        Augmenter(train, seed, args.noise_p, tuple(args.snr), args.speed_p, args.babble_share, args.trim_p)
+        if bank is None or args.exact_p > 0
+        else None
+    )
     if bank is None:
+        assert aug is not None
         source = batches(pool, aug, args.batch, seed, args.vtlp_p)
     else:
         from models.training import melaug

@@ -78,9 +78,9 @@ def test_frame_levels_agree_with_the_time_domain_helpers(utterances: list[np.nda
     x = utterances[1]
     energy = melaug.frame_energy(x, PARAMS)
     assert len(energy) == len(log_mel(x))
-    measured_db = 10 * np.log10(melaug.active_power(energy))
+    measured_db = 10 * np.log10(augment.loudest_half_power(energy))
     assert measured_db == pytest.approx(20 * np.log10(augment.active_rms(x)), abs=1.0)
-    start, end = melaug.speech_frames(energy)
+    start, end = augment.loud_span(energy)
     s, e = augment.speech_span(x)
     assert abs(start - s / PARAMS.hop_length) <= 4
     assert abs(end - e / PARAMS.hop_length) <= 4
@@ -116,7 +116,7 @@ def test_trimmed_examples_keep_the_speech_and_lose_most_of_the_silence(
 ) -> None:
     bank, train = bank_and_train
     aug = melaug.MelAugmenter(bank, train, seed=2, noise_p=0.0, speed_p=0.0, trim_p=1.0, reverb_p=0.0)
-    start, end = melaug.speech_frames(bank.variants[0][2 * melaug.SPEEDS.index(1.0)].energy)
+    start, end = augment.loud_span(bank.variants[0][2 * melaug.SPEEDS.index(1.0)].energy)
     lengths = [len(aug.example(0)) for _ in range(30)]
     assert min(lengths) >= end - start
     assert max(lengths) <= end - start + 80 + 70 + 2 * 37
@@ -160,6 +160,11 @@ def test_batches_pad_like_the_time_domain_path_and_follow_the_pool(
     reference = pad([np.zeros((int(n), PARAMS.n_mels), np.float32) for n in xl], [[3, 4], [3, 4]])
     assert x.shape == reference[0].shape and x.shape[1] % 4 == 0
     assert set(yl) <= {0, 2}  # both labels of a digit utterance, or none for a noise-only example
+    # without a time-domain share no time-domain augmenter is needed; with one, it is
+    x, *_ = next(melaug.batches([0, 1], train, aug, None, 2, seed=1, exact_p=0.0))
+    assert np.isfinite(x).all()
+    with pytest.raises(ValueError, match="exact_p"):
+        next(melaug.batches([0, 1], train, aug, None, 2, seed=1, exact_p=0.2))
 
 
 def test_length_buckets_give_every_item_once_a_pass_in_batches_of_neighbours() -> None:
