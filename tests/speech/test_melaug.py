@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -215,3 +216,29 @@ def test_tempo_stretched_examples_are_shorter(bank_and_train: tuple[melaug.MelBa
         [len(plain.example(0)) for _ in range(10)]
     )
     assert all(len(fast.example(0)) <= round((frames + 74) / 1.3) + 1 for _ in range(10))
+
+
+def test_the_bank_is_kept_on_disk_and_loaded_again_for_the_same_data(
+    bank_and_train: tuple[melaug.MelBank, list], tmp_path: Path
+) -> None:
+    built, train = bank_and_train
+    first = melaug.MelBank(train, PARAMS, seed=3, processes=1, noise_clips=4, cache=tmp_path)
+    (folder,) = tmp_path.iterdir()
+    assert (folder / "done").is_file()
+    again = melaug.MelBank(train, PARAMS, seed=3, processes=1, noise_clips=4, cache=tmp_path)
+    for bank in (first, again):
+        assert len(bank.variants) == len(built.variants)
+        for ours, theirs in zip(bank.variants, built.variants, strict=True):
+            for a, b in zip(ours, theirs, strict=True):
+                assert (
+                    np.array_equal(a.mel, b.mel) and np.array_equal(a.energy, b.energy) and a.peak == b.peak
+                )
+    assert isinstance(again.variants[0][0].mel, np.memmap)  # loaded, not analysed again
+    # every kind of example works on the read-only, memory-mapped arrays
+    aug = melaug.MelAugmenter(again, train, seed=6, noise_p=1.0, speed_p=1.0, trim_p=1.0, tempo_p=1.0)
+    assert all(np.isfinite(aug.example(i % len(train))).all() for i in range(40))
+    assert np.isfinite(aug.noise_only(1)).all()
+    # other audio, another seed: another key, analysed afresh
+    melaug.MelBank(train[:2], PARAMS, seed=3, processes=1, noise_clips=1, cache=tmp_path)
+    melaug.MelBank(train, PARAMS, seed=4, processes=1, noise_clips=1, cache=tmp_path)
+    assert len(list(tmp_path.iterdir())) == 3
