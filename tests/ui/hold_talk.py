@@ -21,6 +21,7 @@ import numpy as np
 from kiosk.config import load_settings
 from kiosk.speech.audio import load_wav, split_blocks
 from kiosk.ui.app import configure_window
+from tests.ui.tap_through import find
 
 TO_NIK = ["start", "lang:id", "lang:id", "cat:ktp", "cat:ktp", "svc:ktp_new", "ya"]
 
@@ -47,7 +48,6 @@ def main(data_dir: str, result_path: str, speech_wav: str, other_wav: str) -> in
     settings = load_settings(env={"KIOSK_DATA_DIR": data_dir})
     configure_window(settings)
     from kivy.clock import Clock
-    from kivy.core.window import Window
     from kivy.tests.common import UnitTestTouch
 
     from kiosk.session import SilentSpeaker
@@ -63,13 +63,6 @@ def main(data_dir: str, result_path: str, speech_wav: str, other_wav: str) -> in
     quiet = np.zeros(16000, dtype=np.int16)
     log: list[dict[str, object]] = []
     plan: list[str] = [*TO_NIK, "hold", "release", "wait", "other", "wait", "done"]
-
-    def find(target: str):  # type: ignore[no-untyped-def]
-        for top in Window.children:
-            for widget in top.walk():
-                if getattr(widget, "target", None) == target and widget.get_root_window() is not None:
-                    return widget
-        return None
 
     def heard_all() -> bool:
         return source.blocks_in.empty() and not app.listener.is_held

@@ -35,11 +35,21 @@ TAPS = [
 ]
 
 
+def find(target: str):  # type: ignore[no-untyped-def]
+    """The widget on screen that carries the element id ``target``, or None."""
+    from kivy.core.window import Window
+
+    for top in Window.children:
+        for widget in top.walk():
+            if getattr(widget, "target", None) == target and widget.get_root_window() is not None:
+                return widget
+    return None
+
+
 def main(data_dir: str, result_path: str) -> int:
     settings = load_settings(env={"KIOSK_DATA_DIR": data_dir})
     configure_window(settings)
     from kivy.clock import Clock
-    from kivy.core.window import Window
     from kivy.tests.common import UnitTestTouch
 
     from kiosk.session import SilentSpeaker
@@ -50,13 +60,6 @@ def main(data_dir: str, result_path: str) -> int:
     app.session.speaker = speaker
     remaining = list(TAPS)
     log: list[dict[str, str]] = []
-
-    def find(target: str):  # type: ignore[no-untyped-def]
-        for top in Window.children:
-            for widget in top.walk():
-                if getattr(widget, "target", None) == target and widget.get_root_window() is not None:
-                    return widget
-        return None
 
     def step(dt: float) -> None:
         rendered = getattr(app, "rendered_state", None) is app.session.state
