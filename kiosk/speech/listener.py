@@ -350,7 +350,7 @@ class Listener:
         self._emit(Heard(transcript, utt.duration_s, utt.forced_end, held))
 
 
-class _PressingSource:
+class PressingSource:
     """A finite source that presses and releases the listener's talk button at given sample positions, between
     the blocks it yields (simulations and benchmarks of hold to talk)."""
 
@@ -405,7 +405,7 @@ def hear(
         elif isinstance(event, RecognitionFailed):
             failures.append(event.reason)
 
-    pressing = _PressingSource(source, holds) if holds else None
+    pressing = PressingSource(source, holds) if holds else None
     listener = Listener(pressing or source, recognizer, collect, vocabulary=vocabulary, hands_free=hands_free)
     if pressing is not None:
         pressing.listener = listener

@@ -120,7 +120,7 @@ def test_holding_the_talk_button_streams_partials_and_hears_both_phrases_as_one_
 ) -> None:
     """Two phrases with a pause the end-pointer splits at; held over both, Vosk gets them in one stream: the
     audio from 0.8 s before the press to 0.7 s after the release."""
-    from kiosk.speech.listener import _PressingSource
+    from kiosk.speech.listener import PressingSource
 
     first = scale_to_dbfs(speak("하나 둘", "ko"), -20)
     second = scale_to_dbfs(speak("셋 사과", "ko"), -20)
@@ -131,7 +131,7 @@ def test_holding_the_talk_button_streams_partials_and_hears_both_phrases_as_one_
     assert len([e for e in hands_free if isinstance(e, Heard)]) == 2
 
     events: list[ListenerEvent] = []
-    source = _PressingSource(_Blocks(audio), [(press, release)])
+    source = PressingSource(_Blocks(audio), [(press, release)])
     listener = Listener(source, ko_recognizer, events.append, vocabulary=GRAMMAR, hands_free=False)
     source.listener = listener
     listener.run()
