@@ -17,6 +17,8 @@ Hold to talk: while the citizen holds the talk button (:meth:`Listener.hold`, :m
 button and not the end-pointer says where the utterance is: it runs from ``preroll_ms`` before the press to
 ``tail_ms`` after the release. In a busy office the end-pointer cannot tell the citizen from the people talking
 behind them and lets the utterance run on into their talk; the button can (docs/speech.md, "Hold to talk").
+A short tap (under ``TAP_S``) is not a hold: it means "listen to me now", so the end-pointer takes the next
+utterance from just before the tap, even when hands-free listening is off.
 """
 
 from __future__ import annotations
@@ -36,6 +38,11 @@ from kiosk.speech.base import SAMPLE_RATE, Recognizer, Transcript
 from kiosk.speech.vad import Endpointer, Level, SpeechStart, Utterance
 
 log = logging.getLogger(__name__)
+
+TAP_S = 0.5
+"""A press released sooner is a tap ("listen to me now"), not a hold."""
+LISTEN_ONCE_S = 5.0
+"""After a tap, how long the kiosk waits for the citizen to start talking."""
 
 
 class RecognitionStream(Protocol):
@@ -130,6 +137,9 @@ class Listener:
         self._recent: collections.deque[np.ndarray] = collections.deque(maxlen=c.frames(c.preroll_ms))
         self._tail_n = c.frames(c.tail_ms)
         self._max_n = c.frames(c.max_utterance_s * 1000)
+        self._pressed_at = 0  # len(self._held) at the press: the pre-roll
+        self._tap_n = c.frames(TAP_S * 1000)
+        self._once_left = 0  # frames the end-pointer still listens for after a tap, hands-free or not
 
     # -- screen and prompt control (any thread) --------------------------------------------------------------
 
@@ -167,6 +177,11 @@ class Listener:
     def is_held(self) -> bool:
         """True from the press until the held utterance has been closed."""
         return self._hold_state in ("held", "tail")
+
+    @property
+    def is_listening(self) -> bool:
+        """Held, or listening after a tap: what the microphone button shows."""
+        return self.is_held or self._once_left > 0
 
     @contextlib.contextmanager
     def muted(self) -> Iterator[None]:
@@ -223,7 +238,7 @@ class Listener:
                 self._pending = np.zeros(0, dtype=np.int16)
                 # The kiosk's own voice must not be heard: a held utterance is forgotten too, and if the
                 # button is still down when the prompt ends, a new one starts then.
-                self._held, self._hold_state = [], "idle"
+                self._held, self._hold_state, self._once_left = [], "idle", 0
                 self._recent.clear()
             return
         if self._was_muted:
@@ -249,6 +264,8 @@ class Listener:
             self._feed_stream(frame)
         if self._stream is not None and not self.endpointer.in_speech:
             self._stream = None  # the end-pointer dropped a too-short sound
+        if self._once_left > 0 and not self.endpointer.in_speech:
+            self._once_left -= 1  # nobody started talking after the tap (yet)
 
     def _follow_button(self) -> None:
         with self._lock:
@@ -258,16 +275,29 @@ class Listener:
             # Whatever the end-pointer had open is dropped: the button says where this utterance is.
             self.endpointer.reset()
             self._stream = None
-            self._held, self._hold_state = list(self._recent), "held"
+            self._held, self._hold_state, self._once_left = list(self._recent), "held", 0
+            self._pressed_at = len(self._held)
             preroll = np.concatenate(self._held) if self._held else np.zeros(0, dtype=np.int16)
             self._emit(SpeechStart(preroll))
             self._open_stream(preroll)
         elif down and state == "tail":
             self._hold_state = "held"  # pressed again before the tail ran out: the same utterance goes on
+        elif not down and state == "held" and len(self._held) - self._pressed_at < self._tap_n:
+            self._listen_once()
         elif not down and state == "held":
             self._hold_state, self._tail_left = "tail", self._tail_n
         elif not down and state == "spent":
             self._hold_state = "idle"
+
+    def _listen_once(self) -> None:
+        """A tap: the end-pointer takes over from the press (its pre-roll included) and its next utterance is
+        heard even with hands-free listening off."""
+        frames, self._held, self._hold_state = self._held, [], "idle"
+        self._stream = None
+        self.endpointer.reset()
+        self._once_left = self.endpointer.config.frames(LISTEN_ONCE_S * 1000) + len(frames)
+        for f in frames:
+            self._vad_frame(f)
 
     def _held_frame(self, frame: np.ndarray) -> None:
         for event in self.endpointer.process(frame):
@@ -301,12 +331,13 @@ class Listener:
     def _handle(self, event: Level | SpeechStart | Utterance) -> None:
         if isinstance(event, Level):
             self._emit(event)
-        elif not self.hands_free:
+        elif not (self.hands_free or self._once_left > 0):
             return
         elif isinstance(event, SpeechStart):
             self._emit(event)
             self._open_stream(event.preroll)
         else:
+            self._once_left = 0
             self._emit_transcript(event)
 
     def _open_stream(self, preroll: np.ndarray) -> None:

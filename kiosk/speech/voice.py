@@ -5,9 +5,10 @@ level 0..1), switch the recognizer when the citizen picks another language, rest
 mute it while a prompt plays, and hold to talk with the microphone button. A missing microphone or model leaves
 the kiosk working by touch.
 
-Hold to talk: once a citizen has pressed the button, only what they say while holding it counts until the next
-citizen (:meth:`VoiceInput.next_citizen`): someone who reaches for the button is usually in a noisy room, and
-the talk behind them would otherwise be heard as theirs.
+Hold to talk: once a citizen has held the button to speak, only what they say while holding it counts until the
+next citizen (:meth:`VoiceInput.next_citizen`): someone who reaches for the button is usually in a noisy room,
+and the talk behind them would otherwise be heard as theirs. A tap on the button means "listen to me now": the
+next utterance is heard, hands-free or not.
 """
 
 from __future__ import annotations
@@ -48,8 +49,11 @@ class VoiceInput:
         def on_event(event: Any) -> None:
             if isinstance(event, Level):
                 on_level(float(event.value))
-            elif isinstance(event, Heard) and event.transcript.text:
-                on_heard(event.transcript.text)
+            elif isinstance(event, Heard):
+                if event.held and self.listener is not None:
+                    self.listener.hands_free = False  # this citizen holds the button: only that counts now
+                if event.transcript.text:
+                    on_heard(event.transcript.text)
             elif isinstance(event, AudioLost):
                 self.problem = f"microphone lost: {event.reason}"
                 log.warning("voice input stopped (%s); the kiosk goes on by touch", event.reason)
@@ -76,12 +80,10 @@ class VoiceInput:
         self.listener.set_vocabulary(vocabulary)
 
     def hold(self) -> None:
-        """The microphone button went down: listen to the citizen until :meth:`release`, and from now on to
-        held words only."""
-        if self.listener is None:
-            return
-        self.listener.hands_free = False
-        self.listener.hold()
+        """The microphone button went down: listen to the citizen until :meth:`release`. After a hold (not a
+        tap, see :data:`~kiosk.speech.listener.TAP_S`) only held words count until :meth:`next_citizen`."""
+        if self.listener is not None:
+            self.listener.hold()
 
     def release(self) -> None:
         if self.listener is not None:
@@ -90,6 +92,11 @@ class VoiceInput:
     @property
     def is_held(self) -> bool:
         return self.listener is not None and bool(self.listener.is_held)
+
+    @property
+    def is_listening(self) -> bool:
+        """Held, or listening once after a tap: the microphone button lights up."""
+        return self.listener is not None and bool(self.listener.is_listening)
 
     def next_citizen(self) -> None:
         """Back to the attract screen: hands-free listening as the settings say."""

@@ -179,7 +179,6 @@ def build_app_class() -> type:
             self.talk_held = False
             self.last_input = time.monotonic()
             self.listener.release()
-            self.mic.bg_color = theme.CARD
 
         def _on_heard(self, text: str) -> None:
             from kiosk.domain.events import Spoken
@@ -209,6 +208,9 @@ def build_app_class() -> type:
         def _show_preview(self, dt: float) -> None:
             """Blit the camera's latest frame (only on the camera screen; frames are never stored)."""
             self.meter_bar.value = self.level
+            if self.listener is not None:  # lit while held, and while listening once after a tap
+                lit = self.talk_held or self.listener.is_listening
+                self.mic.bg_color = theme.HIGHLIGHT if lit else theme.CARD
             camera = self.session.camera
             frame = getattr(camera, "latest", None)
             if self.session.state.screen != "camera" or frame is None:

@@ -311,3 +311,52 @@ def test_hear_presses_and_releases_the_button_at_the_given_times(tmp_path: Path,
     texts = hear(WavSource(tmp_path / "two.wav"), rec, holds=[(0.4, 3.0)], hands_free=False)
     assert [t.text for t in texts] == ["utt1"]
     assert abs(len(rec.utterances[0]) - int((0.4 + 2.6 + 0.7) * 16000)) <= 320  # 0.4 s of pre-roll there was
+
+
+def test_a_tap_hears_the_next_utterance_even_with_hands_free_off(speak: Speak) -> None:
+    rec = KeepingRecognizer()
+    events: list[ListenerEvent] = []
+    listener = Listener(ListSource(np.zeros(0, dtype=np.int16)), rec, events.append, hands_free=False)
+    feed_seconds(listener, silence(1.0))
+    listener.hold()
+    feed_seconds(listener, silence(0.2))
+    listener.release()  # a tap: "listen to me now"
+    feed_seconds(listener, silence(0.1))
+    assert not listener.is_held and listener.is_listening
+    phrase = scale_to_dbfs(speak("satu dua tiga", "id"), -20)
+    feed_seconds(listener, np.concatenate([silence(1.0), phrase, silence(1.5)]))  # end-pointed as usual
+    heard = [e for e in events if isinstance(e, Heard)]
+    assert [h.held for h in heard] == [False] and len(rec.utterances) == 1
+    assert not listener.is_listening
+    # ... once: the next utterance without a tap is not heard
+    feed_seconds(listener, np.concatenate([phrase, silence(1.5)]))
+    assert len(rec.utterances) == 1
+
+
+def test_after_a_tap_nobody_talking_for_five_seconds_ends_the_listening(speak: Speak) -> None:
+    rec = KeepingRecognizer()
+    listener = Listener(ListSource(np.zeros(0, dtype=np.int16)), rec, lambda e: None, hands_free=False)
+    feed_seconds(listener, silence(0.5))
+    listener.hold()
+    feed_seconds(listener, silence(0.1))
+    listener.release()
+    feed_seconds(listener, silence(4.8))
+    assert listener.is_listening
+    feed_seconds(listener, silence(0.4))
+    assert not listener.is_listening
+    feed_seconds(listener, np.concatenate([scale_to_dbfs(speak("satu dua", "id"), -20), silence(1.5)]))
+    assert rec.utterances == []
+
+
+def test_talking_through_a_tap_is_one_utterance_not_two(speak: Speak) -> None:
+    """The citizen taps while already talking: the end-pointer gets the audio from before the tap."""
+    rec = KeepingRecognizer()
+    listener = Listener(ListSource(np.zeros(0, dtype=np.int16)), rec, lambda e: None)
+    phrase = scale_to_dbfs(speak("satu dua tiga empat lima", "id"), -20)
+    feed_seconds(listener, np.concatenate([silence(0.5), phrase[:8000]]))
+    listener.hold()
+    feed_seconds(listener, phrase[8000:12800])
+    listener.release()
+    feed_seconds(listener, np.concatenate([phrase[12800:], silence(1.5)]))
+    assert len(rec.utterances) == 1
+    assert len(rec.utterances[0]) >= len(phrase)

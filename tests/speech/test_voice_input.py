@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import pytest
 
 from kiosk.config import ConfigError, load_settings
+from kiosk.speech.base import Transcript
 from kiosk.speech.voice import VoiceInput
 
 
@@ -27,23 +29,53 @@ class Silence:
         self.closed.set()
 
 
+class Empty:
+    name = "fake:empty"
+
+    def recognize(self, samples: np.ndarray, vocabulary: object = None) -> Transcript:
+        return Transcript("", self.name)
+
+
 def started(hands_free: str) -> VoiceInput:
     settings = load_settings(env={"KIOSK_SPEECH_HANDS_FREE": hands_free})
-    voice = VoiceInput(settings, lambda lang: None, Silence)
+    voice = VoiceInput(settings, lambda lang: Empty(), Silence)
     voice.start(lambda text: None, lambda level: None)
     return voice
 
 
+def wait_until(condition: Callable[[], bool], seconds: float = 5.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the listener thread did not get there"
+        time.sleep(0.02)
+
+
 @pytest.mark.parametrize("setting", ["true", "false"])
-def test_a_press_listens_to_held_words_only_until_the_next_citizen(setting: str) -> None:
+def test_a_hold_listens_to_held_words_only_until_the_next_citizen(setting: str) -> None:
     voice = started(setting)
     try:
         assert voice.listener.hands_free is (setting == "true")
         voice.hold()
-        assert voice.listener.hands_free is False
+        wait_until(lambda: voice.is_held and voice.is_listening)
+        time.sleep(0.7)  # longer than a tap
         voice.release()
+        wait_until(lambda: not voice.is_held)
+        assert voice.listener.hands_free is False
         voice.next_citizen()
         assert voice.listener.hands_free is (setting == "true")
+    finally:
+        voice.stop()
+
+
+def test_a_tap_listens_once_and_leaves_hands_free_listening_as_it_was() -> None:
+    voice = started("true")
+    try:
+        voice.hold()
+        wait_until(lambda: voice.is_held)
+        voice.release()
+        wait_until(lambda: not voice.is_held)
+        assert voice.is_listening  # waiting for the citizen to talk
+        assert voice.listener.hands_free is True
     finally:
         voice.stop()
 
