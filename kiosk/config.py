@@ -138,8 +138,9 @@ class SpeechSettings:
     """Listen for voice; touch always works."""
     hands_free: bool = True
     """Hear citizens without the talk button (the end-pointer finds their words). Set false where people
-    always talk behind the kiosk: then only what is said while the talk button is held counts. Either way, once
-    a citizen has used the button, only held words count until the next citizen."""
+    always talk behind the kiosk: then only what is said while the talk button is held counts (a tap still
+    means "listen to me now"). Either way, once a citizen has held the button to speak, only held words count
+    until the next citizen."""
     input_device: str = ""
     """PortAudio input device name or index; empty is the system default."""
     output_device: str = ""

@@ -16,7 +16,8 @@ A scenario is a JSON object::
      "expect": {"screen": "ticket", "service_id": "ktp_new"}}
 
 Relative WAV paths are relative to the scenario file. With ``hold`` only what is said while the microphone
-button is held counts (hold to talk), as on the kiosk once a citizen has pressed it. ``--targets`` lists the element ids of every screen.
+button is held counts (hold to talk), as on the kiosk once a citizen has held it. ``--targets`` lists the
+element ids of every screen.
 """
 
 from __future__ import annotations
@@ -70,21 +71,8 @@ def events_of(
 ) -> list[Callable[[State], Event]]:
     """Turn one scenario entry into events (functions of the state, for spoken WAVs and photos)."""
     where = f"event {index + 1}"
-    if isinstance(item, dict) and set(item) == {"speak", "hold"}:
-        hold = item["hold"]
-        if not (
-            isinstance(hold, list)
-            and len(hold) == 2
-            and all(isinstance(t, int | float) and not isinstance(t, bool) for t in hold)
-            and 0 <= hold[0] < hold[1]
-        ):
-            raise ScenarioError(
-                f"{where}: 'hold' must be [press, release] in seconds into the WAV, press before release, "
-                f"e.g. [0.6, 2.9]; got {hold!r}"
-            )
-        held = ((float(hold[0]), float(hold[1])),)
-        wav = base / str(item["speak"])
-        return [lambda s: Spoken(hear(wav, s, held))]
+    if isinstance(item, dict) and set(item) == {"speak", "hold"} and isinstance(item["speak"], str):
+        return [speak_event(base / item["speak"], hold_of(item["hold"], where), hear)]
     if isinstance(item, dict) and set(item) == {"photo", "image"} and camera is not None:
         image = base / str(item["image"])
 
@@ -108,11 +96,30 @@ def events_of(
     if kind == "say" and isinstance(value, str):
         return [lambda s: Spoken(value)]
     if kind == "speak" and isinstance(value, str):
-        path = (base / value) if not Path(value).is_absolute() else Path(value)
-        return [lambda s: Spoken(hear(path, s, ()))]
+        return [speak_event(base / value, (), hear)]
     if kind == "idle" and isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
         return [lambda s: Idle(float(value))]
     raise ScenarioError(f"{where}: '{kind}' with {value!r} is not a valid event")
+
+
+def hold_of(hold: Any, where: str) -> tuple[tuple[float, float], ...]:
+    """A scenario's ``"hold": [press, release]`` as the hearer takes it, or a ScenarioError saying what is wrong."""
+    if not (
+        isinstance(hold, list)
+        and len(hold) == 2
+        and all(isinstance(t, int | float) and not isinstance(t, bool) for t in hold)
+        and 0 <= hold[0] < hold[1]
+    ):
+        raise ScenarioError(
+            f"{where}: 'hold' must be [press, release] in seconds into the WAV, press before release, "
+            f"e.g. [0.6, 2.9]; got {hold!r}"
+        )
+    return ((float(hold[0]), float(hold[1])),)
+
+
+def speak_event(path: Path, holds: tuple[tuple[float, float], ...], hear: Hear) -> Callable[[State], Event]:
+    """A WAV heard on the screen the flow is on when the event runs."""
+    return lambda s: Spoken(hear(path, s, holds))
 
 
 def run_scenario(

@@ -105,6 +105,39 @@ def _noise(kind: str, recordings: list[np.ndarray], i: int, n: int, rng: np.rand
     return fan_noise(n, rng) if kind == "fan" else babble(recordings, i, n, rng)
 
 
+PRESS_BEFORE_S = (0.1, 0.6)
+"""Hold to talk: the button goes down this long before the first word (uniform) ..."""
+RELEASE_AFTER_S = (-0.1, 0.4)
+"""... and comes up this long after the last one (negative: before the last word has quite ended)."""
+
+
+def placed_length(rec: np.ndarray) -> int:
+    return int(LEAD_S * SAMPLE_RATE) + len(rec) + int(TRAIL_S * SAMPLE_RATE)
+
+
+def placed(
+    rec: np.ndarray, noise: np.ndarray | None, snr_db: float | None, rng: np.random.Generator
+) -> np.ndarray:
+    """``rec`` between ``LEAD_S`` before and ``TRAIL_S`` after, int16: with ``noise`` (``placed_length``
+    samples) scaled to ``snr_db`` below its active level, or room tone at -70 dBFS (drawn from ``rng``)."""
+    lead, trail = int(LEAD_S * SAMPLE_RATE), int(TRAIL_S * SAMPLE_RATE)
+    signal = np.concatenate([np.zeros(lead), rec, np.zeros(trail)])
+    if noise is None or snr_db is None:
+        noise = rng.standard_normal(len(signal)) * 32768 * 10 ** (-70 / 20)
+    else:
+        noise = noise * (active_level(rec) / (np.sqrt(np.mean(noise**2)) * 10 ** (snr_db / 20)))
+    return np.clip(signal + noise, -32768, 32767).astype(np.int16)
+
+
+def hold_times(rec: np.ndarray, rng: np.random.Generator) -> tuple[float, float]:
+    """When the talk button goes down and comes up, in seconds into ``placed(rec, ...)``: reaction times drawn
+    from ``PRESS_BEFORE_S`` and ``RELEASE_AFTER_S`` around the speech."""
+    lead = int(LEAD_S * SAMPLE_RATE)
+    s0, s1 = speech_span(rec)
+    press = max(0.0, (lead + s0) / SAMPLE_RATE - rng.uniform(*PRESS_BEFORE_S))
+    return press, (lead + s1) / SAMPLE_RATE + rng.uniform(*RELEASE_AFTER_S)
+
+
 def score(
     recordings: list[np.ndarray],
     snr_db: float | None,
@@ -118,13 +151,8 @@ def score(
     delays, captured = [], []
     for i, rec in enumerate(recordings):
         lead, trail = int(LEAD_S * SAMPLE_RATE), int(TRAIL_S * SAMPLE_RATE)
-        signal = np.concatenate([np.zeros(lead), rec, np.zeros(trail)])
-        if snr_db is None:
-            noise = rng.standard_normal(len(signal)) * 32768 * 10 ** (-70 / 20)
-        else:
-            noise = _noise(kind, recordings, i, len(signal), rng)
-            noise *= active_level(rec) / (np.sqrt(np.mean(noise**2)) * 10 ** (snr_db / 20))
-        x = np.clip(signal + noise, -32768, 32767).astype(np.int16)
+        noise = None if snr_db is None else _noise(kind, recordings, i, placed_length(rec), rng)
+        x = placed(rec, noise, snr_db, rng)
         ep = Endpointer(config or VadConfig())
         utts = [e for e in ep.process(x) + ep.flush() if isinstance(e, Utterance)]
         clean = np.concatenate([np.zeros(lead), rec, np.zeros(trail)]) ** 2
@@ -179,12 +207,6 @@ def false_triggers_per_minute(
     return round(len(found) / minutes, 2)
 
 
-PRESS_BEFORE_S = (0.1, 0.6)
-"""Hold to talk: the button goes down this long before the first word (uniform) ..."""
-RELEASE_AFTER_S = (-0.1, 0.4)
-"""... and comes up this long after the last one (negative: before the last word has quite ended)."""
-
-
 def live_path(
     items: list[tuple[np.ndarray, list[str]]],
     recognizer: Recognizer,
@@ -202,20 +224,12 @@ def live_path(
     recordings = [a for a, _ in items]
     errors_live = errors_whole = errors_held = ref_total = exact_live = exact_held = 0
     for i, (rec, words) in enumerate(items):
-        lead, trail = int(LEAD_S * SAMPLE_RATE), int(TRAIL_S * SAMPLE_RATE)
-        signal = np.concatenate([np.zeros(lead), rec, np.zeros(trail)])
-        if snr_db is None:
-            noise = rng.standard_normal(len(signal)) * 32768 * 10 ** (-70 / 20)
-        else:
-            noise = _noise(kind, recordings, i, len(signal), rng)
-            noise *= active_level(rec) / (np.sqrt(np.mean(noise**2)) * 10 ** (snr_db / 20))
-        x = np.clip(signal + noise, -32768, 32767).astype(np.int16)
+        noise = None if snr_db is None else _noise(kind, recordings, i, placed_length(rec), rng)
+        x = placed(rec, noise, snr_db, rng)
         ref = digits_in(" ".join(words), lang)
         live = "".join(digits_in(t.text, lang) for t in hear(ArraySource(x), recognizer))
         whole = digits_in(recognizer.recognize(x).text, lang)
-        s0, s1 = speech_span(rec)
-        press = max(0.0, (lead + s0) / SAMPLE_RATE - press_rng.uniform(*PRESS_BEFORE_S))
-        release = (lead + s1) / SAMPLE_RATE + press_rng.uniform(*RELEASE_AFTER_S)
+        press, release = hold_times(rec, press_rng)
         held = "".join(
             digits_in(t.text, lang)
             for t in hear(ArraySource(x), recognizer, holds=[(press, release)], hands_free=False)

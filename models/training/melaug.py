@@ -85,7 +85,7 @@ class MelBank:
         noise_clips: int = 64,
         cache: Path | None = None,
     ) -> None:
-        """``cache``: a folder where the analysis is kept between runs (about 1.4 GiB for the full training
+        """``cache``: a folder where the analysis is kept between runs (about 2 GB on disk for the full training
         set), under a key made of the audio, the feature parameters, the speeds and the seed; a run with the
         same data then loads it (memory-mapped) instead of spending five minutes on it."""
         self.params = params

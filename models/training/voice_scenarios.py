@@ -86,19 +86,13 @@ def write_noisy(
     scenario event that speaks it (with the talk button's press and release when ``hold``)."""
     from kiosk.speech import vad_bench
     from kiosk.speech.audio import load_wav, write_wav_16k
-    from kiosk.speech.base import SAMPLE_RATE
 
     rec = load_wav(wav).samples.astype(np.float64)
-    lead, trail = int(vad_bench.LEAD_S * SAMPLE_RATE), int(vad_bench.TRAIL_S * SAMPLE_RATE)
-    signal = np.concatenate([np.zeros(lead), rec, np.zeros(trail)])
-    noise = vad_bench.babble(talkers, -1, len(signal), rng)
-    noise *= vad_bench.active_level(rec) / (np.sqrt(np.mean(noise**2)) * 10 ** (snr_db / 20))
-    write_wav_16k(dest, np.clip(signal + noise, -32768, 32767).astype(np.int16))
+    noise = vad_bench.babble(talkers, -1, vad_bench.placed_length(rec), rng)
+    write_wav_16k(dest, vad_bench.placed(rec, noise, snr_db, rng))
     if not hold:
         return {"speak": dest.name}
-    s0, s1 = vad_bench.speech_span(rec)
-    press = max(0.0, (lead + s0) / SAMPLE_RATE - rng.uniform(*vad_bench.PRESS_BEFORE_S))
-    release = (lead + s1) / SAMPLE_RATE + rng.uniform(*vad_bench.RELEASE_AFTER_S)
+    press, release = vad_bench.hold_times(rec, rng)
     return {"speak": dest.name, "hold": [round(press, 3), round(release, 3)]}
 
 
@@ -112,6 +106,11 @@ def build(
     speakers = digit_recordings(data)
     scenarios: list[dict] = []
     names = sorted(speakers)
+    # every eighth recording of each speaker talks behind the others (loaded once)
+    babble_talkers = {
+        spk: [load_wav(w).samples.astype(np.float64) for w, _ in speakers[spk][::8]]
+        for spk in (names if babble_snr is not None else [])
+    }
     attempts = 0
     while len(scenarios) < count and attempts < count * 5:
         attempts += 1
@@ -123,12 +122,7 @@ def build(
         folder = out / f"{len(scenarios):03d}-{speaker}"
         folder.mkdir(parents=True, exist_ok=True)
         speak = []
-        talkers = [
-            load_wav(w).samples.astype(np.float64)
-            for other in names
-            if other != speaker and babble_snr is not None
-            for w, _ in speakers[other][::8]
-        ]
+        talkers = [a for other in names if other != speaker for a in babble_talkers.get(other, [])]
         for n, (wav, _) in enumerate(picked):
             if babble_snr is None:
                 shutil.copy(wav, folder / f"{n}.wav")
