@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 import wave
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
@@ -63,24 +64,33 @@ class AudioPack:
     def __init__(self, root: Path) -> None:
         self.root = root
 
+    def clips(self, lang: str, key: str) -> list[Path]:
+        """The clips there are for a key, best first: the staff recording, then the synthesized one."""
+        candidates = (self.root / lang / "recorded" / key_file(key), self.root / lang / key_file(key))
+        return [path for path in candidates if path.exists()]
+
     def clip(self, lang: str, key: str) -> Path | None:
-        for path in (self.root / lang / "recorded" / key_file(key), self.root / lang / key_file(key)):
-            if path.exists():
-                return path
-        return None
+        found = self.clips(lang, key)
+        return found[0] if found else None
 
     def samples(self, lang: str, keys: Iterable[str]) -> np.ndarray:
-        """The keys' clips joined with short pauses, at PACK_RATE; missing clips are skipped (and logged)."""
+        """The keys' clips joined with short pauses, at PACK_RATE. A missing clip is skipped; an unreadable
+        one (a staff recording saved in the wrong format, a file cut short by a power cut) is logged by name
+        and the next clip for its key is used: a prompt never stops the kiosk."""
         pause = np.zeros(int(PACK_RATE * 0.12), dtype=np.int16)
         parts: list[np.ndarray] = []
         missing = 0
         for key in keys:
-            path = self.clip(lang, key)
-            if path is None:
+            for path in self.clips(lang, key):
+                try:
+                    data, rate = read_wav(path)
+                except ValueError as exc:
+                    log.warning("prompt clip skipped: %s; record it again as 16-bit PCM WAV", exc)
+                    continue
+                parts += [resample(data, rate, PACK_RATE), pause]
+                break
+            else:
                 missing += 1
-                continue
-            data, rate = read_wav(path)
-            parts += [resample(data, rate, PACK_RATE), pause]
         if missing:
             log.warning("%d prompt clip(s) missing for language %s; run 'kiosk prompts'", missing, lang)
         return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int16)
@@ -120,19 +130,29 @@ class AudioPack:
         return made
 
 
+ECHO_GUARD_S = 0.15
+"""The microphone stays muted this long after a prompt ends, so the room's echo of it is not heard."""
+
+
 class PromptSpeaker:
     """Speaks prompt keys from the audio pack on a worker thread, so the screen never waits; a new prompt cuts
-    the one playing. ``guard`` (the microphone's mute) is held while it plays, so the kiosk does not hear itself."""
+    the one playing. ``guard`` (the microphone's mute) is held while it plays and ``echo_guard_s`` after, so
+    the kiosk does not hear itself. ``device`` is a PortAudio output device, by index or name (empty: the
+    default)."""
 
     def __init__(
         self,
         pack: AudioPack,
         guard: Callable[[], AbstractContextManager[None]] | None = None,
         device: str = "",
+        echo_guard_s: float = ECHO_GUARD_S,
     ) -> None:
-        self.pack, self.guard, self.device = pack, guard or contextlib.nullcontext, device
+        self.pack, self.guard = pack, guard or contextlib.nullcontext
+        self.device: str | int | None = (int(device) if device.isdigit() else device) if device else None
+        self.echo_guard_s = echo_guard_s
         self._warned = False
         self._lock = threading.Lock()
+        self._cut = threading.Event()  # the prompt playing was cut short: no echo guard
 
     def say(self, keys: tuple[str, ...], lang: str) -> None:
         threading.Thread(target=self._say, args=(keys, lang), daemon=True).start()
@@ -143,27 +163,60 @@ class PromptSpeaker:
             self.play(samples, PACK_RATE)
 
     def hush(self) -> None:
-        """Stop the prompt playing now (the citizen pressed the talk button: they want to speak)."""
-        try:
-            import sounddevice as sd
+        """Stop the prompt playing and unmute (the citizen pressed the talk button: they want to speak). Never
+        waits: the playing stream ends itself at its next buffer, so the screen's thread cannot hang on the
+        sound card (PortAudio's stop and abort can hang on ALSA)."""
+        self._cut.set()
 
-            sd.stop()
-        except Exception as exc:  # no PortAudio or no device: nothing is playing
-            log.debug("nothing to hush: %s", exc)
+    def play(self, samples: np.ndarray, rate: int) -> bool:
+        """Play to the end (or until hushed or cut by the next prompt) through PortAudio with the microphone
+        muted; False when it could not play. No output device is logged once, never raised: the screen shows
+        every prompt as text."""
+        self._cut.set()  # a prompt still playing ends at its next buffer, without its echo guard
+        with self._lock, self.guard():
+            self._cut.clear()
+            try:
+                ended = self._stream(np.ascontiguousarray(samples, dtype=np.int16), rate)
+            except Exception as exc:  # PortAudio raises many kinds (OSError without it, PortAudioError, ...)
+                if not self._warned:
+                    log.warning("cannot play prompts (%s); screens still show every prompt as text", exc)
+                    self._warned = True
+                return False
+            if ended and not self._cut.is_set():
+                time.sleep(self.echo_guard_s)
+            return ended
 
-    def play(self, samples: np.ndarray, rate: int) -> None:
-        """Play to the end through PortAudio; no output device is logged once, never fatal."""
-        try:
-            import sounddevice as sd
+    def _stream(self, samples: np.ndarray, rate: int) -> bool:
+        """Feed one prompt to an output stream from its own callback, which ends the stream when the prompt
+        is over or cut; False if the stream did not end in time (logged)."""
+        import sounddevice as sd
 
-            sd.stop()
-            with self._lock, self.guard():
-                sd.play(samples, rate, device=self.device or None)
-                sd.wait()
-        except Exception as exc:  # PortAudio raises many kinds; the kiosk goes on with every prompt on screen
-            if not self._warned:
-                log.warning("cannot play prompts (%s); screens still show every prompt as text", exc)
-                self._warned = True
+        at = 0
+        finished = threading.Event()
+
+        def feed(out: np.ndarray, frames: int, _time: object, _status: object) -> None:
+            nonlocal at
+            if self._cut.is_set():
+                raise sd.CallbackAbort
+            chunk = samples[at : at + frames]
+            out[: len(chunk), 0] = chunk
+            out[len(chunk) :] = 0
+            at += frames
+            if at >= len(samples):
+                raise sd.CallbackStop
+
+        with sd.OutputStream(
+            samplerate=rate,
+            channels=1,
+            dtype="int16",
+            device=self.device,
+            callback=feed,
+            finished_callback=finished.set,
+        ):
+            if finished.wait(timeout=len(samples) / rate + 5.0):
+                return True
+        log.warning("a prompt did not finish playing in time; the output device may be stuck")
+        return False
 
 
 def progress_bar(done: int, total: int) -> None:

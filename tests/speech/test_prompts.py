@@ -1,0 +1,148 @@
+"""Spoken prompts: the audio pack (espeak-ng clips, staff recordings over them) and the speaker that plays them
+with the microphone muted, through the real PortAudio and ALSA stack."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import wave
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kiosk.speech.prompts import PACK_RATE, AudioPack, PromptSpeaker, key_file, read_wav
+from tests.support.cli import kiosk, run_module
+
+
+def write_clip(path: Path, samples: np.ndarray, rate: int = PACK_RATE, channels: int = 1) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(channels)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(samples.astype("<i2").tobytes())
+    return path
+
+
+def level(value: int, n: int = 2205) -> np.ndarray:
+    return np.full(n, value, dtype=np.int16)
+
+
+def test_a_staff_recording_is_played_instead_of_the_synthesized_clip(tmp_path: Path) -> None:
+    key = "screen.nik"
+    write_clip(tmp_path / "id" / key_file(key), level(100))
+    write_clip(tmp_path / "id" / "recorded" / key_file(key), level(7000))
+    samples = AudioPack(tmp_path).samples("id", [key])
+    assert samples[:2205].tolist() == [7000] * 2205
+    assert AudioPack(tmp_path).clip("id", key) == tmp_path / "id" / "recorded" / key_file(key)
+
+
+def test_an_unreadable_staff_recording_is_named_in_the_log_and_the_synthesized_clip_plays(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    key = "svc:ktp_new:title"
+    write_clip(tmp_path / "id" / key_file(key), level(100))
+    broken = tmp_path / "id" / "recorded" / key_file(key)
+    broken.parent.mkdir(parents=True)
+    broken.write_bytes(b"RIFF\x10\x00\x00\x00WAVEfmt cut short by a power cut")
+    with caplog.at_level(logging.WARNING):
+        samples = AudioPack(tmp_path).samples("id", [key])
+    assert samples[:2205].tolist() == [100] * 2205
+    assert key_file(key) in caplog.text and "record it again" in caplog.text
+
+
+def test_an_8_bit_recording_is_refused_with_its_name_and_bit_depth(tmp_path: Path) -> None:
+    path = tmp_path / "low.wav"
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(1)
+        w.setframerate(8000)
+        w.writeframes(bytes(800))
+    with pytest.raises(ValueError, match=r"low\.wav.*8 bits"):
+        read_wav(path)
+
+
+def test_a_stereo_recording_at_another_rate_is_mixed_to_mono_at_the_pack_rate(tmp_path: Path) -> None:
+    stereo = np.column_stack([level(1000, 44100), level(3000, 44100)]).reshape(-1)
+    write_clip(tmp_path / "id" / "recorded" / key_file("ya"), stereo, rate=44100, channels=2)
+    samples = AudioPack(tmp_path).samples("id", ["ya"])
+    pause = int(PACK_RATE * 0.12)
+    assert len(samples) == PACK_RATE + pause  # one second of it, then the pause between clips
+    assert np.all(samples[:PACK_RATE] == 2000)
+
+
+def test_missing_clips_are_skipped_with_the_command_that_makes_them(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    write_clip(tmp_path / "id" / key_file("ya"), level(100))
+    with caplog.at_level(logging.WARNING):
+        samples = AudioPack(tmp_path).samples("id", ["ya", "no.such.key"])
+    assert len(samples) == 2205 + int(PACK_RATE * 0.12)
+    assert "1 prompt clip(s) missing" in caplog.text and "kiosk prompts" in caplog.text
+
+
+@pytest.mark.slow
+def test_kiosk_prompts_renders_every_clip_once_and_again_only_what_is_missing(tmp_path: Path) -> None:
+    first = kiosk("prompts", "--only", "id", "--data-dir", str(tmp_path), timeout=300)
+    assert first.returncode == 0, first.stderr[-2000:]
+    folder = tmp_path / "prompts" / "id"
+    clips = sorted(folder.glob("*.wav"))
+    assert f"id: {len(clips)} clip(s) made" in first.stderr and len(clips) > 100
+    data, rate = read_wav(folder / key_file("svc:ktp_new:title"))
+    assert rate == PACK_RATE and np.abs(data).max() > 3000  # espeak-ng speech, not silence
+
+    again = kiosk("prompts", "--only", "id", "--data-dir", str(tmp_path), timeout=300)
+    assert "id: 0 clip(s) made" in again.stderr
+    (folder / key_file("camera.ok")).unlink()
+    once_more = kiosk("prompts", "--only", "id", "--data-dir", str(tmp_path), timeout=300)
+    assert "id: 1 clip(s) made" in once_more.stderr and (folder / key_file("camera.ok")).exists()
+
+
+class MuteLog:
+    def __init__(self) -> None:
+        self.events: list[str] = []
+
+    @contextlib.contextmanager
+    def muted(self) -> Iterator[None]:
+        self.events.append("mute")
+        try:
+            yield
+        finally:
+            self.events.append("unmute")
+
+
+def test_with_no_output_device_the_speaker_logs_once_and_unmutes(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    mutes = MuteLog()
+    speaker = PromptSpeaker(AudioPack(tmp_path), guard=mutes.muted, device="no-such-speaker")
+    with caplog.at_level(logging.WARNING):
+        assert speaker.play(level(1000), PACK_RATE) is False
+        assert speaker.play(level(1000), PACK_RATE) is False
+    assert caplog.text.count("cannot play prompts") == 1
+    assert "screens still show every prompt" in caplog.text
+    assert mutes.events == ["mute", "unmute", "mute", "unmute"]
+    speaker.hush()  # nothing playing: never raises, never waits
+
+
+@pytest.mark.slow
+def test_prompts_play_in_real_time_muted_and_the_talk_button_cuts_them(tmp_path: Path) -> None:
+    """Real PortAudio and ALSA, into a FIFO drained at a sound card's pace (tests/speech/paced_speaker.py)."""
+    proc = run_module("tests.speech.paced_speaker", str(tmp_path), str(tmp_path / "r.json"), timeout=60)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    r = json.loads((tmp_path / "r.json").read_text())
+    assert r["whole_played"] is True
+    # 1 s of prompt, then the 0.5 s echo guard: the microphone is muted for all of it
+    assert 1.5 <= r["whole_muted_s"] < 4.0
+    assert r["muted_while_playing"] is True
+    # hush: the 3 s prompt stops (of its last 2.5 s, under 0.5 s still reach the card) and the
+    # microphone opens at once, without the echo guard
+    assert r["hush_returned"] is True
+    assert r["played_after_hush_s"] < 0.5
+    assert r["hush_to_unmute_s"] < 0.4
+    # the next prompt cuts the one playing: it ends without its echo guard, and the two never overlap
+    assert r["next_played"] is True and r["cut_to_first_unmute_s"] < 0.4
+    assert r["mutes_balanced"] is True and r["mutes_nested"] == 1
