@@ -37,6 +37,10 @@ class Speaker(Protocol):
 
     def say(self, keys: tuple[str, ...], lang: str) -> None: ...
 
+    def hush(self) -> None:
+        """Stop the prompt playing now (the citizen pressed the talk button)."""
+        ...
+
 
 class Queue(Protocol):
     def enqueue(  # type: ignore[no-untyped-def]
@@ -62,9 +66,13 @@ class SilentSpeaker:
 
     def __init__(self) -> None:
         self.said: list[tuple[str, ...]] = []
+        self.hushed = 0
 
     def say(self, keys: tuple[str, ...], lang: str) -> None:
         self.said.append(keys)
+
+    def hush(self) -> None:
+        self.hushed += 1
 
 
 @dataclass

@@ -167,11 +167,9 @@ def build_app_class() -> type:
             if self.listener is None or self.talk_held:
                 return
             self.talk_held = True
-            hush = getattr(self.session.speaker, "hush", None)
-            if hush is not None:
-                hush()
+            self.session.speaker.hush()
             self.listener.hold()
-            self.mic.bg_color = theme.HIGHLIGHT
+            self._light_mic()
 
         def release_talk(self) -> None:
             if not self.talk_held:
@@ -208,9 +206,7 @@ def build_app_class() -> type:
         def _show_preview(self, dt: float) -> None:
             """Blit the camera's latest frame (only on the camera screen; frames are never stored)."""
             self.meter_bar.value = self.level
-            if self.listener is not None:  # lit while held, and while listening once after a tap
-                lit = self.talk_held or self.listener.is_listening
-                self.mic.bg_color = theme.HIGHLIGHT if lit else theme.CARD
+            self._light_mic()
             camera = self.session.camera
             frame = getattr(camera, "latest", None)
             if self.session.state.screen != "camera" or frame is None:
@@ -226,6 +222,12 @@ def build_app_class() -> type:
             texture.blit_buffer(data, colorfmt="rgb", bufferfmt="ubyte")
             self.preview.texture = texture
             self.preview.canvas.ask_update()
+
+        def _light_mic(self) -> None:
+            """The talk button is lit while held, and while listening once after a tap."""
+            if self.listener is not None:
+                lit = self.talk_held or self.listener.is_listening
+                self.mic.bg_color = theme.HIGHLIGHT if lit else theme.CARD
 
         def _tick(self, dt: float) -> None:
             if self.session.state.screen != "attract" and self.staff is None:

@@ -68,6 +68,7 @@ def main(data_dir: str, result_path: str, speech_wav: str, other_wav: str) -> in
         return source.blocks_in.empty() and not app.listener.is_held
 
     held_touch: list[UnitTestTouch] = []
+    waits: list[int] = []
 
     def step(dt: float) -> None:
         rendered = getattr(app, "rendered_state", None) is app.session.state
@@ -83,9 +84,14 @@ def main(data_dir: str, result_path: str, speech_wav: str, other_wav: str) -> in
             touch.touch_down()
             held_touch.append(touch)
             log[-1]["held"] = app.talk_held
+            log[-1]["hushed"] = app.session.speaker.hushed  # the press cut the prompt playing
             source.say(np.concatenate([quiet[:4800], speech, quiet[:3200]]))
         elif what == "release":
+            deadline = time.monotonic() + 30
             while not source.blocks_in.empty():  # the citizen talks as long as the audio lasts
+                if time.monotonic() > deadline:
+                    log[-1]["error"] = "the listener took no audio for 30 s"
+                    break
                 time.sleep(0.02)
             held_touch.pop().touch_up()
             log[-1]["held_after"] = app.talk_held
@@ -97,7 +103,12 @@ def main(data_dir: str, result_path: str, speech_wav: str, other_wav: str) -> in
             what == "wait"
         ):  # until the listener has taken all the audio, then a second for the words to land
             if not heard_all():
-                plan.insert(0, "wait")
+                waits.append(1)
+                if len(waits) > 100:  # 30 s
+                    log[-1]["error"] = "the listener did not take all the audio in 30 s"
+                    plan[:] = ["done"]
+                else:
+                    plan.insert(0, "wait")
             Clock.schedule_once(step, 0.3 if plan[0] == "wait" else 1.0)
             return
         elif what == "done":

@@ -77,6 +77,7 @@ def test_holding_the_microphone_dictates_digits_and_then_only_held_words_count(t
     steps = {s["step"]: s for s in result["log"]}
     assert not [s for s in result["log"] if "error" in s], result["log"]
     assert steps["hold"]["screen"] == "field" and steps["hold"]["held"] is True
+    assert steps["hold"]["hushed"] == 1  # pressing the button cut the prompt
     assert steps["release"]["held_after"] is False
     assert steps["other"]["entry"] == "1234"  # the held words, read from the screen's state
     assert result["entry"] == "1234"  # the talk afterwards, with nobody holding the button, did not count
