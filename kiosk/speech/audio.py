@@ -67,15 +67,16 @@ class WavAudio:
     """A WAV file converted to what the engines take, and what the conversion noticed."""
 
     samples: np.ndarray
-    """int16 mono at 16 kHz."""
+    """int16 mono at :attr:`rate`."""
     source_rate: int
     source_channels: int
     clipped_fraction: float
     warnings: tuple[str, ...] = field(default=())
+    rate: int = SAMPLE_RATE
 
     @property
     def duration_s(self) -> float:
-        return len(self.samples) / SAMPLE_RATE
+        return len(self.samples) / self.rate
 
 
 def clipped_fraction(samples: np.ndarray) -> float:
@@ -112,9 +113,10 @@ def _decode_frames(raw: bytes, width: int, channels: int, path: Path) -> np.ndar
     return data.reshape(-1, channels)
 
 
-def load_wav(path: str | Path) -> WavAudio:
-    """Read a WAV file as int16 mono 16 kHz, converting rate and channels; raise AudioFormatError when it
-    cannot."""
+def load_wav(path: str | Path, rate: int = SAMPLE_RATE) -> WavAudio:
+    """Read a WAV file as int16 mono at ``rate`` (16 kHz, what the engines take; prompts play at their
+    pack's rate), converting rate, channels and sample width; raise AudioFormatError when it cannot."""
+    target_rate = rate
     path = Path(path)
     fix = f"convert it with 'sox \"{path}\" -r 16000 -c 1 -b 16 out.wav'"
     try:
@@ -155,16 +157,36 @@ def load_wav(path: str | Path) -> WavAudio:
         warnings.append(f"{channels} channels mixed down to mono")
     mono = frames.mean(axis=1)
     raw_clipped = clipped_fraction(np.clip(mono, -32768, 32767).astype(np.int16))
-    if rate != SAMPLE_RATE:
-        log.info("%s: resampled from %d Hz to %d Hz", path.name, rate, SAMPLE_RATE)
-        warnings.append(f"resampled from {rate} Hz to {SAMPLE_RATE} Hz")
-        mono = resample(mono, rate, SAMPLE_RATE)
+    if rate != target_rate:
+        log.info("%s: resampled from %d Hz to %d Hz", path.name, rate, target_rate)
+        warnings.append(f"resampled from {rate} Hz to {target_rate} Hz")
+        mono = resample(mono, rate, target_rate)
     samples = np.clip(np.round(mono), -32768, 32767).astype(np.int16)
     if raw_clipped >= CLIP_REPORT_FRACTION:
         note = f"clipped: {100 * raw_clipped:.1f}% of samples at full scale; lower the microphone gain"
         log.warning("%s: %s", path.name, note)
         warnings.append(note)
-    return WavAudio(samples, rate, channels, raw_clipped, tuple(warnings))
+    return WavAudio(samples, rate, channels, raw_clipped, tuple(warnings), target_rate)
+
+
+def check_pcm(samples: np.ndarray, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+    """Return ``samples`` if they are 16 kHz mono int16, what every recognizer takes, else raise
+    AudioFormatError saying how to fix it."""
+    if sample_rate != SAMPLE_RATE:
+        raise AudioFormatError(
+            f"audio is {sample_rate} Hz but the recognizer needs {SAMPLE_RATE} Hz: "
+            "resample first (kiosk.speech.audio.load_wav does it for WAV files)"
+        )
+    if not isinstance(samples, np.ndarray):
+        raise AudioFormatError(f"audio must be a numpy array of int16 samples, got {type(samples).__name__}")
+    if samples.ndim != 1:
+        raise AudioFormatError(
+            f"audio must be mono (one channel, 1-D array), got shape {samples.shape}: mix the channels down "
+            "first (kiosk.speech.audio.load_wav does it for WAV files)"
+        )
+    if samples.dtype != np.int16:
+        raise AudioFormatError(f"audio must be signed 16-bit PCM (int16), got {samples.dtype}")
+    return samples
 
 
 def read_wav_16k(path: str | Path) -> np.ndarray:

@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 
+from kiosk.speech.audio import check_pcm
 from kiosk.speech.base import SAMPLE_RATE, Transcript
 from kiosk.speech.features import FeatureParams, features
-from kiosk.speech.pcm import check_pcm
 
 log = logging.getLogger(__name__)
 

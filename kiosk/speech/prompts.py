@@ -2,7 +2,8 @@
 
 Layout under ``DATA_DIR/prompts/<lang>/``: ``<key>.wav`` (synthesized, with ``index.json`` recording the text each
 was made from, so only changed prompts are made again) and ``recorded/<key>.wav``, a recording by village staff that
-always wins over the synthesized clip. Keys map to file names by replacing ``:`` with ``__``.
+always wins over the synthesized clip (any PCM WAV: a phone's 44.1 kHz stereo 24-bit recording is converted on
+load). Keys map to file names by replacing ``:`` with ``__``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import subprocess
 import sys
 import threading
 import time
-import wave
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from kiosk.domain.prompts import PromptBook, all_keys
+from kiosk.speech.audio import AudioFormatError, load_wav
 
 log = logging.getLogger(__name__)
 PACK_RATE = 22050
@@ -32,30 +33,6 @@ PACK_RATE = 22050
 
 def key_file(key: str) -> str:
     return key.replace(":", "__").replace("/", "_") + ".wav"
-
-
-def read_wav(path: Path) -> tuple[np.ndarray, int]:
-    """Mono int16 samples and the rate; refuses what it cannot read with the file's name."""
-    try:
-        with wave.open(str(path), "rb") as w:
-            if w.getsampwidth() != 2:
-                raise ValueError(
-                    f"{path}: only 16-bit PCM WAV is supported, this one has {8 * w.getsampwidth()} bits"
-                )
-            data = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16)
-            if w.getnchannels() > 1:
-                data = data.reshape(-1, w.getnchannels()).mean(axis=1).astype(np.int16)
-            return data, w.getframerate()
-    except (wave.Error, EOFError) as exc:
-        raise ValueError(f"{path}: not a readable WAV file ({exc})") from None
-
-
-def resample(samples: np.ndarray, src: int, dst: int) -> np.ndarray:
-    if src == dst or samples.size == 0:
-        return samples
-    n = int(round(samples.size * dst / src))
-    x = np.linspace(0, samples.size - 1, n)
-    return np.interp(x, np.arange(samples.size), samples.astype(np.float32)).astype(np.int16)
 
 
 class AudioPack:
@@ -83,11 +60,11 @@ class AudioPack:
         for key in keys:
             for path in self.clips(lang, key):
                 try:
-                    data, rate = read_wav(path)
-                except ValueError as exc:
-                    log.warning("prompt clip skipped: %s; record it again as 16-bit PCM WAV", exc)
+                    data = load_wav(path, rate=PACK_RATE).samples
+                except AudioFormatError as exc:
+                    log.warning("prompt clip skipped: %s; record it again", exc)
                     continue
-                parts += [resample(data, rate, PACK_RATE), pause]
+                parts += [data, pause]
                 break
             else:
                 missing += 1

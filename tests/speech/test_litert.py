@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from kiosk.speech.audio import AudioFormatError, check_pcm, read_wav_16k
 from kiosk.speech.base import Transcript
 from kiosk.speech.litert import LiteRTRecognizer, ModelError, ModelManifest, ctc_greedy, frame_levels
-from kiosk.speech.pcm import AudioFormatError, check_pcm, load_wav_16k
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "models" / "digits-id.tflite"
@@ -32,7 +32,7 @@ def speak(text: str, tmp_path: Path, voice: str = "id+m3", speed: int = 140) -> 
     """Indonesian speech from espeak-ng (a voice variant held out of training), as 16 kHz mono int16."""
     out = tmp_path / f"{abs(hash((text, voice, speed)))}.wav"
     subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(out), text], check=True, timeout=30)
-    return load_wav_16k(out)
+    return read_wav_16k(out)
 
 
 def test_committed_model_matches_its_manifest_and_size_budget() -> None:
@@ -228,15 +228,15 @@ def test_wav_loader_resamples_and_mixes_down(tmp_path: Path) -> None:
     tone = (np.sin(2 * np.pi * 440 * t) * 10000).astype(np.int16)
     stereo = np.stack([tone, tone], axis=1).reshape(-1)
     write_wav(tmp_path / "s.wav", stereo, 44100, 2)
-    x = load_wav_16k(tmp_path / "s.wav")
+    x = read_wav_16k(tmp_path / "s.wav")
     assert x.dtype == np.int16 and x.ndim == 1 and len(x) == 16000
     spectrum = np.abs(np.fft.rfft(x.astype(np.float32)))
     assert abs(int(np.argmax(spectrum)) - 440) <= 1
 
 
 def test_wav_loader_names_a_missing_or_bad_file(tmp_path: Path) -> None:
-    with pytest.raises(AudioFormatError, match="no such audio file"):
-        load_wav_16k(tmp_path / "gone.wav")
+    with pytest.raises(AudioFormatError, match="no such file"):
+        read_wav_16k(tmp_path / "gone.wav")
     (tmp_path / "text.wav").write_text("hello")
     with pytest.raises(AudioFormatError, match="not a PCM WAV file"):
-        load_wav_16k(tmp_path / "text.wav")
+        read_wav_16k(tmp_path / "text.wav")

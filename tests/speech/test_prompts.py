@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kiosk.speech.prompts import PACK_RATE, AudioPack, PromptSpeaker, key_file, read_wav
+from kiosk.speech.audio import load_wav
+from kiosk.speech.prompts import PACK_RATE, AudioPack, PromptSpeaker, key_file
 from tests.support.cli import kiosk, run_module
 
 
@@ -54,15 +55,20 @@ def test_an_unreadable_staff_recording_is_named_in_the_log_and_the_synthesized_c
     assert key_file(key) in caplog.text and "record it again" in caplog.text
 
 
-def test_an_8_bit_recording_is_refused_with_its_name_and_bit_depth(tmp_path: Path) -> None:
-    path = tmp_path / "low.wav"
+def test_a_24_bit_phone_recording_is_converted_to_the_pack_rate(tmp_path: Path) -> None:
+    n = 44100 // 2
+    value = 1000 * 256  # 1000 in 16-bit terms
+    frames = np.full(n, value, dtype="<i4").view(np.uint8).reshape(-1, 4)[:, :3].reshape(-1)
+    path = tmp_path / "id" / "recorded" / key_file("ya")
+    path.parent.mkdir(parents=True)
     with wave.open(str(path), "wb") as w:
         w.setnchannels(1)
-        w.setsampwidth(1)
-        w.setframerate(8000)
-        w.writeframes(bytes(800))
-    with pytest.raises(ValueError, match=r"low\.wav.*8 bits"):
-        read_wav(path)
+        w.setsampwidth(3)
+        w.setframerate(44100)
+        w.writeframes(frames.tobytes())
+    samples = AudioPack(tmp_path).samples("id", ["ya"])
+    assert len(samples) == PACK_RATE // 2 + int(PACK_RATE * 0.12)
+    assert np.all(np.abs(samples[100 : PACK_RATE // 2 - 100] - 1000) <= 1)
 
 
 def test_a_stereo_recording_at_another_rate_is_mixed_to_mono_at_the_pack_rate(tmp_path: Path) -> None:
@@ -91,8 +97,10 @@ def test_kiosk_prompts_renders_every_clip_once_and_again_only_what_is_missing(tm
     folder = tmp_path / "prompts" / "id"
     clips = sorted(folder.glob("*.wav"))
     assert f"id: {len(clips)} clip(s) made" in first.stderr and len(clips) > 100
-    data, rate = read_wav(folder / key_file("svc:ktp_new:title"))
-    assert rate == PACK_RATE and np.abs(data).max() > 3000  # espeak-ng speech, not silence
+    clip = load_wav(folder / key_file("svc:ktp_new:title"), rate=PACK_RATE)
+    assert (
+        clip.source_rate == PACK_RATE and np.abs(clip.samples).max() > 3000
+    )  # espeak-ng speech, not silence
 
     again = kiosk("prompts", "--only", "id", "--data-dir", str(tmp_path), timeout=300)
     assert "id: 0 clip(s) made" in again.stderr
