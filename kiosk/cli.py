@@ -22,7 +22,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("kiosk.ui.app", "open the kiosk window (touch and voice)"),
     "simulate": ("kiosk.simulate", "drive the flow headless from a scenario and print the request as JSON"),
     "screenshots": ("kiosk.ui.screenshots", "render every screen into PNG files"),
-    "prompts": ("kiosk.speech.prompts_cli", "render the spoken prompt audio pack with espeak-ng"),
+    "prompts": (
+        "kiosk.speech.prompts_cli",
+        "spoken prompts: render with espeak-ng, --list, --record KEY --from WAV",
+    ),
     "config": ("kiosk.config_cli", "print the effective configuration as TOML"),
     "queue": ("kiosk.outbox.queue_cli", "show the local queue (no personal data)"),
     "outbox": ("kiosk.outbox.cli", "outbox load and state: kiosk outbox fill N | status | release MSG_ID"),

@@ -113,6 +113,40 @@ def _decode_frames(raw: bytes, width: int, channels: int, path: Path) -> np.ndar
     return data.reshape(-1, channels)
 
 
+WAVE_FORMAT_PCM, WAVE_FORMAT_EXTENSIBLE = 1, 0xFFFE
+
+
+def _read_pcm_wav(data: bytes) -> tuple[int, int, int, bytes]:
+    """(rate, channels, bytes per sample, PCM bytes) of a RIFF/WAVE file; raises ValueError saying why not.
+    Reads WAVE_FORMAT_EXTENSIBLE too, which phones and sox write for 24-bit or multichannel audio (Python's
+    ``wave`` refuses it before 3.12). A data chunk cut short by a power cut gives what is there."""
+    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+        raise ValueError("no RIFF/WAVE header")
+    pos, fmt, raw = 12, b"", None
+    while pos + 8 <= len(data):
+        chunk, size = data[pos : pos + 4], struct.unpack_from("<I", data, pos + 4)[0]
+        if chunk == b"fmt ":
+            fmt = data[pos + 8 : pos + 8 + size]
+        elif chunk == b"data":
+            raw = data[pos + 8 : pos + 8 + size]
+            break
+        pos += 8 + size + (size & 1)
+    if len(fmt) < 16:
+        raise ValueError("no format chunk")
+    tag, channels, rate, _, block_align, _ = struct.unpack_from("<HHIIHH", fmt)
+    if tag == WAVE_FORMAT_EXTENSIBLE and len(fmt) >= 26:
+        tag = struct.unpack_from("<H", fmt, 24)[0]  # the first two bytes of the sub-format GUID
+    if tag != WAVE_FORMAT_PCM:
+        raise ValueError(f"format {tag}: floating point or compressed audio, not integer PCM")
+    if raw is None:
+        raise ValueError("no data chunk")
+    if channels < 1:
+        return rate, channels, 0, raw
+    if block_align < channels:
+        raise ValueError(f"the header says {block_align} bytes a frame for {channels} channels")
+    return rate, channels, block_align // channels, raw
+
+
 def load_wav(path: str | Path, rate: int = SAMPLE_RATE) -> WavAudio:
     """Read a WAV file as int16 mono at ``rate`` (16 kHz, what the engines take; prompts play at their
     pack's rate), converting rate, channels and sample width; raise AudioFormatError when it cannot."""
@@ -120,25 +154,13 @@ def load_wav(path: str | Path, rate: int = SAMPLE_RATE) -> WavAudio:
     path = Path(path)
     fix = f"convert it with 'sox \"{path}\" -r 16000 -c 1 -b 16 out.wav'"
     try:
-        with wave.open(str(path), "rb") as wf:
-            rate, channels, width, n = (
-                wf.getframerate(),
-                wf.getnchannels(),
-                wf.getsampwidth(),
-                wf.getnframes(),
-            )
-            raw = wf.readframes(n)
+        rate, channels, width, raw = _read_pcm_wav(path.read_bytes())
     except FileNotFoundError:
         raise AudioFormatError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise AudioFormatError(f"{path}: is a directory, not a WAV file") from None
-    except (
-        wave.Error,
-        EOFError,
-        RuntimeError,
-        struct.error,
-    ) as exc:  # wave raises a bare RuntimeError on some
-        reason = str(exc) or "a broken or truncated header"  # malformed headers
+    except (ValueError, struct.error) as exc:
+        reason = str(exc) or "a broken or truncated header"
         raise AudioFormatError(f"{path}: not a PCM WAV file ({reason}); {fix}") from None
     if channels < 1:
         raise AudioFormatError(f"{path}: the header says {channels} channels; {fix}")

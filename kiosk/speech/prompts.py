@@ -24,11 +24,14 @@ from pathlib import Path
 import numpy as np
 
 from kiosk.domain.prompts import PromptBook, all_keys
-from kiosk.speech.audio import AudioFormatError, load_wav
+from kiosk.speech.audio import AudioFormatError, load_wav, write_wav_16k
+from kiosk.speech.augment import speech_span
 
 log = logging.getLogger(__name__)
 PACK_RATE = 22050
 """Sample rate of the audio pack (espeak-ng's own rate); recordings are resampled to it."""
+SILENT_PEAK = 300
+"""A staff recording whose loudest sample is below this (-40 dBFS) holds no speech."""
 
 
 def key_file(key: str) -> str:
@@ -49,6 +52,32 @@ class AudioPack:
     def clip(self, lang: str, key: str) -> Path | None:
         found = self.clips(lang, key)
         return found[0] if found else None
+
+    def source(self, lang: str, key: str) -> str:
+        """Where the key's prompt comes from: "recorded" (by staff), "synthesized" or "missing"."""
+        found = self.clips(lang, key)
+        if not found:
+            return "missing"
+        return "recorded" if found[0].parent.name == "recorded" else "synthesized"
+
+    def add_recording(self, lang: str, key: str, wav: Path) -> Path:
+        """Make a staff recording the key's prompt: any PCM WAV (a phone's will do), converted to the pack's
+        rate, cut to the speech with 0.2 s around it and brought to a steady level (peak at -3 dBFS), then
+        written where it wins over the synthesized clip (atomically: a power cut leaves the old one).
+        Raises AudioFormatError naming the file when it cannot be read or holds no speech."""
+        samples = load_wav(wav, rate=PACK_RATE).samples.astype(np.float32)
+        peak = float(np.max(np.abs(samples))) if samples.size else 0.0
+        if peak < SILENT_PEAK:
+            raise AudioFormatError(f"{wav}: no speech in it (silent); record again closer to the microphone")
+        start, end = speech_span(samples, PACK_RATE // 50)
+        margin = int(0.2 * PACK_RATE)
+        speech = samples[max(0, start - margin) : end + margin] * (0.7 * 32767 / peak)
+        target = self.root / lang / "recorded" / key_file(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(".tmp.wav")
+        write_wav_16k(tmp, np.round(speech).astype(np.int16), rate=PACK_RATE)
+        tmp.replace(target)
+        return target
 
     def samples(self, lang: str, keys: Iterable[str]) -> np.ndarray:
         """The keys' clips joined with short pauses, at PACK_RATE. A missing clip is skipped; an unreadable

@@ -99,6 +99,75 @@ def test_a_float_wav_is_refused_with_the_sox_command_that_fixes_it(tmp_path: Pat
         load_wav(tmp_path / "f.wav")
 
 
+def riff(fmt: bytes, data: bytes, data_size: int | None = None, extra: bytes = b"") -> bytes:
+    body = (
+        b"WAVE"
+        + b"fmt "
+        + struct.pack("<I", len(fmt))
+        + fmt
+        + extra
+        + b"data"
+        + struct.pack("<I", len(data) if data_size is None else data_size)
+        + data
+    )
+    return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
+def extensible_fmt(tag: int, channels: int, rate: int, width: int) -> bytes:
+    """WAVE_FORMAT_EXTENSIBLE, as phones and sox write for 24-bit or multichannel audio."""
+    guid_tail = bytes.fromhex("000000001000800000aa00389b71")
+    return (
+        struct.pack(
+            "<HHIIHHHHI",
+            0xFFFE,
+            channels,
+            rate,
+            rate * channels * width,
+            channels * width,
+            8 * width,
+            22,
+            8 * width,
+            3,
+        )
+        + struct.pack("<H", tag)
+        + guid_tail
+    )
+
+
+def test_a_24_bit_stereo_extensible_wav_from_a_phone_is_read_and_converted(tmp_path: Path) -> None:
+    tone = np.round(sine(440, 0.5, 44100)).astype("<i2")
+    as24 = (tone.astype("<i4") << 8).view(np.uint8).reshape(-1, 4)[:, :3]
+    stereo = np.repeat(as24, 2, axis=0).reshape(-1)  # the same tone on both channels
+    # a LIST chunk before the data, as recorders write
+    info = b"LIST" + struct.pack("<I", 4) + b"INFO"
+    (tmp_path / "phone.wav").write_bytes(riff(extensible_fmt(1, 2, 44100, 3), stereo.tobytes(), extra=info))
+    audio = load_wav(tmp_path / "phone.wav")
+    assert audio.source_rate == 44100 and audio.source_channels == 2
+    expected = load_wav_from(tone, 44100, tmp_path)
+    assert len(audio.samples) == len(expected)
+    assert np.max(np.abs(audio.samples.astype(int) - expected.astype(int))) <= 1
+
+
+def load_wav_from(samples: np.ndarray, rate: int, folder: Path) -> np.ndarray:
+    write_pcm(folder / "ref.wav", samples, rate)
+    return load_wav(folder / "ref.wav").samples
+
+
+def test_an_extensible_float_wav_is_refused_with_the_sox_command(tmp_path: Path) -> None:
+    data = np.zeros(1600, dtype="<f4").tobytes()
+    (tmp_path / "f.wav").write_bytes(riff(extensible_fmt(3, 1, 16000, 4), data))
+    with pytest.raises(AudioFormatError, match="floating point.*sox"):
+        load_wav(tmp_path / "f.wav")
+
+
+def test_a_recording_cut_short_by_a_power_cut_gives_what_was_written(tmp_path: Path) -> None:
+    tone = np.round(sine(440, 1.0, 16000)).astype("<i2")
+    fmt = struct.pack("<HHIIHH", 1, 1, 16000, 32000, 2, 16)
+    # the header still promises 2 s; only the first half second reached the card
+    (tmp_path / "cut.wav").write_bytes(riff(fmt, tone[:8000].tobytes(), data_size=64000))
+    assert load_wav(tmp_path / "cut.wav").samples.tolist() == tone[:8000].tolist()
+
+
 def test_missing_empty_and_garbage_files_are_refused_clearly(tmp_path: Path) -> None:
     with pytest.raises(AudioFormatError, match="no such file"):
         load_wav(tmp_path / "nothing.wav")

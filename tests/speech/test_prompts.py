@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import subprocess
 import wave
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,7 +34,7 @@ def level(value: int, n: int = 2205) -> np.ndarray:
 
 
 def test_a_staff_recording_is_played_instead_of_the_synthesized_clip(tmp_path: Path) -> None:
-    key = "screen.nik"
+    key = "camera.ok"
     write_clip(tmp_path / "id" / key_file(key), level(100))
     write_clip(tmp_path / "id" / "recorded" / key_file(key), level(7000))
     samples = AudioPack(tmp_path).samples("id", [key])
@@ -154,3 +155,55 @@ def test_prompts_play_in_real_time_muted_and_the_talk_button_cuts_them(tmp_path:
     # the next prompt cuts the one playing: it ends without its echo guard, and the two never overlap
     assert r["next_played"] is True and r["cut_to_first_unmute_s"] < 0.4
     assert r["mutes_balanced"] is True and r["mutes_nested"] == 1
+
+
+@pytest.mark.slow
+def test_staff_add_a_phone_recording_of_a_prompt_and_the_list_shows_it(tmp_path: Path) -> None:
+    spoken = tmp_path / "spoken.wav"
+    subprocess.run(["espeak-ng", "-v", "id", "-w", str(spoken), "Selamat datang"], check=True, timeout=30)
+    phone = tmp_path / "phone.wav"  # 1 s of silence around it, 44.1 kHz stereo 24-bit, as a phone saves it
+    subprocess.run(
+        ["sox", str(spoken), "-r", "44100", "-c", "2", "-b", "24", str(phone), "pad", "1", "1"], check=True
+    )
+    data = ("--data-dir", str(tmp_path / "data"))
+    added = kiosk("prompts", "--only", "id", "--record", "screen.attract", "--from", str(phone), *data)
+    assert added.returncode == 0, added.stderr[-2000:]
+    assert "is now the staff recording" in added.stderr
+
+    clip = load_wav(
+        tmp_path / "data" / "prompts" / "id" / "recorded" / key_file("screen.attract"), rate=PACK_RATE
+    )
+    assert clip.source_rate == PACK_RATE and clip.source_channels == 1
+    speech_s = load_wav(spoken).duration_s
+    assert speech_s <= clip.duration_s <= speech_s + 0.5  # the phone's silence is cut, 0.2 s kept each side
+    assert 0.65 <= np.abs(clip.samples).max() / 32767 <= 0.75  # brought to a steady level
+
+    listed = kiosk("prompts", "--list", "--only", "id", *data)
+    rows = [line.split("\t") for line in listed.stdout.splitlines()]
+    sources = {row[1]: row[2] for row in rows}
+    assert sources["screen.attract"] == "recorded" and sources["camera.ok"] == "missing"
+    assert "1 recorded" in listed.stderr
+
+
+@pytest.mark.slow
+def test_a_wrong_key_or_a_silent_recording_is_refused_and_the_old_recording_stays(tmp_path: Path) -> None:
+    data = ("--data-dir", str(tmp_path / "data"))
+    pack = AudioPack(tmp_path / "data" / "prompts")
+    speech = tmp_path / "speech.wav"
+    write_clip(speech, (8000 * np.sin(np.arange(PACK_RATE) / 5)).astype(np.int16))
+    assert kiosk("prompts", "--only", "id", "--record", "ya", "--from", str(speech), *data).returncode == 2
+    wrong = kiosk("prompts", "--only", "id", "--record", "screen.nope", "--from", str(speech), *data)
+    assert wrong.returncode == 2 and "kiosk prompts --list --only id" in wrong.stderr
+
+    assert (
+        kiosk("prompts", "--only", "id", "--record", "camera.ok", "--from", str(speech), *data).returncode
+        == 0
+    )
+    kept = (tmp_path / "data" / "prompts" / "id" / "recorded" / key_file("camera.ok")).read_bytes()
+    silent = write_clip(tmp_path / "silent.wav", np.zeros(PACK_RATE, dtype=np.int16))
+    refused = kiosk("prompts", "--only", "id", "--record", "camera.ok", "--from", str(silent), *data)
+    assert refused.returncode == 2 and "no speech" in refused.stderr
+    assert (tmp_path / "data" / "prompts" / "id" / "recorded" / key_file("camera.ok")).read_bytes() == kept
+    assert pack.source("id", "camera.ok") == "recorded"
+    missing_from = kiosk("prompts", "--only", "id", "--record", "camera.ok", *data)
+    assert missing_from.returncode == 2 and "--from FILE.wav" in missing_from.stderr
