@@ -222,3 +222,29 @@ def test_a_closed_wav_source_stops_yielding(tmp_path: Path) -> None:
 def test_a_microphone_that_does_not_exist_raises_a_clear_error_for_touch_only_mode() -> None:
     with pytest.raises(MicrophoneUnavailable, match="no-such-microphone.*touch keeps working"):
         MicrophoneSource("no-such-microphone")
+
+
+def test_a_corrupt_wav_never_crashes_the_reader_it_is_refused_by_name(tmp_path: Path) -> None:
+    """Flipped, cut and garbage bytes anywhere in the file (an SD card after a power cut): every result is
+    either audio or an AudioFormatError naming the file."""
+    write_pcm(tmp_path / "good.wav", sine(440, 0.2, 16000), 16000)
+    good = (tmp_path / "good.wav").read_bytes()
+    rng = np.random.default_rng(3)
+    bad = tmp_path / "bad.wav"
+    for _ in range(400):
+        data = bytearray(good[: int(rng.integers(0, len(good) + 1))])
+        for _ in range(int(rng.integers(0, 6))):
+            if data:  # mostly in the 44-byte header, where a wrong byte changes what the file claims
+                where = (
+                    int(rng.integers(min(len(data), 48)))
+                    if rng.random() < 0.8
+                    else int(rng.integers(len(data)))
+                )
+                data[where] = int(rng.integers(256))
+        bad.write_bytes(bytes(data))
+        try:
+            audio = load_wav(bad)
+        except AudioFormatError as exc:
+            assert str(exc).startswith(str(bad))
+        else:
+            assert audio.samples.dtype == np.int16
