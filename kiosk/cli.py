@@ -24,7 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "screenshots": ("kiosk.ui.screenshots", "render every screen into PNG files"),
     "prompts": (
         "kiosk.speech.prompts_cli",
-        "spoken prompts: render with espeak-ng, --list, --record KEY --from WAV",
+        "spoken prompts: render with espeak-ng, --list, --record KEY [--from WAV]",
     ),
     "config": ("kiosk.config_cli", "print the effective configuration as TOML"),
     "queue": ("kiosk.outbox.queue_cli", "show the local queue (no personal data)"),

@@ -35,7 +35,7 @@ import numpy as np
 
 from kiosk.speech.audio import AudioSource, MicrophoneUnavailable, split_blocks
 from kiosk.speech.base import SAMPLE_RATE, Recognizer, Transcript
-from kiosk.speech.vad import Endpointer, Level, SpeechStart, Utterance
+from kiosk.speech.vad import Endpointer, Level, SpeechStart, Utterance, VadConfig
 
 log = logging.getLogger(__name__)
 
@@ -444,3 +444,24 @@ def hear(
     if failures:
         raise RuntimeError(f"recognition failed: {failures[0]}")
     return heard
+
+
+def capture_utterance(
+    source: AudioSource, timeout_s: float = 10.0, config: VadConfig | None = None
+) -> np.ndarray | None:
+    """The first utterance on ``source``, int16 at 16 kHz with the end-pointer's pre-roll and tail, or None when
+    nobody began speaking within ``timeout_s`` of audio (staff recording a prompt: ``kiosk prompts --record``).
+    The source is closed either way."""
+    endpointer = Endpointer(config or VadConfig())
+    heard = 0
+    try:
+        for block in source.blocks():
+            for event in endpointer.process(block):
+                if isinstance(event, Utterance):
+                    return event.samples
+            heard += len(block)
+            if not endpointer.in_speech and heard > timeout_s * SAMPLE_RATE:
+                return None
+        return next((e.samples for e in endpointer.flush() if isinstance(e, Utterance)), None)
+    finally:
+        source.close()

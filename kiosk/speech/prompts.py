@@ -26,6 +26,7 @@ import numpy as np
 from kiosk.domain.prompts import PromptBook, all_keys
 from kiosk.speech.audio import AudioFormatError, load_wav, write_wav_16k
 from kiosk.speech.augment import speech_span
+from kiosk.speech.resample import resample
 
 log = logging.getLogger(__name__)
 PACK_RATE = 22050
@@ -61,17 +62,26 @@ class AudioPack:
         return "recorded" if found[0].parent.name == "recorded" else "synthesized"
 
     def add_recording(self, lang: str, key: str, wav: Path) -> Path:
-        """Make a staff recording the key's prompt: any PCM WAV (a phone's will do), converted to the pack's
-        rate, cut to the speech with 0.2 s around it and brought to a steady level (peak at -3 dBFS), then
-        written where it wins over the synthesized clip (atomically: a power cut leaves the old one).
-        Raises AudioFormatError naming the file when it cannot be read or holds no speech."""
-        samples = load_wav(wav, rate=PACK_RATE).samples.astype(np.float32)
-        peak = float(np.max(np.abs(samples))) if samples.size else 0.0
+        """Make a staff recording the key's prompt: any PCM WAV (a phone's will do). See :meth:`save_recording`;
+        raises AudioFormatError naming the file when it cannot be read or holds no speech."""
+        return self.save_recording(lang, key, load_wav(wav, rate=PACK_RATE).samples, PACK_RATE, str(wav))
+
+    def save_recording(
+        self, lang: str, key: str, samples: np.ndarray, rate: int, name: str = "recording"
+    ) -> Path:
+        """Make ``samples`` the key's prompt: converted to the pack's rate, cut to the speech with 0.2 s around
+        it and brought to a steady level (peak at -3 dBFS), then written where it wins over the synthesized
+        clip (atomically: a power cut leaves the old one). A silent recording raises AudioFormatError."""
+        audio = (
+            resample(np.asarray(samples, dtype=np.float64), rate, PACK_RATE) if rate != PACK_RATE else samples
+        )
+        audio = np.asarray(audio, dtype=np.float32)
+        peak = float(np.max(np.abs(audio))) if audio.size else 0.0
         if peak < SILENT_PEAK:
-            raise AudioFormatError(f"{wav}: no speech in it (silent); record again closer to the microphone")
-        start, end = speech_span(samples, PACK_RATE // 50)
+            raise AudioFormatError(f"{name}: no speech in it (silent); record again closer to the microphone")
+        start, end = speech_span(audio, PACK_RATE // 50)
         margin = int(0.2 * PACK_RATE)
-        speech = samples[max(0, start - margin) : end + margin] * (0.7 * 32767 / peak)
+        speech = audio[max(0, start - margin) : end + margin] * (0.7 * 32767 / peak)
         target = self.root / lang / "recorded" / key_file(key)
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_suffix(".tmp.wav")

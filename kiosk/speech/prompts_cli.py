@@ -3,8 +3,9 @@ each prompt comes from, or add a staff recording for one prompt.
 
     kiosk prompts                                   synthesize what is missing or changed (espeak-ng)
     kiosk prompts --list [--only LANG]              key, source (recorded / synthesized / missing), file, text
-    kiosk prompts --only LANG --record KEY --from FILE.wav
-                                                    a staff recording of KEY (any PCM WAV, a phone's will do)
+    kiosk prompts --only LANG --record KEY [--from FILE.wav]
+                                                    a staff recording of KEY from the kiosk's microphone, or
+                                                    from a file (any PCM WAV, a phone's will do)
 """
 
 from __future__ import annotations
@@ -17,7 +18,12 @@ from kiosk import compose
 from kiosk.config import Settings
 from kiosk.domain.prompts import PromptBook, all_keys
 from kiosk.speech.audio import AudioFormatError
-from kiosk.speech.prompts import AudioPack, key_file, progress_bar
+from kiosk.speech.base import SAMPLE_RATE
+from kiosk.speech.prompts import PACK_RATE, AudioPack, PromptSpeaker, key_file, progress_bar
+from kiosk.speech.vad import VadConfig
+
+PROMPT_VAD = VadConfig(hangover_ms=1500, tail_ms=700, max_utterance_s=30.0)
+"""A prompt is a sentence read aloud: its pauses at commas are longer than between dictated digits."""
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -42,7 +48,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         )
         return 2
     if args.record:
-        return record(pack, books, args)
+        return record(pack, books, args, settings)
     if args.list:
         for code, book in books.items():
             list_prompts(pack, code, book)
@@ -73,13 +79,11 @@ def list_prompts(pack: AudioPack, code: str, book: PromptBook) -> None:
     print(f"{code}: {summary}; staff recordings go in {pack.root / code / 'recorded'}", file=sys.stderr)
 
 
-def record(pack: AudioPack, books: dict[str, PromptBook], args: argparse.Namespace) -> int:
-    if not args.only or args.from_wav is None:
-        print(
-            "kiosk prompts: --record KEY needs --only LANG and --from FILE.wav (record on a phone, or with "
-            "'arecord -f S16_LE -r 16000 FILE.wav')",
-            file=sys.stderr,
-        )
+def record(
+    pack: AudioPack, books: dict[str, PromptBook], args: argparse.Namespace, settings: Settings
+) -> int:
+    if not args.only:
+        print("kiosk prompts: --record KEY needs --only LANG (the language it is spoken in)", file=sys.stderr)
         return 2
     book = books[args.only]
     if args.record not in set(all_keys(book.catalog, book.pack)):
@@ -89,10 +93,42 @@ def record(pack: AudioPack, books: dict[str, PromptBook], args: argparse.Namespa
             file=sys.stderr,
         )
         return 2
+    text = book.text(args.record)
     try:
-        target = pack.add_recording(args.only, args.record, args.from_wav)
+        if args.from_wav is not None:
+            target = pack.add_recording(args.only, args.record, args.from_wav)
+        else:
+            target = record_from_microphone(pack, args.only, args.record, text, settings)
+            if target is None:
+                return 2
     except AudioFormatError as exc:
         print(f"kiosk prompts: {exc}", file=sys.stderr)
         return 2
-    print(f"{args.only}: '{book.text(args.record)}' is now the staff recording {target}", file=sys.stderr)
+    print(f"{args.only}: '{text}' is now the staff recording {target}", file=sys.stderr)
     return 0
+
+
+def record_from_microphone(
+    pack: AudioPack, lang: str, key: str, text: str, settings: Settings
+) -> Path | None:
+    """Say the text into the kiosk's microphone; it is played back once saved."""
+    from kiosk.speech.audio import MicrophoneUnavailable
+    from kiosk.speech.listener import capture_utterance
+    from kiosk.speech.mic import MicrophoneSource
+
+    try:
+        source = MicrophoneSource(settings.speech.input_device)
+    except MicrophoneUnavailable as exc:
+        print(
+            f"kiosk prompts: no microphone ({exc}); record on a phone and add it with --from FILE.wav",
+            file=sys.stderr,
+        )
+        return None
+    print(f"say now, then stay quiet for a moment:\n    {text}", file=sys.stderr)
+    samples = capture_utterance(source, timeout_s=10.0, config=PROMPT_VAD)
+    if samples is None:
+        print("kiosk prompts: nothing was heard in 10 s; nothing was saved", file=sys.stderr)
+        return None
+    target = pack.save_recording(lang, key, samples, SAMPLE_RATE, "the microphone recording")
+    PromptSpeaker(pack, device=settings.speech.output_device).play(pack.samples(lang, [key]), PACK_RATE)
+    return target

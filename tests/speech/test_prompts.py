@@ -8,14 +8,16 @@ import json
 import logging
 import subprocess
 import wave
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from kiosk.speech.audio import load_wav
+from kiosk.speech.audio import ArraySource, load_wav
+from kiosk.speech.listener import capture_utterance
 from kiosk.speech.prompts import PACK_RATE, AudioPack, PromptSpeaker, key_file
+from kiosk.speech.prompts_cli import PROMPT_VAD
 from tests.support.cli import kiosk, run_module
 
 
@@ -207,3 +209,48 @@ def test_a_wrong_key_or_a_silent_recording_is_refused_and_the_old_recording_stay
     assert pack.source("id", "camera.ok") == "recorded"
     missing_from = kiosk("prompts", "--only", "id", "--record", "camera.ok", *data)
     assert missing_from.returncode == 2 and "--from FILE.wav" in missing_from.stderr
+
+
+def test_a_prompt_spoken_into_the_microphone_is_captured_whole_and_saved_at_the_pack_rate(
+    tmp_path: Path, speak: Callable[[str, str], np.ndarray]
+) -> None:
+    """The microphone path of 'kiosk prompts --record': the real end-pointer with the prompt settings, fed the
+    way a microphone feeds it; a sentence with a pause at its comma stays one recording."""
+    words = speak("Selamat datang", "id")
+    rest = speak("sentuh layar untuk mulai", "id")
+    pause = np.zeros(int(0.9 * 16000), dtype=np.int16)  # longer than the 700 ms that ends a dictated group
+    quiet = np.zeros(16000, dtype=np.int16)
+    source = ArraySource(np.concatenate([quiet, words, pause, rest, quiet, quiet]))
+    samples = capture_utterance(source, timeout_s=5.0, config=PROMPT_VAD)
+    assert samples is not None
+    spoken_s = (len(words) + len(pause) + len(rest)) / 16000
+    assert spoken_s <= len(samples) / 16000 <= spoken_s + 2.0
+
+    target = AudioPack(tmp_path).save_recording("id", "camera.ok", samples, 16000)
+    clip = load_wav(target, rate=PACK_RATE)
+    assert clip.source_rate == PACK_RATE
+    assert 0.65 <= np.abs(clip.samples).max() / 32767 <= 0.75
+
+
+def test_when_nobody_speaks_the_capture_gives_up_after_its_timeout_and_closes_the_microphone() -> None:
+    source = ArraySource(np.zeros(16000 * 30, dtype=np.int16))
+    assert capture_utterance(source, timeout_s=3.0, config=PROMPT_VAD) is None
+    assert list(source.blocks()) == []  # closed: the microphone was let go
+
+
+@pytest.mark.slow
+def test_recording_a_prompt_without_a_microphone_says_to_use_a_phone_recording(tmp_path: Path) -> None:
+    proc = kiosk(
+        "prompts",
+        "--only",
+        "id",
+        "--record",
+        "camera.ok",
+        "--data-dir",
+        str(tmp_path),
+        "--set",
+        "speech.input_device=no-such-microphone",
+    )
+    assert proc.returncode == 2
+    assert "no microphone" in proc.stderr and "--from FILE.wav" in proc.stderr
+    assert not (tmp_path / "prompts" / "id" / "recorded").exists()
