@@ -25,3 +25,16 @@ _ORDER = ("satu", "dua", "tiga", "empat", "lima", "enam", "tujuh", "delapan", "s
 def number_words(n: int) -> tuple[str, ...]:
     """Words for the menu numbers 1..n (n <= 9)."""
     return _ORDER[: min(n, 9)]
+
+
+def heard_so_far(text: str) -> str:
+    """What the screen shows while the citizen speaks: digit words as numerals, in groups as they were
+    spoken ("tiga dua nol satu ya" -> "3201 ya"), other words as they are."""
+    out: list[str] = []
+    for word in text.split():
+        digit = DIGITS.get(word)
+        if digit is not None and out and out[-1].isdigit():
+            out[-1] += digit
+        else:
+            out.append(digit if digit is not None else word)
+    return " ".join(out)

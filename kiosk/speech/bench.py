@@ -171,26 +171,30 @@ def measure_engine(pack_dict: dict[str, Any], cpu: int, seconds: float) -> dict[
         rtf_cpu=round(cpu_s / audio_s, 5),
     )
     four = fit(np.concatenate(utts), 4.0)
-    latencies = []
+    latencies, feeding = [], []
+    streams = isinstance(rec, StreamingRecognizer)
     for _ in range(5):
-        if isinstance(rec, StreamingRecognizer):
+        if streams:
             stream = rec.open_stream(vocab)
+            t = time.perf_counter()
             for start in range(
                 0, len(four), 320
-            ):  # fed live while the citizen speaks: not part of the latency
+            ):  # fed live while the citizen speaks (partials): not part of the latency
                 stream.accept(four[start : start + 320])
+            feeding.append(time.perf_counter() - t)
             t = time.perf_counter()
-            stream.finish()
+            stream.finish(four)
         else:
             t = time.perf_counter()
             rec.recognize(four, vocab)
         latencies.append(time.perf_counter() - t)
     out["latency_4s_utterance_ms"] = round(1000 * float(np.median(latencies)), 1)
-    out["latency_mode"] = (
-        "streaming: final result after the last block"
-        if isinstance(rec, StreamingRecognizer)
-        else "whole utterance decoded after it ends"
-    )
+    if feeding:  # what decoding while the citizen speaks costs, per second of speech
+        out["rtf_while_speaking"] = round(float(np.median(feeding)) / 4.0, 5)
+    out["latency_mode"] = {
+        "vosk": "streaming: final result after the last block",
+        "litert": "whole utterance decoded after it ends (partials on screen while it is spoken)",
+    }.get(pack.engine, "whole utterance decoded after it ends")
     out["peak_rss_mb"] = round(_maxrss_mb(), 1)
     out["rss_before_model_mb"] = round(rss_start, 1)
     return out

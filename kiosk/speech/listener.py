@@ -52,8 +52,9 @@ class RecognitionStream(Protocol):
         """Feed int16 16 kHz samples; return the partial text when it changed, else None."""
         ...
 
-    def finish(self) -> Transcript:
-        """No more audio: the final transcript."""
+    def finish(self, utterance: np.ndarray | None = None) -> Transcript:
+        """No more audio: the final transcript. ``utterance`` is the end-pointed utterance, which an engine that
+        decodes whole utterances (partials only for the screen) decodes instead of what it was fed."""
         ...
 
 
@@ -372,7 +373,9 @@ class Listener:
         stream, self._stream = self._stream, None
         try:
             transcript = (
-                stream.finish() if stream is not None else self.recognizer.recognize(utt.samples, vocab)
+                stream.finish(utt.samples)
+                if stream is not None
+                else self.recognizer.recognize(utt.samples, vocab)
             )
         except Exception as exc:
             log.exception("recognition failed")

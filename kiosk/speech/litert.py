@@ -289,11 +289,18 @@ class LiteRTRecognizer:
         return np.concatenate([tone[:lead], samples, tone[lead:]])
 
     def recognize(self, samples: np.ndarray, vocabulary: Sequence[str] | None = None) -> Transcript:
+        return self._transcribe(samples, vocabulary, warn=True)
+
+    def open_stream(self, vocabulary: Sequence[str] | None = None) -> LiteRTStream:
+        """Partials while the citizen speaks (see :class:`LiteRTStream`)."""
+        return LiteRTStream(self, vocabulary)
+
+    def _transcribe(self, samples: np.ndarray, vocabulary: Sequence[str] | None, warn: bool) -> Transcript:
         check_pcm(samples)
         if len(samples) < MIN_SAMPLES or int(np.max(np.abs(samples.astype(np.int32)))) < SILENCE_PEAK:
             return Transcript(text="", engine=self.name, confidence=None)
         clipped = float(np.mean(np.abs(samples.astype(np.int32)) >= 32767))
-        if clipped > CLIP_FRACTION:
+        if warn and clipped > CLIP_FRACTION:
             log.warning(
                 "clipped audio: %.1f%% of samples at full scale; the microphone gain is too high",
                 100 * clipped,
@@ -338,3 +345,38 @@ class LiteRTRecognizer:
         words = [(w, p) for w, p in emitted if w != m.other_token]
         conf = float(np.mean([p for _, p in words])) if words else None
         return Transcript(text=" ".join(w for w, _ in words), engine=self.name, confidence=conf)
+
+
+PARTIAL_EVERY_S = 0.5
+"""How often a stream decodes the audio so far again, for the words on screen while the citizen speaks."""
+
+
+class LiteRTStream:
+    """One utterance as it arrives. The model is not a streaming one, so every :data:`PARTIAL_EVERY_S` of new
+    audio the utterance so far is decoded again, for the partial text on screen; :meth:`finish` decodes the
+    end-pointed utterance exactly as :meth:`LiteRTRecognizer.recognize` would (what it was fed, without one). The partials cost about as much
+    again as the final decode for every half second of speech (a 4 s number: about 8 decodes of 0.5-4 s)."""
+
+    def __init__(self, recognizer: LiteRTRecognizer, vocabulary: Sequence[str] | None) -> None:
+        self._rec, self._vocabulary = recognizer, vocabulary
+        self._parts: list[np.ndarray] = []
+        self._since = 0
+        self._partial = ""
+
+    def audio(self) -> np.ndarray:
+        return np.concatenate(self._parts) if self._parts else np.zeros(0, dtype=np.int16)
+
+    def accept(self, samples: np.ndarray) -> str | None:
+        self._parts.append(np.asarray(samples, dtype=np.int16))
+        self._since += len(samples)
+        if self._since < PARTIAL_EVERY_S * SAMPLE_RATE:
+            return None
+        self._since = 0
+        text = self._rec._transcribe(self.audio(), self._vocabulary, warn=False).text
+        if text == self._partial:
+            return None
+        self._partial = text
+        return text
+
+    def finish(self, utterance: np.ndarray | None = None) -> Transcript:
+        return self._rec.recognize(self.audio() if utterance is None else utterance, self._vocabulary)

@@ -41,14 +41,24 @@ class VoiceInput:
             self._recognizers[lang] = self._recognizer_for(lang)
         return self._recognizers[lang]
 
-    def start(self, on_heard: Callable[[str], None], on_level: Callable[[float], None]) -> None:
+    def start(
+        self,
+        on_heard: Callable[[str], None],
+        on_level: Callable[[float], None],
+        on_partial: Callable[[str], None] | None = None,
+    ) -> None:
+        """Listen on a thread. ``on_partial`` gets the words heard so far while the citizen speaks (for the
+        screen; never logged: they may be a NIK)."""
         from kiosk.speech.audio import MicrophoneUnavailable
-        from kiosk.speech.listener import AudioLost, Heard, Listener
+        from kiosk.speech.listener import AudioLost, Heard, Listener, Partial
         from kiosk.speech.vad import Level
 
         def on_event(event: Any) -> None:
             if isinstance(event, Level):
                 on_level(float(event.value))
+            elif isinstance(event, Partial):
+                if on_partial is not None:
+                    on_partial(event.text)
             elif isinstance(event, Heard):
                 if event.held and self.listener is not None:
                     self.listener.hands_free = False  # this citizen holds the button: only that counts now

@@ -104,7 +104,8 @@ class VoskStream:
             if conf is not None:
                 self._confs.append(conf)
 
-    def finish(self) -> Transcript:
+    def finish(self, utterance: np.ndarray | None = None) -> Transcript:
+        """The final over what was fed (Vosk decodes as it goes; ``utterance`` is not needed)."""
         text, conf = _text_of(self._rec.FinalResult())  # type: ignore[attr-defined]
         self._add(text, conf)
         confidence = float(np.mean(self._confs)) if self._confs else None

@@ -44,6 +44,7 @@ def build_app_class() -> type:
 
     from kiosk.domain.events import Idle, Tap
     from kiosk.domain.flow import Step
+    from kiosk.domain.words import heard_so_far
     from kiosk.ui import theme, views
     from kiosk.ui.staff import StaffPanel
     from kiosk.ui.widgets import Panel, PictoButton, big_label
@@ -70,6 +71,7 @@ def build_app_class() -> type:
             self.level = 0.0
             self.talk_held = False
             self._render_trigger = Clock.create_trigger(lambda dt: self.render())
+            self._prompt_back = Clock.create_trigger(lambda dt: self._put_prompt_back(), 2.5)
             previous: Callable[[Step], None] = session.on_change
             session.on_change = lambda step: (previous(step), self._render_trigger(), self._follow(step))
             self.presence = presence
@@ -101,7 +103,7 @@ def build_app_class() -> type:
                 Clock.schedule_once(lambda dt: self.watchdog.ready(), 0)
                 Clock.schedule_interval(lambda dt: self.watchdog.ping(), self.watchdog.interval_s)
             if self.listener is not None:
-                self.listener.start(self._on_heard, self._on_level)
+                self.listener.start(self._on_heard, self._on_level, self._on_partial)
             Window.bind(on_touch_up=lambda window, touch: self.release_talk())
             self.render()
             return self.root_box
@@ -116,7 +118,9 @@ def build_app_class() -> type:
             self.top.clear_widgets()
             speaker = ctx.button("ulang", "speaker", "", size_hint_x=None, width=Window.width * 0.1)
             self.top.add_widget(speaker)
-            self.top.add_widget(big_label(views.top_text(ctx, state), font_size=19, bold=True))
+            self.top_prompt = views.top_text(ctx, state)
+            self.top_label = big_label(self.top_prompt, font_size=19, bold=True)  # 32 while it shows partials
+            self.top.add_widget(self.top_label)
             meter = BoxLayout(orientation="vertical", size_hint_x=None, width=Window.width * 0.12)
             # Hold to talk: press and hold the microphone while speaking, as in a voice message. Bound to
             # touches, not to this widget's release: a re-render while it is held replaces the widget.
@@ -183,6 +187,25 @@ def build_app_class() -> type:
 
             self.last_input = time.monotonic()
             Clock.schedule_once(lambda dt: self.session.dispatch(Spoken(text)))
+
+        def _on_partial(self, text: str) -> None:
+            Clock.schedule_once(lambda dt: self.show_heard_so_far(text))
+
+        def show_heard_so_far(self, text: str) -> None:
+            """While the citizen speaks, the words heard so far replace the prompt at the top (digits as
+            numerals); the prompt comes back when the screen changes, or 2.5 s after the last word."""
+            if not text:
+                return
+            self.top_label.text = "... " + heard_so_far(text)
+            self.top_label.color, self.top_label.font_size = theme.HELP, 32
+            self._prompt_back()
+
+        def _put_prompt_back(self) -> None:
+            self.top_label.text, self.top_label.color, self.top_label.font_size = (
+                self.top_prompt,
+                theme.INK,
+                19,
+            )
 
         def _on_level(self, level: float) -> None:
             self.level = level  # about 50 a second; the meter reads it ten times a second (_show_preview)

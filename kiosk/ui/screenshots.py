@@ -54,7 +54,7 @@ TOUR: list[tuple[str, list[str]]] = [
     ("ticket-status", ["batal", "tiket", "key:0", "key:0", "key:0", "key:1", "ya"]),
 ]
 """Screen name -> taps that lead to it from the previous one (``@idle`` simulates inactivity, ``@talk`` and
-``@untalk`` a finger on the microphone button and the level it hears)."""
+``@untalk`` a finger on the microphone button, the level it hears and the words heard so far)."""
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -111,6 +111,8 @@ def _shoot(out: Path, width: int, height: int, settings: Settings) -> int:
             else:
                 app.session.dispatch(Idle(60) if tap == "@idle" else Tap(tap))
         app.render()
+        if "@talk" in taps:  # the citizen goes on with the NIK: what is heard so far shows at the top
+            app.show_heard_so_far("nol satu")
         Clock.schedule_once(lambda dt: _save(number, name), 0.4)
 
     def _save(number: int, name: str) -> None:

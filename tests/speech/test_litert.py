@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "models" / "digits-id.tflite"
 MANIFEST = ROOT / "models" / "manifest.json"
 
+DIGITS = ["nol", "kosong", "satu", "dua", "tiga", "empat", "lima", "enam", "tujuh", "delapan", "sembilan"]
 needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")
 
 
@@ -240,3 +241,33 @@ def test_wav_loader_names_a_missing_or_bad_file(tmp_path: Path) -> None:
     (tmp_path / "text.wav").write_text("hello")
     with pytest.raises(AudioFormatError, match="not a PCM WAV file"):
         read_wav_16k(tmp_path / "text.wav")
+
+
+@needs_espeak
+def test_a_stream_shows_the_digits_heard_so_far_and_ends_with_the_whole_utterance_decoded(
+    recognizer: LiteRTRecognizer, tmp_path: Path
+) -> None:
+    """Partials for the screen: the audio so far decoded every half second; the final result is the end-pointed
+    utterance decoded as recognize() decodes it."""
+    speech = speak("satu dua tiga empat lima enam", tmp_path)
+    quiet = np.zeros(8000, dtype=np.int16)
+    utterance = np.concatenate([quiet, speech, quiet])
+    stream = recognizer.open_stream(DIGITS)
+    partials = [
+        p for start in range(0, len(utterance), 320) if (p := stream.accept(utterance[start : start + 320]))
+    ]
+    assert len(partials) >= 2 and len(set(partials)) == len(partials)  # only when it changed
+    assert partials[-1] == "satu dua tiga empat lima enam"
+    # it decoded as it went: the first partial came before the end of the speech
+    assert len(partials[0].split()) < 6
+    assert stream.finish(utterance) == recognizer.recognize(utterance, DIGITS)
+    assert stream.finish() == recognizer.recognize(utterance, DIGITS)  # what it was fed is the same audio
+    # the end-pointed utterance wins over what was fed (they can differ by the end-pointer's trimming)
+    first_half = utterance[: len(utterance) // 2]
+    assert stream.finish(first_half) == recognizer.recognize(first_half, DIGITS) != stream.finish()
+
+
+def test_a_stream_decodes_nothing_before_half_a_second_of_audio(recognizer: LiteRTRecognizer) -> None:
+    stream = recognizer.open_stream()
+    loud = (np.sin(np.arange(320) / 3.0) * 8000).astype(np.int16)
+    assert [stream.accept(loud) for _ in range(24)] == [None] * 24  # 0.48 s

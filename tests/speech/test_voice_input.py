@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -98,3 +99,31 @@ def test_without_a_microphone_the_button_does_nothing() -> None:
 def test_a_bad_hands_free_value_names_the_setting() -> None:
     with pytest.raises(ConfigError, match="hands_free"):
         load_settings(env={"KIOSK_SPEECH_HANDS_FREE": "sometimes"})
+
+
+def test_the_words_heard_so_far_reach_the_screen_while_the_citizen_speaks(
+    speak: Callable[[str, str], np.ndarray],
+) -> None:
+    """The real listener and the shipped Indonesian model: partials come before the final words."""
+    from kiosk.speech.audio import ArraySource
+    from kiosk.speech.litert import LiteRTRecognizer
+
+    quiet = np.zeros(16000, dtype=np.int16)
+    audio = np.concatenate([quiet, speak("tujuh delapan sembilan nol", "id"), quiet, quiet])
+    settings = load_settings(env={})
+    model = LiteRTRecognizer(Path(__file__).resolve().parents[2] / "models" / "digits-id.tflite")
+    voice = VoiceInput(settings, lambda lang: model, lambda: ArraySource(audio))
+    said: list[tuple[str, str]] = []
+    voice.start(
+        lambda text: said.append(("heard", text)),
+        lambda level: None,
+        lambda text: said.append(("partial", text)),
+    )
+    try:
+        wait_until(lambda: ("heard", "tujuh delapan sembilan nol") in said)
+    finally:
+        voice.stop()
+    partials = [text for kind, text in said if kind == "partial"]
+    assert partials and said.index(("partial", partials[0])) < said.index(
+        ("heard", "tujuh delapan sembilan nol")
+    )

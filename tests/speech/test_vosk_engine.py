@@ -231,8 +231,8 @@ def test_the_listener_streams_the_same_audio_to_vosk_whatever_the_block_size(
                     chunks.append(np.array(samples))
                     return stream.accept(samples)
 
-                def finish(self) -> object:
-                    return stream.finish()
+                def finish(self, utterance: np.ndarray | None = None) -> object:
+                    return stream.finish(utterance)
 
             return Recorded()
 

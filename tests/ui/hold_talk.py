@@ -60,6 +60,14 @@ def main(data_dir: str, result_path: str, speech_wav: str, other_wav: str) -> in
     app.listener = VoiceInput(settings, lambda lang: engines.recognizer_for(lang, settings), lambda: source)
     app.session.speaker = SilentSpeaker()
     speech, other = load_wav(speech_wav).samples, load_wav(other_wav).samples
+    captions: list[str] = []  # what the top of the screen said while the citizen spoke
+    show = app.show_heard_so_far
+
+    def show_and_note(text: str) -> None:
+        show(text)
+        captions.append(app.top_label.text)
+
+    app.show_heard_so_far = show_and_note
     quiet = np.zeros(16000, dtype=np.int16)
     log: list[dict[str, object]] = []
     plan: list[str] = [*TO_NIK, "hold", "release", "wait", "other", "wait", "done"]
@@ -112,7 +120,7 @@ def main(data_dir: str, result_path: str, speech_wav: str, other_wav: str) -> in
             Clock.schedule_once(step, 0.3 if plan[0] == "wait" else 1.0)
             return
         elif what == "done":
-            Path(result_path).write_text(json.dumps({"log": log, "entry": state.entry}))
+            Path(result_path).write_text(json.dumps({"log": log, "entry": state.entry, "captions": captions}))
             app.stop()
             return
         else:

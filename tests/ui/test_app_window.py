@@ -61,7 +61,8 @@ def test_screenshots_render_every_screen(tmp_path):
 
 @pytest.mark.slow
 def test_holding_the_microphone_dictates_digits_and_then_only_held_words_count(tmp_path):
-    """Real touches on the microphone button, a real listener and the shipped model, synthesized speech."""
+    """Real touches on the microphone button, a real listener and the shipped model, synthesized speech; the
+    digits heard so far show at the top while the citizen speaks."""
     for name, text, voice in (("speech", "satu dua tiga empat", "id"), ("other", "lima enam tujuh", "id+m3")):
         subprocess.run(["espeak-ng", "-v", voice, "-w", str(tmp_path / f"{name}.wav"), text], check=True)
     result_file = tmp_path / "result.json"
@@ -81,3 +82,6 @@ def test_holding_the_microphone_dictates_digits_and_then_only_held_words_count(t
     assert steps["release"]["held_after"] is False
     assert steps["other"]["entry"] == "1234"  # the held words, read from the screen's state
     assert result["entry"] == "1234"  # the talk afterwards, with nobody holding the button, did not count
+    # while the citizen spoke, the top of the screen showed the digits heard so far (partials)
+    assert result["captions"] and all(c.startswith("... ") for c in result["captions"])
+    assert result["captions"][-1] == "... 1234"
