@@ -83,6 +83,25 @@ class TicketNotFound:
     """No ticket with that number on this kiosk."""
 
 
+VOICE_PROBLEMS = {"microphone": "microphone", "model": "voice_off"}
+"""What can stop voice input -> the error (and ``err.*`` prompt) the citizen is shown."""
+
+
+@dataclass(frozen=True)
+class VoiceUnavailable:
+    """The citizen tried to speak (pressed the microphone button, or talked) but voice input cannot work:
+    ``what`` is "microphone" (none, or unplugged) or "model" (no speech model for this language, or it could
+    not load). The flow says so and points to the touch screen."""
+
+    what: str
+
+    def __post_init__(self) -> None:
+        if self.what not in VOICE_PROBLEMS:
+            raise ValueError(
+                f"VoiceUnavailable: what must be one of {sorted(VOICE_PROBLEMS)}, not {self.what!r}"
+            )
+
+
 Event = (
     Tap
     | Spoken
@@ -95,6 +114,7 @@ Event = (
     | CameraFailed
     | TicketFound
     | TicketNotFound
+    | VoiceUnavailable
 )
 
 

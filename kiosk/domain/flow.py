@@ -20,6 +20,7 @@ from types import MappingProxyType
 from kiosk.domain import validation
 from kiosk.domain.catalog import Catalog, FieldSpec
 from kiosk.domain.events import (
+    VOICE_PROBLEMS,
     CallStaff,
     CameraFailed,
     CameraHint,
@@ -39,6 +40,7 @@ from kiosk.domain.events import (
     Tap,
     TicketFound,
     TicketNotFound,
+    VoiceUnavailable,
 )
 from kiosk.domain.request import Request
 from kiosk.domain.words import COMMANDS, DIGITS, number_words
@@ -136,6 +138,9 @@ class Flow:
             return Step(found, self._status_text(found))
         if isinstance(event, TicketNotFound):
             return Step(state.with_(error="status.not_found", entry=""), ("err.status.not_found",))
+        if isinstance(event, VoiceUnavailable):
+            error = VOICE_PROBLEMS[event.what]
+            return Step(state.with_(error=error), (f"err.{error}",))
         state = state.with_(warning=False, staff_called=False)
         if isinstance(event, Spoken):
             return self._on_spoken(state, event.text)

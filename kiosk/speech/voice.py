@@ -1,9 +1,9 @@
 """Voice input for the kiosk app: the microphone listener, following the screen's language and vocabulary.
 
-It wraps :class:`~kiosk.speech.listener.Listener` with what the app needs: start with two callbacks (words heard,
-level 0..1), switch the recognizer when the citizen picks another language, restrict it to the screen's words,
+It wraps :class:`~kiosk.speech.listener.Listener` with what the app needs: start with callbacks (words heard,
+level 0..1, words heard so far, voice unavailable), switch the recognizer when the citizen picks another language, restrict it to the screen's words,
 mute it while a prompt plays, and hold to talk with the microphone button. A missing microphone or model leaves
-the kiosk working by touch.
+the kiosk working by touch, and :meth:`VoiceInput.unavailable` says which, so the screen can tell the citizen.
 
 Hold to talk: once a citizen has held the button to speak, only what they say while holding it counts until the
 next citizen (:meth:`VoiceInput.next_citizen`): someone who reaches for the button is usually in a noisy room,
@@ -46,16 +46,25 @@ class VoiceInput:
         on_heard: Callable[[str], None],
         on_level: Callable[[float], None],
         on_partial: Callable[[str], None] | None = None,
+        on_unavailable: Callable[[str], None] | None = None,
     ) -> None:
         """Listen on a thread. ``on_partial`` gets the words heard so far while the citizen speaks (for the
-        screen; never logged: they may be a NIK)."""
+        screen; never logged: they may be a NIK). ``on_unavailable`` gets "model" when the citizen starts
+        talking in a language with no working speech model, and "microphone" when the microphone is lost."""
         from kiosk.speech.audio import MicrophoneUnavailable
         from kiosk.speech.listener import AudioLost, Heard, Listener, Partial
-        from kiosk.speech.vad import Level
+        from kiosk.speech.vad import Level, SpeechStart
 
         def on_event(event: Any) -> None:
             if isinstance(event, Level):
                 on_level(float(event.value))
+            elif isinstance(event, SpeechStart):
+                if (
+                    on_unavailable is not None
+                    and self.listener is not None
+                    and self.listener.recognizer is None
+                ):
+                    on_unavailable("model")
             elif isinstance(event, Partial):
                 if on_partial is not None:
                     on_partial(event.text)
@@ -68,6 +77,8 @@ class VoiceInput:
                 self.problem = f"microphone lost: {event.reason}"
                 log.warning("voice input stopped (%s); the kiosk goes on by touch", event.reason)
                 on_level(0.0)
+                if on_unavailable is not None:
+                    on_unavailable("microphone")
 
         try:
             source = self._make_source()
@@ -88,6 +99,13 @@ class VoiceInput:
             self.lang = lang
             self.listener.recognizer = self._recognizer(lang)
         self.listener.set_vocabulary(vocabulary)
+
+    def unavailable(self, lang: str) -> str | None:
+        """Why the citizen cannot talk in ``lang`` now: "microphone" (none, or lost), "model" (no speech model
+        for it, or it did not load), or None when voice input works."""
+        if self.listener is None or not self.listener.is_running:
+            return "microphone"
+        return "model" if self._recognizer(lang) is None else None
 
     def hold(self) -> None:
         """The microphone button went down: listen to the citizen until :meth:`release`. After a hold (not a

@@ -42,7 +42,7 @@ def build_app_class() -> type:
     from kivy.uix.progressbar import ProgressBar
     from kivy.uix.widget import Widget
 
-    from kiosk.domain.events import Idle, Tap
+    from kiosk.domain.events import Idle, Tap, VoiceUnavailable
     from kiosk.domain.flow import Step
     from kiosk.domain.words import heard_so_far
     from kiosk.ui import theme, views
@@ -70,6 +70,7 @@ def build_app_class() -> type:
             self.last_input = time.monotonic()
             self.level = 0.0
             self.talk_held = False
+            self._told_unavailable = -10.0
             self._render_trigger = Clock.create_trigger(lambda dt: self.render())
             self._prompt_back = Clock.create_trigger(lambda dt: self._put_prompt_back(), 2.5)
             previous: Callable[[Step], None] = session.on_change
@@ -103,7 +104,7 @@ def build_app_class() -> type:
                 Clock.schedule_once(lambda dt: self.watchdog.ready(), 0)
                 Clock.schedule_interval(lambda dt: self.watchdog.ping(), self.watchdog.interval_s)
             if self.listener is not None:
-                self.listener.start(self._on_heard, self._on_level, self._on_partial)
+                self.listener.start(self._on_heard, self._on_level, self._on_partial, self._on_unavailable)
             Window.bind(on_touch_up=lambda window, touch: self.release_talk())
             self.render()
             return self.root_box
@@ -168,7 +169,11 @@ def build_app_class() -> type:
         def hold_to_talk(self) -> None:
             """The microphone button went down: cut the prompt playing and listen until the finger lifts."""
             self.last_input = time.monotonic()
-            if self.listener is None or self.talk_held:
+            if self.talk_held:
+                return
+            problem = self.listener.unavailable(self.session.state.lang) if self.listener else "microphone"
+            if problem is not None:  # say why, and that touch works
+                self.session.dispatch(VoiceUnavailable(problem))
                 return
             self.talk_held = True
             self.session.speaker.hush()
@@ -187,6 +192,14 @@ def build_app_class() -> type:
 
             self.last_input = time.monotonic()
             Clock.schedule_once(lambda dt: self.session.dispatch(Spoken(text)))
+
+        def _on_unavailable(self, what: str) -> None:
+            """The citizen talked but voice cannot work (no model for the language, microphone lost): say so,
+            at most every 10 s."""
+            now = time.monotonic()
+            if now - self._told_unavailable >= 10.0:
+                self._told_unavailable = now
+                Clock.schedule_once(lambda dt: self.session.dispatch(VoiceUnavailable(what)))
 
         def _on_partial(self, text: str) -> None:
             Clock.schedule_once(lambda dt: self.show_heard_so_far(text))
@@ -247,8 +260,13 @@ def build_app_class() -> type:
             self.preview.canvas.ask_update()
 
         def _light_mic(self) -> None:
-            """The talk button is lit while held, and while listening once after a tap."""
-            if self.listener is not None:
+            """The talk button is lit while held, and while listening once after a tap; grey when voice cannot
+            work here (a press then says why)."""
+            if self.listener is None:  # voice input left out (--no-voice, screenshots): the button as drawn
+                return
+            if self.listener.unavailable(self.session.state.lang):
+                self.mic.bg_color = theme.MUTED
+            else:
                 lit = self.talk_held or self.listener.is_listening
                 self.mic.bg_color = theme.HIGHLIGHT if lit else theme.CARD
 

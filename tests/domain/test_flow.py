@@ -23,6 +23,7 @@ from kiosk.domain.events import (
     Tap,
     TicketFound,
     TicketNotFound,
+    VoiceUnavailable,
 )
 from kiosk.domain.flow import Flow, State, UnknownTarget
 from kiosk.domain.prompts import PromptBook, all_keys, load_pack
@@ -248,3 +249,21 @@ def test_an_unknown_ticket_is_said_and_can_be_typed_again(flow):
     step = flow.handle(state, TicketNotFound())
     assert step.say == ("err.status.not_found",) and step.state.entry == "" and step.state.screen == "status"
     assert flow.handle(step.state, Spoken("satu dua")).state.entry == "12"
+
+
+@pytest.mark.parametrize(("what", "error"), [("model", "voice_off"), ("microphone", "microphone")])
+def test_when_voice_cannot_work_the_citizen_is_told_to_use_touch_and_keeps_what_they_typed(flow, what, error):
+    state = keys(flow, at_nik(flow), "3201")
+    step = flow.handle(state, VoiceUnavailable(what))
+    assert step.state.error == error and step.say == (f"err.{error}",)
+    assert step.state.screen == "field" and step.state.entry == "3201"
+    for lang, touch in (
+        ("id", "layar sentuh"),
+        ("en", "touch screen"),
+    ):  # every pack says it, and points to touch
+        assert touch in PromptBook(CATALOG, load_pack(lang)).text(f"err.{error}")
+
+
+def test_an_unknown_voice_problem_is_refused_by_name():
+    with pytest.raises(ValueError, match="'speaker'"):
+        VoiceUnavailable("speaker")

@@ -127,3 +127,52 @@ def test_the_words_heard_so_far_reach_the_screen_while_the_citizen_speaks(
     assert partials and said.index(("partial", partials[0])) < said.index(
         ("heard", "tujuh delapan sembilan nol")
     )
+
+
+def test_talking_in_a_language_without_a_speech_model_is_reported_so_the_screen_can_say_so(
+    speak: Callable[[str, str], np.ndarray],
+) -> None:
+    from kiosk.speech.audio import ArraySource
+
+    quiet = np.zeros(16000, dtype=np.int16)
+    audio = np.concatenate([quiet, speak("satu dua", "id"), quiet])
+    voice = VoiceInput(load_settings(env={}), lambda lang: None, lambda: ArraySource(audio))
+    problems: list[str] = []
+    voice.start(lambda text: None, lambda level: None, None, problems.append)
+    try:
+        wait_until(lambda: problems == ["model"])
+    finally:
+        voice.stop()
+
+
+def test_no_microphone_or_a_lost_one_is_reported_as_the_microphone() -> None:
+    from kiosk.speech.audio import MicrophoneUnavailable
+
+    def no_microphone() -> Silence:
+        raise MicrophoneUnavailable("no input device")
+
+    voice = VoiceInput(load_settings(env={}), lambda lang: Empty(), no_microphone)
+    voice.start(lambda text: None, lambda level: None)
+    assert voice.unavailable("id") == "microphone"
+
+    class Unplugged:
+        def blocks(self) -> Iterator[np.ndarray]:
+            yield np.zeros(320, dtype=np.int16)
+            raise OSError("device unplugged")
+
+        def close(self) -> None:
+            pass
+
+    lost = VoiceInput(load_settings(env={}), lambda lang: Empty(), Unplugged)
+    problems: list[str] = []
+    lost.start(lambda text: None, lambda level: None, None, problems.append)
+    wait_until(lambda: problems == ["microphone"])
+    assert lost.unavailable("id") == "microphone"
+
+
+def test_voice_works_when_the_microphone_runs_and_the_language_has_a_model() -> None:
+    voice = started("true")
+    try:
+        assert voice.unavailable("id") is None
+    finally:
+        voice.stop()

@@ -85,3 +85,15 @@ def test_holding_the_microphone_dictates_digits_and_then_only_held_words_count(t
     # while the citizen spoke, the top of the screen showed the digits heard so far (partials)
     assert result["captions"] and all(c.startswith("... ") for c in result["captions"])
     assert result["captions"][-1] == "... 1234"
+
+
+@pytest.mark.slow
+def test_with_no_speech_model_the_microphone_is_grey_and_a_press_says_to_use_touch(tmp_path):
+    result_file = tmp_path / "result.json"
+    proc = run_module("tests.ui.voice_off", str(tmp_path / "data"), str(result_file))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(result_file.read_text())
+    assert "error_step" not in result
+    assert result["grey_before_press"] is True and result["mic_grey"] is True
+    assert result["error"] == "voice_off" and result["said"] == ["err.voice_off"]
+    assert result["on_screen"] and result["held"] is False

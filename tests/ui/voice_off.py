@@ -1,0 +1,75 @@
+"""Run the real kiosk app in a Kivy window whose language has no speech model: the microphone button is grey,
+and pressing it says (on screen and aloud) that voice is not available and touch works.
+
+Used by test_app_window.py in a subprocess: ``python -m tests.ui.voice_off DATA_DIR RESULT.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from kiosk.config import load_settings
+from kiosk.ui.app import configure_window
+from tests.ui.hold_talk import TO_NIK, QueueSource
+from tests.ui.tap_through import find
+
+
+def main(data_dir: str, result_path: str) -> int:
+    settings = load_settings(env={"KIOSK_DATA_DIR": data_dir})
+    configure_window(settings)
+    from kivy.clock import Clock
+    from kivy.tests.common import UnitTestTouch
+    from kivy.uix.label import Label
+
+    from kiosk.session import SilentSpeaker
+    from kiosk.speech.voice import VoiceInput
+    from kiosk.ui import theme
+    from kiosk.ui.app import make_app
+
+    source = QueueSource()
+    app = make_app(settings, voice=False)
+    app.listener = VoiceInput(settings, lambda lang: None, lambda: source)  # the model did not load
+    speaker = SilentSpeaker()
+    app.session.speaker = speaker
+    plan = [*TO_NIK, "mic", "done"]
+    result: dict[str, object] = {}
+
+    def step(dt: float) -> None:
+        rendered = getattr(app, "rendered_state", None) is app.session.state
+        if not rendered or Clock.frames < app.rendered_frame + 3:
+            Clock.schedule_once(step, 0.05)
+            return
+        what = plan.pop(0)
+        if what == "done":
+            texts = [w.text for w in app.root_box.walk() if isinstance(w, Label)]
+            result.update(
+                error=app.session.state.error,
+                said=list(speaker.said[-1]),
+                on_screen=[t for t in texts if "layar sentuh" in t],
+                mic_grey=list(app.mic.bg_color) == list(theme.MUTED),
+                held=app.talk_held,
+            )
+            Path(result_path).write_text(json.dumps(result))
+            app.stop()
+            return
+        if what == "mic":
+            result["grey_before_press"] = list(app.mic.bg_color) == list(theme.MUTED)
+        widget = find("talk" if what == "mic" else what)
+        if widget is None:
+            result["error_step"] = what
+            plan[:] = ["done"]
+        else:
+            touch = UnitTestTouch(*widget.to_window(*widget.center))
+            touch.touch_down()
+            touch.touch_up()
+        Clock.schedule_once(step, 0.3)
+
+    Clock.schedule_once(step, 0.5)
+    app.run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:3]))
