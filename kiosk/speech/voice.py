@@ -34,7 +34,7 @@ class VoiceInput:
         self.listener: Any = None
         self.lang = settings.kiosk.lang
         self.problem = ""
-        """Why voice is off (shown to staff), or empty."""
+        """Why the microphone is off (the staff panel shows it, see :meth:`status`), or empty."""
 
     def _recognizer(self, lang: str) -> Any:
         if lang not in self._recognizers:
@@ -106,6 +106,15 @@ class VoiceInput:
         if self.listener is None or not self.listener.is_running:
             return "microphone"
         return "model" if self._recognizer(lang) is None else None
+
+    def status(self, lang: str) -> str:
+        """One line for the staff panel: the engine listening in ``lang``, or why voice is off there."""
+        problem = self.unavailable(lang)
+        if problem == "microphone":
+            return f"voice off: {self.problem or 'no microphone'}"
+        if problem == "model":
+            return f"voice off in '{lang}': no speech model (see the log: journalctl -u kiosk)"
+        return f"voice on: {getattr(self._recognizer(lang), 'name', '?')}"
 
     def hold(self) -> None:
         """The microphone button went down: listen to the citizen until :meth:`release`. After a hold (not a

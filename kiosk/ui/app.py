@@ -280,6 +280,9 @@ def build_app_class() -> type:
                 self.settings.kiosk.staff_pin,
                 self.books[self.session.state.lang],
                 on_close=self._close_staff,
+                voice_status=self.listener.status(self.session.state.lang)
+                if self.listener
+                else "voice off (--no-voice)",
             )
             self.staff.open()
 

@@ -26,9 +26,12 @@ def todays_tickets(queue: Any, now: float | None = None) -> list[Any]:
 
 
 class StaffPanel(Popup):  # type: ignore[misc]
-    def __init__(self, queue: Any, pin: str, book: Any, on_close: Callable[[], None]) -> None:
+    def __init__(
+        self, queue: Any, pin: str, book: Any, on_close: Callable[[], None], voice_status: str = ""
+    ) -> None:
         super().__init__(title=book.pack.label("staff_pin"), size_hint=(0.9, 0.9), auto_dismiss=False)
         self.queue, self.pin, self.book, self._on_close = queue, pin, book, on_close
+        self.voice_status = voice_status
         self.entry = ""
         self.show_pin()
 
@@ -72,6 +75,8 @@ class StaffPanel(Popup):  # type: ignore[misc]
         box = BoxLayout(orientation="vertical", spacing=6)
         summary = "   ".join(f"{state}: {n}" for state, n in sorted(counts.items())) or "0"
         box.add_widget(Label(text=summary, font_size=22, bold=True, size_hint_y=0.12))
+        if self.voice_status:  # for staff: is the kiosk listening, and if not, why
+            box.add_widget(Label(text=self.voice_status, font_size=16, size_hint_y=0.08))
         grid = GridLayout(cols=4, size_hint_y=None, row_default_height=34, spacing=2)
         grid.bind(minimum_height=grid.setter("height"))
         for head in ("Tiket", "Layanan", "Antrean", "Status"):

@@ -136,11 +136,18 @@ def test_talking_in_a_language_without_a_speech_model_is_reported_so_the_screen_
 
     quiet = np.zeros(16000, dtype=np.int16)
     audio = np.concatenate([quiet, speak("satu dua", "id"), quiet])
-    voice = VoiceInput(load_settings(env={}), lambda lang: None, lambda: ArraySource(audio))
+
+    class Talking(Silence):  # a live microphone: the citizen talks, then the room is quiet
+        def blocks(self) -> Iterator[np.ndarray]:
+            yield from ArraySource(audio).blocks()
+            yield from super().blocks()
+
+    voice = VoiceInput(load_settings(env={}), lambda lang: None, Talking)
     problems: list[str] = []
     voice.start(lambda text: None, lambda level: None, None, problems.append)
     try:
         wait_until(lambda: problems == ["model"])
+        assert voice.status("id").startswith("voice off in 'id': no speech model")
     finally:
         voice.stop()
 
@@ -154,6 +161,7 @@ def test_no_microphone_or_a_lost_one_is_reported_as_the_microphone() -> None:
     voice = VoiceInput(load_settings(env={}), lambda lang: Empty(), no_microphone)
     voice.start(lambda text: None, lambda level: None)
     assert voice.unavailable("id") == "microphone"
+    assert voice.status("id") == "voice off: no input device"  # what the staff panel shows
 
     class Unplugged:
         def blocks(self) -> Iterator[np.ndarray]:
@@ -174,5 +182,6 @@ def test_voice_works_when_the_microphone_runs_and_the_language_has_a_model() -> 
     voice = started("true")
     try:
         assert voice.unavailable("id") is None
+        assert voice.status("id") == "voice on: fake:empty"
     finally:
         voice.stop()
