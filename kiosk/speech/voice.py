@@ -3,8 +3,8 @@
 It wraps :class:`~kiosk.speech.listener.Listener` with what the app needs: start with callbacks (words heard,
 level 0..1, words heard so far, voice unavailable), switch the recognizer when the citizen picks another
 language, restrict it to the screen's words, mute it while a prompt plays, and hold to talk with the microphone
-button. A missing microphone or model leaves
-the kiosk working by touch, and :meth:`VoiceInput.unavailable` says which, so the screen can tell the citizen.
+button. A missing microphone or model leaves the kiosk working by touch, and :meth:`VoiceInput.unavailable` says
+which, so the screen can tell the citizen.
 
 Hold to talk: once a citizen has held the button to speak, only what they say while holding it counts until the
 next citizen (:meth:`VoiceInput.next_citizen`): someone who reaches for the button is usually in a noisy room,
