@@ -33,7 +33,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from kiosk.speech.audio import AudioSource, MicrophoneUnavailable, split_blocks
+from kiosk.speech.audio import AudioSource, MicrophoneUnavailable, clipped_fraction, split_blocks
 from kiosk.speech.base import SAMPLE_RATE, Recognizer, Transcript
 from kiosk.speech.vad import Endpointer, Level, SpeechStart, Utterance, VadConfig
 
@@ -81,6 +81,9 @@ class Heard:
     forced_end: bool
     held: bool = False
     """The talk button bounded the utterance, not the end-pointer."""
+    clipped: float = 0.0
+    """Share of the utterance's samples at full scale in runs (:func:`~kiosk.speech.audio.clipped_fraction`):
+    above about 1 % the microphone's gain is too high."""
 
 
 @dataclass(frozen=True)
@@ -381,7 +384,7 @@ class Listener:
             log.exception("recognition failed")
             self._emit(RecognitionFailed(f"{type(exc).__name__}: {exc}"))
             return
-        self._emit(Heard(transcript, utt.duration_s, utt.forced_end, held))
+        self._emit(Heard(transcript, utt.duration_s, utt.forced_end, held, clipped_fraction(utt.samples)))
 
 
 class PressingSource:

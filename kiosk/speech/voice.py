@@ -23,6 +23,9 @@ from kiosk.config import Settings
 
 log = logging.getLogger(__name__)
 
+CLIPPED = 0.01
+"""More than this share of an utterance at full scale: the microphone's gain is too high."""
+
 
 class VoiceInput:
     def __init__(
@@ -34,6 +37,8 @@ class VoiceInput:
         self._recognizers: dict[str, Any] = {}
         self.listener: Any = None
         self.lang = settings.kiosk.lang
+        self.too_loud = False
+        """The last utterance was clipped: the staff panel says to lower the microphone's gain."""
         self.problem = ""
         """Why the microphone is off (the staff panel shows it, see :meth:`status`), or empty."""
 
@@ -70,6 +75,12 @@ class VoiceInput:
                 if on_partial is not None:
                     on_partial(event.text)
             elif isinstance(event, Heard):
+                if event.clipped > CLIPPED and not self.too_loud:
+                    log.warning(
+                        "the microphone is too loud: %.0f%% of an utterance clipped; lower its gain (alsamixer)",
+                        100 * event.clipped,
+                    )
+                self.too_loud = event.clipped > CLIPPED
                 if event.held and self.listener is not None:
                     self.listener.hands_free = False  # this citizen holds the button: only that counts now
                 if event.transcript.text:
@@ -115,7 +126,10 @@ class VoiceInput:
             return f"voice off: {self.problem or 'no microphone'}"
         if problem == "model":
             return f"voice off in '{lang}': no speech model (see the log: journalctl -u kiosk)"
-        return f"voice on: {getattr(self._recognizer(lang), 'name', '?')}"
+        engine = getattr(self._recognizer(lang), "name", "?")
+        if self.too_loud:
+            return f"voice on: {engine}; the microphone is too loud (clipping): lower its gain with alsamixer"
+        return f"voice on: {engine}"
 
     def hold(self) -> None:
         """The microphone button went down: listen to the citizen until :meth:`release`. After a hold (not a

@@ -185,3 +185,33 @@ def test_voice_works_when_the_microphone_runs_and_the_language_has_a_model() -> 
         assert voice.status("id") == "voice on: fake:empty"
     finally:
         voice.stop()
+
+
+def test_a_clipped_utterance_tells_staff_to_lower_the_microphone_gain_until_one_is_clean(
+    speak: Callable[[str, str], np.ndarray],
+) -> None:
+    from kiosk.speech.audio import ArraySource
+
+    speech = speak("satu dua", "id")
+    overdriven = np.clip(speech.astype(np.int32) * 20, -32768, 32767).astype(np.int16)
+    quiet = np.zeros(16000, dtype=np.int16)
+    gate = threading.Event()
+
+    class TwoUtterances(Silence):  # overdriven first; the clean one once the test has looked
+        def blocks(self) -> Iterator[np.ndarray]:
+            yield from ArraySource(np.concatenate([quiet, overdriven, quiet, quiet])).blocks()
+            gate.wait(5)
+            yield from ArraySource(np.concatenate([speech, quiet, quiet])).blocks()
+            yield from super().blocks()
+
+    voice = VoiceInput(load_settings(env={}), lambda lang: Empty(), TwoUtterances)
+    voice.start(lambda text: None, lambda level: None)
+    try:
+        wait_until(lambda: voice.too_loud)
+        assert "too loud (clipping): lower its gain" in voice.status("id")
+        gate.set()
+        wait_until(lambda: not voice.too_loud)
+        assert voice.status("id") == "voice on: fake:empty"
+    finally:
+        gate.set()
+        voice.stop()
