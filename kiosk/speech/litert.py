@@ -288,19 +288,16 @@ class LiteRTRecognizer:
         tone = np.resize(np.concatenate([quiet, quiet[::-1]]), lead + tail)
         return np.concatenate([tone[:lead], samples, tone[lead:]])
 
-    def recognize(self, samples: np.ndarray, vocabulary: Sequence[str] | None = None) -> Transcript:
-        return self._transcribe(samples, vocabulary, warn=True)
-
     def open_stream(self, vocabulary: Sequence[str] | None = None) -> LiteRTStream:
         """Partials while the citizen speaks (see :class:`LiteRTStream`)."""
         return LiteRTStream(self, vocabulary)
 
-    def _transcribe(self, samples: np.ndarray, vocabulary: Sequence[str] | None, warn: bool) -> Transcript:
+    def recognize(self, samples: np.ndarray, vocabulary: Sequence[str] | None = None) -> Transcript:
         check_pcm(samples)
         if len(samples) < MIN_SAMPLES or int(np.max(np.abs(samples.astype(np.int32)))) < SILENCE_PEAK:
             return Transcript(text="", engine=self.name, confidence=None)
         clipped = float(np.mean(np.abs(samples.astype(np.int32)) >= 32767))
-        if warn and clipped > CLIP_FRACTION:
+        if clipped > CLIP_FRACTION:
             log.warning(
                 "clipped audio: %.1f%% of samples at full scale; the microphone gain is too high",
                 100 * clipped,
@@ -321,10 +318,13 @@ class LiteRTRecognizer:
         levels: np.ndarray | None = None,
         vocabulary: Sequence[str] | None = None,
         manifest: ModelManifest | None = None,
+        until_frame: int | None = None,
     ) -> Transcript:
         """The transcript of :meth:`log_probs` output under the manifest's decoder settings (``manifest``
         replaces them, so a sweep can try settings without running the model again). ``levels`` (dB per
-        output frame, :func:`frame_levels`) lets the level gate work; without them it is off."""
+        output frame, :func:`frame_levels`) lets the level gate work; without them it is off. With
+        ``until_frame``, words still going on at that output frame are left out (partials: the last word may
+        be cut in the middle)."""
         m = manifest or self.manifest
         lp = log_probs.copy()
         if m.blank_penalty:
@@ -340,7 +340,9 @@ class LiteRTRecognizer:
         emitted = [
             (m.tokens[k], p)
             for k, p, t0, t1 in ctc_greedy(lp, m.blank)
-            if p >= m.min_token_prob and (loud is None or loud[t0 : t1 + 1].any())
+            if p >= m.min_token_prob
+            and (loud is None or loud[t0 : t1 + 1].any())
+            and (until_frame is None or t1 < until_frame)
         ]
         words = [(w, p) for w, p in emitted if w != m.other_token]
         conf = float(np.mean([p for _, p in words])) if words else None
@@ -349,13 +351,17 @@ class LiteRTRecognizer:
 
 PARTIAL_EVERY_S = 0.5
 """How often a stream decodes the audio so far again, for the words on screen while the citizen speaks."""
+PARTIAL_SETTLE_S = 0.3
+"""A partial leaves out a word heard in the last this-many seconds: it may be cut in the middle ("ti-" of "tiga"
+read as "tidak"). It shows on the next partial, or in the final result."""
 
 
 class LiteRTStream:
     """One utterance as it arrives. The model is not a streaming one, so every :data:`PARTIAL_EVERY_S` of new
     audio the utterance so far is decoded again, for the partial text on screen; :meth:`finish` decodes the
-    end-pointed utterance exactly as :meth:`LiteRTRecognizer.recognize` would (what it was fed, without one). The partials cost about as much
-    again as the final decode for every half second of speech (a 4 s number: about 8 decodes of 0.5-4 s)."""
+    end-pointed utterance exactly as :meth:`LiteRTRecognizer.recognize` would (what it was fed, without one).
+    Partials cost about four times the final decode while the citizen speaks (``kiosk bench speech``:
+    ``rtf_while_speaking``)."""
 
     def __init__(self, recognizer: LiteRTRecognizer, vocabulary: Sequence[str] | None) -> None:
         self._rec, self._vocabulary = recognizer, vocabulary
@@ -372,11 +378,20 @@ class LiteRTStream:
         if self._since < PARTIAL_EVERY_S * SAMPLE_RATE:
             return None
         self._since = 0
-        text = self._rec._transcribe(self.audio(), self._vocabulary, warn=False).text
+        text = self._settled_words(self.audio())
         if text == self._partial:
             return None
         self._partial = text
         return text
+
+    def _settled_words(self, audio: np.ndarray) -> str:
+        if len(audio) < MIN_SAMPLES or int(np.max(np.abs(audio.astype(np.int32)))) < SILENCE_PEAK:
+            return ""
+        m = self._rec.manifest
+        hop = m.features.hop_length * m.frame_stride
+        end = int((m.pad_lead_s + len(audio) / m.sample_rate - PARTIAL_SETTLE_S) * m.sample_rate) // hop
+        log_probs, levels = self._rec.analyse(audio)
+        return self._rec.decode(log_probs, levels, self._vocabulary, until_frame=end).text
 
     def finish(self, utterance: np.ndarray | None = None) -> Transcript:
         return self._rec.recognize(self.audio() if utterance is None else utterance, self._vocabulary)

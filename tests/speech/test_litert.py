@@ -271,3 +271,17 @@ def test_a_stream_decodes_nothing_before_half_a_second_of_audio(recognizer: Lite
     stream = recognizer.open_stream()
     loud = (np.sin(np.arange(320) / 3.0) * 8000).astype(np.int16)
     assert [stream.accept(loud) for _ in range(24)] == [None] * 24  # 0.48 s
+
+
+@needs_espeak
+def test_a_partial_leaves_out_the_word_still_being_spoken(
+    recognizer: LiteRTRecognizer, tmp_path: Path
+) -> None:
+    """Decoding with until_frame drops the words that end at or after it: on the audio so far, the last word may
+    be cut in the middle ("ti-" of "tiga" read as "tidak")."""
+    speech = speak("satu dua tiga", tmp_path)
+    log_probs, levels = recognizer.analyse(speech)
+    assert recognizer.decode(log_probs, levels).text == "satu dua tiga"
+    ends = [t1 for _, _, _, t1 in ctc_greedy(log_probs - np.eye(log_probs.shape[1])[0] * 2.5)]
+    assert recognizer.decode(log_probs, levels, until_frame=ends[-1]).text == "satu dua"
+    assert recognizer.decode(log_probs, levels, until_frame=ends[0]).text == ""
