@@ -1,0 +1,126 @@
+"""A real microphone path on a machine without a sound card: PortAudio and ALSA capture from the default device,
+which is ALSA's file plugin reading a FIFO that this script fills at a microphone's pace (16 kHz mono 16-bit).
+
+Used by test_mic.py in a subprocess (ALSA reads ``$HOME/.asoundrc`` when PortAudio starts):
+``python -m tests.speech.fifo_microphone HOME SPEECH.wav RESULT.json``. It writes what it measured:
+
+- ``exact``: a known signal captured through ``MicrophoneSource`` arrives sample for sample;
+- ``heard``/``partials``: the kiosk's own voice input (``compose.voice``: MicrophoneSource, the listener, the
+  shipped Indonesian model) hearing SPEECH.wav spoken into the "microphone".
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+ASOUNDRC = """pcm.!default {{
+  type file
+  slave.pcm "null"
+  file "/dev/null"
+  infile "{fifo}"
+  format "raw"
+  hint {{ show on description "a microphone fed from a FIFO" }}
+}}
+"""
+RATE = 16000
+
+
+class Talker:
+    """Writes int16 audio into the FIFO in 20 ms pieces at real-time pace; silence when there is nothing to
+    say. A reader that closes (PortAudio probing the device) is waited for again."""
+
+    def __init__(self, fifo: Path) -> None:
+        self.fifo = fifo
+        self.pending: list[bytes] = []
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def say(self, samples: np.ndarray) -> None:
+        data = np.asarray(samples, dtype="<i2").tobytes()
+        with self.lock:
+            self.pending += [data[i : i + 640] for i in range(0, len(data), 640)]
+
+    def quiet(self) -> bool:
+        with self.lock:
+            return not self.pending
+
+    def _next(self) -> bytes:
+        with self.lock:
+            return self.pending.pop(0) if self.pending else bytes(640)
+
+    def _run(self) -> None:
+        while not self.stop.is_set():
+            fd = os.open(self.fifo, os.O_WRONLY)
+            try:
+                while not self.stop.is_set():
+                    os.write(fd, self._next())
+                    time.sleep(0.02)
+            except BrokenPipeError:
+                pass
+            finally:
+                os.close(fd)
+
+
+def wait(condition, seconds: float) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def main(home: str, speech_wav: str, result_path: str) -> int:
+    fifo = Path(home) / "mic.fifo"
+    if not fifo.exists():
+        os.mkfifo(fifo)
+    (Path(home) / ".asoundrc").write_text(ASOUNDRC.format(fifo=fifo))
+    os.environ["HOME"] = home  # before PortAudio starts
+    talker = Talker(fifo)
+    result: dict[str, object] = {}
+
+    from kiosk.speech.mic import MicrophoneSource
+
+    mic = MicrophoneSource("")
+    ramp = (np.arange(RATE) % 2000 - 1000).astype(np.int16) * 8  # distinct values, easy to find again
+    talker.say(ramp)
+    got: list[np.ndarray] = []
+    for block in mic.blocks():
+        got.append(block)
+        if sum(len(b) for b in got) >= 2 * RATE:
+            break
+    mic.close()
+    captured = np.concatenate(got)
+    start = int(np.argmax(captured != 0))
+    result["exact"] = bool(np.array_equal(captured[start : start + RATE], ramp))
+    wait(talker.quiet, 5)
+
+    from kiosk import compose
+    from kiosk.config import load_settings
+    from kiosk.speech.audio import load_wav
+
+    voice = compose.voice(load_settings(env={"KIOSK_DATA_DIR": home}))
+    heard: list[str] = []
+    partials: list[str] = []
+    voice.start(heard.append, lambda level: None, partials.append)
+    result["problem"] = voice.problem
+    talker.say(np.zeros(RATE // 2, dtype=np.int16))
+    talker.say(load_wav(speech_wav).samples)
+    result["heard_in_time"] = wait(lambda: bool(heard), 15)
+    voice.stop()
+    talker.stop.set()
+    result["heard"], result["partials"] = heard, partials
+    Path(result_path).write_text(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:4]))
