@@ -15,6 +15,7 @@ import math
 import shutil
 import subprocess
 import threading
+import time
 import wave
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -140,23 +141,33 @@ def check_sd_card(ctx: Context) -> tuple[str, str, str]:
 
 
 def check_microphone(ctx: Context) -> tuple[str, str, str]:
+    """Records ``record_s`` the way the kiosk listens (``MicrophoneSource``: the configured device, 16 kHz
+    int16, converted when the device refuses 16 kHz) and reports the level."""
     fix = "plug in the USB microphone; 'arecord -l' must list it (card kioskmic)"
     try:
         import numpy as np
-        import sounddevice as sd
+
+        from kiosk.speech.mic import MicrophoneSource
 
         name = ctx.settings.speech.input_device
-        device: int | str | None = int(name) if name.isdigit() else (name or None)
-        info = sd.query_devices(device, kind="input")
-        audio = sd.rec(
-            int(ctx.record_s * 16000), samplerate=16000, channels=1, dtype="float32", device=device
-        )
-        sd.wait()
-    except Exception as exc:  # PortAudio raises its own errors, ValueError or OSError for a missing device
+        mic = MicrophoneSource(name)
+    except Exception as exc:  # MicrophoneUnavailable, or no PortAudio library at all
         return FAIL, f"no microphone found ({_short(exc)})", fix
+    blocks: list[np.ndarray] = []
+    deadline = time.monotonic() + ctx.record_s + 5.0
+    try:
+        for block in mic.blocks():
+            blocks.append(block)
+            if sum(len(b) for b in blocks) >= ctx.record_s * 16000 or time.monotonic() > deadline:
+                break
+    except Exception as exc:  # the microphone stopped delivering audio
+        return FAIL, f"the microphone stopped ({_short(exc)})", fix
+    finally:
+        mic.close()
+    audio = np.concatenate(blocks).astype(np.float64) / 32768.0 if blocks else np.zeros(0)
     rms = float(np.sqrt(np.mean(np.square(audio)))) if audio.size else 0.0
     level = 20 * math.log10(rms) if rms > 0 else -120.0
-    detail = f"{info['name']}: {level:.0f} dBFS over {ctx.record_s:.0f} s"
+    detail = f"{name or 'the default input'}: {level:.0f} dBFS over {len(audio) / 16000:.1f} s"
     if level < -70:
         return WARN, detail + " (silent)", "unmute and raise the capture level: alsamixer -c kioskmic (F4)"
     if level > -3:
@@ -165,21 +176,29 @@ def check_microphone(ctx: Context) -> tuple[str, str, str]:
 
 
 def check_speaker(ctx: Context) -> tuple[str, str, str]:
+    """A tone played the way the kiosk plays its prompts: the configured device, the prompt pack's rate."""
+    fix = "plug the speaker into the 3.5 mm jack and set speech.output_device; 'aplay -l' must list it"
     try:
         import numpy as np
         import sounddevice as sd
 
-        info = sd.query_devices(None, kind="output")
-        t = np.arange(int(0.5 * 16000)) / 16000
-        sd.play((0.3 * np.sin(2 * np.pi * 660 * t)).astype("float32"), samplerate=16000)
-        sd.wait()
-    except Exception as exc:
-        return (
-            FAIL,
-            f"no speaker output ({_short(exc)})",
-            "plug the speaker into the 3.5 mm jack; 'aplay -l' must list it",
-        )
-    return PASS, f"played a 0.5 s tone on {info['name']}: you should have heard it", ""
+        from kiosk.speech.prompts import PACK_RATE, AudioPack, PromptSpeaker
+    except Exception as exc:  # no PortAudio library
+        return FAIL, f"no speaker output ({_short(exc)})", fix
+    name = ctx.settings.speech.output_device
+    speaker = PromptSpeaker(AudioPack(Path("/nonexistent")), device=name, echo_guard_s=0.0)
+    t = np.arange(PACK_RATE // 2) / PACK_RATE
+    if not speaker.play((0.3 * 32767 * np.sin(2 * np.pi * 660 * t)).astype(np.int16), PACK_RATE):
+        return FAIL, f"no speaker output ({speaker.last_error})", fix
+    try:
+        device = sd.query_devices(speaker.device, kind="output")["name"]
+    except Exception:  # played, so the name is only for the report
+        device = name or "the default output"
+    return (
+        PASS,
+        f"played a 0.5 s tone on {device} as prompts play ({PACK_RATE} Hz): you should have heard it",
+        "",
+    )
 
 
 def check_camera(ctx: Context) -> tuple[str, str, str]:

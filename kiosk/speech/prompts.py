@@ -167,6 +167,8 @@ class PromptSpeaker:
         self.device: str | int | None = (int(device) if device.isdigit() else device) if device else None
         self.echo_guard_s = echo_guard_s
         self._warned = False
+        self.last_error = ""
+        """Why the last prompt could not play (the self-test shows it), or empty."""
         self._lock = threading.Lock()
         self._cut = threading.Event()  # the prompt playing was cut short: no echo guard
 
@@ -194,12 +196,14 @@ class PromptSpeaker:
             try:
                 ended = self._stream(np.ascontiguousarray(samples, dtype=np.int16), rate)
             except Exception as exc:  # PortAudio raises many kinds (OSError without it, PortAudioError, ...)
+                self.last_error = str(exc) or type(exc).__name__
                 if not self._warned:
                     log.warning("cannot play prompts (%s); screens still show every prompt as text", exc)
                     self._warned = True
                 return False
             if ended and not self._cut.is_set():
                 time.sleep(self.echo_guard_s)
+            self.last_error = "" if ended else "the output device did not finish playing in time"
             return ended
 
     def _stream(self, samples: np.ndarray, rate: int) -> bool:
