@@ -21,7 +21,7 @@ import numpy as np
 from kiosk.config import load_settings
 from kiosk.speech.audio import load_wav, split_blocks
 from kiosk.ui.app import configure_window
-from tests.ui.tap_through import find
+from tests.ui.tap_through import find, settled, tap
 
 TO_NIK = ["start", "lang:id", "lang:id", "cat:ktp", "cat:ktp", "svc:ktp_new", "ya"]
 
@@ -79,8 +79,7 @@ def main(data_dir: str, result_path: str, speech_wav: str, other_wav: str) -> in
     waits: list[int] = []
 
     def step(dt: float) -> None:
-        rendered = getattr(app, "rendered_state", None) is app.session.state
-        if not rendered or Clock.frames < app.rendered_frame + 3:
+        if not settled(app):
             Clock.schedule_once(step, 0.05)
             return
         what = plan.pop(0)
@@ -123,15 +122,9 @@ def main(data_dir: str, result_path: str, speech_wav: str, other_wav: str) -> in
             Path(result_path).write_text(json.dumps({"log": log, "entry": state.entry, "captions": captions}))
             app.stop()
             return
-        else:
-            widget = find(what)
-            if widget is None:
-                log[-1]["error"] = "not on screen"
-                plan[:] = ["done"]
-            else:
-                touch = UnitTestTouch(*widget.to_window(*widget.center))
-                touch.touch_down()
-                touch.touch_up()
+        elif tap(what) is None:
+            log[-1]["error"] = "not on screen"
+            plan[:] = ["done"]
         Clock.schedule_once(step, 0.05)
 
     Clock.schedule_once(step, 0.5)

@@ -46,11 +46,34 @@ def find(target: str):  # type: ignore[no-untyped-def]
     return None
 
 
+def settled(app) -> bool:  # type: ignore[no-untyped-def]
+    """The screen has caught up with the last event: built, then laid out a few frames later."""
+    from kivy.clock import Clock
+
+    return (
+        getattr(app, "rendered_state", None) is app.session.state and Clock.frames >= app.rendered_frame + 3
+    )
+
+
+def tap(target: str) -> tuple[float, float] | None:
+    """A real touch, down and up, on the widget carrying ``target``; where it landed, or None when that element
+    is not on screen."""
+    from kivy.tests.common import UnitTestTouch
+
+    widget = find(target)
+    if widget is None:
+        return None
+    x, y = widget.to_window(*widget.center)
+    touch = UnitTestTouch(x, y)
+    touch.touch_down()
+    touch.touch_up()
+    return x, y
+
+
 def main(data_dir: str, result_path: str) -> int:
     settings = load_settings(env={"KIOSK_DATA_DIR": data_dir})
     configure_window(settings)
     from kivy.clock import Clock
-    from kivy.tests.common import UnitTestTouch
 
     from kiosk.session import SilentSpeaker
     from kiosk.ui.app import make_app
@@ -62,23 +85,18 @@ def main(data_dir: str, result_path: str) -> int:
     log: list[dict[str, str]] = []
 
     def step(dt: float) -> None:
-        rendered = getattr(app, "rendered_state", None) is app.session.state
-        if not rendered or Clock.frames < app.rendered_frame + 3:
-            # the screen has not caught up with the last tap yet (built, then laid out a frame later)
+        if not settled(app):
             Clock.schedule_once(step, 0.05)
             return None
         if not remaining:
             return finish()
         target = remaining.pop(0)
-        widget = find(target)
-        if widget is None:
-            log.append({"target": target, "error": "not on screen", "screen": app.session.state.screen})
+        screen = app.session.state.screen
+        at = tap(target)
+        if at is None:
+            log.append({"target": target, "error": "not on screen", "screen": screen})
             return finish()
-        x, y = widget.to_window(*widget.center)
-        touch = UnitTestTouch(x, y)
-        touch.touch_down()
-        touch.touch_up()
-        log.append({"target": target, "screen": app.session.state.screen, "at": [round(x), round(y)]})
+        log.append({"target": target, "screen": screen, "at": [round(at[0]), round(at[1])]})
         Clock.schedule_once(step, 0.05)
 
     def finish() -> None:

@@ -27,12 +27,17 @@ def run_module(module: str, *args: str, timeout: float = 120) -> subprocess.Comp
     )
 
 
+def run_window_script(module: str, tmp_path: Path, *args: str) -> dict:  # type: ignore[type-arg]
+    """Run one of the window scripts (real app, real touches) in its own process; what it wrote."""
+    result_file = tmp_path / "result.json"
+    proc = run_module(module, str(tmp_path / "data"), str(result_file), *args)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(result_file.read_text())  # type: ignore[no-any-return]
+
+
 @pytest.mark.slow
 def test_tapping_through_a_ktp_request_in_the_window_stores_it(tmp_path):
-    result_file = tmp_path / "result.json"
-    proc = run_module("tests.ui.tap_through", str(tmp_path / "data"), str(result_file))
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    result = json.loads(result_file.read_text())
+    result = run_window_script("tests.ui.tap_through", tmp_path)
     assert not [t for t in result["taps"] if "error" in t], result["taps"][-3:]
     assert result["screen"] == "ticket"
     assert result["queued"]["service_id"] == "ktp_new" and result["ticket"] == result["queued"]["ticket"]
@@ -65,16 +70,9 @@ def test_holding_the_microphone_dictates_digits_and_then_only_held_words_count(t
     digits heard so far show at the top while the citizen speaks."""
     for name, text, voice in (("speech", "satu dua tiga empat", "id"), ("other", "lima enam tujuh", "id+m3")):
         subprocess.run(["espeak-ng", "-v", voice, "-w", str(tmp_path / f"{name}.wav"), text], check=True)
-    result_file = tmp_path / "result.json"
-    proc = run_module(
-        "tests.ui.hold_talk",
-        str(tmp_path / "data"),
-        str(result_file),
-        str(tmp_path / "speech.wav"),
-        str(tmp_path / "other.wav"),
+    result = run_window_script(
+        "tests.ui.hold_talk", tmp_path, str(tmp_path / "speech.wav"), str(tmp_path / "other.wav")
     )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    result = json.loads(result_file.read_text())
     steps = {s["step"]: s for s in result["log"]}
     assert not [s for s in result["log"] if "error" in s], result["log"]
     assert steps["hold"]["screen"] == "field" and steps["hold"]["held"] is True
@@ -89,10 +87,7 @@ def test_holding_the_microphone_dictates_digits_and_then_only_held_words_count(t
 
 @pytest.mark.slow
 def test_with_no_speech_model_the_microphone_is_grey_and_a_press_says_to_use_touch(tmp_path):
-    result_file = tmp_path / "result.json"
-    proc = run_module("tests.ui.voice_off", str(tmp_path / "data"), str(result_file))
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    result = json.loads(result_file.read_text())
+    result = run_window_script("tests.ui.voice_off", tmp_path)
     assert "error_step" not in result
     assert result["grey_before_press"] is True and result["mic_grey"] is True
     assert result["error"] == "voice_off" and result["said"] == ["err.voice_off"]

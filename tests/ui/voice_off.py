@@ -13,14 +13,13 @@ from pathlib import Path
 from kiosk.config import load_settings
 from kiosk.ui.app import configure_window
 from tests.ui.hold_talk import TO_NIK, QueueSource
-from tests.ui.tap_through import find
+from tests.ui.tap_through import settled, tap
 
 
 def main(data_dir: str, result_path: str) -> int:
     settings = load_settings(env={"KIOSK_DATA_DIR": data_dir})
     configure_window(settings)
     from kivy.clock import Clock
-    from kivy.tests.common import UnitTestTouch
     from kivy.uix.label import Label
 
     from kiosk.session import SilentSpeaker
@@ -37,8 +36,7 @@ def main(data_dir: str, result_path: str) -> int:
     result: dict[str, object] = {}
 
     def step(dt: float) -> None:
-        rendered = getattr(app, "rendered_state", None) is app.session.state
-        if not rendered or Clock.frames < app.rendered_frame + 3:
+        if not settled(app):
             Clock.schedule_once(step, 0.05)
             return
         what = plan.pop(0)
@@ -56,14 +54,9 @@ def main(data_dir: str, result_path: str) -> int:
             return
         if what == "mic":
             result["grey_before_press"] = list(app.mic.bg_color) == list(theme.MUTED)
-        widget = find("talk" if what == "mic" else what)
-        if widget is None:
+        if tap("talk" if what == "mic" else what) is None:
             result["error_step"] = what
             plan[:] = ["done"]
-        else:
-            touch = UnitTestTouch(*widget.to_window(*widget.center))
-            touch.touch_down()
-            touch.touch_up()
         Clock.schedule_once(step, 0.3)
 
     Clock.schedule_once(step, 0.5)
