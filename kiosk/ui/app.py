@@ -125,7 +125,10 @@ def build_app_class() -> type:
             meter = BoxLayout(orientation="vertical", size_hint_x=None, width=Window.width * 0.12)
             # Hold to talk: press and hold the microphone while speaking, as in a voice message. Bound to
             # touches, not to this widget's release: a re-render while it is held replaces the widget.
-            self.mic = PictoButton("talk", "mic", "", size_hint_y=0.7, highlighted=self.talk_held)
+            voice_off = self.listener is not None and self.listener.unavailable(state.lang) is not None
+            self.mic = PictoButton(
+                "talk", "mic_off" if voice_off else "mic", "", size_hint_y=0.7, highlighted=self.talk_held
+            )
             self.mic.bind(on_press=lambda b: self.hold_to_talk())
             meter.add_widget(self.mic)
             self.meter_bar = ProgressBar(max=1.0, value=self.level, size_hint_y=0.3)

@@ -52,9 +52,24 @@ TOUR: list[tuple[str, list[str]]] = [
     ),
     ("still-there", ["@idle"]),
     ("ticket-status", ["batal", "tiket", "key:0", "key:0", "key:0", "key:1", "ya"]),
+    (
+        "field-nik-voice-off",
+        [
+            "batal",
+            "start",
+            "lang:id",
+            "lang:id",
+            "cat:ktp",
+            "cat:ktp",
+            "svc:ktp_new",
+            "svc:ktp_new",
+            "@voiceoff",
+        ],
+    ),
 ]
 """Screen name -> taps that lead to it from the previous one (``@idle`` simulates inactivity, ``@talk`` and
-``@untalk`` a finger on the microphone button, the level it hears and the words heard so far)."""
+``@untalk`` a finger on the microphone button, the level it hears and the words heard so far, ``@voiceoff`` a
+press on it on a kiosk whose microphone is missing)."""
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -91,8 +106,9 @@ def _shoot(out: Path, width: int, height: int, settings: Settings) -> int:
     from kivy.clock import Clock
     from kivy.core.window import Window
 
-    from kiosk.domain.events import Idle, Tap
+    from kiosk.domain.events import Idle, Tap, VoiceUnavailable
     from kiosk.session import SilentSpeaker
+    from kiosk.speech.voice import VoiceInput
     from kiosk.ui.app import make_app
 
     app: Any = make_app(settings, voice=False)
@@ -108,6 +124,9 @@ def _shoot(out: Path, width: int, height: int, settings: Settings) -> int:
         for tap in taps:
             if tap in ("@talk", "@untalk"):
                 app.talk_held, app.level = tap == "@talk", 0.7 if tap == "@talk" else 0.0
+            elif tap == "@voiceoff":  # a kiosk whose microphone is missing: a voice input that never started
+                app.listener = VoiceInput(settings, lambda lang: None, lambda: None)
+                app.session.dispatch(VoiceUnavailable(app.listener.unavailable(app.session.state.lang)))
             else:
                 app.session.dispatch(Idle(60) if tap == "@idle" else Tap(tap))
         app.render()

@@ -20,8 +20,8 @@ SERVICE_ICONS = (
     "bansos_complaint", "pengaduan", "call_staff",
 )  # fmt: skip
 ACTION_ICONS = (
-    "ulang", "kembali", "batal", "bantuan", "ya", "tidak", "next", "speaker", "mic", "camera", "keypad_del",
-    "home",
+    "ulang", "kembali", "batal", "bantuan", "ya", "tidak", "next", "speaker", "mic", "mic_off", "camera",
+    "keypad_del", "home",
 )  # fmt: skip
 LANGUAGE_ICONS = ("lang_id", "lang_en")
 FIELD_ICONS = ("nik", "phone", "rt_rw", "date", "name", "choice")

@@ -316,6 +316,13 @@ def mic(cv: Canvas) -> None:
     cv.line([(88, 220), (168, 220)], NAVY, 14)
 
 
+def mic_off(cv: Canvas) -> None:
+    """The microphone struck through: voice input cannot work here (touch still does)."""
+    mic(cv)
+    cv.line([(46, 46), (210, 210)], WHITE, 40)
+    cv.line([(46, 46), (210, 210)], RED, 22)
+
+
 def camera_(cv: Canvas) -> None:
     camera(cv, 128, 128, 220, BLUE)
 
@@ -559,7 +566,7 @@ ICONS: dict[str, Draw] = {
     "pengantar_nikah": pengantar_nikah, "bansos": bansos, "bansos_dtks": bansos_dtks,
     "bansos_complaint": bansos_complaint, "pengaduan": pengaduan, "call_staff": call_staff,
     "ulang": ulang, "kembali": kembali, "batal": batal, "bantuan": call_staff, "ya": ya, "tidak": tidak,
-    "next": next_, "speaker": speaker_, "mic": mic, "camera": camera_, "keypad_del": keypad_del, "home": home,
+    "next": next_, "speaker": speaker_, "mic": mic, "mic_off": mic_off, "camera": camera_, "keypad_del": keypad_del, "home": home,
     "lang_id": lang_id, "lang_en": lang_en,
     "nik": nik, "phone": phone, "rt_rw": rt_rw, "date": date, "name": name, "choice": choice,
     "doc_ktp": doc_ktp, "doc_kk": doc_kk, "doc_letter": doc_letter, "doc_photo": doc_photo,
