@@ -21,6 +21,8 @@ NIK = "3201014507900001"
 KK = "3201011203150004"
 SIZES = ("800x480", "1024x600", "600x1024")
 
+TO_NIK = ("start", "lang:id", "lang:id", "cat:ktp", "cat:ktp", "svc:ktp_new", "svc:ktp_new")
+"""Taps from the attract screen to the NIK field of a new KTP (each choice tapped twice: see, then confirm)."""
 TOUR: list[tuple[str, list[str]]] = [
     ("attract", []),
     ("language", ["start", "lang:id"]),
@@ -52,20 +54,7 @@ TOUR: list[tuple[str, list[str]]] = [
     ),
     ("still-there", ["@idle"]),
     ("ticket-status", ["batal", "tiket", "key:0", "key:0", "key:0", "key:1", "ya"]),
-    (
-        "field-nik-voice-off",
-        [
-            "batal",
-            "start",
-            "lang:id",
-            "lang:id",
-            "cat:ktp",
-            "cat:ktp",
-            "svc:ktp_new",
-            "svc:ktp_new",
-            "@voiceoff",
-        ],
-    ),
+    ("field-nik-voice-off", ["batal", *TO_NIK, "@voiceoff"]),
 ]
 """Screen name -> taps that lead to it from the previous one (``@idle`` simulates inactivity, ``@talk`` and
 ``@untalk`` a finger on the microphone button, the level it hears and the words heard so far, ``@voiceoff`` a

@@ -21,9 +21,8 @@ import numpy as np
 from kiosk.config import load_settings
 from kiosk.speech.audio import load_wav, split_blocks
 from kiosk.ui.app import configure_window
+from kiosk.ui.screenshots import TO_NIK
 from tests.ui.tap_through import find, settled, tap
-
-TO_NIK = ["start", "lang:id", "lang:id", "cat:ktp", "cat:ktp", "svc:ktp_new", "ya"]
 
 
 class QueueSource:

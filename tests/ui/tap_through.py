@@ -13,16 +13,11 @@ from pathlib import Path
 
 from kiosk.config import load_settings
 from kiosk.ui.app import configure_window
+from kiosk.ui.screenshots import TO_NIK
 
 NIK, KK, PHONE = "3201014507900001", "3201011203150004", "081234567890"
 TAPS = [
-    "start",
-    "lang:id",
-    "lang:id",
-    "cat:ktp",
-    "cat:ktp",
-    "svc:ktp_new",
-    "ya",
+    *TO_NIK,
     *(f"key:{d}" for d in NIK),
     "ya",
     *(f"key:{d}" for d in KK),

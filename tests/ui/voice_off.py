@@ -12,7 +12,8 @@ from pathlib import Path
 
 from kiosk.config import load_settings
 from kiosk.ui.app import configure_window
-from tests.ui.hold_talk import TO_NIK, QueueSource
+from kiosk.ui.screenshots import TO_NIK
+from tests.ui.hold_talk import QueueSource
 from tests.ui.tap_through import settled, tap
 
 
