@@ -408,6 +408,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--lr", type=float, default=3e-3)
     p.add_argument("--steps-per-epoch", type=int, default=150)
     p.add_argument("--init", type=Path, default=None, help="start from these weights (continue a run)")
+    p.add_argument(
+        "--export-only",
+        type=Path,
+        default=None,
+        metavar="WEIGHTS",
+        help="do not train: export these saved weights (WORK/final.weights.h5 of a run) with the run's history "
+        "and the same architecture flags",
+    )
     p.add_argument("--warmup-steps", type=int, default=300)
     p.add_argument("--quant", choices=["int8", "float16", "float32"], default="int8")
     p.add_argument("--name", default="digits-id")
@@ -506,8 +514,11 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     work = args.work or args.data / "run"
     work.mkdir(parents=True, exist_ok=True)
+    args.out.mkdir(parents=True, exist_ok=True)  # before hours of training, not at the export
     train, valid = load(args.data)
     log.info("train %d utterances, valid %d", len(train), len(valid))
+    if args.export_only:
+        return export_saved(args, train, valid, work)
     batch_queue, workers = start_workers(train, args)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import tensorflow as tf
@@ -608,6 +619,18 @@ def main(argv: list[str] | None = None) -> int:
     path = export(model, valid_real, args.out, args.name, args.quant)
     write_manifest(args, path, train, valid, history, best[1] if args.export == "best" else epoch)
     log.info("wrote %s (%d bytes)", path, path.stat().st_size)
+    return 0
+
+
+def export_saved(args: argparse.Namespace, train: list, valid: list, work: Path) -> int:
+    """``--export-only``: the .tflite and manifest of saved weights, as the end of a run writes them."""
+    model = build_model(args.channels, args.blocks, args.kernel, args.bn_momentum, args.dropout)
+    model.load_weights(str(args.export_only))
+    history_file = work / "history.json"
+    history = json.loads(history_file.read_text()) if history_file.exists() else []
+    path = export(model, [v for v in valid if v[3] == "digit_cdsr"], args.out, args.name, args.quant)
+    write_manifest(args, path, train, valid, history, history[-1]["epoch"] if history else 0)
+    log.info("wrote %s (%d bytes) from %s", path, path.stat().st_size, args.export_only)
     return 0
 
 
