@@ -32,9 +32,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--list", action="store_true", help="list every prompt, where it comes from and its text"
     )
     parser.add_argument(
-        "--record", metavar="KEY", help="add a staff recording for this prompt key (with --from)"
+        "--record", metavar="KEY", help="add a staff recording of this prompt: from the microphone, or --from"
     )
-    parser.add_argument("--from", dest="from_wav", type=Path, metavar="FILE.wav", help="the recording")
+    parser.add_argument(
+        "--from",
+        dest="from_wav",
+        type=Path,
+        metavar="FILE.wav",
+        help="a recording made elsewhere (a phone's)",
+    )
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
