@@ -150,11 +150,10 @@ def _read_pcm_wav(data: bytes) -> tuple[int, int, int, bytes]:
 def load_wav(path: str | Path, rate: int = SAMPLE_RATE) -> WavAudio:
     """Read a WAV file as int16 mono at ``rate`` (16 kHz, what the engines take; prompts play at their
     pack's rate), converting rate, channels and sample width; raise AudioFormatError when it cannot."""
-    target_rate = rate
     path = Path(path)
     fix = f"convert it with 'sox \"{path}\" -r 16000 -c 1 -b 16 out.wav'"
     try:
-        rate, channels, width, raw = _read_pcm_wav(path.read_bytes())
+        source_rate, channels, width, raw = _read_pcm_wav(path.read_bytes())
     except FileNotFoundError:
         raise AudioFormatError(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -164,9 +163,9 @@ def load_wav(path: str | Path, rate: int = SAMPLE_RATE) -> WavAudio:
         raise AudioFormatError(f"{path}: not a PCM WAV file ({reason}); {fix}") from None
     if channels < 1:
         raise AudioFormatError(f"{path}: the header says {channels} channels; {fix}")
-    if not MIN_SOURCE_RATE <= rate <= MAX_SOURCE_RATE:
+    if not MIN_SOURCE_RATE <= source_rate <= MAX_SOURCE_RATE:
         raise AudioFormatError(
-            f"{path}: sample rate {rate} Hz is outside {MIN_SOURCE_RATE}-{MAX_SOURCE_RATE} Hz; "
+            f"{path}: sample rate {source_rate} Hz is outside {MIN_SOURCE_RATE}-{MAX_SOURCE_RATE} Hz; "
             "record at 16000 Hz (below 8000 Hz the speech band is lost)"
         )
     usable = len(raw) - len(raw) % (width * channels)
@@ -179,16 +178,16 @@ def load_wav(path: str | Path, rate: int = SAMPLE_RATE) -> WavAudio:
         warnings.append(f"{channels} channels mixed down to mono")
     mono = frames.mean(axis=1)
     raw_clipped = clipped_fraction(np.clip(mono, -32768, 32767).astype(np.int16))
-    if rate != target_rate:
-        log.info("%s: resampled from %d Hz to %d Hz", path.name, rate, target_rate)
-        warnings.append(f"resampled from {rate} Hz to {target_rate} Hz")
-        mono = resample(mono, rate, target_rate)
+    if source_rate != rate:
+        log.info("%s: resampled from %d Hz to %d Hz", path.name, source_rate, rate)
+        warnings.append(f"resampled from {source_rate} Hz to {rate} Hz")
+        mono = resample(mono, source_rate, rate)
     samples = np.clip(np.round(mono), -32768, 32767).astype(np.int16)
     if raw_clipped >= CLIP_REPORT_FRACTION:
         note = f"clipped: {100 * raw_clipped:.1f}% of samples at full scale; lower the microphone gain"
         log.warning("%s: %s", path.name, note)
         warnings.append(note)
-    return WavAudio(samples, rate, channels, raw_clipped, tuple(warnings), target_rate)
+    return WavAudio(samples, source_rate, channels, raw_clipped, tuple(warnings), rate)
 
 
 def check_pcm(samples: np.ndarray, sample_rate: int = SAMPLE_RATE) -> np.ndarray:

@@ -147,6 +147,11 @@ def interpreter_class() -> Any:
         ) from exc
 
 
+def holds_no_word(samples: np.ndarray) -> bool:
+    """Too short or too quiet to hold a word: decoded as empty text without running the model."""
+    return len(samples) < MIN_SAMPLES or int(np.max(np.abs(samples.astype(np.int32)))) < SILENCE_PEAK
+
+
 def ctc_greedy(log_probs: np.ndarray, blank: int = 0) -> list[tuple[int, float, int, int]]:
     """Best path, repeats merged, blanks dropped: (token, its best frame probability, first and last frame)
     per emitted token."""
@@ -294,7 +299,7 @@ class LiteRTRecognizer:
 
     def recognize(self, samples: np.ndarray, vocabulary: Sequence[str] | None = None) -> Transcript:
         check_pcm(samples)
-        if len(samples) < MIN_SAMPLES or int(np.max(np.abs(samples.astype(np.int32)))) < SILENCE_PEAK:
+        if holds_no_word(samples):
             return Transcript(text="", engine=self.name, confidence=None)
         clipped = float(np.mean(np.abs(samples.astype(np.int32)) >= 32767))
         if clipped > CLIP_FRACTION:
@@ -385,7 +390,7 @@ class LiteRTStream:
         return text
 
     def _settled_words(self, audio: np.ndarray) -> str:
-        if len(audio) < MIN_SAMPLES or int(np.max(np.abs(audio.astype(np.int32)))) < SILENCE_PEAK:
+        if holds_no_word(audio):
             return ""
         m = self._rec.manifest
         hop = m.features.hop_length * m.frame_stride

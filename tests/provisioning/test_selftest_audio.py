@@ -1,6 +1,6 @@
 """The self-test's microphone and speaker checks through real PortAudio and ALSA: the default device is ALSA's
 file plugin, capturing from a FIFO this test fills at 16 kHz and playing into a FIFO it drains at a sound card's
-pace (the rigs of tests/speech/fifo_microphone.py and paced_speaker.py)."""
+pace (tests/support/fifo_audio.py)."""
 
 from __future__ import annotations
 
@@ -13,19 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.speech.fifo_microphone import Talker
-from tests.speech.paced_speaker import PacedSink
+from tests.support.fifo_audio import PacedSink, Talker, sound_card
 
 ROOT = Path(__file__).resolve().parents[2]
-ASOUNDRC = """pcm.!default {{
-  type file
-  slave.pcm "null"
-  file "{speaker}"
-  infile "{microphone}"
-  format "raw"
-  hint {{ show on description "a sound card made of two FIFOs" }}
-}}
-"""
 
 
 def selftest(home: Path, config: Path) -> dict[str, dict[str, str]]:
@@ -41,9 +31,7 @@ def selftest(home: Path, config: Path) -> dict[str, dict[str, str]]:
 @pytest.mark.slow
 def test_the_selftest_hears_the_microphone_and_plays_a_tone_as_prompts_play(tmp_path: Path) -> None:
     microphone, speaker = tmp_path / "mic.fifo", tmp_path / "speaker.fifo"
-    os.mkfifo(microphone)
-    os.mkfifo(speaker)
-    (tmp_path / ".asoundrc").write_text(ASOUNDRC.format(speaker=speaker, microphone=microphone))
+    sound_card(tmp_path, speaker=speaker, microphone=microphone)
     config = tmp_path / "kiosk.toml"
     config.write_text("")
     talker, sink = Talker(microphone), PacedSink(speaker, 22050 * 2)

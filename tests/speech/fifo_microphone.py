@@ -14,59 +14,14 @@ from __future__ import annotations
 import json
 import os
 import sys
-import threading
 import time
 from pathlib import Path
 
 import numpy as np
 
-ASOUNDRC = """pcm.!default {{
-  type file
-  slave.pcm "null"
-  file "/dev/null"
-  infile "{fifo}"
-  format "raw"
-  hint {{ show on description "a microphone fed from a FIFO" }}
-}}
-"""
+from tests.support.fifo_audio import Talker, sound_card
+
 RATE = 16000
-
-
-class Talker:
-    """Writes int16 audio into the FIFO in 20 ms pieces at real-time pace; silence when there is nothing to
-    say. A reader that closes (PortAudio probing the device) is waited for again."""
-
-    def __init__(self, fifo: Path) -> None:
-        self.fifo = fifo
-        self.pending: list[bytes] = []
-        self.lock = threading.Lock()
-        self.stop = threading.Event()
-        threading.Thread(target=self._run, daemon=True).start()
-
-    def say(self, samples: np.ndarray) -> None:
-        data = np.asarray(samples, dtype="<i2").tobytes()
-        with self.lock:
-            self.pending += [data[i : i + 640] for i in range(0, len(data), 640)]
-
-    def quiet(self) -> bool:
-        with self.lock:
-            return not self.pending
-
-    def _next(self) -> bytes:
-        with self.lock:
-            return self.pending.pop(0) if self.pending else bytes(640)
-
-    def _run(self) -> None:
-        while not self.stop.is_set():
-            fd = os.open(self.fifo, os.O_WRONLY)
-            try:
-                while not self.stop.is_set():
-                    os.write(fd, self._next())
-                    time.sleep(0.02)
-            except BrokenPipeError:
-                pass
-            finally:
-                os.close(fd)
 
 
 def wait(condition, seconds: float) -> bool:  # type: ignore[no-untyped-def]
@@ -80,9 +35,7 @@ def wait(condition, seconds: float) -> bool:  # type: ignore[no-untyped-def]
 
 def main(home: str, speech_wav: str, result_path: str) -> int:
     fifo = Path(home) / "mic.fifo"
-    if not fifo.exists():
-        os.mkfifo(fifo)
-    (Path(home) / ".asoundrc").write_text(ASOUNDRC.format(fifo=fifo))
+    sound_card(Path(home), microphone=fifo)
     os.environ["HOME"] = home  # before PortAudio starts
     talker = Talker(fifo)
     result: dict[str, object] = {}

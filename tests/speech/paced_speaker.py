@@ -3,13 +3,13 @@
 ALSA's ``file`` plugin writes what is played into a FIFO, and this script reads the FIFO at a sound card's pace
 (mono 16-bit at the prompt's rate), so playback takes real time and can be cut short. ALSA reads
 ``$HOME/.asoundrc`` when PortAudio starts, so test_prompts.py runs this in a subprocess of its own:
-``python -m tests.speech.paced_speaker HOME RESULT.json`` (HOME: a folder for the FIFO and the configuration). It writes what it measured; the test judges it.
+``python -m tests.speech.paced_speaker HOME RESULT.json`` (HOME: a folder for the FIFO and the configuration,
+tests/support/fifo_audio.py). It writes what it measured; the test judges it.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import sys
@@ -20,45 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
+from tests.support.fifo_audio import PacedSink, sound_card
+
 RATE = 22050
-ECHO_GUARD_S = (
-    0.5  # longer than the shipped 150 ms, so the test can tell "after the echo guard" from "at once"
-)
-ASOUNDRC = """pcm.!default {{
-  type file
-  slave.pcm "null"
-  file "{fifo}"
-  format "raw"
-  hint {{ show on description "paced by a FIFO" }}
-}}
-"""
-
-
-def prepare_home(home: Path) -> None:
-    """The FIFO and the ALSA configuration that sends the default device into it."""
-    fifo = home / "speaker.fifo"
-    if not fifo.exists():
-        os.mkfifo(fifo)
-    (home / ".asoundrc").write_text(ASOUNDRC.format(fifo=fifo))
-
-
-class PacedSink:
-    """Drains the FIFO at a sound card's pace for as long as the script runs (each prompt opens and closes
-    it), and counts the bytes."""
-
-    def __init__(self, fifo: Path, bytes_per_s: int) -> None:
-        self.fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # before any writer, so the pipe can be small
-        fcntl.fcntl(self.fd, fcntl.F_SETPIPE_SZ, 4096)  # a pipe holds 64 KiB by default: 0.7 s at once
-        self.chunk = bytes_per_s // 50
-        self.read = 0
-        self.stop = threading.Event()
-        threading.Thread(target=self._drain, daemon=True).start()
-
-    def _drain(self) -> None:
-        while not self.stop.is_set():
-            with contextlib.suppress(BlockingIOError):  # empty, or no prompt playing (b"")
-                self.read += len(os.read(self.fd, self.chunk))
-            time.sleep(0.02)
+ECHO_GUARD_S = 0.5
+"""Longer than the shipped 150 ms, so the test can tell "after the echo guard" from "at once"."""
 
 
 class MuteLog:
@@ -85,7 +51,7 @@ def tone(seconds: float) -> np.ndarray:
 
 
 def main(home: str, result_path: str) -> int:
-    prepare_home(Path(home))
+    sound_card(Path(home), speaker=Path(home) / "speaker.fifo")
     os.environ["HOME"] = home  # before PortAudio starts (the first play imports sounddevice)
     sink = PacedSink(Path(home) / "speaker.fifo", RATE * 2)
 
