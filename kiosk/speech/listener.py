@@ -147,6 +147,10 @@ class Listener:
 
     # -- screen and prompt control (any thread) --------------------------------------------------------------
 
+    @property
+    def vocabulary(self) -> tuple[str, ...] | None:
+        return self._vocabulary
+
     def set_vocabulary(self, vocabulary: Sequence[str] | None) -> None:
         """The phrases that make sense on the current screen (None: everything the engine knows)."""
         with self._lock:

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from kiosk.speech import portaudio
 from kiosk.speech.audio import BLOCK_SAMPLES, MicrophoneUnavailable
 from kiosk.speech.base import SAMPLE_RATE
 from kiosk.speech.resample import StreamResampler
@@ -43,19 +44,29 @@ class MicrophoneSource:
         dev: str | int | None = (int(device) if device.isdigit() else device) if device else None
         where = f"input device {device!r}" if device else "the default input device"
         self._resampler: StreamResampler | None = None
+        portaudio.opened()  # until close(): PortAudio's device list is not refreshed under this stream
         try:
-            self._stream = self._open(sd, dev, SAMPLE_RATE)
+            self._stream = self._open_any_rate(sd, dev, where)
+        except BaseException:
+            self._closed = True
+            portaudio.closed()
+            raise
+        log.info("microphone open: %s", where)
+
+    def _open_any_rate(self, sd: Any, dev: str | int | None, where: str) -> Any:
+        try:
+            return self._open(sd, dev, SAMPLE_RATE)
         except (sd.PortAudioError, ValueError) as first:
             rate = self._native_rate(sd, dev)
             if rate is None or rate == SAMPLE_RATE:
                 raise self._unavailable(where, first) from None
             try:
-                self._stream = self._open(sd, dev, rate)
+                stream = self._open(sd, dev, rate)
             except (sd.PortAudioError, ValueError) as exc:
                 raise self._unavailable(where, exc) from None
             self._resampler = StreamResampler(rate, SAMPLE_RATE)
             log.info("%s refuses %d Hz; recording at %d Hz and converting", where, SAMPLE_RATE, rate)
-        log.info("microphone open: %s", where)
+            return stream
 
     @staticmethod
     def _unavailable(where: str, exc: Exception) -> MicrophoneUnavailable:
@@ -113,6 +124,7 @@ class MicrophoneSource:
             self._stream.stop()
             self._stream.close()
         finally:
+            portaudio.closed()
             if self.overflows:
                 log.warning("microphone lost %d blocks (the machine was too busy)", self.overflows)
             with contextlib.suppress(queue.Full):  # blocks() also ends on the closed flag

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from kiosk.domain.prompts import PromptBook, all_keys
+from kiosk.speech import portaudio
 from kiosk.speech.audio import AudioFormatError, load_wav, write_wav_16k
 from kiosk.speech.augment import speech_span
 from kiosk.speech.resample import resample
@@ -225,13 +226,16 @@ class PromptSpeaker:
             if at >= len(samples):
                 raise sd.CallbackStop
 
-        with sd.OutputStream(
-            samplerate=rate,
-            channels=1,
-            dtype="int16",
-            device=self.device,
-            callback=feed,
-            finished_callback=finished.set,
+        with (
+            portaudio.stream_open(),
+            sd.OutputStream(
+                samplerate=rate,
+                channels=1,
+                dtype="int16",
+                device=self.device,
+                callback=feed,
+                finished_callback=finished.set,
+            ),
         ):
             if finished.wait(timeout=len(samples) / rate + 5.0):
                 return True

@@ -6,6 +6,12 @@ language, restrict it to the screen's words, mute it while a prompt plays, and h
 button. A missing microphone or model leaves the kiosk working by touch, and :meth:`VoiceInput.unavailable` says
 which, so the screen can tell the citizen.
 
+Models load off the screen's thread: the greeting language's when :meth:`VoiceInput.start` is called (at boot,
+before the first screen), the other offered languages' on a thread right after, so picking a language never
+freezes the screen. A microphone that is missing at start or unplugged later is looked for again every
+``retry_s`` seconds (PortAudio's device list read again, see :mod:`kiosk.speech.portaudio`); when it is back,
+voice works again without a restart.
+
 Hold to talk: once a citizen has held the button to speak, only what they say while holding it counts until the
 next citizen (:meth:`VoiceInput.next_citizen`): someone who reaches for the button is usually in a noisy room,
 and the talk behind them would otherwise be heard as theirs. A tap on the button means "listen to me now": the
@@ -16,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -26,26 +33,53 @@ log = logging.getLogger(__name__)
 CLIPPED = 0.01
 """More than this share of an utterance at full scale: the microphone's gain is too high."""
 
+RETRY_S = 5.0
+"""How often a missing or unplugged microphone is looked for again."""
+
 
 class VoiceInput:
     def __init__(
-        self, settings: Settings, recognizer_for: Callable[[str], Any], make_source: Callable[[], Any]
+        self,
+        settings: Settings,
+        recognizer_for: Callable[[str], Any],
+        make_source: Callable[[], Any],
+        retry_s: float = RETRY_S,
     ):
         self.settings = settings
         self._recognizer_for = recognizer_for
         self._make_source = make_source
+        self.retry_s = retry_s
         self._recognizers: dict[str, Any] = {}
+        self._models_lock = threading.Lock()
+        self._preload: threading.Thread | None = None
         self.listener: Any = None
         self.lang = settings.kiosk.lang
+        self._vocabulary: Sequence[str] | None = None
+        self._on_event: Callable[[Any], None] = lambda event: None
+        self._stopping = threading.Event()
+        self._swap = threading.Lock()  # the screen's thread follows, the retry thread opens a new listener
+        self._retry: threading.Thread | None = None
         self.too_loud = False
         """The last utterance was clipped: the staff panel says to lower the microphone's gain."""
         self.problem = ""
         """Why the microphone is off (the staff panel shows it, see :meth:`status`), or empty."""
 
     def _recognizer(self, lang: str) -> Any:
-        if lang not in self._recognizers:
-            self._recognizers[lang] = self._recognizer_for(lang)
-        return self._recognizers[lang]
+        if lang in self._recognizers:  # no lock: the screen's thread never waits for another model loading
+            return self._recognizers[lang]
+        preload = self._preload
+        if preload is not None and preload is not threading.current_thread():
+            preload.join()  # only in the first seconds after start: the language is probably being loaded
+        with self._models_lock:
+            if lang not in self._recognizers:
+                self._recognizers[lang] = self._recognizer_for(lang)
+            return self._recognizers[lang]
+
+    def _load_the_others(self) -> None:
+        for lang in self.settings.kiosk.languages:
+            if self._stopping.is_set():
+                return
+            self._recognizer(lang)
 
     def start(
         self,
@@ -57,8 +91,7 @@ class VoiceInput:
         """Listen on a thread. ``on_partial`` gets the words heard so far while the citizen speaks (for the
         screen; never logged: they may be a NIK). ``on_unavailable`` gets "model" when the citizen starts
         talking in a language with no working speech model, and "microphone" when the microphone is lost."""
-        from kiosk.speech.audio import MicrophoneUnavailable
-        from kiosk.speech.listener import AudioLost, Heard, Listener, Partial
+        from kiosk.speech.listener import AudioLost, Heard, Partial
         from kiosk.speech.vad import Level, SpeechStart
 
         def on_event(event: Any) -> None:
@@ -91,31 +124,75 @@ class VoiceInput:
                 on_level(0.0)
                 if on_unavailable is not None:
                     on_unavailable("microphone")
+                self._look_for_microphone()
+
+        self._on_event = on_event
+        self._recognizer(self.lang)
+        self._preload = threading.Thread(target=self._load_the_others, name="voice-models", daemon=True)
+        self._preload.start()
+        if not self._open_microphone():
+            self._look_for_microphone()
+
+    def _open_microphone(self) -> bool:
+        """Open the microphone and listen; False (the reason in :attr:`problem`) when there is none."""
+        from kiosk.speech.audio import MicrophoneUnavailable
+        from kiosk.speech.listener import Listener
 
         try:
             source = self._make_source()
         except (MicrophoneUnavailable, OSError, RuntimeError) as exc:
+            if str(exc) != self.problem:  # once per reason, not every retry
+                log.warning("no microphone (%s); the kiosk works by touch", exc)
             self.problem = str(exc)
-            log.warning("no microphone (%s); the kiosk works by touch", exc)
+            return False
+        with self._swap:
+            old = self.listener
+            hands_free = self.settings.speech.hands_free if old is None else old.hands_free
+            listener = Listener(source, self._recognizer(self.lang), self._on_event, hands_free=hands_free)
+            if self._vocabulary is not None:
+                listener.set_vocabulary(self._vocabulary)
+            self.listener = listener
+            self.problem = ""
+        listener.start()
+        return True
+
+    def _look_for_microphone(self) -> None:
+        """Every ``retry_s`` seconds, close what is left of the lost microphone, read PortAudio's device list
+        again and try to open it, until it works or :meth:`stop`."""
+        if self._retry is not None and self._retry.is_alive():
             return
-        self.listener = Listener(
-            source, self._recognizer(self.lang), on_event, hands_free=self.settings.speech.hands_free
-        )
-        self.listener.start()
+
+        def retry() -> None:
+            from kiosk.speech import portaudio
+
+            lost = self.listener
+            if lost is not None:
+                with contextlib.suppress(Exception):  # a dead device may refuse to stop: it is gone anyway
+                    lost.source.close()
+            while not self._stopping.wait(self.retry_s):
+                portaudio.refresh_devices()  # skipped while a prompt plays; the next round does it
+                if self._open_microphone():
+                    log.info("microphone back: voice input works again")
+                    return
+
+        self._retry = threading.Thread(target=retry, name="voice-retry", daemon=True)
+        self._retry.start()
 
     def follow(self, lang: str, vocabulary: Sequence[str]) -> None:
         """The screen changed: listen for its words, in its language."""
-        if self.listener is None:
-            return
-        if lang != self.lang:
-            self.lang = lang
-            self.listener.recognizer = self._recognizer(lang)
-        self.listener.set_vocabulary(vocabulary)
+        with self._swap:
+            self._vocabulary = vocabulary
+            changed, self.lang = lang != self.lang, lang
+            if self.listener is None:
+                return
+            if changed:
+                self.listener.recognizer = self._recognizer(lang)
+            self.listener.set_vocabulary(vocabulary)
 
     def unavailable(self, lang: str) -> str | None:
         """Why the citizen cannot talk in ``lang`` now: "microphone" (none, or lost), "model" (no speech model
         for it, or it did not load), or None when voice input works."""
-        if self.listener is None or not self.listener.is_running:
+        if self.listener is None or self.problem or not self.listener.is_running:
             return "microphone"
         return "model" if self._recognizer(lang) is None else None
 
@@ -165,5 +242,6 @@ class VoiceInput:
             yield
 
     def stop(self) -> None:
+        self._stopping.set()
         if self.listener is not None:
             self.listener.stop()

@@ -7,6 +7,11 @@ Used by test_mic.py in a subprocess (ALSA reads ``$HOME/.asoundrc`` when PortAud
 - ``exact``: a known signal captured through ``MicrophoneSource`` arrives sample for sample;
 - ``heard``/``partials``: the kiosk's own voice input (``compose.voice``: MicrophoneSource, the listener, the
   shipped Indonesian model) hearing SPEECH.wav spoken into the "microphone".
+
+``python -m tests.speech.fifo_microphone --replug HOME SPEECH.wav RESULT.json`` starts the kiosk's voice input
+with no sound card at all (a USB microphone not plugged in), then "plugs one in" (writes the ALSA
+configuration) and says SPEECH.wav into it: ``before`` is what the voice input reported first, ``after`` once
+the card is there, ``heard`` what it heard.
 """
 
 from __future__ import annotations
@@ -75,5 +80,33 @@ def main(home: str, speech_wav: str, result_path: str) -> int:
     return 0
 
 
+def replug(home: str, speech_wav: str, result_path: str) -> int:
+    os.environ["HOME"] = home  # no .asoundrc yet: ALSA finds no card, PortAudio no input device
+    from kiosk import compose
+    from kiosk.config import load_settings
+    from kiosk.speech.audio import load_wav
+
+    voice = compose.voice(load_settings(env={"KIOSK_DATA_DIR": home}))
+    voice.retry_s = 0.5
+    heard: list[str] = []
+    voice.start(heard.append, lambda level: None)
+    result: dict[str, object] = {"before": voice.unavailable("id"), "problem_before": voice.problem}
+    fifo = Path(home) / "mic.fifo"
+    sound_card(Path(home), microphone=fifo)  # plugged in
+    talker = Talker(fifo)
+    result["back_in_time"] = wait(lambda: voice.unavailable("id") is None, 15)
+    result["after"], result["problem_after"] = voice.unavailable("id"), voice.problem
+    talker.say(np.zeros(RATE // 2, dtype=np.int16))
+    talker.say(load_wav(speech_wav).samples)
+    result["heard_in_time"] = wait(lambda: bool(heard), 15)
+    result["heard"] = heard
+    voice.stop()
+    talker.stop.set()
+    Path(result_path).write_text(json.dumps(result))
+    return 0
+
+
 if __name__ == "__main__":
+    if sys.argv[1] == "--replug":
+        sys.exit(replug(*sys.argv[2:5]))
     sys.exit(main(*sys.argv[1:4]))
