@@ -18,6 +18,7 @@ from models.training.prepare import (
     Utterance,
     dev_split,
     extract_corpus,
+    fast_copies,
     is_reserved,
     parse_marked_words,
     validation_speakers,
@@ -128,3 +129,42 @@ def test_dev_split_holds_out_training_speakers_and_drops_the_validation_speakers
     assert (out / "wav").resolve() == (src / "wav").resolve()
     summary = json.loads((out / "summary.json").read_text())
     assert set(summary["speakers_valid"]) == held and not held & set(summary["speakers_train"])
+
+
+def test_fast_copies_add_a_faster_copy_of_each_training_digit_utterance_only(tmp_path: Path) -> None:
+    """sox's WSOLA tempo: the copy is shorter by the factor, keeps its speaker and words; validation speakers,
+    the dialog corpus and synthesized speech are not copied."""
+    src = tmp_path / "prepared"
+    (src / "wav").mkdir(parents=True)
+    (src / "synth").mkdir()
+    t = np.arange(32000) / 16000
+    tone = (8000 * np.sin(2 * np.pi * 220 * t) * (np.sin(2 * np.pi * 3 * t) > 0)).astype(np.int16)
+    for name in ("FAB", "FKU", "DLG", "S00"):
+        with wave.open(str(src / "wav" / f"{name}.wav"), "wb") as w:
+            w.setnchannels(1), w.setsampwidth(2), w.setframerate(16000)
+            w.writeframes(tone.tobytes())
+    rows = [
+        Utterance("wav/FAB.wav", DIGIT_CORPUS, "FAB", "train", ["satu", "dua"]),
+        Utterance("wav/FKU.wav", DIGIT_CORPUS, "FKU", "valid", ["tiga"]),
+        Utterance("wav/DLG.wav", DIALOG_CORPUS, "FAL", "train", ["tidak"]),
+        Utterance("wav/S00.wav", "synth", "syn-id", "train", ["ya"]),
+    ]
+    (src / "manifest.jsonl").write_text("".join(u.to_json() + "\n" for u in rows))
+    (src / "summary.json").write_text(
+        json.dumps({"speakers_train": ["FAB", "FAL"], "speakers_valid": ["FKU"]})
+    )
+    out = tmp_path / "fast"
+    fast_copies(src, out, 1.25, 1.25, seed=1)
+    got = [Utterance.from_json(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
+    assert got[:4] == rows
+    (copy,) = got[4:]
+    assert (copy.corpus, copy.speaker, copy.split, copy.words) == (
+        DIGIT_CORPUS,
+        "FAB",
+        "train",
+        ["satu", "dua"],
+    )
+    with wave.open(str(out / copy.path)) as w:
+        assert (w.getframerate(), w.getnchannels()) == (16000, 1)
+        assert abs(w.getnframes() - 32000 / 1.25) < 400  # 1.6 s from 2 s
+    assert json.loads((out / "summary.json").read_text())["fast_copies"]["count"] == 1
