@@ -194,11 +194,10 @@ def check_speaker(ctx: Context) -> tuple[str, str, str]:
         device = sd.query_devices(speaker.device, kind="output")["name"]
     except Exception:  # played, so the name is only for the report
         device = name or "the default output"
-    return (
-        PASS,
-        f"played a 0.5 s tone on {device} as prompts play ({PACK_RATE} Hz): you should have heard it",
-        "",
-    )
+    how = f"{PACK_RATE} Hz mono"
+    if speaker.output_format is not None:  # the device refused that: prompts are converted for it
+        how = "{} Hz, {} channel(s), converted from {}".format(*speaker.output_format, how)
+    return PASS, f"played a 0.5 s tone on {device} as prompts play ({how}): you should have heard it", ""
 
 
 def check_camera(ctx: Context) -> tuple[str, str, str]:

@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -172,6 +173,13 @@ class PromptSpeaker:
         """Why the last prompt could not play (the self-test shows it), or empty."""
         self._lock = threading.Lock()
         self._cut = threading.Event()  # the prompt playing was cut short: no echo guard
+        self._format: tuple[int, int] | None = None
+        """(rate, channels) the output device wants, once it refused the prompt's own rate in mono."""
+
+    @property
+    def output_format(self) -> tuple[int, int] | None:
+        """(rate, channels) prompts are converted to for the output device, or None: played as they are."""
+        return self._format
 
     def say(self, keys: tuple[str, ...], lang: str) -> None:
         threading.Thread(target=self._say, args=(keys, lang), daemon=True).start()
@@ -209,9 +217,41 @@ class PromptSpeaker:
 
     def _stream(self, samples: np.ndarray, rate: int) -> bool:
         """Feed one prompt to an output stream from its own callback, which ends the stream when the prompt
-        is over or cut; False if the stream did not end in time (logged)."""
+        is over or cut; False if the stream did not end in time (logged). A device that refuses the prompt's
+        rate or mono (HDMI and many ``hw:`` devices take only 44.1/48 kHz stereo) gets the prompt converted
+        to its own default rate and channels; that choice is kept for the next prompts."""
         import sounddevice as sd
 
+        if self._format is None:
+            try:
+                return self._feed(sd, samples, rate, 1)
+            except (sd.PortAudioError, ValueError) as exc:
+                own = self._own_format(sd)
+                if own is None or own == (rate, 1):
+                    raise
+                self._format = own
+                log.info(
+                    "the output device refuses %d Hz mono (%s); prompts play at %d Hz, %d channel(s)",
+                    rate,
+                    exc,
+                    *own,
+                )
+        out_rate, channels = self._format
+        converted = np.clip(np.round(resample(samples.astype(np.float64), rate, out_rate)), -32768, 32767)
+        return self._feed(sd, converted.astype(np.int16), out_rate, channels)
+
+    def _own_format(self, sd: Any) -> tuple[int, int] | None:
+        """The output device's default rate and its channel count (at most 2), or None if it cannot say."""
+        try:
+            info = sd.query_devices(self.device, kind="output")
+        except (sd.PortAudioError, ValueError):
+            return None
+        channels = int(info["max_output_channels"])
+        if channels < 1:
+            return None
+        return int(info["default_samplerate"]), min(channels, 2)
+
+    def _feed(self, sd: Any, samples: np.ndarray, rate: int, channels: int) -> bool:
         at = 0
         finished = threading.Event()
 
@@ -220,7 +260,7 @@ class PromptSpeaker:
             if self._cut.is_set():
                 raise sd.CallbackAbort
             chunk = samples[at : at + frames]
-            out[: len(chunk), 0] = chunk
+            out[: len(chunk)] = chunk[:, None]  # the same sound on every channel
             out[len(chunk) :] = 0
             at += frames
             if at >= len(samples):
@@ -230,7 +270,7 @@ class PromptSpeaker:
             portaudio.stream_open(),
             sd.OutputStream(
                 samplerate=rate,
-                channels=1,
+                channels=channels,
                 dtype="int16",
                 device=self.device,
                 callback=feed,

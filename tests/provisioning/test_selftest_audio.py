@@ -57,3 +57,17 @@ def test_a_speaker_that_cannot_be_opened_fails_the_selftest_with_the_reason(tmp_
     checks = selftest(tmp_path, config)
     assert checks["speaker"]["status"] == "FAIL"
     assert "no-such-speaker" in checks["speaker"]["detail"] and "output_device" in checks["speaker"]["fix"]
+
+
+def test_the_speaker_check_passes_on_a_device_that_wants_its_own_format_and_says_so(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """An HDMI-like output that takes only 48 kHz stereo (a stand-in for sounddevice: see its docstring)."""
+    from kiosk.config import load_settings
+    from provisioning.selftest import PASS, Context, check_speaker
+    from tests.support.fake_sounddevice import HdmiOnly
+
+    monkeypatch.setitem(sys.modules, "sounddevice", HdmiOnly())
+    status, detail, fix = check_speaker(Context(load_settings(env={}), tmp_path / "kiosk.toml"))
+    assert status == PASS, detail
+    assert "on HDMI" in detail and "48000 Hz, 2 channel(s), converted from 22050 Hz mono" in detail

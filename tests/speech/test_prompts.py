@@ -19,6 +19,7 @@ from kiosk.speech.listener import capture_utterance
 from kiosk.speech.prompts import PACK_RATE, AudioPack, PromptSpeaker, key_file
 from kiosk.speech.prompts_cli import PROMPT_VAD
 from tests.support.cli import kiosk, run_module
+from tests.support.fake_sounddevice import HdmiOnly
 
 
 def write_clip(path: Path, samples: np.ndarray, rate: int = PACK_RATE, channels: int = 1) -> Path:
@@ -254,3 +255,24 @@ def test_recording_a_prompt_without_a_microphone_says_to_use_a_phone_recording(t
     assert proc.returncode == 2
     assert "no microphone" in proc.stderr and "--from FILE.wav" in proc.stderr
     assert not (tmp_path / "prompts" / "id" / "recorded").exists()
+
+
+def test_a_device_that_refuses_the_prompt_rate_in_mono_gets_it_at_its_own_rate_in_stereo(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    fake = HdmiOnly()
+    monkeypatch.setitem(__import__("sys").modules, "sounddevice", fake)
+    speaker = PromptSpeaker(AudioPack(tmp_path), echo_guard_s=0.0)
+    t = np.arange(PACK_RATE) / PACK_RATE
+    tone = (8000 * np.sin(2 * np.pi * 440 * t)).astype(np.int16)  # 1 s
+    assert speaker.play(tone, PACK_RATE) is True
+    assert fake.opened == [(PACK_RATE, 1), (48000, 2)]
+    out = np.concatenate(fake.played)
+    assert np.array_equal(out[:, 0], out[:, 1])  # the same sound on both channels
+    sound = out[:48000, 0].astype(np.float64)
+    assert abs(np.count_nonzero(np.abs(out[:, 0]) > 100) - 48000) < 600  # 1 s long at 48 kHz
+    crossings = np.count_nonzero(np.diff(np.signbit(sound[1000:47000])))
+    assert abs(crossings / (46000 / 48000) / 2 - 440) < 5  # still 440 Hz, not sped up or slowed down
+    fake.opened.clear()
+    assert speaker.play(tone, PACK_RATE) is True
+    assert fake.opened == [(48000, 2)]  # remembered: the next prompt goes straight to the device's format
