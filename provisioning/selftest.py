@@ -182,11 +182,11 @@ def check_speaker(ctx: Context) -> tuple[str, str, str]:
         import numpy as np
         import sounddevice as sd
 
-        from kiosk.speech.prompts import PACK_RATE, AudioPack, PromptSpeaker
+        from kiosk.speech.prompts import PACK_RATE, PromptSpeaker
     except Exception as exc:  # no PortAudio library
         return FAIL, f"no speaker output ({_short(exc)})", fix
     name = ctx.settings.speech.output_device
-    speaker = PromptSpeaker(AudioPack(Path("/nonexistent")), device=name, echo_guard_s=0.0)
+    speaker = PromptSpeaker(None, device=name, echo_guard_s=0.0)  # a tone, not the pack's prompts
     t = np.arange(PACK_RATE // 2) / PACK_RATE
     if not speaker.play((0.3 * 32767 * np.sin(2 * np.pi * 660 * t)).astype(np.int16), PACK_RATE):
         return FAIL, f"no speaker output ({speaker.last_error})", fix
