@@ -10,11 +10,8 @@ speaker say when they hold one: ``with portaudio.stream_open(): ...`` or :func:`
 from __future__ import annotations
 
 import contextlib
-import logging
 import threading
 from collections.abc import Iterator
-
-log = logging.getLogger(__name__)
 
 _lock = threading.Lock()
 _open = 0
@@ -55,5 +52,4 @@ def refresh_devices() -> bool:
         # sounddevice has no public call for this; _terminate/_initialize are what its own docs point to
         sd._terminate()
         sd._initialize()
-    log.debug("PortAudio device list read again")
     return True

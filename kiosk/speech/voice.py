@@ -9,8 +9,8 @@ which, so the screen can tell the citizen.
 Models load off the screen's thread: the greeting language's when :meth:`VoiceInput.start` is called (at boot,
 before the first screen), the other offered languages' on a thread right after, so picking a language never
 freezes the screen. A microphone that is missing at start or unplugged later is looked for again every
-``retry_s`` seconds (PortAudio's device list read again, see :mod:`kiosk.speech.portaudio`); when it is back,
-voice works again without a restart.
+``retry_s`` seconds for a minute, then every 30 s (PortAudio's device list read again, see
+:mod:`kiosk.speech.portaudio`); when it is back, voice works again without a restart.
 
 Hold to talk: once a citizen has held the button to speak, only what they say while holding it counts until the
 next citizen (:meth:`VoiceInput.next_citizen`): someone who reaches for the button is usually in a noisy room,
@@ -34,7 +34,9 @@ CLIPPED = 0.01
 """More than this share of an utterance at full scale: the microphone's gain is too high."""
 
 RETRY_S = 5.0
-"""How often a missing or unplugged microphone is looked for again."""
+"""How often a missing or unplugged microphone is looked for again, for the first minute; then every
+``RETRY_LATER_S`` (a kiosk set up without one should not restart PortAudio all day)."""
+RETRY_LATER_S = 30.0
 
 
 class VoiceInput:
@@ -157,8 +159,9 @@ class VoiceInput:
         return True
 
     def _look_for_microphone(self) -> None:
-        """Every ``retry_s`` seconds, close what is left of the lost microphone, read PortAudio's device list
-        again and try to open it, until it works or :meth:`stop`."""
+        """Close what is left of the lost microphone; then every ``retry_s`` seconds for a minute (every
+        ``RETRY_LATER_S`` after that) read PortAudio's device list again and try to open it, until it works or
+        :meth:`stop`."""
         if self._retry is not None and self._retry.is_alive():
             return
 
@@ -169,7 +172,9 @@ class VoiceInput:
             if lost is not None:
                 with contextlib.suppress(Exception):  # a dead device may refuse to stop: it is gone anyway
                     lost.source.close()
-            while not self._stopping.wait(self.retry_s):
+            tries = 0
+            while not self._stopping.wait(self.retry_s if tries * self.retry_s < 60 else RETRY_LATER_S):
+                tries += 1
                 portaudio.refresh_devices()  # skipped while a prompt plays; the next round does it
                 if self._open_microphone():
                     log.info("microphone back: voice input works again")
