@@ -126,6 +126,7 @@ def build_app_class() -> type:
             # Hold to talk: press and hold the microphone while speaking, as in a voice message. Bound to
             # touches, not to this widget's release: a re-render while it is held replaces the widget.
             voice_off = self.listener is not None and self.listener.unavailable(state.lang) is not None
+            self.drawn_voice_off = voice_off
             self.mic = PictoButton(
                 "talk", "mic_off" if voice_off else "mic", "", size_hint_y=0.7, highlighted=self.talk_held
             )
@@ -267,7 +268,10 @@ def build_app_class() -> type:
             work here (a press then says why)."""
             if self.listener is None:  # voice input left out (--no-voice, screenshots): the button as drawn
                 return
-            if self.listener.unavailable(self.session.state.lang):
+            voice_off = self.listener.unavailable(self.session.state.lang) is not None
+            if voice_off != self.drawn_voice_off:  # microphone lost or back: redraw with the other pictogram
+                self._render_trigger()
+            if voice_off:
                 self.mic.bg_color = theme.MUTED
             else:
                 lit = self.talk_held or self.listener.is_listening

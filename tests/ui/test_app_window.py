@@ -87,8 +87,20 @@ def test_holding_the_microphone_dictates_digits_and_then_only_held_words_count(t
 
 @pytest.mark.slow
 def test_with_no_speech_model_the_microphone_is_grey_and_a_press_says_to_use_touch(tmp_path):
-    result = run_window_script("tests.ui.voice_off", tmp_path)
+    result = run_window_script("tests.ui.voice_off", tmp_path, "model")
     assert "error_step" not in result
     assert result["grey_before_press"] is True and result["mic_grey"] is True
     assert result["error"] == "voice_off" and result["said"] == ["err.voice_off"]
     assert result["on_screen"] and result["held"] is False
+    assert result["icon_before_press"] == "mic_off" and result["icon"] == "mic_off"
+
+
+@pytest.mark.slow
+def test_a_microphone_plugged_in_while_the_kiosk_runs_lights_the_button_again(tmp_path):
+    result = run_window_script("tests.ui.voice_off", tmp_path, "microphone")
+    assert "error_step" not in result
+    assert result["grey_before_press"] is True and result["icon_before_press"] == "mic_off"
+    assert result["error_after_press"] == "microphone" and result["said_after_press"] == ["err.microphone"]
+    # plugged in: within a second the button has its microphone back, and the citizen is still where they were
+    assert result["icon"] == "mic" and result["mic_grey"] is False
+    assert result["screen"] == "attract" and result["held"] is False
