@@ -100,3 +100,29 @@ def test_with_the_talk_button_held_only_the_held_words_fill_the_field(tmp_path):
         assert session.state.screen == "field"
         entries[name] = session.state.entry
     assert entries == {"held": "3201", "hands_free": "32015678"}
+
+
+def test_a_held_press_over_silence_in_a_scenario_is_asked_again(tmp_path):
+    import numpy as np
+
+    from kiosk import compose
+    from kiosk.config import load_settings
+    from kiosk.session import KioskSession, SilentSpeaker
+    from kiosk.simulate import RecordingQueue, run_scenario, speech_hearer
+    from kiosk.speech.audio import write_wav_16k
+
+    write_wav_16k(tmp_path / "quiet.wav", np.zeros(48000, dtype=np.int16))
+    settings = load_settings(env={"KIOSK_DATA_DIR": str(tmp_path / "d")})
+    flow = compose.flow(settings)
+    events = [{"tap": "start"}, {"choose": "lang:id"}, {"choose": "cat:ktp"}, {"choose": "svc:ktp_new"}]
+    said = {}
+    for name, event in (
+        ("held", {"speak": "quiet.wav", "hold": [0.5, 2.0]}),
+        ("hands_free", {"speak": "quiet.wav"}),
+    ):
+        speaker = SilentSpeaker()
+        session = KioskSession(flow, RecordingQueue(compose.open_queue(settings)), speaker=speaker)
+        run_scenario(flow, session, {"events": [*events, event]}, tmp_path, speech_hearer(settings))
+        said[name] = speaker.said[-1]
+    assert said["held"] == ("err.not_understood",)
+    assert said["hands_free"] != ("err.not_understood",)  # nothing was said: the NIK prompt is the last

@@ -104,7 +104,9 @@ def build_app_class() -> type:
                 Clock.schedule_once(lambda dt: self.watchdog.ready(), 0)
                 Clock.schedule_interval(lambda dt: self.watchdog.ping(), self.watchdog.interval_s)
             if self.listener is not None:
-                self.listener.start(self._on_heard, self._on_level, self._on_partial, self._on_unavailable)
+                self.listener.start(
+                    self._on_heard, self._on_level, self._on_partial, self._on_unavailable, self._on_missed
+                )
             Window.bind(on_touch_up=lambda window, touch: self.release_talk())
             self.render()
             return self.root_box
@@ -196,6 +198,13 @@ def build_app_class() -> type:
 
             self.last_input = time.monotonic()
             Clock.schedule_once(lambda dt: self.session.dispatch(Spoken(text)))
+
+        def _on_missed(self) -> None:
+            """The citizen held the talk button and spoke, but no word was recognized: ask again."""
+            from kiosk.domain.events import Spoken
+
+            self.last_input = time.monotonic()
+            Clock.schedule_once(lambda dt: self.session.dispatch(Spoken("", held=True)))
 
         def _on_unavailable(self, what: str) -> None:
             """The citizen talked but voice cannot work (no model for the language, microphone lost): say so,

@@ -299,3 +299,36 @@ def test_the_device_list_is_not_read_again_under_an_open_stream() -> None:
     with portaudio.stream_open():
         assert portaudio.refresh_devices() is False
     assert portaudio.refresh_devices() is True
+
+
+def test_a_hold_in_which_nothing_was_recognized_is_reported_and_hands_free_noise_is_not(
+    speak: Callable[[str, str], np.ndarray],
+) -> None:
+    """The real listener: a held utterance with no word in it calls on_missed (the screen asks again); an
+    end-pointed one (hands-free) with no word does not."""
+    from kiosk.speech.audio import ArraySource
+
+    quiet = np.zeros(16000, dtype=np.int16)
+    cough = speak("satu", "id")  # heard by the end-pointer, but this recognizer finds no word in anything
+
+    class Room(Silence):
+        def blocks(self) -> Iterator[np.ndarray]:
+            yield from ArraySource(np.concatenate([quiet, cough, quiet, quiet])).blocks()
+            yield from super().blocks()
+
+    settings = load_settings(env={"KIOSK_SPEECH_HANDS_FREE": "true"})
+    voice = VoiceInput(settings, lambda lang: Empty(), Room)
+    heard: list[str] = []
+    missed: list[str] = []
+    voice.start(heard.append, lambda level: None, None, None, lambda: missed.append("held"))
+    try:
+        time.sleep(2.5)  # the room's sound went by hands-free and was end-pointed: no word, no answer
+        assert missed == []
+        voice.hold()
+        wait_until(lambda: voice.is_held)
+        time.sleep(0.7)
+        voice.release()
+        wait_until(lambda: missed == ["held"])
+        assert heard == []
+    finally:
+        voice.stop()

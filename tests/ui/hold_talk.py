@@ -69,7 +69,19 @@ def main(data_dir: str, result_path: str, speech_wav: str, other_wav: str) -> in
     app.show_heard_so_far = show_and_note
     quiet = np.zeros(16000, dtype=np.int16)
     log: list[dict[str, object]] = []
-    plan: list[str] = [*TO_NIK, "hold", "release", "wait", "other", "wait", "done"]
+    # last, the citizen holds the button and says nothing the model knows (here: nothing at all)
+    plan: list[str] = [
+        *TO_NIK,
+        "hold",
+        "release",
+        "wait",
+        "other",
+        "wait",
+        "hold_quiet",
+        "release",
+        "wait",
+        "done",
+    ]
 
     def heard_all() -> bool:
         return source.blocks_in.empty() and not app.listener.is_held
@@ -84,14 +96,14 @@ def main(data_dir: str, result_path: str, speech_wav: str, other_wav: str) -> in
         what = plan.pop(0)
         state = app.session.state
         log.append({"step": what, "screen": state.screen, "entry_digits": len(state.entry)})
-        if what == "hold":
+        if what in ("hold", "hold_quiet"):
             mic = find("talk")
             touch = UnitTestTouch(*mic.to_window(*mic.center))
             touch.touch_down()
             held_touch.append(touch)
             log[-1]["held"] = app.talk_held
             log[-1]["hushed"] = app.session.speaker.hushed  # the press cut the prompt playing
-            source.say(np.concatenate([quiet[:4800], speech, quiet[:3200]]))
+            source.say(np.concatenate([quiet[:4800], speech, quiet[:3200]]) if what == "hold" else quiet)
         elif what == "release":
             deadline = time.monotonic() + 30
             while not source.blocks_in.empty():  # the citizen talks as long as the audio lasts
@@ -118,7 +130,9 @@ def main(data_dir: str, result_path: str, speech_wav: str, other_wav: str) -> in
             Clock.schedule_once(step, 0.3 if plan[0] == "wait" else 1.0)
             return
         elif what == "done":
-            Path(result_path).write_text(json.dumps({"log": log, "entry": state.entry, "captions": captions}))
+            said = app.session.speaker.said
+            result = {"log": log, "entry": state.entry, "captions": captions, "said_last": list(said[-1])}
+            Path(result_path).write_text(json.dumps(result))
             app.stop()
             return
         elif tap(what) is None:

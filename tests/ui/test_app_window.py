@@ -83,6 +83,9 @@ def test_holding_the_microphone_dictates_digits_and_then_only_held_words_count(t
     # while the citizen spoke, the top of the screen showed the digits heard so far (partials)
     assert result["captions"] and all(c.startswith("... ") for c in result["captions"])
     assert result["captions"][-1] == "... 1234"
+    # then a hold in which no word was recognized: the kiosk asks again instead of staying silent
+    assert steps["hold_quiet"]["held"] is True and result["said_last"] == ["err.not_understood"]
+    assert result["entry"] == "1234"
 
 
 @pytest.mark.slow
