@@ -84,6 +84,9 @@ class Heard:
     clipped: float = 0.0
     """Share of the utterance's samples at full scale in runs (:func:`~kiosk.speech.audio.clipped_fraction`):
     above about 1 % the microphone's gain is too high."""
+    asked: bool = False
+    """The citizen pressed the talk button to be heard: held it over the utterance, or tapped it just before.
+    An utterance they asked for gets an answer even when no word in it was recognized."""
 
 
 @dataclass(frozen=True)
@@ -328,7 +331,7 @@ class Listener:
         self._held = []
         self._hold_state = "spent" if forced and self._hold_state == "held" else "idle"
         self.endpointer.reset()
-        self._emit_transcript(Utterance(samples, forced), held=True)
+        self._emit_transcript(Utterance(samples, forced), held=True, asked=True)
 
     def _emit(self, event: ListenerEvent) -> None:
         try:
@@ -345,8 +348,9 @@ class Listener:
             self._emit(event)
             self._open_stream(event.preroll)
         else:
+            asked = self._once_left > 0  # the utterance a tap asked for
             self._once_left = 0
-            self._emit_transcript(event)
+            self._emit_transcript(event, asked=asked)
 
     def _open_stream(self, preroll: np.ndarray) -> None:
         if not isinstance(self.recognizer, StreamingRecognizer):
@@ -372,7 +376,7 @@ class Listener:
         if partial is not None:
             self._emit(Partial(partial))
 
-    def _emit_transcript(self, utt: Utterance, held: bool = False) -> None:
+    def _emit_transcript(self, utt: Utterance, held: bool = False, asked: bool = False) -> None:
         if self.recognizer is None:
             return
         with self._lock:
@@ -388,7 +392,9 @@ class Listener:
             log.exception("recognition failed")
             self._emit(RecognitionFailed(f"{type(exc).__name__}: {exc}"))
             return
-        self._emit(Heard(transcript, utt.duration_s, utt.forced_end, held, clipped_fraction(utt.samples)))
+        self._emit(
+            Heard(transcript, utt.duration_s, utt.forced_end, held, clipped_fraction(utt.samples), asked)
+        )
 
 
 class PressingSource:

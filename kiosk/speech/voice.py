@@ -94,8 +94,9 @@ class VoiceInput:
         """Listen on a thread. ``on_partial`` gets the words heard so far while the citizen speaks (for the
         screen; never logged: they may be a NIK). ``on_unavailable`` gets "model" when the citizen starts
         talking in a language with no working speech model, and "microphone" when the microphone is lost.
-        ``on_missed`` is called when the citizen held the talk button but no word was recognized (the screen
-        asks again; hands-free, such an utterance is noise and is dropped)."""
+        ``on_missed`` is called when the citizen pressed the talk button to be heard (held it, or tapped it and
+        spoke) but no word was recognized: the screen asks again. Hands-free, such an utterance is noise and is
+        dropped."""
         from kiosk.speech.listener import AudioLost, Heard, Partial
         from kiosk.speech.vad import Level, SpeechStart
 
@@ -123,7 +124,7 @@ class VoiceInput:
                     self.listener.hands_free = False  # this citizen holds the button: only that counts now
                 if event.transcript.text:
                     on_heard(event.transcript.text)
-                elif event.held and on_missed is not None:
+                elif event.asked and on_missed is not None:
                     on_missed()
             elif isinstance(event, AudioLost):
                 self.problem = f"microphone lost: {event.reason}"

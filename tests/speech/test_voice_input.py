@@ -301,34 +301,44 @@ def test_the_device_list_is_not_read_again_under_an_open_stream() -> None:
     assert portaudio.refresh_devices() is True
 
 
-def test_a_hold_in_which_nothing_was_recognized_is_reported_and_hands_free_noise_is_not(
+def test_an_asked_for_utterance_with_no_word_is_reported_and_hands_free_noise_is_not(
     speak: Callable[[str, str], np.ndarray],
 ) -> None:
-    """The real listener: a held utterance with no word in it calls on_missed (the screen asks again); an
-    end-pointed one (hands-free) with no word does not."""
+    """The real listener: on_missed (the screen asks again) for an utterance with no recognized word that the
+    citizen asked for, by a tap on the talk button just before it or by holding the button over it; not for
+    one the end-pointer found hands-free."""
     from kiosk.speech.audio import ArraySource
 
     quiet = np.zeros(16000, dtype=np.int16)
-    cough = speak("satu", "id")  # heard by the end-pointer, but this recognizer finds no word in anything
+    cough = speak("satu", "id")  # heard by the end-pointer; this recognizer finds no word in anything
+    tapped = threading.Event()
 
     class Room(Silence):
         def blocks(self) -> Iterator[np.ndarray]:
             yield from ArraySource(np.concatenate([quiet, cough, quiet, quiet])).blocks()
+            while not tapped.is_set() and not self.closed.wait(0.02):  # a quiet room, until the tap
+                yield np.zeros(320, dtype=np.int16)
+            yield from ArraySource(np.concatenate([quiet[:4000], cough, quiet, quiet])).blocks()
             yield from super().blocks()
 
-    settings = load_settings(env={"KIOSK_SPEECH_HANDS_FREE": "true"})
-    voice = VoiceInput(settings, lambda lang: Empty(), Room)
+    voice = VoiceInput(load_settings(env={"KIOSK_SPEECH_HANDS_FREE": "true"}), lambda lang: Empty(), Room)
     heard: list[str] = []
     missed: list[str] = []
-    voice.start(heard.append, lambda level: None, None, None, lambda: missed.append("held"))
+    voice.start(heard.append, lambda level: None, None, None, lambda: missed.append("asked"))
     try:
-        time.sleep(2.5)  # the room's sound went by hands-free and was end-pointed: no word, no answer
+        time.sleep(2.5)  # the first sound went by hands-free and was end-pointed: no word, no answer
         assert missed == []
-        voice.hold()
+        voice.hold()  # a tap: "listen to me now"
+        wait_until(lambda: voice.is_held)
+        voice.release()
+        tapped.set()
+        wait_until(lambda: missed == ["asked"])
+        voice.hold()  # a hold over silence
         wait_until(lambda: voice.is_held)
         time.sleep(0.7)
         voice.release()
-        wait_until(lambda: missed == ["held"])
+        wait_until(lambda: missed == ["asked", "asked"])
         assert heard == []
     finally:
+        tapped.set()
         voice.stop()
