@@ -119,7 +119,7 @@ def hold_of(hold: Any, where: str) -> tuple[tuple[float, float], ...]:
 
 def speak_event(path: Path, holds: tuple[tuple[float, float], ...], hear: Hear) -> Callable[[State], Event]:
     """A WAV heard on the screen the flow is on when the event runs."""
-    return lambda s: Spoken(hear(path, s, holds), held=bool(holds))
+    return lambda s: Spoken(hear(path, s, holds), asked=bool(holds))
 
 
 def run_scenario(

@@ -16,12 +16,12 @@ class Tap:
 
 @dataclass(frozen=True)
 class Spoken:
-    """Words a recognizer heard, lower case. ``held``: the citizen held the talk button while speaking, so they
-    meant to be heard, and when no word was recognized (``text`` empty) the kiosk asks them again. Heard
-    hands-free, an empty text is the room's noise and gets no answer."""
+    """Words a recognizer heard, lower case. ``asked``: the citizen pressed the talk button to be heard (held it
+    while speaking, or tapped it just before), so when no word was recognized (``text`` empty) the kiosk asks
+    them again. Heard hands-free, an empty text is the room's noise and gets no answer."""
 
     text: str
-    held: bool = False
+    asked: bool = False
 
 
 @dataclass(frozen=True)

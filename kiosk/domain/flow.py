@@ -143,7 +143,7 @@ class Flow:
             return Step(state.with_(error=error), (f"err.{error}",))
         state = state.with_(warning=False, staff_called=False)
         if isinstance(event, Spoken):
-            return self._on_spoken(state, event.text, event.held)
+            return self._on_spoken(state, event.text, event.asked)
         if isinstance(event, Tap):
             return self._on_tap(state, event.target)
         raise TypeError(f"unknown event {event!r}")
@@ -474,12 +474,12 @@ class Flow:
             return Step(state.with_(warning=True), ("screen.still_there",))
         return Step(state)
 
-    def _on_spoken(self, state: State, text: str, held: bool = False) -> Step:
+    def _on_spoken(self, state: State, text: str, asked: bool = False) -> Step:
         words = text.lower().split()
-        if state.screen == "attract" and (words or held):  # any words, or a press of the talk button, begin
+        if state.screen == "attract" and (words or asked):  # any words, or a press of the talk button, begin
             return self._on_attract(state, "start")
         if not words:
-            return Step(state, ("err.not_understood",)) if held else Step(state)
+            return Step(state, ("err.not_understood",)) if asked else Step(state)
         if state.screen == "field" and self.current_field(state).kind in NUMERIC_KINDS:
             return self._spoken_digits(state, words)
         if state.screen == "status" and not state.ticket:

@@ -200,11 +200,11 @@ def build_app_class() -> type:
             Clock.schedule_once(lambda dt: self.session.dispatch(Spoken(text)))
 
         def _on_missed(self) -> None:
-            """The citizen held the talk button and spoke, but no word was recognized: ask again."""
+            """The citizen pressed the talk button to be heard, but no word was recognized: ask again."""
             from kiosk.domain.events import Spoken
 
             self.last_input = time.monotonic()
-            Clock.schedule_once(lambda dt: self.session.dispatch(Spoken("", held=True)))
+            Clock.schedule_once(lambda dt: self.session.dispatch(Spoken("", asked=True)))
 
         def _on_unavailable(self, what: str) -> None:
             """The citizen talked but voice cannot work (no model for the language, microphone lost): say so,

@@ -178,11 +178,11 @@ def test_voice_menu_number_highlights_and_ya_selects(flow):
 
 def test_nothing_recognized_while_the_talk_button_was_held_is_asked_again_and_noise_is_not(flow):
     nik = flow.handle(at_nik(flow), Spoken("tiga dua")).state
-    asked = flow.handle(nik, Spoken("", held=True))
+    asked = flow.handle(nik, Spoken("", asked=True))
     assert asked.say == ("err.not_understood",) and asked.state == nik  # nothing entered is lost
     assert flow.handle(nik, Spoken("")).say == ()  # hands-free: the room's noise gets no answer
     attract = flow.start().state
-    assert flow.handle(attract, Spoken("", held=True)).state.screen != "attract"  # a press begins
+    assert flow.handle(attract, Spoken("", asked=True)).state.screen != "attract"  # a press begins
     assert flow.handle(attract, Spoken("")).state == attract
 
 
