@@ -49,7 +49,12 @@ def refresh_devices() -> bool:
     with _lock:
         if _open:
             return False
-        # sounddevice has no public call for this; _terminate/_initialize are what its own docs point to
-        sd._terminate()
-        sd._initialize()
+        # sounddevice has no public call for this: its private _terminate/_initialize stop and start PortAudio
+        # (and keep ALSA's start-up messages off stderr, as on import)
+        with contextlib.suppress(sd.PortAudioError):  # not running (an earlier start failed): start it below
+            sd._terminate()
+        try:
+            sd._initialize()
+        except sd.PortAudioError:
+            return False  # the next try starts it again
     return True
