@@ -79,6 +79,11 @@ class WavAudio:
         return len(self.samples) / self.rate
 
 
+def to_int16(x: np.ndarray) -> np.ndarray:
+    """Float samples (after resampling or mixing) rounded and clipped to int16."""
+    return np.clip(np.round(x), -32768, 32767).astype(np.int16)
+
+
 def clipped_fraction(samples: np.ndarray) -> float:
     """Fraction of samples at full scale that sit in runs of at least 3 (a lone loud peak is not clipping)."""
     if samples.size == 0:
@@ -182,7 +187,7 @@ def load_wav(path: str | Path, rate: int = SAMPLE_RATE) -> WavAudio:
         log.info("%s: resampled from %d Hz to %d Hz", path.name, source_rate, rate)
         warnings.append(f"resampled from {source_rate} Hz to {rate} Hz")
         mono = resample(mono, source_rate, rate)
-    samples = np.clip(np.round(mono), -32768, 32767).astype(np.int16)
+    samples = to_int16(mono)
     if raw_clipped >= CLIP_REPORT_FRACTION:
         note = f"clipped: {100 * raw_clipped:.1f}% of samples at full scale; lower the microphone gain"
         log.warning("%s: %s", path.name, note)

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from kiosk.speech import portaudio
-from kiosk.speech.audio import BLOCK_SAMPLES, MicrophoneUnavailable
+from kiosk.speech.audio import BLOCK_SAMPLES, MicrophoneUnavailable, to_int16
 from kiosk.speech.base import SAMPLE_RATE
 from kiosk.speech.resample import StreamResampler
 
@@ -113,7 +113,7 @@ class MicrophoneSource:
             if block is None:
                 return
             if self._resampler is not None:
-                block = np.clip(np.round(self._resampler.process(block)), -32768, 32767).astype(np.int16)
+                block = to_int16(self._resampler.process(block))
             yield block
 
     def close(self) -> None:

@@ -26,7 +26,7 @@ import numpy as np
 
 from kiosk.domain.prompts import PromptBook, all_keys
 from kiosk.speech import portaudio
-from kiosk.speech.audio import AudioFormatError, load_wav, write_wav_16k
+from kiosk.speech.audio import AudioFormatError, load_wav, to_int16, write_wav_16k
 from kiosk.speech.augment import speech_span
 from kiosk.speech.resample import resample
 
@@ -239,8 +239,8 @@ class PromptSpeaker:
                     *own,
                 )
         out_rate, channels = self._format
-        converted = np.clip(np.round(resample(samples.astype(np.float64), rate, out_rate)), -32768, 32767)
-        return self._feed(sd, converted.astype(np.int16), out_rate, channels)
+        converted = to_int16(resample(samples.astype(np.float64), rate, out_rate))
+        return self._feed(sd, converted, out_rate, channels)
 
     def _own_format(self, sd: Any) -> tuple[int, int] | None:
         """The output device's default rate and its channel count (at most 2), or None if it cannot say."""

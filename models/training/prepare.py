@@ -271,27 +271,46 @@ def synthesize(out: Path, n_per_voice: int, seed: int) -> list[Utterance]:
     return rows
 
 
-def dev_split(src: Path, out: Path, n_speakers: int) -> dict:
-    """A copy of ``src``'s manifest for comparing training recipes without the validation speakers: they are
-    dropped entirely, and ``n_speakers`` training speakers of the digit corpus (every k-th, each gender) are
-    held out as ``valid`` instead. The audio is linked, not copied."""
-    rows = [Utterance.from_json(line) for line in (src / "manifest.jsonl").read_text().splitlines()]
-    kept = [u for u in rows if u.split == "train" or u.corpus == "synth"]
-    digit = sorted({u.speaker for u in kept if u.corpus == DIGIT_CORPUS})
-    dev = validation_speakers(digit, every=max(2, len(digit) // max(1, n_speakers)))
+def _derive(src: Path, out: Path) -> tuple[list[Utterance], dict]:
+    """Start a data folder made from the prepared folder ``src``: its manifest rows and summary, and ``out``
+    with src's audio folders linked, not copied."""
     out.mkdir(parents=True, exist_ok=True)
     for name in ("wav", "synth"):
         if not (out / name).exists():
             (out / name).symlink_to((src / name).resolve())
+    rows = [Utterance.from_json(line) for line in (src / "manifest.jsonl").read_text().splitlines()]
+    return rows, json.loads((src / "summary.json").read_text())
+
+
+def _write_derived(out: Path, rows: list[Utterance], summary: dict) -> None:
     with (out / "manifest.jsonl").open("w") as f:
-        for u in kept:
-            split = "valid" if u.corpus != "synth" and u.speaker in dev else u.split
-            f.write(Utterance(u.path, u.corpus, u.speaker, split, u.words).to_json() + "\n")
-    summary = json.loads((src / "summary.json").read_text())
+        for u in rows:
+            f.write(u.to_json() + "\n")
+    (out / "summary.json").write_text(json.dumps(summary, indent=1))
+
+
+def dev_split(src: Path, out: Path, n_speakers: int) -> dict:
+    """A copy of ``src``'s manifest for comparing training recipes without the validation speakers: they are
+    dropped entirely, and ``n_speakers`` training speakers of the digit corpus (every k-th, each gender) are
+    held out as ``valid`` instead. The audio is linked, not copied."""
+    rows, summary = _derive(src, out)
+    kept = [u for u in rows if u.split == "train" or u.corpus == "synth"]
+    digit = sorted({u.speaker for u in kept if u.corpus == DIGIT_CORPUS})
+    dev = validation_speakers(digit, every=max(2, len(digit) // max(1, n_speakers)))
+    split = [
+        Utterance(
+            u.path,
+            u.corpus,
+            u.speaker,
+            "valid" if u.corpus != "synth" and u.speaker in dev else u.split,
+            u.words,
+        )
+        for u in kept
+    ]
     summary["speakers_train"] = sorted(set(summary["speakers_train"]) - dev)
     summary["speakers_valid"] = sorted(dev)
     summary["dev_split_of"] = str(src)
-    (out / "summary.json").write_text(json.dumps(summary, indent=1))
+    _write_derived(out, split, summary)
     log.info("dev split: %d held-out training speakers %s", len(dev), sorted(dev))
     return summary
 
@@ -303,15 +322,11 @@ def fast_copies(src: Path, out: Path, low: float, high: float, seed: int) -> dic
     those down before decoding helps when their rate is known: this teaches the model fast speech instead.
     Validation and reserved speakers are untouched; the copies keep their speaker's id, so babble for them
     still comes from other speakers."""
-    rows = [Utterance.from_json(line) for line in (src / "manifest.jsonl").read_text().splitlines()]
+    rows, summary = _derive(src, out)
     rng = random.Random(seed)
     todo = [
         (u, round(rng.uniform(low, high), 3)) for u in rows if u.corpus == DIGIT_CORPUS and u.split == "train"
     ]
-    out.mkdir(parents=True, exist_ok=True)
-    for name in ("wav", "synth"):
-        if not (out / name).exists():
-            (out / name).symlink_to((src / name).resolve())
 
     def stretch(job: tuple[Utterance, float]) -> Utterance:
         u, factor = job
@@ -329,13 +344,9 @@ def fast_copies(src: Path, out: Path, low: float, high: float, seed: int) -> dic
             made.append(u)
             if i % 500 == 0 or i == len(todo):
                 log.info("fast copies: %d of %d", i, len(todo))
-    with (out / "manifest.jsonl").open("w") as f:
-        for u in rows + made:
-            f.write(u.to_json() + "\n")
-    summary = json.loads((src / "summary.json").read_text())
     summary["fast_copies_of"] = str(src)
     summary["fast_copies"] = {"count": len(made), "factor": [low, high], "seed": seed}
-    (out / "summary.json").write_text(json.dumps(summary, indent=1))
+    _write_derived(out, rows + made, summary)
     return summary
 
 
