@@ -31,9 +31,10 @@ import random
 import subprocess
 import sys
 import tempfile
+import threading
 import wave
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -315,38 +316,38 @@ def dev_split(src: Path, out: Path, n_speakers: int) -> dict:
     return summary
 
 
-def fast_copies(src: Path, out: Path, low: float, high: float, seed: int) -> dict:
-    """A copy of ``src``'s manifest plus, for every connected-digit training utterance, a copy of it made
-    ``low``..``high`` times as fast with WSOLA (``sox tempo -s``: pitch and formants kept). No training speaker
-    talks as fast as the fastest validation speakers (3.5 words a second against at most 3.1), and slowing
-    those down before decoding helps when their rate is known: this teaches the model fast speech instead.
-    Validation and reserved speakers are untouched; the copies keep their speaker's id, so babble for them
-    still comes from other speakers."""
+def fast_copies(src: Path, out: Path, ranges: Sequence[tuple[float, float]], seed: int) -> dict:
+    """A copy of ``src``'s manifest plus, for every connected-digit training utterance, one copy of it per
+    range in ``ranges``, made ``low``..``high`` times as fast with WSOLA (``sox tempo -s``: pitch and formants
+    kept). No training speaker talks as fast as the fastest validation speakers (3.5 words a second against at
+    most 3.1, and single utterances of 4.4), and slowing those down before decoding helps when their rate is
+    known: this teaches the model fast speech instead. Validation and reserved speakers are untouched; the
+    copies keep their speaker's id, so babble for them still comes from other speakers."""
     rows, summary = _derive(src, out)
     rng = random.Random(seed)
-    todo = [
-        (u, round(rng.uniform(low, high), 3)) for u in rows if u.corpus == DIGIT_CORPUS and u.split == "train"
-    ]
+    originals = [u for u in rows if u.corpus == DIGIT_CORPUS and u.split == "train"]
+    # One range after the other, so that the first range draws the same factors as with one range alone.
+    todo = [(u, round(rng.uniform(low, high), 3)) for low, high in ranges for u in originals]
 
     def stretch(job: tuple[Utterance, float]) -> Utterance:
         u, factor = job
         rel = Path("fast") / u.speaker / f"{Path(u.path).stem}_x{factor}.wav"
         (out / rel).parent.mkdir(parents=True, exist_ok=True)
         if not (out / rel).exists():
-            tmp = (out / rel).with_suffix(".part.wav")
+            tmp = (out / rel).with_suffix(f".{threading.get_ident()}.part.wav")
             subprocess.run(["sox", str(src / u.path), str(tmp), "tempo", "-s", str(factor)], check=True)
             tmp.replace(out / rel)
         return Utterance(str(rel), u.corpus, u.speaker, "train", u.words)
 
-    made: list[Utterance] = []
+    made: dict[str, Utterance] = {}  # two ranges meeting at a bound may draw one factor twice: one copy
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         for i, u in enumerate(pool.map(stretch, todo), 1):
-            made.append(u)
+            made[u.path] = u
             if i % 500 == 0 or i == len(todo):
                 log.info("fast copies: %d of %d", i, len(todo))
     summary["fast_copies_of"] = str(src)
-    summary["fast_copies"] = {"count": len(made), "factor": [low, high], "seed": seed}
-    _write_derived(out, rows + made, summary)
+    summary["fast_copies"] = {"count": len(made), "factors": [list(r) for r in ranges], "seed": seed}
+    _write_derived(out, rows + list(made.values()), summary)
     return summary
 
 
@@ -371,14 +372,22 @@ def main(argv: list[str] | None = None) -> int:
         help="instead of extracting: write to --out this prepared folder's manifest plus a faster copy "
         "(WSOLA, --fast-factor) of every connected-digit training utterance",
     )
-    p.add_argument("--fast-factor", type=float, nargs=2, default=(1.15, 1.4), metavar=("LOW", "HIGH"))
+    p.add_argument(
+        "--fast-factor",
+        type=float,
+        nargs=2,
+        action="append",
+        metavar=("LOW", "HIGH"),
+        help="how much faster a copy is; give it twice for two copies of each utterance (default 1.15 1.4)",
+    )
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     if args.dev_split:
         dev_split(args.dev_split, args.out, args.dev_speakers)
         return 0
     if args.fast_copies:
-        fast_copies(args.fast_copies, args.out, *args.fast_factor, seed=args.seed)
+        ranges = [(low, high) for low, high in args.fast_factor or [(1.15, 1.4)]]
+        fast_copies(args.fast_copies, args.out, ranges, seed=args.seed)
         return 0
     if args.corpus_dir is None:
         p.error("--corpus-dir is required (or --dev-split or --fast-copies)")

@@ -154,17 +154,19 @@ def test_fast_copies_add_a_faster_copy_of_each_training_digit_utterance_only(tmp
         json.dumps({"speakers_train": ["FAB", "FAL"], "speakers_valid": ["FKU"]})
     )
     out = tmp_path / "fast"
-    fast_copies(src, out, 1.25, 1.25, seed=1)
+    fast_copies(src, out, [(1.25, 1.25), (1.6, 1.6)], seed=1)
     got = [Utterance.from_json(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
     assert got[:4] == rows
-    (copy,) = got[4:]
-    assert (copy.corpus, copy.speaker, copy.split, copy.words) == (
-        DIGIT_CORPUS,
-        "FAB",
-        "train",
-        ["satu", "dua"],
-    )
-    with wave.open(str(out / copy.path)) as w:
-        assert (w.getframerate(), w.getnchannels()) == (16000, 1)
-        assert abs(w.getnframes() - 32000 / 1.25) < 400  # 1.6 s from 2 s
-    assert json.loads((out / "summary.json").read_text())["fast_copies"]["count"] == 1
+    copies = got[4:]
+    assert len(copies) == 2, "one copy per factor range"
+    for copy, factor in zip(copies, (1.25, 1.6), strict=True):
+        assert (copy.corpus, copy.speaker, copy.split, copy.words) == (
+            DIGIT_CORPUS,
+            "FAB",
+            "train",
+            ["satu", "dua"],
+        )
+        with wave.open(str(out / copy.path)) as w:
+            assert (w.getframerate(), w.getnchannels()) == (16000, 1)
+            assert abs(w.getnframes() - 32000 / factor) < 400  # 1.6 s and 1.25 s from 2 s
+    assert json.loads((out / "summary.json").read_text())["fast_copies"]["count"] == 2
