@@ -94,9 +94,12 @@ VOICE_PROBLEMS = {"microphone": "microphone", "model": "voice_off"}
 class VoiceUnavailable:
     """The citizen tried to speak (pressed the microphone button, or talked) but voice input cannot work:
     ``what`` is "microphone" (none, or unplugged) or "model" (no speech model for this language, or it could
-    not load). The flow says so and points to the touch screen."""
+    not load). The flow says so and points to the touch screen. ``asked``: the citizen pressed the talk button,
+    and is always answered; talk heard hands-free (``asked=False``, perhaps people behind them) is answered
+    only when the screen does not already show that message, so chatter does not repeat it."""
 
     what: str
+    asked: bool = True
 
     def __post_init__(self) -> None:
         if self.what not in VOICE_PROBLEMS:

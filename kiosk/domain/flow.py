@@ -140,6 +140,8 @@ class Flow:
             return Step(state.with_(error="status.not_found", entry=""), ("err.status.not_found",))
         if isinstance(event, VoiceUnavailable):
             error = VOICE_PROBLEMS[event.what]
+            if not event.asked and state.error == error:
+                return Step(state, ())  # on screen already; the room's chatter must not repeat it
             return Step(state.with_(error=error), (f"err.{error}",))
         state = state.with_(warning=False, staff_called=False)
         if isinstance(event, Spoken):

@@ -70,7 +70,6 @@ def build_app_class() -> type:
             self.last_input = time.monotonic()
             self.level = 0.0
             self.talk_held = False
-            self._told_unavailable = -10.0
             self._render_trigger = Clock.create_trigger(lambda dt: self.render())
             self._prompt_back = Clock.create_trigger(lambda dt: self._put_prompt_back(), 2.5)
             previous: Callable[[Step], None] = session.on_change
@@ -207,12 +206,9 @@ def build_app_class() -> type:
             Clock.schedule_once(lambda dt: self.session.dispatch(Spoken("", asked=True)))
 
         def _on_unavailable(self, what: str) -> None:
-            """The citizen talked but voice cannot work (no model for the language, microphone lost): say so,
-            at most every 10 s."""
-            now = time.monotonic()
-            if now - self._told_unavailable >= 10.0:
-                self._told_unavailable = now
-                Clock.schedule_once(lambda dt: self.session.dispatch(VoiceUnavailable(what)))
+            """Someone talked but voice cannot work (no model for the language, microphone lost): the flow
+            says so unless the screen already does."""
+            Clock.schedule_once(lambda dt: self.session.dispatch(VoiceUnavailable(what, asked=False)))
 
         def _on_partial(self, text: str) -> None:
             Clock.schedule_once(lambda dt: self.show_heard_so_far(text))

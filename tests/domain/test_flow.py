@@ -274,6 +274,22 @@ def test_when_voice_cannot_work_the_citizen_is_told_to_use_touch_and_keeps_what_
         assert touch in PromptBook(CATALOG, load_pack(lang)).text(f"err.{error}")
 
 
+def test_chatter_heard_hands_free_does_not_repeat_a_voice_message_the_screen_shows(flow):
+    """People talking behind the citizen start utterance after utterance; with no model for the language each
+    one would say "voice is off" again. Asked (the talk button) it is always said; a tap clears it."""
+    state = keys(flow, at_nik(flow), "32")
+    first = flow.handle(state, VoiceUnavailable("model", asked=False))
+    assert first.say == ("err.voice_off",) and first.state.error == "voice_off"
+    again = flow.handle(first.state, VoiceUnavailable("model", asked=False))
+    assert again.say == () and again.state == first.state
+    assert flow.handle(first.state, VoiceUnavailable("model")).say == ("err.voice_off",)  # pressed: answered
+    other = flow.handle(first.state, VoiceUnavailable("microphone", asked=False))
+    assert other.say == ("err.microphone",)  # a different problem is news
+    typed = flow.handle(first.state, Tap("key:0"))
+    assert typed.state.error is None
+    assert flow.handle(typed.state, VoiceUnavailable("model", asked=False)).say == ("err.voice_off",)
+
+
 def test_an_unknown_voice_problem_is_refused_by_name():
     with pytest.raises(ValueError, match="'speaker'"):
         VoiceUnavailable("speaker")
