@@ -37,6 +37,9 @@ RETRY_S = 5.0
 """How often a missing or unplugged microphone is looked for again, for the first minute; then every
 ``RETRY_LATER_S`` (a kiosk set up without one should not restart PortAudio all day)."""
 RETRY_LATER_S = 30.0
+CLOSE_WAIT_S = 2.0
+"""How long the microphone search waits for what is left of a lost microphone to close. A driver that hangs
+in it must not stop the search for a new one."""
 
 
 class VoiceInput:
@@ -176,8 +179,16 @@ class VoiceInput:
 
             lost = self.listener
             if lost is not None:
-                with contextlib.suppress(Exception):  # a dead device may refuse to stop: it is gone anyway
-                    lost.source.close()
+                closing = threading.Thread(target=self._close_lost, args=(lost.source,), name="voice-close")
+                closing.daemon = True
+                closing.start()
+                closing.join(CLOSE_WAIT_S)
+                if closing.is_alive():
+                    log.warning(
+                        "the lost microphone did not close within %.0f s; looking for one anyway (PortAudio's "
+                        "device list is not read again until it closes)",
+                        CLOSE_WAIT_S,
+                    )
             tries = 0
             while not self._stopping.wait(self.retry_s if tries * self.retry_s < 60 else RETRY_LATER_S):
                 tries += 1
@@ -188,6 +199,11 @@ class VoiceInput:
 
         self._retry = threading.Thread(target=retry, name="voice-retry", daemon=True)
         self._retry.start()
+
+    @staticmethod
+    def _close_lost(source: Any) -> None:
+        with contextlib.suppress(Exception):  # a dead device may refuse to stop: it is gone anyway
+            source.close()
 
     def follow(self, lang: str, vocabulary: Sequence[str]) -> None:
         """The screen changed: listen for its words, in its language."""

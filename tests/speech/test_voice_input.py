@@ -293,6 +293,39 @@ def test_a_lost_microphone_is_looked_for_again_and_voice_comes_back_with_the_scr
         voice.stop()
 
 
+def test_a_lost_microphone_that_hangs_in_close_does_not_stop_the_search_for_one(monkeypatch) -> None:
+    """A driver may block for ever in closing an unplugged device; the kiosk waits CLOSE_WAIT_S, then looks for
+    a microphone anyway, and voice comes back when one is plugged in."""
+    from kiosk.speech import voice as voice_module
+
+    monkeypatch.setattr(voice_module, "CLOSE_WAIT_S", 0.1)
+    stuck = threading.Event()
+    opened: list[object] = []
+
+    class HangsInClose(Silence):
+        def blocks(self) -> Iterator[np.ndarray]:
+            yield np.zeros(320, dtype=np.int16)
+            raise OSError("device unplugged")
+
+        def close(self) -> None:
+            stuck.wait(30)
+
+    def microphone() -> Silence:
+        opened.append(HangsInClose() if not opened else Silence())
+        return opened[-1]  # type: ignore[return-value]
+
+    voice = VoiceInput(load_settings(env={}), lambda lang: Empty(), microphone, retry_s=0.05)
+    problems: list[str] = []
+    voice.start(lambda text: None, lambda level: None, None, problems.append)
+    try:
+        wait_until(lambda: problems == ["microphone"])
+        wait_until(lambda: len(opened) == 2 and voice.unavailable("id") is None)
+        assert voice.listener.source is opened[1] and not stuck.is_set()  # back while the old one still hangs
+    finally:
+        stuck.set()
+        voice.stop()
+
+
 def test_the_device_list_is_not_read_again_under_an_open_stream() -> None:
     from kiosk.speech import portaudio
 
