@@ -140,7 +140,8 @@ class SpeechSettings:
     """Hear citizens without the talk button (the end-pointer finds their words). Set false where people
     always talk behind the kiosk: then only what is said while the talk button is held counts (a tap still
     means "listen to me now"). Either way, once a citizen has held the button to speak, only held words count
-    until the next citizen."""
+    until the next citizen, and in a busy room (people talking in 40 % of the last 20 s between citizens,
+    ``kiosk.speech.room``) only held words count until it is quiet again."""
     input_device: str = ""
     """PortAudio input device name or index; empty is the system default."""
     output_device: str = ""

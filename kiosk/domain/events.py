@@ -108,6 +108,12 @@ class VoiceUnavailable:
             )
 
 
+@dataclass(frozen=True)
+class RoomBusy:
+    """People are talking around the kiosk (``kiosk.speech.room``): voice now counts only while the talk button
+    is held, and the citizen is asked to hold it. Sent once per citizen, and not on the attract screen."""
+
+
 Event = (
     Tap
     | Spoken
@@ -121,6 +127,7 @@ Event = (
     | TicketFound
     | TicketNotFound
     | VoiceUnavailable
+    | RoomBusy
 )
 
 

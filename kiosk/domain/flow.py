@@ -31,6 +31,7 @@ from kiosk.domain.events import (
     Idle,
     LookUpTicket,
     Presence,
+    RoomBusy,
     Spoken,
     StartCamera,
     StopCamera,
@@ -67,6 +68,8 @@ class State:
     error: str | None = None
     warning: bool = False
     staff_called: bool = False
+    hold_to_talk: bool = False
+    """The room is busy: the banner asks the citizen to hold the talk button (until their next tap or word)."""
     camera_doc: str | None = None
     """The document being photographed on the camera screen."""
     photos: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
@@ -138,12 +141,16 @@ class Flow:
             return Step(found, self._status_text(found))
         if isinstance(event, TicketNotFound):
             return Step(state.with_(error="status.not_found", entry=""), ("err.status.not_found",))
+        if isinstance(event, RoomBusy):
+            if state.screen == "attract":  # nobody to tell
+                return Step(state)
+            return Step(state.with_(hold_to_talk=True), ("hint.hold_to_talk",))
         if isinstance(event, VoiceUnavailable):
             error = VOICE_PROBLEMS[event.what]
             if not event.asked and state.error == error:
                 return Step(state, ())  # on screen already; the room's chatter must not repeat it
             return Step(state.with_(error=error), (f"err.{error}",))
-        state = state.with_(warning=False, staff_called=False)
+        state = state.with_(warning=False, staff_called=False, hold_to_talk=False)
         if isinstance(event, Spoken):
             return self._on_spoken(state, event.text, event.asked)
         if isinstance(event, Tap):

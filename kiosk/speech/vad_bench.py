@@ -28,7 +28,7 @@ from kiosk.speech.base import SAMPLE_RATE, Recognizer
 from kiosk.speech.engines import digits_in
 from kiosk.speech.eval import edit_distance
 from kiosk.speech.listener import hear
-from kiosk.speech.vad import Endpointer, Utterance, VadConfig
+from kiosk.speech.vad import Endpointer, Level, Utterance, VadConfig
 
 FRAME = 320
 LEAD_S, TRAIL_S = 1.0, 1.5
@@ -207,6 +207,41 @@ def false_triggers_per_minute(
     return round(len(found) / minutes, 2)
 
 
+def busy_room(recordings: list[np.ndarray], minutes: float = 2.0) -> dict[str, Any]:
+    """What the busy-room meter (:mod:`kiosk.speech.room`) sees: the lowest and highest share of end-pointer
+    speech frames over any 20 s window (every 5 s) of four-talker babble and fan noise alone, at 5-30 dB under a
+    typical talker, of a quiet room, and of one citizen alone (these recordings, 1-4 s apart, in room tone). The
+    room is busy from ``BUSY_SHARE``; a citizen alone or a fan must stay under it."""
+    from kiosk.speech.room import BUSY_SHARE, WINDOW_S, RoomMeter
+
+    def shares(x: np.ndarray) -> list[float]:
+        endpointer, meter, out = Endpointer(VadConfig()), RoomMeter(), []
+        events = endpointer.process(np.clip(x, -32768, 32767).astype(np.int16)) + endpointer.flush()
+        flags = [e.speech for e in events if isinstance(e, Level)]
+        every = round(5 * 1000 / VadConfig().frame_ms)
+        for i, flag in enumerate(flags, 1):
+            meter.feed(flag)
+            if i * VadConfig().frame_ms >= WINDOW_S * 1000 and i % every == 0:
+                out.append(round(meter.share, 3))
+        return [min(out), max(out)] if out else []
+
+    rng = np.random.default_rng(29)
+    n = int(minutes * 60 * SAMPLE_RATE)
+    level = float(np.median([active_level(r) for r in recordings]))
+    out: dict[str, Any] = {"busy_share": BUSY_SHARE, "window_s": WINDOW_S}
+    for kind in ("babble", "fan"):
+        for snr in (5, 10, 15, 20, 30):
+            noise = _noise(kind, recordings, -1, n, rng)
+            out[f"{kind}_{snr}db"] = shares(noise * level / (np.sqrt(np.mean(noise**2)) * 10 ** (snr / 20)))
+    tone = 32768 * 10 ** (-70 / 20)
+    out["quiet_room"] = shares(rng.standard_normal(n) * tone)
+    parts: list[np.ndarray] = []
+    for rec in recordings[:40]:
+        parts += [rng.standard_normal(int(rng.uniform(1, 4) * SAMPLE_RATE)) * tone, rec.astype(np.float64)]
+    out["one_citizen"] = shares(np.concatenate(parts))
+    return out
+
+
 def live_path(
     items: list[tuple[np.ndarray, list[str]]],
     recognizer: Recognizer,
@@ -275,6 +310,7 @@ def vad_on_recordings(
         out[f"{kind}_{snr_db:g}db"]["false_triggers_per_min_noise_only"] = false_triggers_per_minute(
             recordings, kind, snr_db
         )
+    out["busy_room"] = busy_room(recordings)
     if recognizer is not None:
         out["live_path"] = {"engine": recognizer.name, "clean": live_path(items, recognizer, None)}
         for kind in ("fan", "babble"):

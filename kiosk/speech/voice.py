@@ -16,6 +16,11 @@ Hold to talk: once a citizen has held the button to speak, only what they say wh
 next citizen (:meth:`VoiceInput.next_citizen`): someone who reaches for the button is usually in a noisy room,
 and the talk behind them would otherwise be heard as theirs. A tap on the button means "listen to me now": the
 next utterance is heard, hands-free or not.
+
+A busy room (:mod:`kiosk.speech.room`: people talking in 40 % of the last 20 s between citizens) switches
+hands-free listening off too, so chatter neither starts sessions on the attract screen nor types digits; the
+next citizen is asked once to hold the talk button (``on_busy``). When the room is quiet again, hands-free
+listening comes back between citizens.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from kiosk.config import Settings
+from kiosk.speech.room import WINDOW_S, RoomMeter
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +74,11 @@ class VoiceInput:
         """The last utterance was clipped: the staff panel says to lower the microphone's gain."""
         self.problem = ""
         """Why the microphone is off (the staff panel shows it, see :meth:`status`), or empty."""
+        self.room = RoomMeter()
+        self._between_citizens = True  # the kiosk starts on the attract screen
+        self._restart_room = False
+        self._told_busy = False
+        self._on_busy: Callable[[], None] | None = None
 
     def _recognizer(self, lang: str) -> Any:
         if lang in self._recognizers:  # no lock: the screen's thread never waits for another model loading
@@ -93,19 +104,27 @@ class VoiceInput:
         on_partial: Callable[[str], None] | None = None,
         on_unavailable: Callable[[str], None] | None = None,
         on_missed: Callable[[], None] | None = None,
+        on_busy: Callable[[], None] | None = None,
     ) -> None:
         """Listen on a thread. ``on_partial`` gets the words heard so far while the citizen speaks (for the
         screen; never logged: they may be a NIK). ``on_unavailable`` gets "model" when the citizen starts
         talking in a language with no working speech model, and "microphone" when the microphone is lost.
         ``on_missed`` is called when the citizen pressed the talk button to be heard (held it, or tapped it and
         spoke) but no word was recognized: the screen asks again. Hands-free, such an utterance is noise and is
-        dropped."""
+        dropped. ``on_busy`` is called once per citizen when the room is busy while they use the kiosk: the
+        screen asks them to hold the talk button."""
         from kiosk.speech.listener import AudioLost, Heard, Partial
         from kiosk.speech.vad import Level, SpeechStart
 
         def on_event(event: Any) -> None:
             if isinstance(event, Level):
                 on_level(float(event.value))
+                if self._restart_room:  # here, on the listener's thread, which alone feeds the meter
+                    self._restart_room = False
+                    self.room.restart()
+                change = self.room.feed(event.speech) if self._between_citizens else None
+                if change is not None:
+                    self._room_changed(change)
             elif isinstance(event, SpeechStart):
                 if (
                     on_unavailable is not None
@@ -138,6 +157,7 @@ class VoiceInput:
                 self._look_for_microphone()
 
         self._on_event = on_event
+        self._on_busy = on_busy
         self._recognizer(self.lang)
         self._preload = threading.Thread(target=self._load_the_others, name="voice-models", daemon=True)
         self._preload.start()
@@ -254,11 +274,47 @@ class VoiceInput:
         """Held, or listening once after a tap: the microphone button lights up."""
         return self.listener is not None and bool(self.listener.is_listening)
 
+    def _room_changed(self, busy: bool) -> None:
+        log.info(
+            "the room is %s (speech in %.0f%% of the last %.0f s): %s",
+            "busy" if busy else "quiet again",
+            100 * self.room.share,
+            WINDOW_S,
+            "only words said while the talk button is held count"
+            if busy
+            else "hands-free listening comes back between citizens",
+        )
+        with self._swap:
+            tell = False
+            if self.listener is not None and busy:
+                self.listener.hands_free = False
+                tell = not (self._between_citizens or self._told_busy)
+                self._told_busy |= tell
+            elif self.listener is not None and self._between_citizens:
+                self.listener.hands_free = self.settings.speech.hands_free
+        if tell and self._on_busy is not None:
+            self._on_busy()
+
+    def citizen_arrived(self) -> None:
+        """A citizen is using the kiosk (any screen but attract): in a busy room, ask them once to hold the talk
+        button."""
+        with self._swap:
+            if not self._between_citizens:
+                return
+            self._between_citizens = False
+            tell = self.room.busy and self.listener is not None and not self._told_busy
+            self._told_busy |= tell
+        if tell and self._on_busy is not None:
+            self._on_busy()
+
     def next_citizen(self) -> None:
-        """Back to the attract screen: hands-free listening as the settings say."""
-        if self.listener is not None:
-            self.listener.release()
-            self.listener.hands_free = self.settings.speech.hands_free
+        """Back to the attract screen: hands-free listening as the settings say, unless the room is busy."""
+        with self._swap:
+            self._between_citizens, self._told_busy = True, False
+            self._restart_room = True  # the window held the citizen's own voice
+            if self.listener is not None:
+                self.listener.release()
+                self.listener.hands_free = self.settings.speech.hands_free and not self.room.busy
 
     @contextlib.contextmanager
     def muted(self) -> Iterator[None]:

@@ -104,7 +104,12 @@ def build_app_class() -> type:
                 Clock.schedule_interval(lambda dt: self.watchdog.ping(), self.watchdog.interval_s)
             if self.listener is not None:
                 self.listener.start(
-                    self._on_heard, self._on_level, self._on_partial, self._on_unavailable, self._on_missed
+                    self._on_heard,
+                    self._on_level,
+                    self._on_partial,
+                    self._on_unavailable,
+                    self._on_missed,
+                    self._on_busy,
                 )
             Window.bind(on_touch_up=lambda window, touch: self.release_talk())
             self.render()
@@ -154,6 +159,8 @@ def build_app_class() -> type:
                 message, icon = ctx.book.text("screen.staff_called"), "staff"
             elif state.error and state.screen != "field":
                 message, icon = ctx.book.text(f"err.{state.error}"), "tidak"
+            elif state.hold_to_talk:
+                message, icon = ctx.book.text("hint.hold_to_talk"), "mic"
             if message is None:
                 self.banner.height = 0
                 return
@@ -210,6 +217,12 @@ def build_app_class() -> type:
             says so unless the screen already does."""
             Clock.schedule_once(lambda dt: self.session.dispatch(VoiceUnavailable(what, asked=False)))
 
+        def _on_busy(self) -> None:
+            """People are talking around the kiosk: ask the citizen to hold the talk button."""
+            from kiosk.domain.events import RoomBusy
+
+            Clock.schedule_once(lambda dt: self.session.dispatch(RoomBusy()))
+
         def _on_partial(self, text: str) -> None:
             Clock.schedule_once(lambda dt: self.show_heard_so_far(text))
 
@@ -242,6 +255,8 @@ def build_app_class() -> type:
                 if state.screen == "attract":
                     self.talk_held = False
                     self.listener.next_citizen()
+                else:
+                    self.listener.citizen_arrived()
             if self.presence is not None:
                 if state.screen == "attract":
                     self.presence.start()

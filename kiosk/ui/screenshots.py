@@ -55,10 +55,11 @@ TOUR: list[tuple[str, list[str]]] = [
     ("still-there", ["@idle"]),
     ("ticket-status", ["batal", "tiket", "key:0", "key:0", "key:0", "key:1", "ya"]),
     ("field-nik-voice-off", ["batal", *TO_NIK, "@voiceoff"]),
+    ("field-nik-busy-room", ["batal", *TO_NIK, "@busy"]),
 ]
 """Screen name -> taps that lead to it from the previous one (``@idle`` simulates inactivity, ``@talk`` and
 ``@untalk`` a finger on the microphone button, the level it hears and the words heard so far, ``@voiceoff`` a
-press on it on a kiosk whose microphone is missing)."""
+press on it on a kiosk whose microphone is missing, ``@busy`` a citizen arriving in a busy room)."""
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -95,7 +96,7 @@ def _shoot(out: Path, width: int, height: int, settings: Settings) -> int:
     from kivy.clock import Clock
     from kivy.core.window import Window
 
-    from kiosk.domain.events import Idle, Tap, VoiceUnavailable
+    from kiosk.domain.events import Idle, RoomBusy, Tap, VoiceUnavailable
     from kiosk.session import SilentSpeaker
     from kiosk.speech.voice import VoiceInput
     from kiosk.ui.app import make_app
@@ -116,6 +117,9 @@ def _shoot(out: Path, width: int, height: int, settings: Settings) -> int:
             elif tap == "@voiceoff":  # a kiosk whose microphone is missing: a voice input that never started
                 app.listener = VoiceInput(settings, lambda lang: None, lambda: None)
                 app.session.dispatch(VoiceUnavailable(app.listener.unavailable(app.session.state.lang)))
+            elif tap == "@busy":  # people talking around the kiosk: the banner asks to hold the talk button
+                app.listener = None
+                app.session.dispatch(RoomBusy())
             else:
                 app.session.dispatch(Idle(60) if tap == "@idle" else Tap(tap))
         app.render()

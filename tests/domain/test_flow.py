@@ -15,6 +15,7 @@ from kiosk.domain.events import (
     Captured,
     Idle,
     LookUpTicket,
+    RoomBusy,
     Spoken,
     StartCamera,
     StopCamera,
@@ -288,6 +289,18 @@ def test_chatter_heard_hands_free_does_not_repeat_a_voice_message_the_screen_sho
     typed = flow.handle(first.state, Tap("key:0"))
     assert typed.state.error is None
     assert flow.handle(typed.state, VoiceUnavailable("model", asked=False)).say == ("err.voice_off",)
+
+
+def test_a_busy_room_asks_the_citizen_to_hold_the_talk_button_and_keeps_what_they_typed(flow):
+    state = keys(flow, at_nik(flow), "3201")
+    step = flow.handle(state, RoomBusy())
+    assert step.say == ("hint.hold_to_talk",) and step.state == state.with_(hold_to_talk=True)
+    assert flow.handle(step.state, Spoken("lima")).state.hold_to_talk is False  # the banner goes with a word
+    attract = flow.start().state
+    quiet = flow.handle(attract, RoomBusy())
+    assert quiet.say == () and quiet.state == attract  # nobody there to tell
+    for lang, words in (("id", "tombol mikrofon"), ("en", "microphone button")):
+        assert words in PromptBook(CATALOG, load_pack(lang)).text("hint.hold_to_talk")
 
 
 def test_an_unknown_voice_problem_is_refused_by_name():

@@ -42,6 +42,9 @@ def test_end_pointing_figures_are_reported_per_condition(tmp_path: Path, speak: 
     for key in ("fan_10db", "babble_10db"):
         assert 0.0 <= report[key]["one_utterance"] <= 1.0
         assert report[key]["false_triggers_per_min_noise_only"] >= 0
+    room = report["busy_room"]  # lowest and highest share of speech frames over 20 s windows
+    assert room["quiet_room"] == [0.0, 0.0]
+    assert room["fan_10db"][1] < room["busy_share"] <= room["babble_10db"][0], room
 
 
 def test_missing_data_is_reported_not_raised(tmp_path: Path) -> None:

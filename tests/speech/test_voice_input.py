@@ -375,3 +375,54 @@ def test_an_asked_for_utterance_with_no_word_is_reported_and_hands_free_noise_is
     finally:
         tapped.set()
         voice.stop()
+
+
+def test_a_busy_room_turns_hands_free_off_asks_the_citizen_once_and_gives_it_back_when_quiet(
+    speak: Callable[[str, str], np.ndarray],
+) -> None:
+    """25 s of four synthesized talkers on the attract screen: hands-free listening goes off and nobody is
+    told; the citizen who arrives is asked once to hold the button; it stays off for the next citizen while
+    the room is busy, and comes back between citizens once 25 s of room tone have passed. Talk during a
+    session is the citizen's own and does not make the room busy."""
+    from kiosk.speech.audio import split_blocks
+    from tests.speech.conftest import noise
+    from tests.support.babble import babble
+
+    go_on = [threading.Event(), threading.Event()]
+    talk = babble(speak, 25, -32)
+
+    class Room(Silence):
+        def blocks(self) -> Iterator[np.ndarray]:
+            yield from split_blocks(talk)
+            go_on[0].wait(10)
+            yield from split_blocks(noise(25, -70, seed=5))
+            go_on[1].wait(10)
+            yield from split_blocks(talk)
+            yield np.zeros(320, dtype=np.int16)
+            self.drained = True
+            yield from super().blocks()
+
+    told: list[str] = []
+    source = Room()
+    voice = VoiceInput(load_settings(env={}), lambda lang: Empty(), lambda: source)
+    voice.start(lambda text: None, lambda level: None, on_busy=lambda: told.append("hold the button"))
+    try:
+        wait_until(lambda: voice.room.busy, 20)
+        assert voice.listener.hands_free is False and told == []  # attract screen: nobody to tell
+        voice.citizen_arrived()
+        voice.citizen_arrived()  # the next screen of the same citizen
+        assert told == ["hold the button"]
+        voice.next_citizen()
+        assert voice.listener.hands_free is False  # still busy
+        go_on[0].set()
+        wait_until(lambda: not voice.room.busy, 20)
+        assert voice.listener.hands_free is True
+        voice.citizen_arrived()
+        go_on[1].set()
+        wait_until(lambda: getattr(source, "drained", False), 20)
+        assert not voice.room.busy and voice.listener.hands_free is True  # a citizen's own talk
+        assert told == ["hold the button"]
+    finally:
+        for event in go_on:
+            event.set()
+        voice.stop()

@@ -55,7 +55,15 @@ def test_screenshots_render_every_screen(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     shots = sorted(p.name for p in tmp_path.glob("800x480-*.png"))
     names = {name.split("-", 2)[2][:-4] for name in shots}
-    assert {"attract", "category", "field-nik", "review", "ticket", "staff-queue"} <= names
+    assert {
+        "attract",
+        "category",
+        "field-nik",
+        "review",
+        "ticket",
+        "staff-queue",
+        "field-nik-busy-room",
+    } <= names
     import cv2
 
     for name in shots:
@@ -107,3 +115,14 @@ def test_a_microphone_plugged_in_while_the_kiosk_runs_lights_the_button_again(tm
     # plugged in: within a second the button has its microphone back, and the citizen is still where they were
     assert result["icon"] == "mic" and result["mic_grey"] is False
     assert result["screen"] == "attract" and result["held"] is False
+
+
+@pytest.mark.slow
+def test_in_a_busy_room_the_citizen_is_asked_to_hold_the_talk_button(tmp_path):
+    result = run_window_script("tests.ui.busy_room", tmp_path)
+    assert "error_step" not in result
+    assert result["busy_on_attract"] is True and result["hands_free_on_attract"] is False
+    assert ["hint.hold_to_talk"] not in result["said_on_attract"]  # nobody there to tell
+    assert result["screen"] == "language"
+    assert result["said"][-1] == ["hint.hold_to_talk"] and result["said"].count(["hint.hold_to_talk"]) == 1
+    assert result["banner"], "the banner with the microphone pictogram shows the request"

@@ -1,0 +1,95 @@
+"""Run the real kiosk app in a Kivy window in a busy room: four synthesized talkers reach the microphone while
+the kiosk waits on the attract screen. Hands-free listening goes off and nothing is said to the empty room;
+the citizen who touches the screen is asked, aloud and on a banner with the microphone pictogram, to hold the
+talk button.
+
+Used by test_app_window.py in a subprocess: ``python -m tests.ui.busy_room DATA_DIR RESULT.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from kiosk.config import load_settings
+from kiosk.speech.audio import load_wav
+from kiosk.speech.base import Transcript
+from kiosk.ui.app import configure_window
+from tests.support.babble import babble
+from tests.ui.hold_talk import QueueSource
+from tests.ui.tap_through import settled, tap
+
+
+class NoWords:
+    name = "test:none"
+
+    def recognize(self, samples: np.ndarray, vocabulary: object = None) -> Transcript:
+        return Transcript("", self.name)
+
+
+def espeak(text: str, voice: str) -> np.ndarray:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "say.wav"
+        subprocess.run(["espeak-ng", "-v", voice, "-w", str(path), text], check=True, timeout=30)
+        return load_wav(path).samples
+
+
+def main(data_dir: str, result_path: str) -> int:
+    settings = load_settings(env={"KIOSK_DATA_DIR": data_dir})
+    configure_window(settings)
+    from kivy.clock import Clock
+    from kivy.uix.label import Label
+
+    from kiosk.session import SilentSpeaker
+    from kiosk.speech.voice import VoiceInput
+    from kiosk.ui.app import make_app
+
+    source = QueueSource()
+    source.say(babble(espeak, 25, -32))
+    app = make_app(settings, voice=False)
+    app.listener = VoiceInput(settings, lambda lang: NoWords(), lambda: source)
+    speaker = SilentSpeaker()
+    app.session.speaker = speaker
+    result: dict[str, object] = {}
+    waited = 0
+
+    def step(dt: float) -> None:
+        nonlocal waited
+        if "busy_on_attract" not in result:
+            if not app.listener.room.busy and waited < 200:  # the listener works through the 25 s
+                waited += 1
+                Clock.schedule_once(step, 0.1)
+                return
+            result.update(
+                busy_on_attract=app.listener.room.busy,
+                hands_free_on_attract=app.listener.listener.hands_free,
+                said_on_attract=[list(s) for s in speaker.said],
+            )
+            if tap("start") is None:
+                result["error_step"] = "start"
+            Clock.schedule_once(step, 0.5)
+            return
+        if not settled(app):
+            Clock.schedule_once(step, 0.05)
+            return
+        texts = [w.text for w in app.root_box.walk() if isinstance(w, Label)]
+        result.update(
+            screen=app.session.state.screen,
+            said=[list(s) for s in speaker.said],
+            banner=[t for t in texts if "tombol mikrofon" in t],
+        )
+        Path(result_path).write_text(json.dumps(result))
+        app.stop()
+
+    Clock.schedule_once(step, 0.5)
+    app.run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:3]))
