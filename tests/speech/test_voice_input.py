@@ -30,6 +30,14 @@ class Silence:
         self.closed.set()
 
 
+class Unplugged(Silence):
+    """A microphone pulled out after its first block."""
+
+    def blocks(self) -> Iterator[np.ndarray]:
+        yield np.zeros(320, dtype=np.int16)
+        raise OSError("device unplugged")
+
+
 class Empty:
     name = "fake:empty"
 
@@ -166,14 +174,6 @@ def test_no_microphone_or_a_lost_one_is_reported_as_the_microphone() -> None:
     assert voice.unavailable("id") == "microphone"
     assert voice.status("id") == "voice off: no input device"  # what the staff panel shows
 
-    class Unplugged:
-        def blocks(self) -> Iterator[np.ndarray]:
-            yield np.zeros(320, dtype=np.int16)
-            raise OSError("device unplugged")
-
-        def close(self) -> None:
-            pass
-
     lost = VoiceInput(load_settings(env={}), lambda lang: Empty(), Unplugged)
     problems: list[str] = []
     lost.start(lambda text: None, lambda level: None, None, problems.append)
@@ -261,11 +261,6 @@ def test_a_lost_microphone_is_looked_for_again_and_voice_comes_back_with_the_scr
     plugged = threading.Event()
     opened: list[object] = []
 
-    class Unplugged(Silence):
-        def blocks(self) -> Iterator[np.ndarray]:
-            yield np.zeros(320, dtype=np.int16)
-            raise OSError("device unplugged")
-
     def microphone() -> Silence:
         if not opened:
             opened.append(Unplugged())
@@ -302,11 +297,7 @@ def test_a_lost_microphone_that_hangs_in_close_does_not_stop_the_search_for_one(
     stuck = threading.Event()
     opened: list[object] = []
 
-    class HangsInClose(Silence):
-        def blocks(self) -> Iterator[np.ndarray]:
-            yield np.zeros(320, dtype=np.int16)
-            raise OSError("device unplugged")
-
+    class HangsInClose(Unplugged):
         def close(self) -> None:
             stuck.wait(30)
 
