@@ -11,8 +11,8 @@ hear the citizen, not the room.
 
 Measured on real recordings (``kiosk bench speech``, ``end_pointing.busy_room``; docs/speech.md, "A busy
 room"): four-talker babble 5-20 dB under a typical talker keeps the end-pointer's speech flag on in 46-83 % of
-every 20 s window, and 30 dB under in 26-29 %; a ceiling fan or traffic-like noise stays under 8 % at any level,
-a quiet room at 0. So the room is busy from :data:`BUSY_SHARE` (40 %) and quiet again below
+every 20 s window, and 30 dB under in 26-29 %; fan-like noise stays under 8 % at any level, a quiet room at
+0. So the room is busy from :data:`BUSY_SHARE` (40 %) and quiet again below
 :data:`QUIET_SHARE` (25 %): the gap keeps the kiosk from flipping back and forth at the edge.
 """
 

@@ -211,7 +211,8 @@ def busy_room(recordings: list[np.ndarray], minutes: float = 2.0) -> dict[str, A
     """What the busy-room meter (:mod:`kiosk.speech.room`) sees: the lowest and highest share of end-pointer
     speech frames over any 20 s window (every 5 s) of four-talker babble and fan noise alone, at 5-30 dB under a
     typical talker, of a quiet room, and of one citizen alone (these recordings, 1-4 s apart, in room tone). The
-    room is busy from ``BUSY_SHARE``; a citizen alone or a fan must stay under it."""
+    room is busy from ``BUSY_SHARE``: babble within 20 dB must reach it, fan noise must stay under it. A citizen
+    alone is for reference: the meter does not listen while a citizen uses the kiosk."""
     from kiosk.speech.room import BUSY_SHARE, WINDOW_S, RoomMeter
 
     def shares(x: np.ndarray) -> list[float]:
