@@ -251,9 +251,12 @@ class VoiceInput:
         if problem == "model":
             return f"voice off in '{lang}': no speech model (see the log: journalctl -u kiosk)"
         engine = getattr(self._recognizer(lang), "name", "?")
+        notes = []
         if self.too_loud:
-            return f"voice on: {engine}; the microphone is too loud (clipping): lower its gain with alsamixer"
-        return f"voice on: {engine}"
+            notes.append("the microphone is too loud (clipping): lower its gain with alsamixer")
+        if self.room.busy:
+            notes.append("the room is busy: only words said while the talk button is held count")
+        return "; ".join([f"voice on: {engine}", *notes])
 
     def hold(self) -> None:
         """The microphone button went down: listen to the citizen until :meth:`release`. After a hold (not a

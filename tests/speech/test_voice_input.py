@@ -400,6 +400,9 @@ def test_a_busy_room_turns_hands_free_off_asks_the_citizen_once_and_gives_it_bac
     try:
         wait_until(lambda: voice.room.busy, 20)
         assert voice.listener.hands_free is False and told == []  # attract screen: nobody to tell
+        assert voice.status("id").endswith(
+            "the room is busy: only words said while the talk button is held count"
+        )
         voice.citizen_arrived()
         voice.citizen_arrived()  # the next screen of the same citizen
         assert told == ["hold the button"]
