@@ -7,7 +7,8 @@ starts and ends (docs/speech.md, "Hold to talk"). :class:`RoomMeter` tells when 
 
 The meter listens only between citizens (on the attract screen; muted time, while a prompt plays, is left out).
 A citizen dictating a NIK talks in most of the time the kiosk is not reading back, so during a session it would
-hear the citizen, not the room.
+hear the citizen, not the room. The times between citizens add up: in a queue, with a few seconds between one
+citizen and the next, the window still fills.
 
 Measured on real recordings (``kiosk bench speech``, ``end_pointing.busy_room``; docs/speech.md, "A busy
 room"): four-talker babble 5-20 dB under a typical talker keeps the end-pointer's speech flag on in 46-83 % of
@@ -47,12 +48,6 @@ class RoomMeter:
         self._speech = 0
         self.busy_share, self.quiet_share = busy_share, quiet_share
         self.busy = False
-
-    def restart(self) -> None:
-        """Forget the window (a citizen has been using the kiosk) and keep the verdict until a new window is
-        full."""
-        self._flags[:] = False
-        self._next = self._seen = self._speech = 0
 
     @property
     def share(self) -> float:

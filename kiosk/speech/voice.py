@@ -76,7 +76,6 @@ class VoiceInput:
         """Why the microphone is off (the staff panel shows it, see :meth:`status`), or empty."""
         self.room = RoomMeter()
         self._between_citizens = True  # the kiosk starts on the attract screen
-        self._restart_room = False
         self._told_busy = False
         self._on_busy: Callable[[], None] | None = None
 
@@ -119,9 +118,6 @@ class VoiceInput:
         def on_event(event: Any) -> None:
             if isinstance(event, Level):
                 on_level(float(event.value))
-                if self._restart_room:  # here, on the listener's thread, which alone feeds the meter
-                    self._restart_room = False
-                    self.room.restart()
                 change = self.room.feed(event.speech) if self._between_citizens else None
                 if change is not None:
                     self._room_changed(change)
@@ -314,7 +310,6 @@ class VoiceInput:
         """Back to the attract screen: hands-free listening as the settings say, unless the room is busy."""
         with self._swap:
             self._between_citizens, self._told_busy = True, False
-            self._restart_room = True  # the window held the citizen's own voice
             if self.listener is not None:
                 self.listener.release()
                 self.listener.hands_free = self.settings.speech.hands_free and not self.room.busy

@@ -25,17 +25,6 @@ def test_busy_from_two_fifths_of_the_window_and_quiet_again_below_a_quarter() ->
         assert meter.feed(False) is None
     assert meter.busy and meter.share == pytest.approx(0.26)
     assert meter.feed(False) is False and not meter.busy  # 12 of 50 < 25 %
-    meter.restart()
-    assert meter.share == 0 and [meter.feed(True) for _ in range(50)][-1] is True
-
-
-def test_a_restart_keeps_the_verdict_until_a_new_window_is_full() -> None:
-    meter = RoomMeter(frame_ms=20, window_s=1.0)
-    for _ in range(50):
-        meter.feed(True)
-    meter.restart()
-    assert [meter.feed(False) for _ in range(49)] == [None] * 49 and meter.busy
-    assert meter.feed(False) is False
 
 
 def test_shares_that_cannot_work_are_refused_by_name() -> None:

@@ -371,35 +371,44 @@ def test_an_asked_for_utterance_with_no_word_is_reported_and_hands_free_noise_is
 def test_a_busy_room_turns_hands_free_off_asks_the_citizen_once_and_gives_it_back_when_quiet(
     speak: Callable[[str, str], np.ndarray],
 ) -> None:
-    """25 s of four synthesized talkers on the attract screen: hands-free listening goes off and nobody is
-    told; the citizen who arrives is asked once to hold the button; it stays off for the next citizen while
-    the room is busy, and comes back between citizens once 25 s of room tone have passed. Talk during a
-    session is the citizen's own and does not make the room busy."""
+    """Four synthesized talkers while citizens queue: 12 s on the attract screen, 10 s of a session, 12 s on the
+    attract screen again. Only the time between citizens counts, and it adds up: after the second wait the room
+    is busy, hands-free listening goes off and nobody is told; the citizen who arrives is asked once to hold the
+    button. It stays off for the next citizen, and comes back between citizens after 25 s of room tone."""
     from kiosk.speech.audio import split_blocks
     from tests.speech.conftest import noise
     from tests.support.babble import babble
 
-    go_on = [threading.Event(), threading.Event()]
-    talk = babble(speak, 25, -32)
+    talk = babble(speak, 34, -32)
+    parts = [talk[: 12 * 16000], talk[12 * 16000 : 22 * 16000], talk[22 * 16000 :], noise(25, -70, seed=5)]
+    go_on = [threading.Event() for _ in parts]
+    done = [threading.Event() for _ in parts]
 
     class Room(Silence):
         def blocks(self) -> Iterator[np.ndarray]:
-            yield from split_blocks(talk)
-            go_on[0].wait(10)
-            yield from split_blocks(noise(25, -70, seed=5))
-            go_on[1].wait(10)
-            yield from split_blocks(talk)
-            yield np.zeros(320, dtype=np.int16)
-            self.drained = True
+            for part, go, finished in zip(parts, go_on, done, strict=True):
+                go.wait(10)
+                yield from split_blocks(part)
+                yield np.zeros(320, dtype=np.int16)
+                finished.set()  # the listener has asked for the block after this part's last one
             yield from super().blocks()
 
+    def play(i: int) -> None:
+        go_on[i].set()
+        assert done[i].wait(20), f"the listener did not work through part {i}"
+
     told: list[str] = []
-    source = Room()
-    voice = VoiceInput(load_settings(env={}), lambda lang: Empty(), lambda: source)
+    voice = VoiceInput(load_settings(env={}), lambda lang: Empty(), Room)
     voice.start(lambda text: None, lambda level: None, on_busy=lambda: told.append("hold the button"))
     try:
-        wait_until(lambda: voice.room.busy, 20)
-        assert voice.listener.hands_free is False and told == []  # attract screen: nobody to tell
+        play(0)  # 12 s between citizens: not yet a whole window
+        assert not voice.room.busy and voice.listener.hands_free is True
+        voice.citizen_arrived()
+        play(1)  # a citizen's session: not counted
+        assert not voice.room.busy and told == []
+        voice.next_citizen()
+        play(2)  # 12 s more between citizens: 24 s of chatter
+        assert voice.room.busy and voice.listener.hands_free is False and told == []  # nobody to tell
         assert voice.status("id").endswith(
             "the room is busy: only words said while the talk button is held count"
         )
@@ -408,14 +417,10 @@ def test_a_busy_room_turns_hands_free_off_asks_the_citizen_once_and_gives_it_bac
         assert told == ["hold the button"]
         voice.next_citizen()
         assert voice.listener.hands_free is False  # still busy
-        go_on[0].set()
-        wait_until(lambda: not voice.room.busy, 20)
-        assert voice.listener.hands_free is True
+        play(3)
+        assert not voice.room.busy and voice.listener.hands_free is True
         voice.citizen_arrived()
-        go_on[1].set()
-        wait_until(lambda: getattr(source, "drained", False), 20)
-        assert not voice.room.busy and voice.listener.hands_free is True  # a citizen's own talk
-        assert told == ["hold the button"]
+        assert told == ["hold the button"]  # a quiet room asks nothing
     finally:
         for event in go_on:
             event.set()
