@@ -187,6 +187,20 @@ def score(
     }
 
 
+def _typical_level(recordings: list[np.ndarray]) -> float:
+    """The median active speech level of the recordings: a typical talker."""
+    return float(np.median([active_level(r) for r in recordings]))
+
+
+def _noise_alone(
+    kind: str, recordings: list[np.ndarray], n: int, snr_db: float, rng: np.random.Generator, level: float
+) -> np.ndarray:
+    """``n`` samples of fan noise or babble alone, int16, ``snr_db`` under a talker at ``level``."""
+    noise = _noise(kind, recordings, -1, n, rng)
+    noise *= level / (np.sqrt(np.mean(noise**2)) * 10 ** (snr_db / 20))
+    return np.clip(noise, -32768, 32767).astype(np.int16)
+
+
 def false_triggers_per_minute(
     recordings: list[np.ndarray],
     kind: str,
@@ -197,12 +211,10 @@ def false_triggers_per_minute(
     """Utterances found in noise alone (no citizen), at the level it would have ``snr_db`` under a typical
     talker."""
     rng = np.random.default_rng(23)
-    n = int(minutes * 60 * SAMPLE_RATE)
-    noise = _noise(kind, recordings, -1, n, rng)
-    level = float(np.median([active_level(r) for r in recordings]))
-    noise *= level / (np.sqrt(np.mean(noise**2)) * 10 ** (snr_db / 20))
+    x = _noise_alone(
+        kind, recordings, int(minutes * 60 * SAMPLE_RATE), snr_db, rng, _typical_level(recordings)
+    )
     ep = Endpointer(config or VadConfig())
-    x = np.clip(noise, -32768, 32767).astype(np.int16)
     found = [e for e in ep.process(x) + ep.flush() if isinstance(e, Utterance)]
     return round(len(found) / minutes, 2)
 
@@ -219,21 +231,21 @@ def busy_room(recordings: list[np.ndarray], minutes: float = 2.0) -> dict[str, A
         endpointer, meter, out = Endpointer(VadConfig()), RoomMeter(), []
         events = endpointer.process(np.clip(x, -32768, 32767).astype(np.int16)) + endpointer.flush()
         flags = [e.speech for e in events if isinstance(e, Level)]
-        every = round(5 * 1000 / VadConfig().frame_ms)
+        frame_ms = endpointer.config.frame_ms
+        every = round(5 * 1000 / frame_ms)
         for i, flag in enumerate(flags, 1):
             meter.feed(flag)
-            if i * VadConfig().frame_ms >= WINDOW_S * 1000 and i % every == 0:
+            if i * frame_ms >= WINDOW_S * 1000 and i % every == 0:
                 out.append(round(meter.share, 3))
         return [min(out), max(out)] if out else []
 
     rng = np.random.default_rng(29)
     n = int(minutes * 60 * SAMPLE_RATE)
-    level = float(np.median([active_level(r) for r in recordings]))
+    level = _typical_level(recordings)
     out: dict[str, Any] = {"busy_share": BUSY_SHARE, "window_s": WINDOW_S}
     for kind in ("babble", "fan"):
         for snr in (5, 10, 15, 20, 30):
-            noise = _noise(kind, recordings, -1, n, rng)
-            out[f"{kind}_{snr}db"] = shares(noise * level / (np.sqrt(np.mean(noise**2)) * 10 ** (snr / 20)))
+            out[f"{kind}_{snr}db"] = shares(_noise_alone(kind, recordings, n, snr, rng, level))
     tone = 32768 * 10 ** (-70 / 20)
     out["quiet_room"] = shares(rng.standard_normal(n) * tone)
     parts: list[np.ndarray] = []

@@ -284,24 +284,27 @@ class VoiceInput:
             else "hands-free listening comes back between citizens",
         )
         with self._swap:
-            tell = False
             if self.listener is not None and busy:
                 self.listener.hands_free = False
-                tell = not (self._between_citizens or self._told_busy)
-                self._told_busy |= tell
             elif self.listener is not None and self._between_citizens:
                 self.listener.hands_free = self.settings.speech.hands_free
-        if tell and self._on_busy is not None:
-            self._on_busy()
+        self._tell_if_busy()  # a citizen may have arrived while the verdict was being reached
 
     def citizen_arrived(self) -> None:
         """A citizen is using the kiosk (any screen but attract): in a busy room, ask them once to hold the talk
         button."""
         with self._swap:
-            if not self._between_citizens:
-                return
             self._between_citizens = False
-            tell = self.room.busy and self.listener is not None and not self._told_busy
+        self._tell_if_busy()
+
+    def _tell_if_busy(self) -> None:
+        """Ask the citizen at the kiosk, once, to hold the talk button, if the room is busy."""
+        with self._swap:
+            tell = (
+                self.room.busy
+                and self.listener is not None
+                and not (self._between_citizens or self._told_busy)
+            )
             self._told_busy |= tell
         if tell and self._on_busy is not None:
             self._on_busy()
