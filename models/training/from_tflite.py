@@ -127,27 +127,38 @@ def rebuild(path: Path, bn_momentum: float = 0.99, dropout: float = 0.0):  # typ
     return model
 
 
-def restate_batchnorm(model, feats: list[np.ndarray]) -> None:  # type: ignore[no-untyped-def]
-    """Measure each BatchNorm's input statistics on ``feats`` and restate its multiply-and-add around them
-    (inference unchanged; a training step's batch statistics now land near the shipped behaviour)."""
+def batchnorms(model) -> list:  # type: ignore[no-untyped-def]
+    return [layer for layer in model.layers if layer.__class__.__name__ == "BatchNormalization"]
+
+
+def input_statistics(model, layers: list, feats: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:  # type: ignore[no-untyped-def]
+    """Per-channel mean and variance of each of ``layers``' inputs over every frame of ``feats`` (inference
+    mode)."""
     import tensorflow as tf
 
-    bns = [layer for layer in model.layers if layer.__class__.__name__ == "BatchNormalization"]
-    probe = tf.keras.Model(model.input, [bn.input for bn in bns])
-    sums = [np.zeros(bn.input.shape[-1]) for bn in bns]
-    squares = [np.zeros(bn.input.shape[-1]) for bn in bns]
-    frames = [0] * len(bns)
+    probe = tf.keras.Model(model.input, [layer.input for layer in layers])
+    sums = [np.zeros(layer.input.shape[-1]) for layer in layers]
+    squares = [np.zeros(layer.input.shape[-1]) for layer in layers]
+    frames = [0] * len(layers)
     for f in feats:
         outs = probe(f[None].astype(np.float32), training=False)
-        for i, out in enumerate(outs):
+        for i, out in enumerate(outs if isinstance(outs, list | tuple) else [outs]):
             a = out.numpy().reshape(-1, out.shape[-1]).astype(np.float64)
             sums[i] += a.sum(axis=0)
             squares[i] += (a**2).sum(axis=0)
             frames[i] += len(a)
-    for i, bn in enumerate(bns):
+    means = [total / n for total, n in zip(sums, frames, strict=True)]
+    return [
+        (mean, np.maximum(sq / n - mean**2, 1e-6)) for mean, sq, n in zip(means, squares, frames, strict=True)
+    ]
+
+
+def restate_batchnorm(model, feats: list[np.ndarray]) -> None:  # type: ignore[no-untyped-def]
+    """Measure each BatchNorm's input statistics on ``feats`` and restate its multiply-and-add around them
+    (inference unchanged; a training step's batch statistics now land near the shipped behaviour)."""
+    bns = batchnorms(model)
+    for bn, (mean, var) in zip(bns, input_statistics(model, bns, feats), strict=True):
         mul, add, _, _ = bn.get_weights()
-        mean = sums[i] / frames[i]
-        var = np.maximum(squares[i] / frames[i] - mean**2, 1e-6)
         # old: mul * x + add; new: gamma * (x - mean) / sqrt(var + eps) + beta, equal for every x
         gamma = mul * np.sqrt(var + BN_EPSILON)
         beta = add + mul * mean

@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from kiosk.speech.eval import load_validation  # noqa: E402
 from kiosk.speech.features import FeatureParams, features  # noqa: E402
-from models.training import train  # noqa: E402
+from models.training import from_tflite, train  # noqa: E402
 
 log = logging.getLogger("soup")
 
@@ -45,25 +45,14 @@ def average(weight_sets: list[list[np.ndarray]]) -> list[np.ndarray]:
 
 
 def remeasure_batchnorm(model, feats: list[np.ndarray]) -> None:  # type: ignore[no-untyped-def]
-    """Set each BatchNorm's moving mean and variance to what its input has on ``feats``, in network order."""
-    import tensorflow as tf
-
-    bns = [layer for layer in model.layers if layer.__class__.__name__ == "BatchNormalization"]
+    """Set each BatchNorm's moving mean and variance to what its input has on ``feats``, in network order
+    (each one's input depends on the statistics of those before it)."""
+    bns = from_tflite.batchnorms(model)
     for i, bn in enumerate(bns, 1):
-        probe = tf.keras.Model(model.input, bn.input)
-        total = np.zeros(bn.input.shape[-1])
-        squares = np.zeros(bn.input.shape[-1])
-        frames = 0
-        for f in feats:
-            a = probe(f[None].astype(np.float32), training=False).numpy()
-            a = a.reshape(-1, a.shape[-1]).astype(np.float64)
-            total += a.sum(axis=0)
-            squares += (a**2).sum(axis=0)
-            frames += len(a)
+        ((mean, var),) = from_tflite.input_statistics(model, [bn], feats)
         gamma, beta, _, _ = bn.get_weights()
-        mean = total / frames
-        bn.set_weights([gamma, beta, mean, np.maximum(squares / frames - mean**2, 1e-6)])
-        log.info("BatchNorm %d of %d measured on %d frames", i, len(bns), frames)
+        bn.set_weights([gamma, beta, mean, var])
+        log.info("BatchNorm %d of %d measured", i, len(bns))
 
 
 def main(argv: list[str] | None = None) -> int:
