@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from kiosk.speech.audio import load_wav
+from tests.support.babble import espeak
 
 RNG_SEED = 1234
 
@@ -31,9 +30,7 @@ def speak(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str, str], np.n
     def render(text: str, voice: str = "id") -> np.ndarray:
         key = (text, voice)
         if key not in cache:
-            path = out_dir / f"utt{len(cache)}.wav"
-            subprocess.run(["espeak-ng", "-v", voice, "-w", str(path), text], check=True, timeout=30)
-            cache[key] = load_wav(path).samples
+            cache[key] = espeak(text, voice, out_dir / f"utt{len(cache)}.wav")
         return cache[key]
 
     return render

@@ -1,11 +1,15 @@
-"""Synthesized four-talker babble for the busy-room tests (espeak-ng speech: it shows the end-pointer's
+"""Speech synthesized with espeak-ng for tests, and four-talker babble made of it (it shows the end-pointer's
 behaviour, never recognition accuracy)."""
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
+
+from kiosk.speech.audio import load_wav
 
 BABBLE_TEXTS = (
     "saya mau ke pasar dulu nanti sore kita ketemu di rumah pak kepala desa",
@@ -14,6 +18,12 @@ BABBLE_TEXTS = (
     "harga beras naik lagi bulan ini tapi ikan masih murah di pelabuhan",
 )
 VOICES = ("id", "id+m3", "id+f2", "id+m1")
+
+
+def espeak(text: str, voice: str, path: Path) -> np.ndarray:
+    """``text`` spoken by espeak-ng's ``voice``, written to ``path`` and read back as int16 16 kHz."""
+    subprocess.run(["espeak-ng", "-v", voice, "-w", str(path), text], check=True, timeout=30)
+    return load_wav(path).samples
 
 
 def babble(speak: Callable[[str, str], np.ndarray], seconds: float, dbfs: float) -> np.ndarray:

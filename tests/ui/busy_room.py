@@ -9,7 +9,6 @@ Used by test_app_window.py in a subprocess: ``python -m tests.ui.busy_room DATA_
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -17,10 +16,9 @@ from pathlib import Path
 import numpy as np
 
 from kiosk.config import load_settings
-from kiosk.speech.audio import load_wav
 from kiosk.speech.base import Transcript
 from kiosk.ui.app import configure_window
-from tests.support.babble import babble
+from tests.support.babble import babble, espeak
 from tests.ui.hold_talk import QueueSource
 from tests.ui.tap_through import settled, tap
 
@@ -30,13 +28,6 @@ class NoWords:
 
     def recognize(self, samples: np.ndarray, vocabulary: object = None) -> Transcript:
         return Transcript("", self.name)
-
-
-def espeak(text: str, voice: str) -> np.ndarray:
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "say.wav"
-        subprocess.run(["espeak-ng", "-v", voice, "-w", str(path), text], check=True, timeout=30)
-        return load_wav(path).samples
 
 
 def main(data_dir: str, result_path: str) -> int:
@@ -50,7 +41,8 @@ def main(data_dir: str, result_path: str) -> int:
     from kiosk.ui.app import make_app
 
     source = QueueSource()
-    source.say(babble(espeak, 25, -32))
+    with tempfile.TemporaryDirectory() as tmp:
+        source.say(babble(lambda text, voice: espeak(text, voice, Path(tmp) / "say.wav"), 25, -32))
     app = make_app(settings, voice=False)
     app.listener = VoiceInput(settings, lambda lang: NoWords(), lambda: source)
     speaker = SilentSpeaker()
@@ -61,7 +53,8 @@ def main(data_dir: str, result_path: str) -> int:
     def step(dt: float) -> None:
         nonlocal waited
         if "busy_on_attract" not in result:
-            if not app.listener.room.busy and waited < 200:  # the listener works through the 25 s
+            # the listener works through the 25 s; the attract screen must be laid out before the touch
+            if (not app.listener.room.busy or not settled(app)) and waited < 200:
                 waited += 1
                 Clock.schedule_once(step, 0.1)
                 return
