@@ -95,11 +95,11 @@ class VoiceUnavailable:
     """The citizen tried to speak (pressed the microphone button, or talked) but voice input cannot work:
     ``what`` is "microphone" (none, or unplugged) or "model" (no speech model for this language, or it could
     not load). The flow says so and points to the touch screen. ``asked``: the citizen pressed the talk button,
-    and is always answered; talk heard hands-free (``asked=False``, perhaps people behind them) is answered
-    only when the screen does not already show that message, so chatter does not repeat it."""
+    and is always answered; talk heard hands-free (not asked, as for ``Spoken``: perhaps people behind them) is
+    answered only when the screen does not already show that message, so chatter does not repeat it."""
 
     what: str
-    asked: bool = True
+    asked: bool = False
 
     def __post_init__(self) -> None:
         if self.what not in VOICE_PROBLEMS:

@@ -185,7 +185,7 @@ def build_app_class() -> type:
                 return
             problem = self.listener.unavailable(self.session.state.lang) if self.listener else "microphone"
             if problem is not None:  # say why, and that touch works
-                self.session.dispatch(VoiceUnavailable(problem))
+                self.session.dispatch(VoiceUnavailable(problem, asked=True))
                 return
             self.talk_held = True
             self.session.speaker.hush()
@@ -215,7 +215,7 @@ def build_app_class() -> type:
         def _on_unavailable(self, what: str) -> None:
             """Someone talked but voice cannot work (no model for the language, microphone lost): the flow
             says so unless the screen already does."""
-            Clock.schedule_once(lambda dt: self.session.dispatch(VoiceUnavailable(what, asked=False)))
+            Clock.schedule_once(lambda dt: self.session.dispatch(VoiceUnavailable(what)))
 
         def _on_busy(self) -> None:
             """People are talking around the kiosk: ask the citizen to hold the talk button."""

@@ -116,7 +116,8 @@ def _shoot(out: Path, width: int, height: int, settings: Settings) -> int:
                 app.talk_held, app.level = tap == "@talk", 0.7 if tap == "@talk" else 0.0
             elif tap == "@voiceoff":  # a kiosk whose microphone is missing: a voice input that never started
                 app.listener = VoiceInput(settings, lambda lang: None, lambda: None)
-                app.session.dispatch(VoiceUnavailable(app.listener.unavailable(app.session.state.lang)))
+                problem = app.listener.unavailable(app.session.state.lang)
+                app.session.dispatch(VoiceUnavailable(problem, asked=True))
             elif tap == "@busy":  # people talking around the kiosk: the banner asks to hold the talk button
                 app.listener = None
                 app.session.dispatch(RoomBusy())

@@ -265,7 +265,7 @@ def test_an_unknown_ticket_is_said_and_can_be_typed_again(flow):
 @pytest.mark.parametrize(("what", "error"), [("model", "voice_off"), ("microphone", "microphone")])
 def test_when_voice_cannot_work_the_citizen_is_told_to_use_touch_and_keeps_what_they_typed(flow, what, error):
     state = keys(flow, at_nik(flow), "3201")
-    step = flow.handle(state, VoiceUnavailable(what))
+    step = flow.handle(state, VoiceUnavailable(what, asked=True))
     assert step.state.error == error and step.say == (f"err.{error}",)
     assert step.state.screen == "field" and step.state.entry == "3201"
     for lang, touch in (
@@ -279,16 +279,16 @@ def test_chatter_heard_hands_free_does_not_repeat_a_voice_message_the_screen_sho
     """People talking behind the citizen start utterance after utterance; with no model for the language each
     one would say "voice is off" again. Asked (the talk button) it is always said; a tap clears it."""
     state = keys(flow, at_nik(flow), "32")
-    first = flow.handle(state, VoiceUnavailable("model", asked=False))
+    first = flow.handle(state, VoiceUnavailable("model"))
     assert first.say == ("err.voice_off",) and first.state.error == "voice_off"
-    again = flow.handle(first.state, VoiceUnavailable("model", asked=False))
+    again = flow.handle(first.state, VoiceUnavailable("model"))
     assert again.say == () and again.state == first.state
-    assert flow.handle(first.state, VoiceUnavailable("model")).say == ("err.voice_off",)  # pressed: answered
-    other = flow.handle(first.state, VoiceUnavailable("microphone", asked=False))
+    assert flow.handle(first.state, VoiceUnavailable("model", asked=True)).say == ("err.voice_off",)  # pressed: answered
+    other = flow.handle(first.state, VoiceUnavailable("microphone"))
     assert other.say == ("err.microphone",)  # a different problem is news
     typed = flow.handle(first.state, Tap("key:0"))
     assert typed.state.error is None
-    assert flow.handle(typed.state, VoiceUnavailable("model", asked=False)).say == ("err.voice_off",)
+    assert flow.handle(typed.state, VoiceUnavailable("model")).say == ("err.voice_off",)
 
 
 def test_a_busy_room_asks_the_citizen_to_hold_the_talk_button_and_keeps_what_they_typed(flow):
