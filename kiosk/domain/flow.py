@@ -4,7 +4,8 @@ Screens: attract -> language -> category -> service -> field (one per catalog fi
 ticket -> attract. Global actions on every screen but attract: ``ulang`` (repeat the prompt), ``kembali`` (back),
 ``batal`` (cancel, wipe), ``bantuan`` (call staff). A choice is made in two steps (low-literacy rule): the first tap
 or spoken word highlights it and speaks it, a second tap on it or ``ya`` selects it. Numbers are entered on the
-keypad or spoken digit by digit; ``ulang`` while dictating drops the last spoken group.
+keypad or spoken digit by digit; ``ulang`` while dictating drops the last spoken group (words before it in the
+same utterance are dropped too, digits after it are the group said again).
 
 What is said is a tuple of prompt keys (see :mod:`kiosk.domain.prompts`); effects ask the shell to submit the
 request or call staff. Kivy screens, ``kiosk simulate`` and the tests all drive this one machine.
@@ -513,24 +514,36 @@ class Flow:
         return Step(state, ("err.not_understood",))
 
     def _spoken_digits(self, state: State, words: list[str]) -> Step:
-        if words == ["ulang"]:
-            if not state.groups:
-                return Step(state, self.prompt(state))
-            return Step(
-                state.with_(entry=state.entry[: -state.groups[-1]], groups=state.groups[:-1]), ("key.del",)
-            )
+        if "ulang" in words:
+            return self._redo_group(state, words[len(words) - words[::-1].index("ulang") :])
         digits = "".join(DIGITS[w] for w in words if w in DIGITS)
         if digits:
-            spec = self.current_field(state)
-            if len(state.entry) + len(digits) > spec.max_len:
-                return Step(state.with_(error=f"{spec.kind}.too_long"), (f"err.{spec.kind}.too_long",))
-            new = state.with_(entry=state.entry + digits, groups=(*state.groups, len(digits)), error=None)
-            return Step(new, tuple(f"digit:{d}" for d in digits))
+            return self._add_group(state, digits)
         if words[-1] in ("ya", "kembali", "batal", "bantuan"):
             return self._on_tap(state, words[-1])
         if words[-1] == "tidak":
             return Step(state.with_(entry="", groups=()), ("key.del",))
         return Step(state, ("err.not_understood",))
+
+    def _add_group(self, state: State, digits: str, said: tuple[str, ...] = ()) -> Step:
+        spec = self.current_field(state)
+        if len(state.entry) + len(digits) > spec.max_len:
+            return Step(state.with_(error=f"{spec.kind}.too_long"), (*said, f"err.{spec.kind}.too_long"))
+        new = state.with_(entry=state.entry + digits, groups=(*state.groups, len(digits)), error=None)
+        return Step(new, (*said, *(f"digit:{d}" for d in digits)))
+
+    def _redo_group(self, state: State, after: list[str]) -> Step:
+        """``ulang`` while dictating: the last spoken group goes. The citizen heard it read back wrong, so
+        words before "ulang" (in a busy room, often a background talker's) go with it, and digits after it
+        ("ulang, tiga dua nol satu") are that group said again. With no group to drop, the prompt is repeated."""
+        digits = "".join(DIGITS[w] for w in after if w in DIGITS)
+        if not state.groups and not digits:
+            return Step(state, self.prompt(state))
+        said: tuple[str, ...] = ()
+        if state.groups:
+            state = state.with_(entry=state.entry[: -state.groups[-1]], groups=state.groups[:-1], error=None)
+            said = ("key.del",)
+        return self._add_group(state, digits, said) if digits else Step(state, said)
 
     def _unknown(self, state: State, target: str) -> Step:
         raise UnknownTarget(state.screen, target, self.targets(state))

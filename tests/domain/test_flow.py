@@ -169,6 +169,24 @@ def test_voice_dictation_of_a_nik_with_redo_of_the_last_group(flow):
     assert step.state.values["nik"] == NIK and flow.current_field(step.state).id == "kk_number"
 
 
+def test_ulang_heard_with_other_words_still_redoes_the_last_group(flow):
+    """In a busy room "ulang" comes with a background talker's digit before it, or the citizen says the group
+    again straight after it: the last group goes either way, and only digits after "ulang" are entered."""
+    state = at_nik(flow)
+    for group in ("tiga dua nol satu", "nol satu empat lima"):
+        state = flow.handle(state, Spoken(group)).state
+    noisy = flow.handle(state, Spoken("dua ulang"))
+    assert noisy.state.entry == "3201" and noisy.state.groups == (4,) and noisy.say == ("key.del",)
+    again = flow.handle(state, Spoken("ulang nol satu empat lima"))
+    assert again.state.entry == "32010145" and again.state.groups == (4, 4)
+    assert again.say == ("key.del", "digit:0", "digit:1", "digit:4", "digit:5")
+    first = flow.handle(at_nik(flow), Spoken("ulang tiga dua"))  # nothing to drop: the digits are the first group
+    assert first.state.entry == "32" and first.say == ("digit:3", "digit:2")
+    assert flow.handle(at_nik(flow), Spoken("satu ulang")).say == ("field:nik:prompt",)
+    typed = keys(flow, at_nik(flow), "3201")  # typed digits are no spoken group: ulang keeps them
+    assert flow.handle(typed, Spoken("ulang")).state.entry == "3201"
+
+
 def test_voice_menu_number_highlights_and_ya_selects(flow):
     state = drive(flow, flow.start().state, "start", "lang:id", "lang:id")
     step = flow.handle(state, Spoken("dua"))
