@@ -130,13 +130,28 @@ def run_scenario(
     hear: Hear,
 ) -> dict[str, Any]:
     session.start()
-    camera = attach_still_camera(session)
-    for index, item in enumerate(scenario["events"]):
+    play(session, scenario["events"], base, hear, attach_still_camera(session))
+    return result_of(session)
+
+
+def play(
+    session: KioskSession,
+    events: list[Any],
+    base: Path,
+    hear: Hear,
+    camera: dict[str, Path] | None = None,
+) -> None:
+    """Dispatch scenario ``events`` to a started session, each made on the state the one before left."""
+    for index, item in enumerate(events):
         for make in events_of(item, index, base, hear, camera):
             try:
                 session.dispatch(make(session.state))
             except UnknownTarget as exc:
                 raise ScenarioError(f"event {index + 1}: {exc}") from None
+
+
+def result_of(session: KioskSession) -> dict[str, Any]:
+    """The screen the session is on and the request it queued last (with what was typed), as printed."""
     queued = session.last_queued
     result: dict[str, Any] = {"screen": session.state.screen, "request": None}
     if queued is not None:

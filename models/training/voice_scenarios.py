@@ -14,6 +14,13 @@ speakers talking at once SNR dB below it for the whole time (as ``kiosk bench sp
 with ``--hold`` too, each group is dictated with the talk button held from a little before the first word to
 about the end of the last (hold to talk, reaction times as in the live-path benchmark).
 
+With ``--correct N`` the citizen also listens to each group as the kiosk reads it back, and when it is wrong
+says "ulang" (which drops the last group) and says the group again, up to N more times. There is no "ulang" from
+a real speaker in either corpus, so "ulang" is a held-out espeak-ng voice of the synthesized validation set (id+m3
+or id+f2), through the same room as the digits. A second take of a group is the same recording: in babble with
+other talkers drawn again, in a quiet room unchanged (a real second take differs, so there the figure is a lower
+bound). The report then counts the takes and the "ulang"s.
+
 Scenario files and copies of the recordings go to ``--out`` (outside the repository: the corpus licence forbids
 re-publishing its audio). Nothing of the corpus is committed.
 """
@@ -47,6 +54,16 @@ TOUCH_AFTER_NIK = [
     {"tap": "ya"},
     {"tap": "ya"},
 ]
+
+
+def ulang_recordings(data: Path) -> list[Path]:
+    """The held-out synthesized voices saying "ulang" alone (no corpus has it from a real speaker)."""
+    rows = (json.loads(line) for line in (data / "manifest.jsonl").read_text().splitlines())
+    return [
+        data / r["path"]
+        for r in rows
+        if r["corpus"] == "synth" and r["split"] == "valid" and r["words"] == ["ulang"]
+    ]
 
 
 def digit_recordings(data: Path) -> dict[str, list[tuple[Path, str]]]:
@@ -97,7 +114,13 @@ def write_noisy(
 
 
 def build(
-    data: Path, out: Path, count: int, seed: int, babble_snr: float | None = None, hold: bool = False
+    data: Path,
+    out: Path,
+    count: int,
+    seed: int,
+    babble_snr: float | None = None,
+    hold: bool = False,
+    retakes: int = 0,
 ) -> list[dict]:
     from kiosk.speech.audio import load_wav
 
@@ -111,6 +134,16 @@ def build(
         spk: [load_wav(w).samples.astype(np.float64) for w, _ in speakers[spk][::8]]
         for spk in (names if babble_snr is not None else [])
     }
+    ulangs = ulang_recordings(data) if retakes else []
+    if retakes and not ulangs:
+        raise SystemExit(f"{data}: no synthesized validation 'ulang' to correct with; run prepare.py again")
+
+    def spoken(wav: Path, dest: Path, talkers: list[np.ndarray]) -> dict[str, object]:
+        if babble_snr is None:
+            shutil.copy(wav, dest)
+            return {"speak": dest.name}
+        return write_noisy(wav, dest, talkers, babble_snr, hold, noise_rng)
+
     attempts = 0
     while len(scenarios) < count and attempts < count * 5:
         attempts += 1
@@ -121,29 +154,74 @@ def build(
         picked, nik = found
         folder = out / f"{len(scenarios):03d}-{speaker}"
         folder.mkdir(parents=True, exist_ok=True)
-        speak = []
         talkers = [a for other in names if other != speaker for a in babble_talkers.get(other, [])]
-        for n, (wav, _) in enumerate(picked):
-            if babble_snr is None:
-                shutil.copy(wav, folder / f"{n}.wav")
-                speak.append({"speak": f"{n}.wav"})
-            else:
-                speak.append(write_noisy(wav, folder / f"{n}.wav", talkers, babble_snr, hold, noise_rng))
+        speak = [spoken(wav, folder / f"{n}.wav", talkers) for n, (wav, _) in enumerate(picked)]
+        # further takes of each group, and the "ulang"s said before them (used with --correct only)
+        takes = [
+            [speak[n]] + [spoken(wav, folder / f"{n}-take{t}.wav", talkers) for t in range(1, retakes + 1)]
+            for n, (wav, _) in enumerate(picked)
+        ]
+        ulang = [
+            spoken(rng.choice(ulangs), folder / f"ulang{u}.wav", talkers)
+            for u in range(2 * retakes * len(picked))
+        ]
         scenario = {
             "name": f"NIK by voice, speaker {speaker}",
             "events": TOUCH_TO_NIK + speak + TOUCH_AFTER_NIK,
             "expect": {"screen": "ticket", "service_id": "ktp_new"},
         }
         (folder / "scenario.json").write_text(json.dumps(scenario, indent=1))
-        scenarios.append({"dir": folder, "speaker": speaker, "nik": nik, "groups": [d for _, d in picked]})
+        scenarios.append(
+            {
+                "dir": folder,
+                "speaker": speaker,
+                "nik": nik,
+                "groups": [d for _, d in picked],
+                "takes": takes,
+                "ulang": ulang,
+            }
+        )
     return scenarios
 
 
-def run(scenarios: list[dict]) -> dict:
+def dictate_with_corrections(session, sc: dict, hear) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """Dictate ``sc``'s groups on the NIK screen as a citizen who listens to the read-back: after a wrong
+    group, "ulang" until the entry is back where it was, then the next take of that group; after the last take
+    the group stays as heard. Returns the counts."""
+    from kiosk.simulate import play
+
+    def say(event: dict) -> None:
+        play(session, [event], sc["dir"], hear)
+
+    ulangs = iter(sc["ulang"])
+    counts = {"takes": 0, "ulang": 0, "ulang_misheard": 0}
+    expected = ""
+    for group, takes in zip(sc["groups"], sc["takes"], strict=True):
+        before, expected = session.state.entry, expected + group
+        for n, take in enumerate(takes, start=1):
+            counts["takes"] += 1
+            say(take)
+            if session.state.entry == expected or n == len(takes):  # right, or no take left to try
+                break
+            while len(session.state.entry) > len(before):  # the wrong group is on screen: take it back
+                event = next(ulangs, None)
+                if event is None:
+                    return counts
+                state = session.state
+                say(event)
+                counts["ulang"] += 1
+                dropped = state.entry[: -state.groups[-1]] if state.groups else state.entry
+                counts["ulang_misheard"] += session.state.entry != dropped
+    return counts
+
+
+def run(scenarios: list[dict], correct: bool = False) -> dict:
+    """Each scenario through the real flow and queue; with ``correct``, dictated as
+    ``dictate_with_corrections`` does."""
     from kiosk import compose
     from kiosk.config import load_settings
     from kiosk.session import KioskSession
-    from kiosk.simulate import RecordingQueue, load_scenario, run_scenario, speech_hearer
+    from kiosk.simulate import RecordingQueue, load_scenario, play, result_of, run_scenario, speech_hearer
 
     data_dir = Path(tempfile.mkdtemp(prefix="voice-scenarios-"))
     settings = load_settings(env={"KIOSK_DATA_DIR": str(data_dir)})
@@ -151,21 +229,31 @@ def run(scenarios: list[dict]) -> dict:
     hear = speech_hearer(settings)
     results = []
     for n, sc in enumerate(scenarios, start=1):
-        heard: list[str] = []
+        heard: dict[str, str] = {}  # WAV name -> digits heard in it
 
         def recording_hear(path: Path, state, holds, _hear=hear, _heard=heard) -> str:  # type: ignore[no-untyped-def]
             text = _hear(path, state, holds)
-            _heard.append("".join(DIGIT_WORDS.get(w, "") for w in text.split()))
+            _heard[path.name] = "".join(DIGIT_WORDS.get(w, "") for w in text.split())
             return text
 
         session = KioskSession(flow, RecordingQueue(compose.open_queue(settings)))
         scenario = load_scenario(sc["dir"] / "scenario.json")
+        counts: dict[str, int] = {}
         try:
-            result = run_scenario(flow, session, scenario, sc["dir"], recording_hear)
+            if correct:
+                session.start()
+                play(session, TOUCH_TO_NIK, sc["dir"], recording_hear)
+                counts = dictate_with_corrections(session, sc, recording_hear)
+                play(session, TOUCH_AFTER_NIK, sc["dir"], recording_hear)
+                result = result_of(session)
+            else:
+                result = run_scenario(flow, session, scenario, sc["dir"], recording_hear)
             got = (result["request"] or {}).get("fields", {}).get("nik")
         except Exception as exc:  # a misheard group can leave the flow on another screen: count it, go on
             got, result = None, {"screen": f"error: {exc}"}
-        errors = sum(edit_distance(ref, hyp) for ref, hyp in zip(sc["groups"], heard, strict=False))
+        # digit errors of each group's first take: the same figure with or without corrections
+        first = [heard.get(f"{g}.wav", "") for g in range(len(sc["groups"]))]
+        errors = sum(edit_distance(ref, hyp) for ref, hyp in zip(sc["groups"], first, strict=True))
         results.append(
             {
                 "speaker": sc["speaker"],
@@ -173,6 +261,7 @@ def run(scenarios: list[dict]) -> dict:
                 "screen": result["screen"],
                 "digit_errors": errors,
                 "digits": len(sc["nik"]),
+                **counts,
             }
         )
         print(f"\r  {n}/{len(scenarios)} scenarios", end="", file=sys.stderr, flush=True)
@@ -183,6 +272,16 @@ def run(scenarios: list[dict]) -> dict:
         "speakers": sorted({r["speaker"] for r in results}),
         "requests_with_the_spoken_nik": sum(r["nik_ok"] for r in results),
         "digit_error_rate": round(sum(r["digit_errors"] for r in results) / max(1, total_digits), 4),
+        **(
+            {
+                "groups": sum(len(sc["groups"]) for sc in scenarios),
+                "takes": sum(r.get("takes", 0) for r in results),
+                "ulang_said": sum(r.get("ulang", 0) for r in results),
+                "ulang_misheard": sum(r.get("ulang_misheard", 0) for r in results),
+            }
+            if correct
+            else {}
+        ),
         "results": results,
     }
 
@@ -204,6 +303,13 @@ def main() -> int:
     parser.add_argument(
         "--hold", action="store_true", help="dictate with the talk button held (hold to talk)"
     )
+    parser.add_argument(
+        "--correct",
+        type=int,
+        default=0,
+        metavar="N",
+        help="after a wrong read-back the citizen says 'ulang' and the group again, up to N more times",
+    )
     args = parser.parse_args()
     if args.hold and args.babble is None:
         parser.error(
@@ -211,11 +317,13 @@ def main() -> int:
         )
     if ROOT in args.out.resolve().parents or args.out.resolve() == ROOT:
         parser.error("--out must be outside the repository (the corpus audio may not be re-published)")
-    scenarios = build(args.data, args.out, args.count, args.seed, args.babble, args.hold)
+    if args.correct < 0:
+        parser.error(f"--correct is how many more takes a group may get (0 or more), not {args.correct}")
+    scenarios = build(args.data, args.out, args.count, args.seed, args.babble, args.hold, args.correct)
     if not scenarios:
         print("no validation speaker has recordings that make a valid NIK; check --data", file=sys.stderr)
         return 1
-    report = run(scenarios)
+    report = run(scenarios, correct=args.correct > 0)
     print(json.dumps({k: v for k, v in report.items() if k != "results"}, indent=1))
     (args.out / "report.json").write_text(json.dumps(report, indent=1))
     return 0

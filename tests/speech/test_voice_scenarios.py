@@ -1,5 +1,5 @@
-"""The voice-scenario builder finds real recordings whose digits make a valid NIK, and refuses to write corpus
-audio into the repository."""
+"""The voice-scenario builder finds real recordings whose digits make a valid NIK, refuses to write corpus
+audio into the repository, and plays a citizen who corrects a wrong read-back with "ulang"."""
 
 from __future__ import annotations
 
@@ -8,8 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+from kiosk.domain.catalog import load_catalog
+from kiosk.domain.flow import Flow
 from kiosk.domain.validation import check_nik
-from models.training.voice_scenarios import find_nik
+from kiosk.session import KioskSession
+from kiosk.simulate import play
+from models.training.voice_scenarios import TOUCH_TO_NIK, dictate_with_corrections, find_nik
 
 ROOT = Path(__file__).parents[2]
 
@@ -49,3 +53,37 @@ def test_scenarios_are_never_written_inside_the_repository(tmp_path):
     )
     assert proc.returncode == 2 and "outside the repository" in proc.stderr
     assert not (ROOT / "voice-out").exists()
+
+
+def test_a_citizen_corrects_a_wrong_group_with_ulang_and_says_it_again(tmp_path):
+    """The real flow, with a hearer that returns what the kiosk heard in each WAV: the second group is misheard,
+    the first "ulang" is misheard as a digit (one more group to take back), then the group is said again."""
+    heard = {
+        "0.wav": "tiga dua nol satu",
+        "1.wav": "nol satu empat empat",  # wrong: read back, the citizen hears it
+        "1-take1.wav": "nol satu empat lima",
+        "ulang0.wav": "dua",  # a background talker's digit instead of "ulang"
+        "ulang1.wav": "ulang",
+        "ulang2.wav": "dua ulang",
+    }
+    session = KioskSession(Flow(load_catalog(), ("id", "en")), queue=None)  # type: ignore[arg-type]
+    session.start()
+    play(session, TOUCH_TO_NIK, tmp_path, lambda path, state, holds: "")
+    scenario = {
+        "dir": tmp_path,
+        "groups": ["3201", "0145"],
+        "takes": [[{"speak": "0.wav"}], [{"speak": "1.wav"}, {"speak": "1-take1.wav"}]],
+        "ulang": [{"speak": f"ulang{n}.wav"} for n in range(3)],
+    }
+    counts = dictate_with_corrections(session, scenario, lambda path, state, holds: heard[path.name])
+    assert session.state.entry == "32010145"
+    assert counts == {"takes": 3, "ulang": 3, "ulang_misheard": 1}
+
+
+def test_a_citizen_out_of_ulangs_leaves_the_wrong_group(tmp_path):
+    session = KioskSession(Flow(load_catalog(), ("id", "en")), queue=None)  # type: ignore[arg-type]
+    session.start()
+    play(session, TOUCH_TO_NIK, tmp_path, lambda path, state, holds: "")
+    scenario = {"dir": tmp_path, "groups": ["3201"], "takes": [[{"speak": "0.wav"}]], "ulang": []}
+    counts = dictate_with_corrections(session, scenario, lambda path, state, holds: "tiga dua nol dua")
+    assert session.state.entry == "3202" and counts == {"takes": 1, "ulang": 0, "ulang_misheard": 0}
