@@ -16,6 +16,7 @@ minute."""
 from __future__ import annotations
 
 import json
+import time
 import wave
 from pathlib import Path
 from typing import Any
@@ -252,7 +253,21 @@ def busy_room(recordings: list[np.ndarray], minutes: float = 2.0) -> dict[str, A
     for rec in recordings[:40]:
         parts += [rng.standard_normal(int(rng.uniform(1, 4) * SAMPLE_RATE)) * tone, rec.astype(np.float64)]
     out["one_citizen"] = shares(np.concatenate(parts))
+    out["meter_cpu_share"] = meter_cost()
     return out
+
+
+def meter_cost(audio_s: float = 600.0, frame_ms: int = 20) -> float:
+    """CPU time the busy-room meter takes per second of audio it is fed (one flag a frame, on the listener
+    thread), over ``audio_s`` of alternating speech and pause flags."""
+    from kiosk.speech.room import RoomMeter
+
+    meter = RoomMeter(frame_ms)
+    flags = (np.arange(round(audio_s * 1000 / frame_ms)) // 37 % 3 == 0).tolist()
+    start = time.process_time()
+    for flag in flags:
+        meter.feed(flag)
+    return float(f"{(time.process_time() - start) / audio_s:.2g}")
 
 
 def live_path(

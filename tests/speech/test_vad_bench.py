@@ -45,6 +45,7 @@ def test_end_pointing_figures_are_reported_per_condition(tmp_path: Path, speak: 
     room = report["busy_room"]  # lowest and highest share of speech frames over 20 s windows
     assert room["quiet_room"] == [0.0, 0.0]
     assert room["fan_10db"][1] < room["busy_share"] <= room["babble_10db"][0], room
+    assert 0 < room["meter_cpu_share"] < 1  # CPU seconds per second of audio fed, measured
 
 
 def test_missing_data_is_reported_not_raised(tmp_path: Path) -> None:
