@@ -126,6 +126,7 @@ def build(
 
     rng = random.Random(seed)
     noise_rng = np.random.default_rng(seed)
+    extra_noise_rng = np.random.default_rng(seed + 1)
     speakers = digit_recordings(data)
     scenarios: list[dict] = []
     names = sorted(speakers)
@@ -135,14 +136,18 @@ def build(
         for spk in (names if babble_snr is not None else [])
     }
     ulangs = ulang_recordings(data) if retakes else []
+    # the extra takes and "ulang"s draw on their own: with or without --correct, the same NIKs and first takes
+    ulang_rng = random.Random(seed + 1)
     if retakes and not ulangs:
         raise SystemExit(f"{data}: no synthesized validation 'ulang' to correct with; run prepare.py again")
 
-    def spoken(wav: Path, dest: Path, talkers: list[np.ndarray]) -> dict[str, object]:
+    def spoken(
+        wav: Path, dest: Path, talkers: list[np.ndarray], noise: np.random.Generator = noise_rng
+    ) -> dict[str, object]:
         if babble_snr is None:
             shutil.copy(wav, dest)
             return {"speak": dest.name}
-        return write_noisy(wav, dest, talkers, babble_snr, hold, noise_rng)
+        return write_noisy(wav, dest, talkers, babble_snr, hold, noise)
 
     attempts = 0
     while len(scenarios) < count and attempts < count * 5:
@@ -158,11 +163,15 @@ def build(
         speak = [spoken(wav, folder / f"{n}.wav", talkers) for n, (wav, _) in enumerate(picked)]
         # further takes of each group, and the "ulang"s said before them (used with --correct only)
         takes = [
-            [speak[n]] + [spoken(wav, folder / f"{n}-take{t}.wav", talkers) for t in range(1, retakes + 1)]
+            [speak[n]]
+            + [
+                spoken(wav, folder / f"{n}-take{t}.wav", talkers, extra_noise_rng)
+                for t in range(1, retakes + 1)
+            ]
             for n, (wav, _) in enumerate(picked)
         ]
         ulang = [
-            spoken(rng.choice(ulangs), folder / f"ulang{u}.wav", talkers)
+            spoken(ulang_rng.choice(ulangs), folder / f"ulang{u}.wav", talkers, extra_noise_rng)
             for u in range(2 * retakes * len(picked))
         ]
         scenario = {
