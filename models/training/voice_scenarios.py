@@ -204,9 +204,9 @@ def dictate_with_corrections(session, sc: dict, hear) -> dict[str, int]:  # type
 
     ulangs = iter(sc["ulang"])
     counts = {"takes": 0, "ulang": 0, "ulang_misheard": 0}
-    expected = ""
     for group, takes in zip(sc["groups"], sc["takes"], strict=True):
-        before, expected = session.state.entry, expected + group
+        before = session.state.entry
+        expected = before + group  # what the read-back should say, whatever an earlier group left
         for n, take in enumerate(takes, start=1):
             counts["takes"] += 1
             say(take)
