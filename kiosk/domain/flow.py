@@ -48,6 +48,9 @@ from kiosk.domain.request import Request
 from kiosk.domain.words import COMMANDS, DIGITS, number_words
 
 GLOBAL_TARGETS = ("ulang", "kembali", "batal", "bantuan")
+KEYPAD_HINT_AFTER = 2
+"""After this many spoken groups taken back on one screen the kiosk says, once, that the keypad works too: in
+a loud room a group can take several tries (the babble voice scenarios: 1.6 takes a group)."""
 KEYPAD = tuple(f"key:{d}" for d in "1234567890") + ("key:del",)
 NUMERIC_KINDS = ("nik", "kk", "phone", "digits", "date")
 
@@ -71,6 +74,8 @@ class State:
     staff_called: bool = False
     hold_to_talk: bool = False
     """The room is busy: the banner asks the citizen to hold the talk button (until their next tap or word)."""
+    redos: int = 0
+    """Spoken groups taken back with "ulang" on this screen; from :data:`KEYPAD_HINT_AFTER` the keypad is offered."""
     camera_doc: str | None = None
     """The document being photographed on the camera screen."""
     photos: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
@@ -240,7 +245,7 @@ class Flow:
         return self.catalog.services[state.service or ""]
 
     def _go(self, state: State, screen: str, **changes: object) -> Step:
-        new = state.with_(screen=screen, highlighted=None, error=None, **changes)
+        new = state.with_(screen=screen, highlighted=None, error=None, redos=0, **changes)
         return Step(new, self.prompt(new))
 
     def _on_attract(self, state: State, target: str) -> Step:
@@ -541,8 +546,11 @@ class Flow:
             return Step(state, self.prompt(state))
         said: tuple[str, ...] = ()
         if state.groups:
-            state = state.with_(entry=state.entry[: -state.groups[-1]], groups=state.groups[:-1], error=None)
-            said = ("key.del",)
+            redos = state.redos + 1
+            state = state.with_(
+                entry=state.entry[: -state.groups[-1]], groups=state.groups[:-1], error=None, redos=redos
+            )
+            said = ("key.del", "hint.use_keypad") if redos == KEYPAD_HINT_AFTER else ("key.del",)
         return self._add_group(state, digits, said) if digits else Step(state, said)
 
     def _unknown(self, state: State, target: str) -> Step:

@@ -180,11 +180,28 @@ def test_ulang_heard_with_other_words_still_redoes_the_last_group(flow):
     again = flow.handle(state, Spoken("ulang nol satu empat lima"))
     assert again.state.entry == "32010145" and again.state.groups == (4, 4)
     assert again.say == ("key.del", "digit:0", "digit:1", "digit:4", "digit:5")
-    first = flow.handle(at_nik(flow), Spoken("ulang tiga dua"))  # nothing to drop: the digits are the first group
+    first = flow.handle(
+        at_nik(flow), Spoken("ulang tiga dua")
+    )  # nothing to drop: the digits are the first group
     assert first.state.entry == "32" and first.say == ("digit:3", "digit:2")
     assert flow.handle(at_nik(flow), Spoken("satu ulang")).say == ("field:nik:prompt",)
     typed = keys(flow, at_nik(flow), "3201")  # typed digits are no spoken group: ulang keeps them
     assert flow.handle(typed, Spoken("ulang")).state.entry == "3201"
+
+
+def test_after_two_groups_taken_back_the_keypad_is_offered_once(flow):
+    state = at_nik(flow)
+    said = []
+    for _ in range(3):
+        state = flow.handle(state, Spoken("tiga dua nol dua")).state
+        step = flow.handle(state, Spoken("ulang"))
+        state = step.state
+        said.append(step.say)
+    assert said == [("key.del",), ("key.del", "hint.use_keypad"), ("key.del",)]
+    for lang, words in (("id", "angka di layar"), ("en", "numbers on the screen")):
+        assert words in PromptBook(CATALOG, load_pack(lang)).text("hint.use_keypad")
+    done = flow.handle(keys(flow, state, "3201014507900001"), Tap("ya")).state  # the next field starts afresh
+    assert flow.current_field(done).id == "kk_number" and done.redos == 0
 
 
 def test_voice_menu_number_highlights_and_ya_selects(flow):
@@ -301,7 +318,9 @@ def test_chatter_heard_hands_free_does_not_repeat_a_voice_message_the_screen_sho
     assert first.say == ("err.voice_off",) and first.state.error == "voice_off"
     again = flow.handle(first.state, VoiceUnavailable("model"))
     assert again.say == () and again.state == first.state
-    assert flow.handle(first.state, VoiceUnavailable("model", asked=True)).say == ("err.voice_off",)  # pressed: answered
+    assert flow.handle(first.state, VoiceUnavailable("model", asked=True)).say == (
+        "err.voice_off",
+    )  # pressed: answered
     other = flow.handle(first.state, VoiceUnavailable("microphone"))
     assert other.say == ("err.microphone",)  # a different problem is news
     typed = flow.handle(first.state, Tap("key:0"))
