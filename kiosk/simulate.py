@@ -153,7 +153,10 @@ def play(
 def result_of(session: KioskSession) -> dict[str, Any]:
     """The screen the session is on and the request it queued last (with what was typed), as printed."""
     queued = session.last_queued
-    result: dict[str, Any] = {"screen": session.state.screen, "request": None}
+    state = session.state
+    result: dict[str, Any] = {"screen": state.screen, "request": None}
+    if state.screen == "status" and state.ticket:  # a ticket looked up: what central last said of it
+        result["ticket_status"] = {"ticket": state.ticket, "status": state.status or ""}
     if queued is not None:
         result["request"] = {
             "msg_id": queued.msg_id,
@@ -182,6 +185,10 @@ class RecordingQueue:
         queued = self.inner.enqueue(request, ticket_prefix, files=files)
         self.last_request = request
         return queued
+
+    def find_ticket(self, number: str) -> Any:
+        """The ticket-status screen looks tickets up in the real queue."""
+        return self.inner.find_ticket(number)
 
 
 def attach_still_camera(session: KioskSession) -> dict[str, Path]:

@@ -73,3 +73,17 @@ def test_unmet_expectation_fails_the_run(tmp_path):
     path.write_text(json.dumps(scenario))
     proc = simulate("simulate", str(path), data_dir=tmp_path / "data")
     assert proc.returncode == 1 and "expected service_id = 'kk_new'" in proc.stderr
+
+
+def test_a_ticket_queued_by_one_scenario_is_found_by_the_status_screen_of_the_next(tmp_path):
+    data = tmp_path / "data"
+    made = simulate("simulate", str(ROOT / "tests" / "scenarios" / "ktp_new.json"), data_dir=data)
+    ticket = json.loads(made.stdout)["request"]["ticket"]
+    keys = [{"tap": f"key:{d}"} for d in ticket[-4:]]
+    lookup = tmp_path / "status.json"
+    lookup.write_text(json.dumps({"events": [{"tap": "tiket"}, *keys, {"tap": "ya"}]}))
+    proc = simulate("simulate", str(lookup), data_dir=data)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["screen"] == "status" and result["request"] is None
+    assert result["ticket_status"] == {"ticket": ticket, "status": ""}

@@ -35,6 +35,7 @@ import sys
 import tempfile
 from collections import defaultdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -44,6 +45,10 @@ sys.path.insert(0, str(ROOT))
 from kiosk.domain.validation import check_nik  # noqa: E402
 from kiosk.speech.base import DIGIT_WORDS  # noqa: E402
 from kiosk.speech.eval import edit_distance  # noqa: E402
+
+if TYPE_CHECKING:
+    from kiosk.session import KioskSession
+    from kiosk.simulate import Hear
 
 TOUCH_TO_NIK = [{"tap": "start"}, {"choose": "lang:id"}, {"choose": "cat:ktp"}, {"choose": "svc:ktp_new"}]
 TOUCH_AFTER_NIK = [
@@ -193,7 +198,7 @@ def build(
     return scenarios
 
 
-def dictate_with_corrections(session, sc: dict, hear) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def dictate_with_corrections(session: KioskSession, sc: dict, hear: Hear) -> dict[str, int]:
     """Dictate ``sc``'s groups on the NIK screen as a citizen who listens to the read-back: after a wrong
     group, "ulang" until the entry is back where it was, then the next take of that group; after the last take
     the group stays as heard. Returns the counts."""
