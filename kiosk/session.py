@@ -7,8 +7,10 @@ meets the imperative shell.
 from __future__ import annotations
 
 import logging
+import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 from kiosk.domain.events import (
@@ -85,6 +87,9 @@ class KioskSession:
     camera: Camera | None = None
     photos: dict[str, bytes] = field(default_factory=dict)
     """Encoded photos by attachment id, in memory only until the request is queued (then sealed)."""
+    strict: bool = True
+    """Flow errors propagate (tests, ``kiosk simulate``). The kiosk app sets it False: a flow bug is logged,
+    the citizen asked to try again and staff called, and the screen stays as it was (nothing is lost)."""
     state: State = field(init=False)
     last_queued: QueuedRequest | None = field(init=False, default=None)
 
@@ -97,12 +102,34 @@ class KioskSession:
         return step
 
     def dispatch(self, event: Event) -> Step:
-        step = self.flow.handle(self.state, event)
+        try:
+            step = self.flow.handle(self.state, event)
+        except Exception as exc:
+            if self.strict:
+                raise
+            return self._flow_failed(event, exc)
         self._apply(step)
         for effect in step.effects:
             follow = self._run(effect)
             if follow is not None:
                 step = self.dispatch(follow)
+        return step
+
+    def _flow_failed(self, event: Event, exc: Exception) -> Step:
+        """A bug in the flow: say where in the code, never the message (it may hold what was typed)."""
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        log.error(
+            "the flow failed on screen '%s' handling %s: %s at %s:%s; the screen stays, staff are called;"
+            " please report this line",
+            self.state.screen,
+            type(event).__name__,
+            type(exc).__name__,
+            Path(where.filename).name,
+            where.lineno,
+        )
+        self.on_staff("flow_error")
+        step = Step(self.state, ("err.glitch",))
+        self._apply(step)
         return step
 
     def _apply(self, step: Step) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from kiosk.domain.catalog import load_catalog
 from kiosk.domain.events import CallStaff, Tap
 from kiosk.domain.flow import Flow
@@ -97,3 +99,35 @@ def test_the_status_central_sent_is_found_by_ticket_number(tmp_path: Path):
         session.dispatch(Tap(target))
     assert session.state.screen == "status" and session.state.ticket == ticket
     assert session.state.status == "Jalan sudah diperbaiki"
+
+
+class BuggyFlow(Flow):
+    """A flow with a bug on one tap: its message carries what was typed, as a real bug's might."""
+
+    def handle(self, state, event):  # noqa: ANN001, ANN201
+        if event == Tap("key:9"):
+            raise IndexError(f"bad entry {NIK}")
+        return super().handle(state, event)
+
+
+def test_the_app_session_survives_a_flow_bug_and_logs_where_without_what_was_typed(caplog):
+    called: list[str] = []
+    session = KioskSession(BuggyFlow(load_catalog()), BrokenQueue(), on_staff=called.append, strict=False)
+    session.start()
+    for target in ("start", "lang:id", "lang:id"):
+        session.dispatch(Tap(target))
+    before = session.state
+    with caplog.at_level("ERROR"):
+        step = session.dispatch(Tap("key:9"))
+    assert session.state == before and step.say == ("err.glitch",) and called == ["flow_error"]
+    assert "IndexError at test_session.py:" in caplog.text and "'category'" in caplog.text
+    assert NIK not in caplog.text
+    session.dispatch(Tap("cat:ktp"))  # and it goes on
+    assert session.state.highlighted == "cat:ktp"
+
+
+def test_tests_and_simulate_see_flow_bugs_raised():
+    session = KioskSession(BuggyFlow(load_catalog()), BrokenQueue())
+    session.start()
+    with pytest.raises(IndexError):
+        session.dispatch(Tap("key:9"))

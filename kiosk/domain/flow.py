@@ -508,7 +508,7 @@ class Flow:
             return Step(state, ("err.not_understood",))
         if words[-1] in ("kembali", "batal", "bantuan", "ulang"):
             return self._on_tap(state, words[-1])
-        if words[-1] in ("ya", "tidak") and state.screen in ("review", "documents", "ticket"):
+        if words[-1] in ("ya", "tidak") and state.screen in ("review", "ticket"):
             return self._on_tap(state, {"ticket": "selesai"}.get(state.screen, words[-1]))
         if words[-1] == "ya":
             return self._on_tap(state, "ya")

@@ -121,7 +121,7 @@ def check_phone(value: str) -> str | None:
         return "phone.prefix"
     if digits.startswith("08"):
         return None if 10 <= len(digits) <= 13 else "phone.length"
-    if digits[1] in "123456789" and 9 <= len(digits) <= 12:
+    if 9 <= len(digits) <= 12 and digits[1] in "123456789":
         return None
     return "phone.length"
 

@@ -349,7 +349,7 @@ def make_app(settings: Settings, voice: bool = True) -> Any:
     books = compose.prompt_books(settings, cat)
     queue = compose.open_queue(settings)
     listener = compose.voice(settings) if voice and settings.speech.enabled else None
-    session = KioskSession(flow, queue, compose.speaker(settings, listener))
+    session = KioskSession(flow, queue, compose.speaker(settings, listener), strict=False)
     session.camera = compose.camera(settings, session)
     presence = compose.presence(settings, session) if settings.vision.presence else None
     return build_app_class()(session, books, queue, settings, listener, presence)

@@ -248,6 +248,13 @@ def at_documents(flow: Flow) -> State:
     return drive(flow, keys(flow, state, "3201011203150004"), "ya", "lewati")
 
 
+def test_no_said_on_the_documents_screen_is_not_understood_and_changes_nothing(flow):
+    state = at_documents(flow)
+    step = flow.handle(state, Spoken("tidak"))
+    assert step.state == state and step.say == ("err.not_understood",)
+    assert flow.handle(state, Spoken("ya")).state.screen == "review"
+
+
 def test_photo_of_a_document_becomes_an_attachment_of_the_request(flow):
     step = flow.handle(at_documents(flow), Tap("foto:kk_copy"))
     assert step.state.screen == "camera" and step.effects == (StartCamera("kk_copy", "kk"),)

@@ -58,6 +58,8 @@ def test_indonesian_phone_formats_are_accepted(phone):
         ("81234567890", "phone.prefix"),
         ("08123", "phone.length"),
         ("08123456789012", "phone.length"),
+        ("0", "phone.length"),  # a single zero crashed the check (found by the random walk)
+        ("00", "phone.length"),
     ],
 )
 def test_wrong_phone_is_rejected_with_the_reason(phone, error):
