@@ -166,7 +166,7 @@ class Flow:
     def targets(self, state: State) -> tuple[str, ...]:
         """Element ids that can be tapped on this screen (``kiosk simulate --targets`` lists them)."""
         if state.screen == "attract":
-            return ("start", "tiket")
+            return ("start", "tiket", "ulang")
         local: tuple[str, ...]
         if state.screen in ("language", "category", "service"):
             local = self.choices(state) + ("ya",)
@@ -251,6 +251,8 @@ class Flow:
     def _on_attract(self, state: State, target: str) -> Step:
         if target == "tiket":
             return self._go(state, "status", entry="")
+        if target == "ulang":  # the speaker button of the top bar: the welcome again
+            return Step(state, self.prompt(state))
         if target != "start":
             return self._unknown(state, target)
         if len(self.languages) == 1:

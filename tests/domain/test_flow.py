@@ -350,3 +350,14 @@ def test_a_busy_room_asks_the_citizen_to_hold_the_talk_button_and_keeps_what_the
 def test_an_unknown_voice_problem_is_refused_by_name():
     with pytest.raises(ValueError, match="'speaker'"):
         VoiceUnavailable("speaker")
+
+
+def test_the_top_bar_speaker_button_is_a_target_of_every_screen_and_says_the_prompt_again(flow):
+    attract = flow.start().state
+    category = drive(flow, attract, "start", "lang:id", "lang:id")
+    for state in (attract, flow.handle(attract, Tap("start")).state, category, at_nik(flow)):
+        assert "ulang" in flow.targets(state), state.screen
+    again = flow.handle(attract, Tap("ulang"))  # the window draws it on the welcome screen too
+    assert again.state == attract and again.say == flow.start().say
+    with pytest.raises(UnknownTarget, match="'attract' has no element 'kembali'"):
+        flow.handle(attract, Tap("kembali"))
