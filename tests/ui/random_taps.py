@@ -1,7 +1,9 @@
 """Run the real kiosk app in a Kivy window and throw random real touches at whatever is on screen, with spoken
 words and late camera news in between, the way a curious child (or a busy room) would.
 
-Used by test_app_window.py in a subprocess: ``python -m tests.ui.random_taps DATA_DIR RESULT.json SEED COUNT``.
+Used by test_app_window.py in a subprocess: ``python -m tests.ui.random_taps DATA_DIR RESULT.json SEED COUNT
+[LEAD]``. With LEAD, the first LEAD taps of tap_through's KTP request come first, so that the random part starts
+deep in a request (the documents screen, the review) where a random walk from the welcome screen seldom gets.
 The session is strict here, so a flow bug ends the run with its traceback instead of being smoothed over as the
 kiosk does in the field; a drawing bug does the same. The result lists the screens reached and every tap.
 """
@@ -16,7 +18,7 @@ from pathlib import Path
 
 from kiosk.config import load_settings
 from kiosk.ui.app import configure_window
-from tests.ui.tap_through import settled, tap
+from tests.ui.tap_through import TAPS, settled, tap
 
 WORDS = ("satu", "dua", "tiga", "nol", "ya", "tidak", "ulang", "kembali", "batal", "bantuan", "<other>")
 
@@ -34,7 +36,7 @@ def on_screen_targets() -> list[str]:
     return sorted(found)
 
 
-def main(data_dir: str, result_path: str, seed: str, count: str) -> int:
+def main(data_dir: str, result_path: str, seed: str, count: str, lead: str = "0") -> int:
     settings = load_settings(env={"KIOSK_DATA_DIR": data_dir})
     configure_window(settings)
     from kivy.clock import Clock
@@ -51,6 +53,7 @@ def main(data_dir: str, result_path: str, seed: str, count: str) -> int:
     log: list[dict[str, object]] = []
     screens: set[str] = set()
     left = int(count)
+    replay = list(TAPS[: int(lead)])
 
     def step(dt: float) -> None:
         try:
@@ -61,6 +64,12 @@ def main(data_dir: str, result_path: str, seed: str, count: str) -> int:
     def act() -> None:
         nonlocal left
         if not settled(app):
+            Clock.schedule_once(step, 0.02)
+            return
+        if replay:
+            target = replay.pop(0)
+            if tap(target) is None:
+                return finish(f"lead-in: '{target}' is not on the {app.session.state.screen} screen")
             Clock.schedule_once(step, 0.02)
             return
         screens.add(app.session.state.screen)
@@ -100,4 +109,4 @@ def main(data_dir: str, result_path: str, seed: str, count: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(*sys.argv[1:5]))
+    sys.exit(main(*sys.argv[1:6]))

@@ -140,3 +140,12 @@ def test_random_taps_words_and_camera_news_never_crash_the_window(tmp_path):
         :3
     ]  # every drawn target was touchable
     assert {"attract", "category", "service", "field"} <= set(result["screens"]), result["screens"]
+
+
+@pytest.mark.slow
+def test_random_taps_from_the_documents_screen_of_a_request_never_crash_the_window(tmp_path):
+    # the first 54 taps of tap_through's KTP request lead to its documents screen (camera, review and ticket are
+    # near); from there, random touches as above. Without a camera the photo button must bring the citizen back.
+    result = run_window_script("tests.ui.random_taps", tmp_path, "5", "150", "54")
+    assert result["crash"] is None, result["crash"]
+    assert result["log"][0]["screen"] == "documents" and len(result["log"]) == 150
