@@ -8,7 +8,6 @@ Used by test_app_window.py in a subprocess: ``python -m tests.ui.busy_room DATA_
 
 from __future__ import annotations
 
-import json
 import sys
 import tempfile
 from pathlib import Path
@@ -20,7 +19,7 @@ from kiosk.speech.base import Transcript
 from kiosk.ui.app import configure_window
 from tests.support.babble import babble, espeak
 from tests.ui.hold_talk import QueueSource
-from tests.ui.tap_through import settled, tap
+from tests.ui.tap_through import report, run, settled, tap
 
 
 class NoWords:
@@ -76,12 +75,9 @@ def main(data_dir: str, result_path: str) -> int:
             said=[list(s) for s in speaker.said],
             banner=[t for t in texts if "tombol mikrofon" in t],
         )
-        Path(result_path).write_text(json.dumps(result))
-        app.stop()
+        report(app, result_path, result)
 
-    Clock.schedule_once(step, 0.5)
-    app.run()
-    return 0
+    return run(app, step)
 
 
 if __name__ == "__main__":

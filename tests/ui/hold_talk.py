@@ -9,12 +9,10 @@ once the citizen has used the button).
 
 from __future__ import annotations
 
-import json
 import queue
 import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import numpy as np
 
@@ -22,7 +20,7 @@ from kiosk.config import load_settings
 from kiosk.speech.audio import load_wav, split_blocks
 from kiosk.ui.app import configure_window
 from kiosk.ui.screenshots import TO_NIK
-from tests.ui.tap_through import find, settled, tap
+from tests.ui.tap_through import find, report, run, settled, tap
 
 
 class QueueSource:
@@ -132,17 +130,14 @@ def main(data_dir: str, result_path: str, speech_wav: str, other_wav: str) -> in
         elif what == "done":
             said = app.session.speaker.said
             result = {"log": log, "entry": state.entry, "captions": captions, "said_last": list(said[-1])}
-            Path(result_path).write_text(json.dumps(result))
-            app.stop()
+            report(app, result_path, result)
             return
         elif tap(what) is None:
             log[-1]["error"] = "not on screen"
             plan[:] = ["done"]
         Clock.schedule_once(step, 0.05)
 
-    Clock.schedule_once(step, 0.5)
-    app.run()
-    return 0
+    return run(app, step)
 
 
 if __name__ == "__main__":

@@ -10,15 +10,13 @@ kiosk does in the field; a drawing bug does the same. The result lists the scree
 
 from __future__ import annotations
 
-import json
 import random
 import sys
 import traceback
-from pathlib import Path
 
 from kiosk.config import load_settings
 from kiosk.ui.app import configure_window
-from tests.ui.tap_through import TAPS, settled, tap
+from tests.ui.tap_through import TAPS, report, run, settled, tap
 
 WORDS = ("satu", "dua", "tiga", "nol", "ya", "tidak", "ulang", "kembali", "batal", "bantuan", "<other>")
 
@@ -100,12 +98,9 @@ def main(data_dir: str, result_path: str, seed: str, count: str, lead: str = "0"
 
     def finish(crash: str | None = None) -> None:
         result = {"screens": sorted(screens), "log": log, "crash": crash}
-        Path(result_path).write_text(json.dumps(result))
-        app.stop()
+        report(app, result_path, result)
 
-    Clock.schedule_once(step, 0.5)
-    app.run()
-    return 0
+    return run(app, step)
 
 
 if __name__ == "__main__":

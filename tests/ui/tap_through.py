@@ -65,6 +65,21 @@ def tap(target: str) -> tuple[float, float] | None:
     return x, y
 
 
+def report(app, result_path: str, result: dict) -> None:  # type: ignore[no-untyped-def, type-arg]
+    """Write what the script saw for the test to read, and close the window."""
+    Path(result_path).write_text(json.dumps(result))
+    app.stop()
+
+
+def run(app, first_step) -> int:  # type: ignore[no-untyped-def]
+    """Start the app's main loop with the script's first step half a second in; the process's exit status."""
+    from kivy.clock import Clock
+
+    Clock.schedule_once(first_step, 0.5)
+    app.run()
+    return 0
+
+
 def main(data_dir: str, result_path: str) -> int:
     settings = load_settings(env={"KIOSK_DATA_DIR": data_dir})
     configure_window(settings)
@@ -96,24 +111,21 @@ def main(data_dir: str, result_path: str) -> int:
 
     def finish() -> None:
         queued = app.session.last_queued
-        Path(result_path).write_text(
-            json.dumps(
-                {
-                    "taps": log,
-                    "screen": app.session.state.screen,
-                    "ticket": app.session.state.ticket,
-                    "queued": None
-                    if queued is None
-                    else {"msg_id": queued.msg_id, "ticket": queued.ticket, "service_id": queued.service_id},
-                    "said": [list(s) for s in speaker.said],
-                }
-            )
+        report(
+            app,
+            result_path,
+            {
+                "taps": log,
+                "screen": app.session.state.screen,
+                "ticket": app.session.state.ticket,
+                "queued": None
+                if queued is None
+                else {"msg_id": queued.msg_id, "ticket": queued.ticket, "service_id": queued.service_id},
+                "said": [list(s) for s in speaker.said],
+            },
         )
-        app.stop()
 
-    Clock.schedule_once(step, 0.5)
-    app.run()
-    return 0
+    return run(app, step)
 
 
 if __name__ == "__main__":

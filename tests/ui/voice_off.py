@@ -9,15 +9,13 @@ then.
 
 from __future__ import annotations
 
-import json
 import sys
-from pathlib import Path
 
 from kiosk.config import load_settings
 from kiosk.ui.app import configure_window
 from kiosk.ui.screenshots import TO_NIK
 from tests.ui.hold_talk import QueueSource
-from tests.ui.tap_through import settled, tap
+from tests.ui.tap_through import report, run, settled, tap
 
 
 class AnyWords:
@@ -81,8 +79,7 @@ def main(data_dir: str, result_path: str, cause: str) -> int:
                 screen=app.session.state.screen,
                 held=app.talk_held,
             )
-            Path(result_path).write_text(json.dumps(result))
-            app.stop()
+            report(app, result_path, result)
             return
         if what == "mic":
             result["grey_before_press"] = list(app.mic.bg_color) == list(theme.MUTED)
@@ -92,9 +89,7 @@ def main(data_dir: str, result_path: str, cause: str) -> int:
             plan[:] = ["done"]
         Clock.schedule_once(step, 0.3)
 
-    Clock.schedule_once(step, 0.5)
-    app.run()
-    return 0
+    return run(app, step)
 
 
 if __name__ == "__main__":
