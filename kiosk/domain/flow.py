@@ -251,8 +251,6 @@ class Flow:
     def _on_attract(self, state: State, target: str) -> Step:
         if target == "tiket":
             return self._go(state, "status", entry="")
-        if target == "ulang":  # the speaker button of the top bar: the welcome again
-            return Step(state, self.prompt(state))
         if target != "start":
             return self._unknown(state, target)
         if len(self.languages) == 1:
@@ -429,7 +427,8 @@ class Flow:
     def _on_tap(self, state: State, target: str) -> Step:
         if state.submitting:
             return Step(state, ("screen.submitting",))
-        if state.screen != "attract" and target in GLOBAL_TARGETS:
+        # the top bar's speaker ("ulang": say it again) is on every screen, the bottom bar's actions on all but attract
+        if target == "ulang" or (state.screen != "attract" and target in GLOBAL_TARGETS):
             return self._global(state, target)
         return self._screens[state.screen](state, target)
 
