@@ -16,22 +16,9 @@ import traceback
 
 from kiosk.config import load_settings
 from kiosk.ui.app import configure_window
-from tests.ui.tap_through import TAPS, report, run, settled, tap
+from tests.ui.tap_through import TAPS, drawn, report, run, settled, tap
 
 WORDS = ("satu", "dua", "tiga", "nol", "ya", "tidak", "ulang", "kembali", "batal", "bantuan", "<other>")
-
-
-def on_screen_targets() -> list[str]:
-    """Element ids of the widgets drawn in the window now."""
-    from kivy.core.window import Window
-
-    found = {
-        widget.target
-        for top in Window.children
-        for widget in top.walk()
-        if isinstance(getattr(widget, "target", None), str) and widget.get_root_window() is not None
-    }
-    return sorted(found)
 
 
 def main(data_dir: str, result_path: str, seed: str, count: str, lead: str = "0") -> int:
@@ -77,8 +64,7 @@ def main(data_dir: str, result_path: str, seed: str, count: str, lead: str = "0"
         roll = rng.random()
         screen = app.session.state.screen
         if roll < 0.8:
-            targets = on_screen_targets()
-            target = rng.choice(targets)
+            target = rng.choice(sorted({widget.target for widget in drawn()}))
             at = tap(target)
             log.append({"screen": screen, "tap": target, "hit": at is not None})
         elif roll < 0.92:

@@ -30,15 +30,19 @@ TAPS = [
 ]
 
 
-def find(target: str):  # type: ignore[no-untyped-def]
-    """The widget on screen that carries the element id ``target``, or None."""
+def drawn():  # type: ignore[no-untyped-def]
+    """The widgets in the window now that carry an element id (``widget.target``)."""
     from kivy.core.window import Window
 
     for top in Window.children:
         for widget in top.walk():
-            if getattr(widget, "target", None) == target and widget.get_root_window() is not None:
-                return widget
-    return None
+            if isinstance(getattr(widget, "target", None), str) and widget.get_root_window() is not None:
+                yield widget
+
+
+def find(target: str):  # type: ignore[no-untyped-def]
+    """The widget on screen that carries the element id ``target``, or None."""
+    return next((widget for widget in drawn() if widget.target == target), None)
 
 
 def settled(app) -> bool:  # type: ignore[no-untyped-def]

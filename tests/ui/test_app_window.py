@@ -136,9 +136,8 @@ def test_random_taps_words_and_camera_news_never_crash_the_window(tmp_path):
     assert result["crash"] is None, result["crash"]
     taps = [e for e in result["log"] if "tap" in e]
     assert len(result["log"]) == 300 and len(taps) > 200
-    assert all(e["hit"] for e in taps), [e for e in taps if not e["hit"]][
-        :3
-    ]  # every drawn target was touchable
+    missed = [e for e in taps if not e["hit"]]
+    assert not missed, missed[:3]  # every drawn target was touchable
     assert {"attract", "category", "service", "field"} <= set(result["screens"]), result["screens"]
 
 
