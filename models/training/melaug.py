@@ -273,12 +273,24 @@ class MelAugmenter:
 
     def example(self, i: int) -> np.ndarray:
         """Normalised log-mel features of one augmented rendering of training utterance ``i``."""
+        return self.rendering(i)[0]
+
+    def twins(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        """One augmented rendering of utterance ``i`` and the same rendering without its noise (same speed,
+        room, silence, tempo and level): what a teacher network hears clean while the student hears it noisy
+        (``train.py --teacher``). Without noise drawn, the two are equal."""
+        noisy, clean = self.rendering(i, twin=True)
+        assert clean is not None
+        return noisy, clean
+
+    def rendering(self, i: int, twin: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
         rng = self.rng
         power, energy, peak = self.speech(i)
         if self.corpus[i] != "synth" and rng.random() < self.tempo_p:
             power, energy = stretch(power, energy, float(rng.uniform(*self.tempo)))
         n = len(power)
         crest = peak / np.sqrt(max(float(energy.max()), 1e-12))
+        dry = (power, energy)
         noise_p = self.noise_p if self.corpus[i] != "synth" else 0.95
         if rng.random() < noise_p:
             npow, nen = self.noise(self.speaker[i], n, self.noise_kind())
@@ -286,7 +298,12 @@ class MelAugmenter:
             if rng.random() < 0.3:  # a second, weaker fan on top
                 fpow, fen = _crop(self.bank.fans[int(rng.integers(len(self.bank.fans)))], n, rng)
                 power, energy = mix(power, energy, fpow, fen, float(rng.uniform(10, 30)))
-        return self.finish(power, energy, crest)
+        if not twin:
+            return self.finish(power, energy, crest), None
+        # One level for both: the clean twin is the noisy one's speech at the same gain.
+        peak_noisy = crest * np.sqrt(max(float(energy.max()), 1e-12))
+        gain = float(rng.uniform(0.05, 0.9)) / max(peak_noisy, 1e-9)
+        return self.at_gain(power, energy, gain), self.at_gain(*dry, gain)
 
     def noise_only(self, i: int) -> np.ndarray:
         """Babble, fan or traffic alone for 1-3 s, quiet to moderate: the model must stay silent."""
@@ -303,17 +320,30 @@ class MelAugmenter:
         """Set the peak level (0.05-0.9 of full scale, as the time path), add the microphone's floor, log, normalise."""
         peak = crest * np.sqrt(max(float(energy.max()), 1e-12))
         target = float(self.rng.uniform(0.05, 0.9)) if level is None else level
-        g = (target / max(peak, 1e-9)) ** 2
+        return self.at_gain(power, energy, target / max(peak, 1e-9))
+
+    def at_gain(self, power: np.ndarray, energy: np.ndarray, gain: float) -> np.ndarray:
+        """Normalised log-mel of the frames times ``gain`` (amplitude), with the microphone's floor added."""
+        g = gain**2
         mel = np.log(g * power + self.bank.floor_power * g + self.bank.params.log_floor)
         return normalize(mel)
 
 
 def batches(
-    pool: list[int], train: list, aug: MelAugmenter, exact, batch_size: int, seed: int, exact_p: float
+    pool: list[int],
+    train: list,
+    aug: MelAugmenter,
+    exact,
+    batch_size: int,
+    seed: int,
+    exact_p: float,
+    twins: bool = False,
 ) -> Iterator[tuple]:
     """Endless length-bucketed batches like ``train.batches``: ``pool`` holds indices into ``train`` (repeats
     over-sample), ``exact`` is the time-domain ``Augmenter`` for the share ``exact_p`` (None when that is 0);
-    SpecAugment on every example; yields what ``train.pad`` returns."""
+    SpecAugment on every example; yields what ``train.pad`` returns. With ``twins``, two more arrays: each
+    example's clean twin (:meth:`MelAugmenter.twins`, no SpecAugment, padded like the features) and a 0/1 per
+    example saying whether it has one (noise-only and time-domain examples have none: zeros)."""
     if exact is None and exact_p > 0:
         raise ValueError("exact_p > 0 needs the time-domain augmenter (exact)")
     from models.training.train import PARAMS, length_buckets, pad, spec_augment
@@ -321,15 +351,27 @@ def batches(
     rng = np.random.default_rng(seed)
     order = np.array(pool)[np.argsort([len(train[i][0]) for i in pool], kind="stable")]
     for chunk in length_buckets(order, batch_size, rng):
-        feats, labs = [], []
+        feats, labs, clean = [], [], []
         for i in chunk:
+            twin = None
             if rng.random() < 0.04:
                 f, lab = aug.noise_only(int(i)), []
             elif rng.random() < exact_p:
                 audio, lab, spk, corpus = train[i]
                 f = features(exact(audio, spk, corpus), PARAMS)
+            elif twins:
+                (f, twin), lab = aug.twins(int(i)), train[i][1]
             else:
                 f, lab = aug.example(int(i)), train[i][1]
             feats.append(spec_augment(f, rng, PARAMS.n_mels))
             labs.append(lab)
-        yield pad(feats, labs)
+            clean.append(twin)
+        batch = pad(feats, labs)
+        if not twins:
+            yield batch
+            continue
+        x_clean = np.zeros_like(batch[0])
+        for k, c in enumerate(clean):
+            if c is not None:
+                x_clean[k, : len(c)] = c
+        yield (*batch, x_clean, np.array([c is not None for c in clean], np.float32))

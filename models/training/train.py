@@ -219,7 +219,9 @@ def _worker(
             tempo_p=args.tempo_p,
             tempo=tuple(args.tempo),
         )
-        source = melaug.batches(pool, train, fast, aug, args.batch, seed, args.exact_p)
+        source = melaug.batches(
+            pool, train, fast, aug, args.batch, seed, args.exact_p, twins=args.teacher is not None
+        )
     for b in source:
         out.put(b)
 
@@ -504,6 +506,19 @@ def main(argv: list[str] | None = None) -> int:
         "(0: off); the average is what is scored, kept and exported",
     )
     p.add_argument(
+        "--teacher",
+        type=Path,
+        default=None,
+        help="weights of a network of the same shape that hears each example's clean twin (needs --mel-aug); "
+        "the student also learns its per-frame posteriors (clean-teacher, noisy-student distillation)",
+    )
+    p.add_argument(
+        "--kd-weight",
+        type=float,
+        default=1.0,
+        help="with --teacher: weight of the KL divergence (summed over an utterance's frames) beside CTC",
+    )
+    p.add_argument(
         "--export",
         choices=["best", "last"],
         default="best",
@@ -515,6 +530,10 @@ def main(argv: list[str] | None = None) -> int:
         p.error("--mel-aug builds normalised log-mel only: leave out --level-channel and --vtlp-p")
     if args.tempo_p and not args.mel_aug:
         p.error("--tempo-p stretches mel frames: it needs --mel-aug")
+    if args.teacher is not None and not args.mel_aug:
+        p.error("--teacher hears clean twins of the mel-domain examples: it needs --mel-aug")
+    if args.teacher is not None and not args.teacher.is_file():
+        p.error(f"--teacher {args.teacher}: no such weights file (from_tflite.py writes one from a .tflite)")
     global PARAMS
     PARAMS = FeatureParams(level_channel=args.level_channel)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
@@ -544,13 +563,26 @@ def main(argv: list[str] | None = None) -> int:
     # Weight averaging smooths the epoch-to-epoch swings of a small model trained on few speakers.
     ema = Averager(model, args.ema) if args.ema > 0 else None
 
+    teacher = None
+    if args.teacher is not None:
+        teacher = build_model(args.channels, args.blocks, args.kernel, args.bn_momentum)
+        teacher.load_weights(str(args.teacher))
+        teacher.trainable = False
+        log.info("teacher %s hears the clean twins (KD weight %.2f)", args.teacher, args.kd_weight)
+
     @tf.function(reduce_retracing=True)
-    def step(x, xl, y, yl):  # type: ignore[no-untyped-def]
+    def step(x, xl, y, yl, x_clean=None, has_twin=None):  # type: ignore[no-untyped-def]
         with tf.GradientTape() as tape:
             logits = model(x, training=True)
             loss = tf.reduce_mean(
                 tf.nn.ctc_loss(y, logits, yl, (xl + 3) // 4, logits_time_major=False, blank_index=0)
             )
+            if teacher is not None:
+                target = tf.nn.softmax(teacher(x_clean, training=False))
+                kl = tf.reduce_sum(target * (tf.math.log(target + 1e-8) - tf.nn.log_softmax(logits)), axis=-1)
+                frames = tf.sequence_mask((xl + 3) // 4, tf.shape(logits)[1], dtype=kl.dtype)
+                per_utt = tf.reduce_sum(kl * frames, axis=1) * has_twin
+                loss += args.kd_weight * tf.reduce_mean(per_utt)
         grads = tape.gradient(loss, model.trainable_variables)
         grads, _ = tf.clip_by_global_norm(grads, 5.0)
         opt.apply_gradients(zip(grads, model.trainable_variables, strict=True))

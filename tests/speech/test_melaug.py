@@ -168,6 +168,44 @@ def test_batches_pad_like_the_time_domain_path_and_follow_the_pool(
         next(melaug.batches([0, 1], train, aug, None, 2, seed=1, exact_p=0.2))
 
 
+def test_a_clean_twin_is_the_same_rendering_without_its_noise(
+    bank_and_train: tuple[melaug.MelBank, list],
+) -> None:
+    bank, train = bank_and_train
+    noisy_aug = melaug.MelAugmenter(bank, train, seed=7, noise_p=1.0, speed_p=0.5, trim_p=0.5, tempo_p=0.5)
+    quiet_aug = melaug.MelAugmenter(bank, train, seed=7, noise_p=0.0, speed_p=0.5, trim_p=0.5, tempo_p=0.5)
+    for _ in range(10):
+        noisy, clean = noisy_aug.twins(0)
+        assert noisy.shape == clean.shape and np.isfinite(clean).all()
+        # the noise is what tells them apart: the same draws without noise give two equal arrays
+        assert np.abs(noisy - clean).mean() > 0.1
+        same, twin = quiet_aug.twins(0)
+        assert np.array_equal(same, twin)
+
+
+def test_twin_batches_pad_the_clean_twins_and_say_which_examples_have_one(
+    bank_and_train: tuple[melaug.MelBank, list],
+) -> None:
+    bank, train = bank_and_train
+    aug = melaug.MelAugmenter(bank, train, seed=8, noise_p=1.0)
+
+    def exact(audio: np.ndarray, speaker: str, corpus: str) -> np.ndarray:
+        return audio
+
+    source = melaug.batches([0, 1, 2, 3], train, aug, exact, 4, seed=2, exact_p=0.3, twins=True)
+    kinds = set()
+    for _ in range(20):
+        x, xl, y, yl, x_clean, has_twin = next(source)
+        assert x_clean.shape == x.shape and has_twin.shape == (4,)
+        for k in range(4):
+            if has_twin[k]:
+                assert np.abs(x_clean[k, : xl[k]]).sum() > 0 and not x_clean[k, xl[k] :].any()
+            else:  # noise alone or a time-domain example: nothing for the teacher
+                assert not x_clean[k].any()
+            kinds.add(bool(has_twin[k]))
+    assert kinds == {True, False}
+
+
 def test_length_buckets_give_every_item_once_a_pass_in_batches_of_neighbours() -> None:
     lengths = np.random.default_rng(8).integers(100, 1000, 37)
     order = np.argsort(lengths)
