@@ -515,8 +515,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--kd-weight",
         type=float,
-        default=1.0,
-        help="with --teacher: weight of the KL divergence (summed over an utterance's frames) beside CTC",
+        default=0.5,
+        help="with --teacher: weight of the KL divergence (summed over an utterance's frames) beside CTC "
+        "(run 21 used 0.5)",
     )
     p.add_argument(
         "--export",
