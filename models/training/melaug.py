@@ -298,12 +298,9 @@ class MelAugmenter:
             if rng.random() < 0.3:  # a second, weaker fan on top
                 fpow, fen = _crop(self.bank.fans[int(rng.integers(len(self.bank.fans)))], n, rng)
                 power, energy = mix(power, energy, fpow, fen, float(rng.uniform(10, 30)))
-        if not twin:
-            return self.finish(power, energy, crest), None
         # One level for both: the clean twin is the noisy one's speech at the same gain.
-        peak_noisy = crest * np.sqrt(max(float(energy.max()), 1e-12))
-        gain = float(rng.uniform(0.05, 0.9)) / max(peak_noisy, 1e-9)
-        return self.at_gain(power, energy, gain), self.at_gain(*dry, gain)
+        gain = self.level_gain(energy, crest)
+        return self.at_gain(power, energy, gain), self.at_gain(*dry, gain) if twin else None
 
     def noise_only(self, i: int) -> np.ndarray:
         """Babble, fan or traffic alone for 1-3 s, quiet to moderate: the model must stay silent."""
@@ -318,9 +315,13 @@ class MelAugmenter:
         self, power: np.ndarray, energy: np.ndarray, crest: float, level: float | None = None
     ) -> np.ndarray:
         """Set the peak level (0.05-0.9 of full scale, as the time path), add the microphone's floor, log, normalise."""
+        return self.at_gain(power, energy, self.level_gain(energy, crest, level))
+
+    def level_gain(self, energy: np.ndarray, crest: float, level: float | None = None) -> float:
+        """The amplitude gain that puts the peak at ``level`` of full scale (drawn 0.05-0.9 when None)."""
         peak = crest * np.sqrt(max(float(energy.max()), 1e-12))
         target = float(self.rng.uniform(0.05, 0.9)) if level is None else level
-        return self.at_gain(power, energy, target / max(peak, 1e-9))
+        return target / max(peak, 1e-9)
 
     def at_gain(self, power: np.ndarray, energy: np.ndarray, gain: float) -> np.ndarray:
         """Normalised log-mel of the frames times ``gain`` (amplitude), with the microphone's floor added."""
