@@ -264,9 +264,18 @@ def pad(feats: list[np.ndarray], labs: list[list[int]]) -> tuple:
     return x, np.array([len(f) for f in feats], np.int32), y, np.array([len(lab) for lab in labs], np.int32)
 
 
+CONTEXT_PREFIX = "ctx_"
+"""Names of the context gate's layers (``build_model(context=...)``), which a model without it lacks."""
+
+
 def build_model(  # type: ignore[no-untyped-def]
-    channels: int, blocks: int, kernel: int, bn_momentum: float = 0.9, dropout: float = 0.0
+    channels: int, blocks: int, kernel: int, bn_momentum: float = 0.9, dropout: float = 0.0, context: int = 0
 ):
+    """The CTC network. With ``context`` > 0, an utterance-level gate after the residual blocks: the mean of each
+    channel over the whole utterance, squeezed to ``context`` units and back, scales each channel by 1 + tanh(.)
+    on every frame. It lets the network condition on the utterance's main voice (the citizen, who talks most and
+    loudest), which frame-local convolutions cannot see. Its last layer starts at zero, so a network given the
+    gate starts as the same function as the one without it (``init_weights``)."""
     import tensorflow as tf
 
     inp = tf.keras.Input(shape=(None, PARAMS.n_inputs), name="features")
@@ -284,11 +293,43 @@ def build_model(  # type: ignore[no-untyped-def]
             # whole channels, so neighbouring frames cannot stand in for a dropped one (gone at inference)
             y = tf.keras.layers.SpatialDropout1D(dropout)(y)
         x = tf.keras.layers.Add()([x, y])
+    if context:
+        g = tf.keras.layers.GlobalAveragePooling1D(name=CONTEXT_PREFIX + "mean")(x)
+        g = tf.keras.layers.Dense(context, activation="relu", name=CONTEXT_PREFIX + "squeeze")(g)
+        g = tf.keras.layers.Dense(
+            channels, activation="tanh", kernel_initializer="zeros", name=CONTEXT_PREFIX + "excite"
+        )(g)
+        g = tf.keras.layers.Reshape((1, channels), name=CONTEXT_PREFIX + "frames")(g)
+        x = tf.keras.layers.Add(name=CONTEXT_PREFIX + "apply")(
+            [x, tf.keras.layers.Multiply(name=CONTEXT_PREFIX + "scale")([x, g])]
+        )
     x = tf.keras.layers.Conv1D(channels, 1, use_bias=False)(x)
     x = tf.keras.layers.BatchNormalization(momentum=bn_momentum)(x)
     x = tf.keras.layers.ReLU(max_value=6.0)(x)
     out = tf.keras.layers.Dense(len(TOKENS), name="logits")(x)
     return tf.keras.Model(inp, out)
+
+
+def init_weights(model, path: Path, args: argparse.Namespace) -> None:  # type: ignore[no-untyped-def]
+    """Load ``path`` into ``model``. Weights saved without the context gate go into a model with it layer by
+    layer, the gate keeping its starting values (the same function as the network it starts from)."""
+    gated = [layer for layer in model.layers if layer.name.startswith(CONTEXT_PREFIX)]
+    if not gated:
+        model.load_weights(str(path))
+        return
+    try:
+        model.load_weights(str(path))
+        return
+    except ValueError:
+        pass  # saved without the gate
+    base = build_model(args.channels, args.blocks, args.kernel, args.bn_momentum, args.dropout)
+    base.load_weights(str(path))
+    src = [layer for layer in base.layers if layer.weights]
+    dst = [layer for layer in model.layers if layer.weights and not layer.name.startswith(CONTEXT_PREFIX)]
+    if [[w.shape for w in a.weights] for a in src] != [[w.shape for w in b.weights] for b in dst]:
+        raise SystemExit(f"{path}: these weights are not of this architecture (--channels/--blocks/--kernel)")
+    for a, b in zip(src, dst, strict=True):
+        b.set_weights(a.get_weights())
 
 
 class Averager:
@@ -413,6 +454,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--channels", type=int, default=128)
     p.add_argument("--blocks", type=int, default=5)
     p.add_argument("--kernel", type=int, default=9)
+    p.add_argument(
+        "--context",
+        type=int,
+        default=0,
+        help="units of the utterance-level context gate after the residual blocks (0: none; build_model)",
+    )
     p.add_argument("--lr", type=float, default=3e-3)
     p.add_argument("--steps-per-epoch", type=int, default=150)
     p.add_argument("--init", type=Path, default=None, help="start from these weights (continue a run)")
@@ -555,10 +602,10 @@ def main(argv: list[str] | None = None) -> int:
         tf.config.threading.set_inter_op_parallelism_threads(args.threads)
     valid_real = [v for v in valid if v[3] == "digit_cdsr"]
     valid_cmd = [v for v in valid if v[3] != "digit_cdsr"]
-    model = build_model(args.channels, args.blocks, args.kernel, args.bn_momentum, args.dropout)
+    model = build_model(args.channels, args.blocks, args.kernel, args.bn_momentum, args.dropout, args.context)
     log.info("model parameters: %d", model.count_params())
     if args.init:
-        model.load_weights(str(args.init))
+        init_weights(model, args.init, args)
         log.info("continuing from %s", args.init)
     opt = tf.keras.optimizers.Adam(args.lr)
     # Weight averaging smooths the epoch-to-epoch swings of a small model trained on few speakers.
@@ -663,7 +710,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def export_saved(args: argparse.Namespace, train: list, valid: list, work: Path) -> int:
     """``--export-only``: the .tflite and manifest of saved weights, as the end of a run writes them."""
-    model = build_model(args.channels, args.blocks, args.kernel, args.bn_momentum, args.dropout)
+    model = build_model(args.channels, args.blocks, args.kernel, args.bn_momentum, args.dropout, args.context)
     model.load_weights(str(args.export_only))
     history_file = work / "history.json"
     history = json.loads(history_file.read_text()) if history_file.exists() else []
@@ -693,7 +740,12 @@ def write_manifest(
         "blank": 0,
         "other_token": "<other>",
         "quantization": args.quant,
-        "architecture": {"channels": args.channels, "blocks": args.blocks, "kernel": args.kernel},
+        "architecture": {
+            "channels": args.channels,
+            "blocks": args.blocks,
+            "kernel": args.kernel,
+            **({"context": args.context} if args.context else {}),
+        },
         "training": {
             "corpora": [
                 "INDspeech_DIGIT_CDSR (s-sakti/data_indsp_digit_cdsr)",
