@@ -313,15 +313,13 @@ def build_model(  # type: ignore[no-untyped-def]
 def init_weights(model, path: Path, args: argparse.Namespace) -> None:  # type: ignore[no-untyped-def]
     """Load ``path`` into ``model``. Weights saved without the context gate go into a model with it layer by
     layer, the gate keeping its starting values (the same function as the network it starts from)."""
-    gated = [layer for layer in model.layers if layer.name.startswith(CONTEXT_PREFIX)]
-    if not gated:
-        model.load_weights(str(path))
-        return
     try:
         model.load_weights(str(path))
         return
     except ValueError:
-        pass  # saved without the gate
+        if not any(layer.name.startswith(CONTEXT_PREFIX) for layer in model.layers):
+            raise
+    # saved without the gate
     base = build_model(args.channels, args.blocks, args.kernel, args.bn_momentum, args.dropout)
     base.load_weights(str(path))
     src = [layer for layer in base.layers if layer.weights]
