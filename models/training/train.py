@@ -311,8 +311,9 @@ def build_model(  # type: ignore[no-untyped-def]
 
 
 def init_weights(model, path: Path, args: argparse.Namespace) -> None:  # type: ignore[no-untyped-def]
-    """Load ``path`` into ``model``. Weights saved without the context gate go into a model with it layer by
-    layer, the gate keeping its starting values (the same function as the network it starts from)."""
+    """Load ``path`` into ``model``; the context gate keeps its starting values (the same function as the network
+    it starts from). Keras 3 loads weights saved without the gate directly, with a warning; the layer-by-layer
+    copy below is for a Keras that refuses them with ValueError instead."""
     try:
         model.load_weights(str(path))
         return
