@@ -268,6 +268,30 @@ CONTEXT_PREFIX = "ctx_"
 """Names of the context gate's layers (``build_model(context=...)``), which a model without it lacks."""
 
 
+def _frame_mean_layer():  # type: ignore[no-untyped-def]
+    import tensorflow as tf
+
+    class FrameMean(tf.keras.layers.Layer):
+        """Mean of each channel over the utterance's real frames. A training or scoring batch pads its shorter
+        utterances with all-zero feature frames (``pad``); a plain mean would count them, so the gate would
+        hear a different utterance in a batch than alone on the kiosk. Output frame k covers input frames
+        4k..4k+3 and is real when input frame 4k is. ``masked = False`` (set by ``export``) is the plain mean:
+        the kiosk runs one utterance at a time, padded by at most 3 frames, and the plain mean needs no
+        division, which int8 TFLite lacks."""
+
+        masked = True
+
+        def call(self, inputs):  # type: ignore[no-untyped-def]
+            x, feats = inputs
+            if not self.masked:
+                return tf.reduce_mean(x, axis=1)
+            real = tf.cast(tf.reduce_max(tf.abs(feats), axis=-1) > 0, x.dtype)[:, ::4]
+            real = real[:, : tf.shape(x)[1], None]
+            return tf.reduce_sum(x * real, axis=1) / tf.maximum(tf.reduce_sum(real, axis=1), 1.0)
+
+    return FrameMean
+
+
 def build_model(  # type: ignore[no-untyped-def]
     channels: int, blocks: int, kernel: int, bn_momentum: float = 0.9, dropout: float = 0.0, context: int = 0
 ):
@@ -294,7 +318,7 @@ def build_model(  # type: ignore[no-untyped-def]
             y = tf.keras.layers.SpatialDropout1D(dropout)(y)
         x = tf.keras.layers.Add()([x, y])
     if context:
-        g = tf.keras.layers.GlobalAveragePooling1D(name=CONTEXT_PREFIX + "mean")(x)
+        g = _frame_mean_layer()(name=CONTEXT_PREFIX + "mean")([x, inp])
         g = tf.keras.layers.Dense(context, activation="relu", name=CONTEXT_PREFIX + "squeeze")(g)
         g = tf.keras.layers.Dense(
             channels, activation="tanh", kernel_initializer="zeros", name=CONTEXT_PREFIX + "excite"
@@ -311,17 +335,24 @@ def build_model(  # type: ignore[no-untyped-def]
 
 
 def init_weights(model, path: Path, args: argparse.Namespace) -> None:  # type: ignore[no-untyped-def]
-    """Load ``path`` into ``model``; the context gate keeps its starting values (the same function as the network
-    it starts from). Keras 3 loads weights saved without the gate directly, with a warning; the layer-by-layer
-    copy below is for a Keras that refuses them with ValueError instead."""
-    try:
+    """Load ``path`` into ``model``. Weights saved without the context gate go layer by layer into the layers
+    outside it, and the gate keeps its starting values, so the network starts as the same function as the one
+    it comes from. The file's arrays are counted to tell which kind it is (Keras 3.15 refuses a file without
+    the gate with ValueError, but says no more than which layers it could not load)."""
+    import h5py
+
+    with h5py.File(path, "r") as f:
+        saved: list[str] = []
+        f.visititems(lambda name, obj: saved.append(name) if isinstance(obj, h5py.Dataset) else None)
+    if len(saved) == len(model.weights):
         model.load_weights(str(path))
         return
-    except ValueError:
-        if not any(layer.name.startswith(CONTEXT_PREFIX) for layer in model.layers):
-            raise
-    # saved without the gate
     base = build_model(args.channels, args.blocks, args.kernel, args.bn_momentum, args.dropout)
+    if len(saved) != len(base.weights):
+        raise SystemExit(
+            f"{path}: holds {len(saved)} weight arrays, this architecture has {len(model.weights)} "
+            f"({len(base.weights)} without the context gate); check --channels/--blocks/--kernel/--context"
+        )
     base.load_weights(str(path))
     src = [layer for layer in base.layers if layer.weights]
     dst = [layer for layer in model.layers if layer.weights and not layer.name.startswith(CONTEXT_PREFIX)]
@@ -416,6 +447,9 @@ def export(model, calibration: list, out_dir: Path, name: str, quant: str) -> Pa
     not have set anything)."""
     import tensorflow as tf
 
+    for layer in model.layers:
+        if layer.name == CONTEXT_PREFIX + "mean":
+            layer.masked = False  # see FrameMean
     x = tf.keras.layers.Activation(tf.nn.log_softmax, name="log_probs")(model.output)
     serving = tf.keras.Model(model.input, x)
     conv = tf.lite.TFLiteConverter.from_keras_model(serving)
