@@ -8,6 +8,7 @@ Prints digit error rate clean and at 10 dB SNR (four-talker babble; fan/traffic-
 accuracy, real-time factor on one thread, model size and peak memory. The work is done by
 kiosk.speech.eval.evaluate (numpy + LiteRT only), which ``kiosk bench speech`` calls too. ``--plots`` writes
 the model card's PNGs (training curves from --history, DER by SNR); that part needs matplotlib.
+``--commands`` adds the word error rate on the held-out synthesized command-word utterances.
 """
 
 from __future__ import annotations
@@ -271,6 +272,12 @@ def main(argv: list[str] | None = None) -> int:
         help="also score N validation recordings through the kiosk's live path (end-pointer and listener), "
         "clean and with fan and babble at --snr, as kiosk bench speech does",
     )
+    p.add_argument(
+        "--commands",
+        action="store_true",
+        help="also score the command words: word error rate on the held-out synthesized utterances, each "
+        "decoded alone as the kiosk decodes it (kiosk.speech.eval.command_words)",
+    )
     args = p.parse_args(argv)
     if args.decoder_from:
         copied = decoder_from(args.decoder_from, args.model.with_name("manifest.json"))
@@ -291,6 +298,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"live path: {args.live_path} recordings, clean, fan and babble", file=sys.stderr)
         rec = LiteRTRecognizer(args.model, num_threads=1)
         res["live_path"] = vad_on_recordings(args.data, args.live_path, args.snr, rec).get("live_path")
+    if args.commands:
+        from kiosk.speech.eval import command_words
+
+        res["commands"] = command_words(args.model, args.data, progress=lambda m: print(m, file=sys.stderr))
     if args.plots:
         res["der_by_snr"] = plots(args.model, args.data, args.plots, args.history)
     if args.json:

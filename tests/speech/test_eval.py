@@ -168,3 +168,69 @@ def test_evaluate_script_scores_a_candidate_with_the_shipped_decoder_and_through
     live = res["live_path"]
     assert set(live) == {"engine", "clean", "fan_10db", "babble_10db"}
     assert 0.0 <= live["clean"]["der_live_path"] <= 1.5
+
+
+def test_word_lists_are_aligned_word_by_word() -> None:
+    assert error_counts(["tidak", "kembali"], ["tidak", "kembali"]) == (0, 0, 0)
+    assert error_counts(["tidak", "kembali"], ["ya", "kembali"]) == (1, 0, 0)
+    assert error_counts(["bantuan"], []) == (0, 1, 0)
+    assert error_counts(["ya"], ["ya", "ya"]) == (0, 0, 1)
+
+
+def synthesized_commands(tmp_path: Path, utterances: list[tuple[str, str, str]]) -> Path:
+    """A prepare.py-like folder of held-out synthesized utterances: (voice, text said, reference text)."""
+    tmp_path.mkdir(exist_ok=True)
+    lines = []
+    for i, (voice, said, ref) in enumerate(utterances):
+        raw, wav = tmp_path / f"raw{i}.wav", tmp_path / f"c{i}.wav"
+        subprocess.run(["espeak-ng", "-v", voice, "-s", "140", "-w", str(raw), said], check=True, timeout=30)
+        subprocess.run(
+            ["sox", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(wav)], check=True, timeout=30
+        )
+        row = {"path": wav.name, "corpus": "synth", "speaker": f"syn-{voice}", "split": "valid"}
+        lines.append(json.dumps({**row, "words": ref.split()}))
+    (tmp_path / "manifest.jsonl").write_text("\n".join(lines) + "\n")
+    return tmp_path
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")
+def test_command_words_are_scored_word_by_word_as_the_kiosk_decodes_them(tmp_path: Path) -> None:
+    from kiosk.speech.eval import command_words
+
+    said = [("id+m3", w, w) for w in ("ya", "tidak", "bantuan", "kembali", "batal", "ulang")]
+    res = command_words(MODEL, synthesized_commands(tmp_path / "right", said))
+    assert res["utterances"] == res["words"] == 6
+    assert res["voices"] == ["syn-id+m3"]
+    assert res["wer"] <= 2 / 6, res["wrong"]
+    assert len(res["wrong"]) == round((1 - res["utterance_accuracy"]) * 6)
+    # The same recordings with references they do not say: every word is counted wrong.
+    mislabelled = [(v, w, "nol satu") for v, w, _ in said]
+    res = command_words(MODEL, synthesized_commands(tmp_path / "wrong", mislabelled))
+    assert res["words"] == 12 and res["utterance_accuracy"] == 0.0
+    assert res["substitutions"] + res["deletions"] + res["insertions"] >= 6
+    assert res["wer"] >= 0.5
+    assert {w["ref"] for w in res["wrong"]} == {"nol satu"}
+
+
+def test_command_words_without_synthesized_utterances_says_what_to_run(tmp_path: Path) -> None:
+    from kiosk.speech.eval import command_words
+
+    with pytest.raises(FileNotFoundError, match="prepare.py"):
+        command_words(MODEL, prepared_folder(tmp_path))
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")
+def test_evaluate_script_adds_the_command_words_when_asked(tmp_path: Path) -> None:
+    from models.training.evaluate import main
+
+    data = prepared_folder(tmp_path / "data")
+    digits = (data / "manifest.jsonl").read_text()
+    synthesized_commands(data, [("id+f2", "ya", "ya"), ("id+f2", "batal", "batal")])
+    (data / "manifest.jsonl").write_text(digits + (data / "manifest.jsonl").read_text())
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        assert main(["--data", str(data), "--model", str(MODEL), "--commands", "--json"]) == 0
+    res = json.loads(buf.getvalue())
+    assert res["conditions"]["clean"]["digits"] == 9
+    assert res["commands"]["words"] == 2 and res["commands"]["voices"] == ["syn-id+f2"]
+    assert 0.0 <= res["commands"]["wer"] <= 1.0
