@@ -15,5 +15,5 @@ setup-test:
 	scripts/setup.sh test
 
 lint: setup-test
-	.venv/bin/ruff check kiosk provisioning tests
+	.venv/bin/ruff check kiosk layanan central provisioning tools tests models
 	.venv/bin/mypy

@@ -1,16 +1,18 @@
-"""The composition point: real adapters built from settings, handed to the session, the app and commands."""
+"""The kiosk's composition root: real adapters built from settings, handed to the session, the app and commands.
+
+The office has its own (``central.compose``); the two share only the core (``layanan``)."""
 
 from __future__ import annotations
 
 import logging
 
-from kiosk.config import Settings
-from kiosk.domain.catalog import Catalog, load_catalog
-from kiosk.domain.flow import Flow
-from kiosk.domain.prompts import LanguagePack, PromptBook, load_pack
 from kiosk.outbox import wiring
 from kiosk.outbox.store import LocalQueue
-from kiosk.security import crypto
+from layanan.config import Settings
+from layanan.domain.catalog import Catalog, load_catalog
+from layanan.domain.flow import Flow
+from layanan.domain.prompts import LanguagePack, PromptBook, load_pack
+from layanan.security import crypto
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +24,14 @@ def device_keys(settings: Settings) -> crypto.DeviceKeys:
 
 def open_queue(settings: Settings) -> LocalQueue:
     return wiring.open_queue(settings, device_keys(settings))
+
+
+def uploader(settings: Settings, keys: crypto.DeviceKeys | None = None):  # type: ignore[no-untyped-def]
+    """The outbox uploader on the device's queue, signing with its key (started by its caller)."""
+    from kiosk.outbox.uploader import Uploader
+
+    keys = keys or device_keys(settings)
+    return Uploader(settings, wiring.queue_path(settings), wiring.signer(keys), keys.public_hex)
 
 
 def catalog(settings: Settings) -> Catalog:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from kiosk.config import Settings, to_toml
+from layanan.config import Settings, to_toml
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

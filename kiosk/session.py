@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from kiosk.domain.events import (
+from kiosk.outbox.store import QueuedRequest
+from layanan.domain.events import (
     CallStaff,
     CameraFailed,
     CaptureNow,
@@ -28,8 +29,7 @@ from kiosk.domain.events import (
     TicketFound,
     TicketNotFound,
 )
-from kiosk.domain.flow import Flow, State, Step
-from kiosk.outbox.store import QueuedRequest
+from layanan.domain.flow import Flow, State, Step
 
 log = logging.getLogger(__name__)
 

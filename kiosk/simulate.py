@@ -30,10 +30,10 @@ from pathlib import Path
 from typing import Any
 
 from kiosk import compose
-from kiosk.config import Settings
-from kiosk.domain.events import Event, Idle, Spoken, Tap
-from kiosk.domain.flow import Flow, State, UnknownTarget
 from kiosk.session import KioskSession
+from layanan.config import Settings
+from layanan.domain.events import Event, Idle, Spoken, Tap
+from layanan.domain.flow import Flow, State, UnknownTarget
 
 Hear = Callable[[Path, State, tuple[tuple[float, float], ...]], str]
 """Hears a WAV on the current screen: (path, state, talk-button holds as (press, release) seconds) -> text."""

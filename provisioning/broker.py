@@ -16,7 +16,7 @@ import argparse
 import re
 from pathlib import Path
 
-from kiosk.config import Settings
+from layanan.config import Settings
 from provisioning import pki
 from provisioning.broker_passwd import check_entry, password_entry
 from provisioning.common import ProvisionError, atomic_write_bytes, atomic_write_text, guarded

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from kiosk.cli import dispatch
+from layanan.cli import dispatch
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "init": (

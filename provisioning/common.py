@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from kiosk.config import DEFAULT_CONFIG_PATHS, ConfigError, Settings, load_settings, to_toml
+from layanan.config import DEFAULT_CONFIG_PATHS, ConfigError, Settings, load_settings, to_toml
 
 KEYS_SUBDIR = "keys"
 """Keys, broker password and pinned CA live in ``<data_dir>/keys`` (mode 0700)."""

@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 
 import firmware_config
-from kiosk.config import Settings
+from layanan.config import Settings
 from provisioning.common import ProvisionError, add_config_flag, config_path, guarded, read_device_settings
 
 NO_CONFIG_FLAGS = True

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from kiosk.config import ConfigError, Settings, load_settings
+from layanan.config import ConfigError, Settings, load_settings
 from provisioning.common import (
     ProvisionError,
     add_config_flag,

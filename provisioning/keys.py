@@ -18,8 +18,8 @@ from pathlib import Path
 
 from cryptography import x509
 
-from kiosk.config import Settings
-from kiosk.security.crypto import CENTRAL_PUBLIC_FILE, KeyFileError, ensure_signing_key, read_key
+from layanan.config import Settings
+from layanan.security.crypto import CENTRAL_PUBLIC_FILE, KeyFileError, ensure_signing_key, read_key
 from provisioning.common import (
     BROKER_PASSWORD_FILE,
     CA_FILE,
@@ -158,7 +158,7 @@ def keys(args: argparse.Namespace) -> int:
         f"broker password {'made' if made_password else 'kept'}",
     ]
     if central_raw is not None:
-        key_line = (central_raw.hex() + "\n").encode()  # the format of kiosk.security.crypto.write_key
+        key_line = (central_raw.hex() + "\n").encode()  # the format of layanan.security.crypto.write_key
         state = pin(
             central_target, key_line, "central office public key", "--central-public", args.repin, 0o600
         )

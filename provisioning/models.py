@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kiosk.config import Settings
+from layanan.config import Settings
 from provisioning.common import (
     ProvisionError,
     add_config_flag,

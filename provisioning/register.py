@@ -15,8 +15,8 @@ from typing import Any
 
 import qrcode
 
-from kiosk.config import Settings
-from kiosk.security.crypto import KeyFileError, load_device_keys
+from layanan.config import Settings
+from layanan.security.crypto import KeyFileError, load_device_keys
 from provisioning.broker_passwd import check_entry, password_entry
 from provisioning.common import (
     BROKER_PASSWORD_FILE,

@@ -22,8 +22,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
-from kiosk.config import Settings
-from kiosk.security.crypto import KeyFileError, load_device_keys
+from layanan.config import Settings
+from layanan.security.crypto import KeyFileError, load_device_keys
 from provisioning.common import (
     BROKER_PASSWORD_FILE,
     ProvisionError,

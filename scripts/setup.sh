@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Install what the kiosk needs on Debian 12 / Raspberry Pi OS Bookworm: system packages, a virtualenv in .venv,
 # the project with the extras asked for. Safe to run again: it installs only what is missing.
-#   scripts/setup.sh            runtime
-#   scripts/setup.sh test       runtime + test tools
+#   scripts/setup.sh            the demo: all three deployables on one machine (kiosk, office, provision extras)
+#   scripts/setup.sh test       the same + test tools
 set -euo pipefail
 cd "$(dirname "$0")/.."
 extras="${1:-}"
@@ -43,7 +43,7 @@ if [ ! -f "$stamp" ]; then
   if [ -n "$extras" ]; then
     .venv/bin/python -m pip install -q -e ".[$extras]"
   else
-    .venv/bin/python -m pip install -q -e .
+    .venv/bin/python -m pip install -q -e ".[kiosk,office,provision]"
   fi
   touch "$stamp"
 fi

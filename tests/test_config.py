@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kiosk.config import ConfigError, load_settings, parse_set_flags, to_toml
+from layanan.config import ConfigError, load_settings, parse_set_flags, to_toml
 from tests.support.cli import kiosk
 
 

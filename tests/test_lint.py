@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).parents[1]
-PATHS = ["kiosk", "provisioning", "tests", "models", "firmware_config"]
+PATHS = ["kiosk", "layanan", "central", "provisioning", "tools", "tests", "models", "firmware_config"]
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.domain.catalog import load_catalog
-from kiosk.domain.events import CallStaff, Tap
-from kiosk.domain.flow import Flow
 from kiosk.outbox.store import LocalQueue
 from kiosk.session import KioskSession, SilentSpeaker
+from layanan.domain.catalog import load_catalog
+from layanan.domain.events import CallStaff, Tap
+from layanan.domain.flow import Flow
 
 NIK = "3201014507900001"
 TAPS = [

@@ -10,8 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.domain.catalog import load_catalog
-from kiosk.domain.events import (
+from kiosk.outbox.store import LocalQueue
+from kiosk.session import KioskSession, SilentSpeaker
+from kiosk.simulate import RecordingQueue, attach_still_camera, load_scenario, play
+from layanan.domain.catalog import load_catalog
+from layanan.domain.events import (
     CameraFailed,
     CameraHint,
     Captured,
@@ -23,12 +26,9 @@ from kiosk.domain.events import (
     Tap,
     VoiceUnavailable,
 )
-from kiosk.domain.flow import NUMERIC_KINDS, Flow
-from kiosk.domain.prompts import PromptBook, load_pack
-from kiosk.domain.words import COMMANDS, DIGITS
-from kiosk.outbox.store import LocalQueue
-from kiosk.session import KioskSession, SilentSpeaker
-from kiosk.simulate import RecordingQueue, attach_still_camera, load_scenario, play
+from layanan.domain.flow import NUMERIC_KINDS, Flow
+from layanan.domain.prompts import PromptBook, load_pack
+from layanan.domain.words import COMMANDS, DIGITS
 
 SCENARIOS = sorted((Path(__file__).parent / "scenarios").glob("*.json"))
 

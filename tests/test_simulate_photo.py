@@ -11,7 +11,7 @@ from pathlib import Path
 import cv2
 
 from tests.support.cli import kiosk
-from tests.vision import synth
+from tools.vision import synth
 
 NIK = "3201014507900001"
 

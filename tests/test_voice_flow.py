@@ -76,10 +76,10 @@ def test_with_the_talk_button_held_only_the_held_words_fill_the_field(tmp_path):
     import numpy as np
 
     from kiosk import compose
-    from kiosk.config import load_settings
     from kiosk.session import KioskSession
     from kiosk.simulate import RecordingQueue, run_scenario, speech_hearer
     from kiosk.speech.audio import load_wav, write_wav_16k
+    from layanan.config import load_settings
 
     synthesize("tiga dua nol satu", tmp_path / "a.wav")
     synthesize("lima enam tujuh delapan", tmp_path / "b.wav")
@@ -106,10 +106,10 @@ def test_a_held_press_over_silence_in_a_scenario_is_asked_again(tmp_path):
     import numpy as np
 
     from kiosk import compose
-    from kiosk.config import load_settings
     from kiosk.session import KioskSession, SilentSpeaker
     from kiosk.simulate import RecordingQueue, run_scenario, speech_hearer
     from kiosk.speech.audio import write_wav_16k
+    from layanan.config import load_settings
 
     write_wav_16k(tmp_path / "quiet.wav", np.zeros(48000, dtype=np.int16))
     settings = load_settings(env={"KIOSK_DATA_DIR": str(tmp_path / "d")})

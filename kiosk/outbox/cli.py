@@ -8,10 +8,10 @@ import random
 import sys
 import time
 
-from kiosk.config import Settings
 from kiosk.outbox.synthetic import synthetic_request
 from kiosk.outbox.wiring import device_keys, open_queue, queue_path
-from kiosk.security.crypto import KeyFileError
+from layanan.config import Settings
+from layanan.security.crypto import KeyFileError
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from kiosk.config import Settings
 from kiosk.outbox.cli import show_status
+from layanan.config import Settings
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

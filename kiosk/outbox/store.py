@@ -16,7 +16,7 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from kiosk.domain.request import Request, new_msg_id, ticket_code
+from layanan.domain.request import Request, new_msg_id, ticket_code
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from kiosk.domain.request import Request
+from layanan.domain.request import Request
 
 SERVICES = ("ktp", "kk", "akta-lahir", "surat-keterangan", "bansos", "pengaduan")
 _NAMES = ("Siti Aminah", "Budi Santoso", "Yohanes Wenda", "Maria Kogoya", "La Ode Harun", "Ni Wayan Sari")

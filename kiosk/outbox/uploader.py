@@ -25,8 +25,10 @@ from typing import Any
 import paho.mqtt.client as mqtt
 
 import kiosk
-from kiosk.config import Settings
-from kiosk.domain.envelope import (
+from kiosk.outbox.retry import backoff
+from kiosk.outbox.store import LocalQueue, OutgoingRow
+from layanan.config import Settings
+from layanan.domain.envelope import (
     Ack,
     AttachmentRef,
     Body,
@@ -36,9 +38,7 @@ from kiosk.domain.envelope import (
     Telemetry,
     topic,
 )
-from kiosk.outbox.link import connect_async, make_client, set_nodelay
-from kiosk.outbox.retry import backoff
-from kiosk.outbox.store import LocalQueue, OutgoingRow
+from layanan.link import connect_async, make_client, set_nodelay
 
 log = logging.getLogger(__name__)
 

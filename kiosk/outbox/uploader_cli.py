@@ -9,10 +9,10 @@ import sys
 import threading
 from types import FrameType
 
-from kiosk.config import Settings
-from kiosk.outbox.uploader import Uploader
-from kiosk.outbox.wiring import device_keys, queue_path, signer
-from kiosk.security.crypto import KeyFileError
+from kiosk import compose
+from kiosk.outbox.wiring import device_keys
+from layanan.config import Settings
+from layanan.security.crypto import KeyFileError
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    uploader = Uploader(settings, queue_path(settings), signer(keys), keys.public_hex)
+    uploader = compose.uploader(settings, keys)
     log.info("uploader for device %s to %s", settings.kiosk.device_id, settings.kiosk.broker_url)
     uploader.run(stop)
     return 0

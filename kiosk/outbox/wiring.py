@@ -6,9 +6,9 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from kiosk.config import Settings
 from kiosk.outbox.store import LocalQueue
-from kiosk.security.crypto import (
+from layanan.config import Settings
+from layanan.security.crypto import (
     CENTRAL_PUBLIC_FILE,
     DeviceKeys,
     ensure_central_keypair,

@@ -8,7 +8,7 @@ from typing import Protocol
 
 import numpy as np
 
-from kiosk.domain.words import COMMANDS, DIGITS
+from layanan.domain.words import COMMANDS, DIGITS
 
 SAMPLE_RATE = 16000
 """Every engine takes 16 kHz mono signed 16-bit PCM."""

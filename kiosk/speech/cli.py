@@ -13,9 +13,9 @@ import json
 import sys
 from typing import Any
 
-from kiosk.config import Settings
 from kiosk.speech.audio import AudioFormatError, load_wav
 from kiosk.speech.engines import EngineUnavailable, digits_in, load_recognizer, pack_for
+from layanan.config import Settings
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

@@ -18,11 +18,12 @@ from __future__ import annotations
 import importlib.util
 import logging
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from kiosk.config import Settings
 from kiosk.speech.base import DIGIT_WORDS, Recognizer
+from layanan.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -94,8 +95,8 @@ class LanguagePack:
 
 
 def default_models_dir() -> Path:
-    """``models/`` beside the ``kiosk`` package (the source checkout's models directory)."""
-    return Path(__file__).resolve().parents[2] / "models"
+    """The models shipped inside the kiosk's wheel (``kiosk.models``, the checkout's ``models/``)."""
+    return Path(str(resources.files("kiosk.models")))
 
 
 def packaged_vosk_ko_dir() -> Path | None:

@@ -14,12 +14,12 @@ import signal
 import sys
 from typing import Any
 
-from kiosk.config import Settings
 from kiosk.speech.audio import AudioFormatError, AudioSource, MicrophoneUnavailable, WavSource
 from kiosk.speech.cli import parse_vocabulary
 from kiosk.speech.engines import EngineUnavailable, digits_in, load_recognizer, pack_for
 from kiosk.speech.listener import Heard, Listener, ListenerEvent, Partial, RecognitionFailed
 from kiosk.speech.vad import Level, SpeechStart
+from layanan.config import Settings
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

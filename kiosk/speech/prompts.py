@@ -24,11 +24,11 @@ from typing import Any
 
 import numpy as np
 
-from kiosk.domain.prompts import PromptBook, all_keys
 from kiosk.speech import portaudio
 from kiosk.speech.audio import AudioFormatError, load_wav, to_int16, write_wav_16k
-from kiosk.speech.augment import speech_span
 from kiosk.speech.resample import resample
+from kiosk.speech.span import speech_span
+from layanan.domain.prompts import PromptBook, all_keys
 
 log = logging.getLogger(__name__)
 PACK_RATE = 22050

@@ -15,12 +15,12 @@ import sys
 from pathlib import Path
 
 from kiosk import compose
-from kiosk.config import Settings
-from kiosk.domain.prompts import PromptBook, all_keys
 from kiosk.speech.audio import AudioFormatError
 from kiosk.speech.base import SAMPLE_RATE
 from kiosk.speech.prompts import PACK_RATE, AudioPack, PromptSpeaker, key_file, progress_bar
 from kiosk.speech.vad import VadConfig
+from layanan.config import Settings
+from layanan.domain.prompts import PromptBook, all_keys
 
 PROMPT_VAD = VadConfig(hangover_ms=1500, tail_ms=700, max_utterance_s=30.0)
 """A prompt is a sentence read aloud: its pauses at commas are longer than between dictated digits."""

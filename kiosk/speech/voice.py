@@ -31,8 +31,8 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from kiosk.config import Settings
 from kiosk.speech.room import WINDOW_S, RoomMeter
+from layanan.config import Settings
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from kiosk.config import Settings
+from layanan.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -42,12 +42,12 @@ def build_app_class() -> type:
     from kivy.uix.progressbar import ProgressBar
     from kivy.uix.widget import Widget
 
-    from kiosk.domain.events import Idle, Tap, VoiceUnavailable
-    from kiosk.domain.flow import Step
-    from kiosk.domain.words import heard_so_far
     from kiosk.ui import theme, views
     from kiosk.ui.staff import StaffPanel
     from kiosk.ui.widgets import Panel, PictoButton, big_label
+    from layanan.domain.events import Idle, Tap, VoiceUnavailable
+    from layanan.domain.flow import Step
+    from layanan.domain.words import heard_so_far
 
     class KioskApp(App):  # type: ignore[misc]
         """Binds the session to widgets; Clock triggers coalesce redraws."""
@@ -200,14 +200,14 @@ def build_app_class() -> type:
             self.listener.release()
 
         def _on_heard(self, text: str) -> None:
-            from kiosk.domain.events import Spoken
+            from layanan.domain.events import Spoken
 
             self.last_input = time.monotonic()
             Clock.schedule_once(lambda dt: self.session.dispatch(Spoken(text)))
 
         def _on_missed(self) -> None:
             """The citizen pressed the talk button to be heard, but no word was recognized: ask again."""
-            from kiosk.domain.events import Spoken
+            from layanan.domain.events import Spoken
 
             self.last_input = time.monotonic()
             Clock.schedule_once(lambda dt: self.session.dispatch(Spoken("", asked=True)))
@@ -219,7 +219,7 @@ def build_app_class() -> type:
 
         def _on_busy(self) -> None:
             """People are talking around the kiosk: ask the citizen to hold the talk button."""
-            from kiosk.domain.events import RoomBusy
+            from layanan.domain.events import RoomBusy
 
             Clock.schedule_once(lambda dt: self.session.dispatch(RoomBusy()))
 
@@ -362,13 +362,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         app = make_app(settings, voice=not args.no_voice)
         if args.with_uploader:
             from kiosk import compose
-            from kiosk.outbox import wiring
-            from kiosk.outbox.uploader import Uploader
 
-            keys = compose.device_keys(settings)
-            uploader = Uploader(
-                settings, wiring.queue_path(settings), wiring.signer(keys), keys.public_hex
-            ).start()
+            uploader = compose.uploader(settings).start()
     except (ValueError, RuntimeError) as exc:
         print(f"kiosk run: {exc}")
         return 2

@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from kiosk.config import Settings
+from layanan.config import Settings
 
 NIK = "3201014507900001"
 KK = "3201011203150004"
@@ -96,10 +96,10 @@ def _shoot(out: Path, width: int, height: int, settings: Settings) -> int:
     from kivy.clock import Clock
     from kivy.core.window import Window
 
-    from kiosk.domain.events import Idle, RoomBusy, Tap, VoiceUnavailable
     from kiosk.session import SilentSpeaker
     from kiosk.speech.voice import VoiceInput
     from kiosk.ui.app import make_app
+    from layanan.domain.events import Idle, RoomBusy, Tap, VoiceUnavailable
 
     app: Any = make_app(settings, voice=False)
     app.session.speaker = SilentSpeaker()

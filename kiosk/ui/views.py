@@ -10,11 +10,11 @@ from kivy.uix.gridlayout import GridLayout
 from kivy.uix.label import Label
 from kivy.uix.widget import Widget
 
-from kiosk.domain.catalog import Catalog
-from kiosk.domain.flow import NUMERIC_KINDS, Flow, State
-from kiosk.domain.prompts import PromptBook
 from kiosk.ui import theme
 from kiosk.ui.widgets import SYMBOL_FONT, Panel, PictoButton, big_label
+from layanan.domain.catalog import Catalog
+from layanan.domain.flow import NUMERIC_KINDS, Flow, State
+from layanan.domain.prompts import PromptBook
 
 GLOBAL_ICONS = {
     "ulang": "ulang",

@@ -12,10 +12,10 @@ import json
 import sys
 from pathlib import Path
 
-from kiosk.config import Settings
 from kiosk.vision.camera import CameraError, load_image
 from kiosk.vision.detect import DOC_KINDS
 from kiosk.vision.pipeline import capture_document
+from layanan.config import Settings
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from importlib import resources
 from pathlib import Path
 from typing import Protocol
 
@@ -44,8 +45,8 @@ class FaceDetector(Protocol):
 
 
 def default_model_path() -> Path:
-    """``models/`` beside the ``kiosk`` package (a source checkout or the device's /opt/kiosk)."""
-    return Path(__file__).resolve().parents[2] / "models" / MODEL_NAME
+    """The face model shipped inside the kiosk's wheel (``kiosk.models``, the checkout's ``models/``)."""
+    return Path(str(resources.files("kiosk.models").joinpath(MODEL_NAME)))
 
 
 def _anchors() -> np.ndarray:

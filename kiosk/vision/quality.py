@@ -11,7 +11,7 @@ card):
 - focus: variance of the Laplacian of the flattened document (``FOCUS_MIN``);
 - motion: mean absolute difference of two consecutive small grey frames (``MOTION_MAX``).
 
-Thresholds were tuned on the generated scenes of tests/vision/synth.py (docs/vision.md has the figures).
+Thresholds were tuned on the generated scenes of tools/vision/synth.py (docs/vision.md has the figures).
 """
 
 from __future__ import annotations

@@ -14,10 +14,10 @@ from collections.abc import Callable, MutableMapping
 
 import numpy as np
 
-from kiosk.domain.events import CameraFailed, CameraHint, Captured, Event
-from kiosk.domain.request import new_msg_id
 from kiosk.vision.camera import CameraError, FrameSource
 from kiosk.vision.capture import CaptureSession
+from layanan.domain.events import CameraFailed, CameraHint, Captured, Event
+from layanan.domain.request import new_msg_id
 
 log = logging.getLogger(__name__)
 

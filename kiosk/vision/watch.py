@@ -10,9 +10,9 @@ import logging
 import threading
 from collections.abc import Callable
 
-from kiosk.domain.events import Event, Presence
 from kiosk.vision.camera import CameraError, FrameSource
 from kiosk.vision.presence import PresenceDetector
+from layanan.domain.events import Event, Presence
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@
 
 Prints digit error rate clean and at 10 dB SNR (four-talker babble; fan/traffic-like noise), whole-utterance
 accuracy, real-time factor on one thread, model size and peak memory. The work is done by
-kiosk.speech.eval.evaluate (numpy + LiteRT only), which ``kiosk bench speech`` calls too. ``--plots`` writes
+tools.speech.eval.evaluate (numpy + LiteRT only), which ``kiosk bench speech`` calls too. ``--plots`` writes
 the model card's PNGs (training curves from --history, DER by SNR); that part needs matplotlib.
 ``--commands`` adds the word error rate on the held-out synthesized command-word utterances.
 """
@@ -23,7 +23,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from kiosk.speech.eval import der_by_snr, evaluate  # noqa: E402
+from tools.speech.eval import der_by_snr, evaluate  # noqa: E402
 
 
 def plots(model: Path, data: Path, out: Path, history: Path | None) -> dict:
@@ -105,8 +105,8 @@ def tune_decoder(model: Path, data: Path, manifest: Path, seed: int = 17) -> dic
     drawn with another seed than the benchmark's. The manifest gets the settings chosen on all of them."""
     import dataclasses
 
-    from kiosk.speech.eval import _condition, digits_of, edit_distance, load_validation
     from kiosk.speech.litert import LiteRTRecognizer
+    from tools.speech.eval import _condition, digits_of, edit_distance, load_validation
 
     rec = LiteRTRecognizer(model, manifest)
     items = load_validation(data)
@@ -163,7 +163,7 @@ def tune_decoder(model: Path, data: Path, manifest: Path, seed: int = 17) -> dic
 def training_recordings(data: Path, n: int) -> list[tuple[np.ndarray, list[str]]]:
     """(float samples, words) of ``n`` training-speaker digit recordings, evenly spread: what the live-path
     tuning steps score (float, as ``vad_bench.live_path`` mixes noise at a level measured on them)."""
-    from kiosk.speech.eval import load_validation
+    from tools.speech.eval import load_validation
 
     items = load_validation(data, split="train")
     return [(audio.astype(np.float64), words) for audio, words, _ in items[:: max(1, len(items) // n)][:n]]
@@ -177,7 +177,7 @@ def tune_padding(model: Path, data: Path, manifest: Path, n: int = 300) -> dict:
     import dataclasses
 
     from kiosk.speech.litert import LiteRTRecognizer, ModelManifest
-    from kiosk.speech.vad_bench import live_path
+    from tools.bench.vad import live_path
 
     items = training_recordings(data, n)
     base = ModelManifest.load(manifest)
@@ -211,7 +211,7 @@ def tune_gate(model: Path, data: Path, manifest: Path, n: int = 150) -> dict:
     import dataclasses
 
     from kiosk.speech.litert import LiteRTRecognizer, ModelManifest
-    from kiosk.speech.vad_bench import live_path
+    from tools.bench.vad import live_path
 
     items = training_recordings(data, n)
     base = ModelManifest.load(manifest)
@@ -276,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
         "--commands",
         action="store_true",
         help="also score the command words: word error rate on the held-out synthesized utterances, each "
-        "decoded alone as the kiosk decodes it (kiosk.speech.eval.command_words)",
+        "decoded alone as the kiosk decodes it (tools.speech.eval.command_words)",
     )
     args = p.parse_args(argv)
     if args.decoder_from:
@@ -293,13 +293,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.live_path:
         from kiosk.speech.litert import LiteRTRecognizer
-        from kiosk.speech.vad_bench import vad_on_recordings
+        from tools.bench.vad import vad_on_recordings
 
         print(f"live path: {args.live_path} recordings, clean, fan and babble", file=sys.stderr)
         rec = LiteRTRecognizer(args.model, num_threads=1)
         res["live_path"] = vad_on_recordings(args.data, args.live_path, args.snr, rec).get("live_path")
     if args.commands:
-        from kiosk.speech.eval import command_words
+        from tools.speech.eval import command_words
 
         res["commands"] = command_words(args.model, args.data, progress=lambda m: print(m, file=sys.stderr))
     if args.plots:

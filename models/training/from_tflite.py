@@ -30,10 +30,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from kiosk.speech.eval import load_validation  # noqa: E402
 from kiosk.speech.features import FeatureParams, features  # noqa: E402
 from kiosk.speech.litert import interpreter_class  # noqa: E402
 from models.training import train  # noqa: E402
+from tools.speech.eval import load_validation  # noqa: E402
 
 log = logging.getLogger("from_tflite")
 

@@ -31,8 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
-from kiosk.speech import augment
 from kiosk.speech.features import FeatureParams, analysis_windows, features, log_mel, normalize
+from tools.speech import augment
 
 log = logging.getLogger("melaug")
 

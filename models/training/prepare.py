@@ -39,7 +39,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from kiosk.domain.words import COMMANDS, DIGITS
+from layanan.domain.words import COMMANDS, DIGITS
 
 log = logging.getLogger("prepare")
 

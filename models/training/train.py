@@ -32,11 +32,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from kiosk.domain.words import COMMANDS, DIGITS  # noqa: E402
-from kiosk.speech import augment  # noqa: E402
-from kiosk.speech.eval import edit_distance  # noqa: E402
 from kiosk.speech.features import FeatureParams, features  # noqa: E402
+from layanan.domain.words import COMMANDS, DIGITS  # noqa: E402
 from models.training.prepare import Utterance, is_reserved  # noqa: E402
+from tools.speech import augment  # noqa: E402
+from tools.speech.eval import edit_distance  # noqa: E402
 
 log = logging.getLogger("train")
 

@@ -42,9 +42,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from kiosk.domain.validation import check_nik  # noqa: E402
 from kiosk.speech.base import DIGIT_WORDS  # noqa: E402
-from kiosk.speech.eval import edit_distance  # noqa: E402
+from layanan.domain.validation import check_nik  # noqa: E402
+from tools.speech.eval import edit_distance  # noqa: E402
 
 if TYPE_CHECKING:
     from kiosk.session import KioskSession
@@ -106,8 +106,8 @@ def write_noisy(
 ) -> dict[str, object]:
     """``wav`` between talk before and after, the talkers ``snr_db`` below it, written to ``dest``; the
     scenario event that speaks it (with the talk button's press and release when ``hold``)."""
-    from kiosk.speech import vad_bench
     from kiosk.speech.audio import load_wav, write_wav_16k
+    from tools.bench import vad as vad_bench
 
     rec = load_wav(wav).samples.astype(np.float64)
     noise = vad_bench.babble(talkers, -1, vad_bench.placed_length(rec), rng)
@@ -233,9 +233,9 @@ def run(scenarios: list[dict], correct: bool = False) -> dict:
     """Each scenario through the real flow and queue; with ``correct``, dictated as
     ``dictate_with_corrections`` does."""
     from kiosk import compose
-    from kiosk.config import load_settings
     from kiosk.session import KioskSession
     from kiosk.simulate import RecordingQueue, load_scenario, play, result_of, run_scenario, speech_hearer
+    from layanan.config import load_settings
 
     data_dir = Path(tempfile.mkdtemp(prefix="voice-scenarios-"))
     settings = load_settings(env={"KIOSK_DATA_DIR": str(data_dir)})

@@ -19,7 +19,7 @@ from tests.support.waiting import wait_until
 
 
 def central(*args: str) -> tuple[int, str, str]:
-    done = run_cli("kiosk.central.cli", list(args))
+    done = run_cli("central.cli", list(args))
     return done.returncode, done.stdout, done.stderr
 
 

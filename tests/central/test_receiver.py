@@ -12,11 +12,11 @@ import pytest
 from nacl.signing import SigningKey
 from paho.mqtt.enums import CallbackAPIVersion
 
-from kiosk.central.store import open_store
-from kiosk.domain.envelope import Ack, Body, Envelope, topic
-from kiosk.domain.request import new_msg_id
+from central.store import open_store
 from kiosk.outbox.wiring import device_keys, signer
-from kiosk.security.crypto import sign
+from layanan.domain.envelope import Ack, Body, Envelope, topic
+from layanan.domain.request import new_msg_id
+from layanan.security.crypto import sign
 from tests.support.broker import Mosquitto
 from tests.support.delivery import receiver, register
 from tests.support.kiosk_env import Site, make_site
@@ -153,7 +153,7 @@ def test_receiver_killed_before_it_acks_then_restarted_stores_everything_once(
             str(site.central_dir),
         ]
         log = tmp_path / "central.log"
-        central = spawn("kiosk.central.cli", [*serve, "--crash-after-commits", "3"], log)
+        central = spawn("central.cli", [*serve, "--crash-after-commits", "3"], log)
         up = Uploader(settings, queue_path(settings), signer(keys), keys.public_hex).start()
         try:
             central.wait(timeout=30)
@@ -164,7 +164,7 @@ def test_receiver_killed_before_it_acks_then_restarted_stores_everything_once(
             assert committed > acked_count(site), (
                 "nothing was committed without its ack; the test proves nothing"
             )
-            central = spawn("kiosk.central.cli", serve, log)
+            central = spawn("central.cli", serve, log)
             wait_until(
                 lambda: acked_count(site) == 300, 60, "all 300 acknowledged after the receiver restart"
             )
@@ -211,7 +211,7 @@ def test_two_receivers_share_the_load_without_duplicates(
 def test_auto_register_trusts_a_new_device_on_first_use_and_is_off_by_default(
     tmp_path: Path, broker: Mosquitto, sqlite_db_url: str
 ) -> None:
-    from kiosk.central.receiver import Receiver, ReceiverOptions
+    from central.receiver import Receiver, ReceiverOptions
     from kiosk.outbox.synthetic import synthetic_request
     from kiosk.outbox.uploader import Uploader
     from kiosk.outbox.wiring import open_queue, queue_path

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from kiosk.central.store import (
+from central.store import (
     CONFLICT,
     DUPLICATE,
     NEW,

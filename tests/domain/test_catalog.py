@@ -5,7 +5,7 @@ from importlib import resources
 
 import pytest
 
-from kiosk.domain.catalog import MAX_CHOICES, CatalogError, load_catalog, parse_catalog
+from layanan.domain.catalog import MAX_CHOICES, CatalogError, load_catalog, parse_catalog
 
 REQUIRED_SERVICES = {
     "ktp_new",
@@ -26,7 +26,7 @@ REQUIRED_SERVICES = {
 
 
 def shipped() -> dict:
-    return tomllib.loads(resources.files("kiosk").joinpath("data/catalog.toml").read_text())
+    return tomllib.loads(resources.files("layanan").joinpath("data/catalog.toml").read_text())
 
 
 def test_shipped_catalog_has_every_village_office_service():

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.domain.catalog import load_catalog
-from kiosk.domain.events import (
+from layanan.domain.catalog import load_catalog
+from layanan.domain.events import (
     CallStaff,
     CameraFailed,
     CameraHint,
@@ -26,8 +26,8 @@ from kiosk.domain.events import (
     TicketNotFound,
     VoiceUnavailable,
 )
-from kiosk.domain.flow import Flow, State, UnknownTarget
-from kiosk.domain.prompts import PromptBook, all_keys, load_pack
+from layanan.domain.flow import Flow, State, UnknownTarget
+from layanan.domain.prompts import PromptBook, all_keys, load_pack
 
 SCENARIOS = sorted((Path(__file__).parents[1] / "scenarios").glob("*.json"))
 CATALOG = load_catalog()

@@ -2,7 +2,7 @@
 
 import pytest
 
-from kiosk.domain import validation as v
+from layanan.domain import validation as v
 
 
 @pytest.mark.parametrize(

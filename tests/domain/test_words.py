@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kiosk.domain.words import heard_so_far
+from layanan.domain.words import heard_so_far
 
 
 @pytest.mark.parametrize(

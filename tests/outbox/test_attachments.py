@@ -8,12 +8,12 @@ from pathlib import Path
 
 from nacl.public import PrivateKey
 
-from kiosk.central.store import open_store
-from kiosk.domain.request import Request
+from central.store import open_store
 from kiosk.outbox.store import CHUNK_BYTES, LocalQueue
 from kiosk.outbox.uploader import Uploader
 from kiosk.outbox.wiring import device_keys, open_queue, queue_path, signer
-from kiosk.security.crypto import CENTRAL_PRIVATE_FILE, read_key, unseal
+from layanan.domain.request import Request
+from layanan.security.crypto import CENTRAL_PRIVATE_FILE, read_key, unseal
 from tests.support.broker import Mosquitto
 from tests.support.delivery import acked_count, receiver, register
 from tests.support.kiosk_env import make_site, run_cli
@@ -95,7 +95,7 @@ def test_photo_upload_interrupted_several_times_arrives_intact_and_completes_the
     store.close()
     out = tmp_path / "export"
     done = run_cli(
-        "kiosk.central.cli",
+        "central.cli",
         ["export", "--db", sqlite_db_url, "--data-dir", str(site.central_dir), "--attachments", str(out)],
     )
     assert done.returncode == 0, done.stderr
@@ -103,7 +103,7 @@ def test_photo_upload_interrupted_several_times_arrives_intact_and_completes_the
 
 
 def test_request_is_incomplete_until_its_attachment_arrives(tmp_path: Path, sqlite_db_url: str) -> None:
-    from kiosk.central.store import Chunk, StoredRequest
+    from central.store import Chunk, StoredRequest
 
     store = open_store(sqlite_db_url)
     import hashlib

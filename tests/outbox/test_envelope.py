@@ -9,7 +9,8 @@ import pytest
 from nacl.public import PrivateKey
 from nacl.signing import SigningKey
 
-from kiosk.domain.envelope import (
+from kiosk.outbox.synthetic import synthetic_request
+from layanan.domain.envelope import (
     Ack,
     Body,
     Envelope,
@@ -20,9 +21,8 @@ from kiosk.domain.envelope import (
     parse_topic,
     topic,
 )
-from kiosk.domain.request import new_msg_id
-from kiosk.outbox.synthetic import synthetic_request
-from kiosk.security.crypto import seal, sign, verify
+from layanan.domain.request import new_msg_id
+from layanan.security.crypto import seal, sign, verify
 
 KEY = SigningKey(bytes(range(32)))
 CENTRAL = PrivateKey(bytes(range(1, 33)))

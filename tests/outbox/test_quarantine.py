@@ -5,12 +5,12 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from kiosk.central.store import open_store
-from kiosk.domain.envelope import Body, Envelope
+from central.store import open_store
 from kiosk.outbox.store import LocalQueue
 from kiosk.outbox.synthetic import synthetic_request
 from kiosk.outbox.uploader import Uploader
 from kiosk.outbox.wiring import device_keys, open_queue, queue_path, signer
+from layanan.domain.envelope import Body, Envelope
 from tests.support.broker import Mosquitto
 from tests.support.delivery import acked_count, receiver, register
 from tests.support.kiosk_env import make_site, run_cli
@@ -35,7 +35,7 @@ def test_poison_request_is_quarantined_and_the_rest_of_the_queue_flows(
         signer(keys)
     )
     store = open_store(sqlite_db_url)
-    from kiosk.central.store import StoredRequest
+    from central.store import StoredRequest
 
     store.commit(
         [

@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from kiosk.domain.request import Request
 from kiosk.outbox.store import MIGRATIONS, LocalQueue
+from layanan.domain.request import Request
 
 
 def queue(tmp_path: Path) -> LocalQueue:

@@ -11,7 +11,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.properties import Properties
 
-from kiosk.security.crypto import ensure_central_keypair
+from layanan.security.crypto import ensure_central_keypair
 from provisioning.cli import main as provision
 from tests.support.broker import Mosquitto, free_port
 

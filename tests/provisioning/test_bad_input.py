@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.config import load_settings
-from kiosk.security.crypto import ensure_central_keypair
+from layanan.config import load_settings
+from layanan.security.crypto import ensure_central_keypair
 from provisioning.cli import main as provision
 from provisioning.common import ProvisionError
 from provisioning.identity import check_village_code

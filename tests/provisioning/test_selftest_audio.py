@@ -63,7 +63,7 @@ def test_the_speaker_check_passes_on_a_device_that_wants_its_own_format_and_says
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """An HDMI-like output that takes only 48 kHz stereo (a stand-in for sounddevice: see its docstring)."""
-    from kiosk.config import load_settings
+    from layanan.config import load_settings
     from provisioning.selftest import PASS, Context, check_speaker
     from tests.support.fake_sounddevice import HdmiOnly
 

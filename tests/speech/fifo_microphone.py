@@ -62,8 +62,8 @@ def main(home: str, speech_wav: str, result_path: str) -> int:
     wait(talker.quiet, 5)
 
     from kiosk import compose
-    from kiosk.config import load_settings
     from kiosk.speech.audio import load_wav
+    from layanan.config import load_settings
 
     voice = compose.voice(load_settings(env={"KIOSK_DATA_DIR": home}))
     heard: list[str] = []
@@ -83,8 +83,8 @@ def main(home: str, speech_wav: str, result_path: str) -> int:
 def replug(home: str, speech_wav: str, result_path: str) -> int:
     os.environ["HOME"] = home  # no .asoundrc yet: ALSA finds no card, PortAudio no input device
     from kiosk import compose
-    from kiosk.config import load_settings
     from kiosk.speech.audio import load_wav
+    from layanan.config import load_settings
 
     voice = compose.voice(load_settings(env={"KIOSK_DATA_DIR": home}))
     voice.retry_s = 0.5

@@ -1,11 +1,11 @@
-"""The noise and speed augmentation shared by training and the speech benchmark (kiosk/speech/augment.py)."""
+"""The noise and speed augmentation shared by training and the speech benchmark (tools/speech/augment.py)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from kiosk.speech import augment
+from tools.speech import augment
 
 SR = augment.SR
 

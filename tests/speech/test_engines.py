@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.config import ConfigError, Settings, load_settings
 from kiosk.speech.engines import (
     EngineUnavailable,
     LanguagePack,
@@ -17,6 +16,7 @@ from kiosk.speech.engines import (
     pack_for,
     recognizer_for,
 )
+from layanan.config import ConfigError, Settings, load_settings
 
 
 def settings(**speech: object) -> Settings:

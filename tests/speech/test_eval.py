@@ -1,4 +1,4 @@
-"""kiosk.speech.eval.evaluate, the function behind ``kiosk bench speech``, on a tiny prepared folder."""
+"""tools.speech.eval.evaluate, the function behind ``kiosk bench speech``, on a tiny prepared folder."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kiosk.speech.eval import edit_distance, error_counts, evaluate, words_per_second
+from tools.speech.eval import edit_distance, error_counts, evaluate, words_per_second
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "models" / "digits-id.tflite"
@@ -195,7 +195,7 @@ def synthesized_commands(tmp_path: Path, utterances: list[tuple[str, str, str]])
 
 @pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")
 def test_command_words_are_scored_word_by_word_as_the_kiosk_decodes_them(tmp_path: Path) -> None:
-    from kiosk.speech.eval import command_words
+    from tools.speech.eval import command_words
 
     said = [("id+m3", w, w) for w in ("ya", "tidak", "bantuan", "kembali", "batal", "ulang")]
     res = command_words(MODEL, synthesized_commands(tmp_path / "right", said))
@@ -213,7 +213,7 @@ def test_command_words_are_scored_word_by_word_as_the_kiosk_decodes_them(tmp_pat
 
 
 def test_command_words_without_synthesized_utterances_says_what_to_run(tmp_path: Path) -> None:
-    from kiosk.speech.eval import command_words
+    from tools.speech.eval import command_words
 
     with pytest.raises(FileNotFoundError, match="prepare.py"):
         command_words(MODEL, prepared_folder(tmp_path))

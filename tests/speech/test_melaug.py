@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kiosk.speech import augment
 from kiosk.speech.features import FeatureParams, log_mel, normalize
 from models.training import melaug
 from models.training.train import Augmenter, batches, length_buckets, pad
+from tools.speech import augment
 
 PARAMS = FeatureParams()
 SR = augment.SR

@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kiosk.config import Settings
 from kiosk.speech.audio import WavSource, write_wav_16k
 from kiosk.speech.base import Recognizer
 from kiosk.speech.engines import EngineUnavailable, load_recognizer, pack_for
 from kiosk.speech.listener import hear
+from layanan.config import Settings
 from tests.speech.conftest import noise, scale_to_dbfs, silence
 
 Speak = Callable[[str, str], np.ndarray]

@@ -11,9 +11,9 @@ import pytest
 
 from kiosk.speech.room import RoomMeter
 from kiosk.speech.vad import Endpointer, Level
-from kiosk.speech.vad_bench import fan_noise
 from tests.speech.conftest import mix, noise, scale_to_dbfs
 from tests.support.babble import babble
+from tools.bench.vad import fan_noise
 
 
 def test_busy_from_two_fifths_of_the_window_and_quiet_again_below_a_quarter() -> None:

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 
 from kiosk.speech.audio import write_wav_16k
-from kiosk.speech.vad_bench import vad_on_recordings
 from tests.speech.conftest import scale_to_dbfs
+from tools.bench.vad import vad_on_recordings
 
 Speak = Callable[[str, str], np.ndarray]
 
@@ -56,7 +56,7 @@ def test_missing_data_is_reported_not_raised(tmp_path: Path) -> None:
 def test_with_an_engine_the_live_path_digit_error_rate_is_reported_next_to_the_whole_recording(
     tmp_path: Path, speak: Speak, ko_recognizer: object
 ) -> None:
-    from kiosk.speech.vad_bench import live_path
+    from tools.bench.vad import live_path
 
     items = [(np.asarray(speak("하나 둘 셋", "ko"), dtype=np.float64), ["satu", "dua", "tiga"])]
     result = live_path(items, ko_recognizer, None)  # type: ignore[arg-type]
@@ -78,7 +78,7 @@ def test_in_talk_behind_the_kiosk_hold_to_talk_makes_fewer_digit_errors_than_the
     never an accuracy figure; those come from real recordings in docs/benchmarks-speech.md). Four other
     numbers talked 10 dB below the citizen run on into the end-pointed utterance; the button bounds it."""
     from kiosk.speech.litert import LiteRTRecognizer
-    from kiosk.speech.vad_bench import live_path
+    from tools.bench.vad import live_path
 
     texts = ["satu dua tiga empat", "lima enam tujuh", "delapan sembilan nol satu", "dua dua lima"]
     texts += ["tujuh empat tiga nol", "enam satu delapan", "sembilan dua empat", "tiga lima tujuh nol"]
@@ -95,7 +95,7 @@ def test_in_talk_behind_the_kiosk_hold_to_talk_makes_fewer_digit_errors_than_the
 
 
 def test_active_level_of_int16_samples_matches_the_same_samples_as_float() -> None:
-    from kiosk.speech.vad_bench import active_level
+    from tools.bench.vad import active_level
 
     rng = np.random.default_rng(3)
     loud = (rng.standard_normal(16000) * 12000).clip(-32768, 32767).astype(np.int16)

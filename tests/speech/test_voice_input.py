@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kiosk.config import ConfigError, load_settings
 from kiosk.speech.base import Transcript
 from kiosk.speech.voice import VoiceInput
+from layanan.config import ConfigError, load_settings
 
 
 class Silence:

@@ -8,11 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from kiosk.domain.catalog import load_catalog
-from kiosk.domain.flow import Flow
-from kiosk.domain.validation import check_nik
 from kiosk.session import KioskSession
 from kiosk.simulate import play
+from layanan.domain.catalog import load_catalog
+from layanan.domain.flow import Flow
+from layanan.domain.validation import check_nik
 from models.training.voice_scenarios import TOUCH_TO_NIK, dictate_with_corrections, find_nik
 
 ROOT = Path(__file__).parents[2]

@@ -6,9 +6,9 @@ import json
 import sqlite3
 from pathlib import Path
 
-from kiosk.central.receiver import Receiver, ReceiverOptions
-from kiosk.central.store import Device, open_store
-from kiosk.config import Settings
+from central.receiver import Receiver, ReceiverOptions
+from central.store import Device, open_store
+from layanan.config import Settings
 from tests.support.kiosk_env import Site
 
 

@@ -11,8 +11,8 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from kiosk.config import Settings, load_settings
-from kiosk.security.crypto import CENTRAL_PUBLIC_FILE, ensure_central_keypair, ensure_signing_key, write_key
+from layanan.config import Settings, load_settings
+from layanan.security.crypto import CENTRAL_PUBLIC_FILE, ensure_central_keypair, ensure_signing_key, write_key
 
 ROOT = Path(__file__).resolve().parents[2]
 TEST_POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")

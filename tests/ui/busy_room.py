@@ -14,9 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from kiosk.config import load_settings
 from kiosk.speech.base import Transcript
 from kiosk.ui.app import configure_window
+from layanan.config import load_settings
 from tests.support.babble import babble, espeak
 from tests.ui.hold_talk import QueueSource
 from tests.ui.tap_through import report, run, settled, tap

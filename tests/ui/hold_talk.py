@@ -16,10 +16,10 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from kiosk.config import load_settings
 from kiosk.speech.audio import load_wav, split_blocks
 from kiosk.ui.app import configure_window
 from kiosk.ui.screenshots import TO_NIK
+from layanan.config import load_settings
 from tests.ui.tap_through import find, report, run, settled, tap
 
 

@@ -14,8 +14,8 @@ import random
 import sys
 import traceback
 
-from kiosk.config import load_settings
 from kiosk.ui.app import configure_window
+from layanan.config import load_settings
 from tests.ui.tap_through import TAPS, drawn, report, run, settled, tap
 
 WORDS = ("satu", "dua", "tiga", "nol", "ya", "tidak", "ulang", "kembali", "batal", "bantuan", "<other>")
@@ -26,9 +26,9 @@ def main(data_dir: str, result_path: str, seed: str, count: str, lead: str = "0"
     configure_window(settings)
     from kivy.clock import Clock
 
-    from kiosk.domain.events import CameraHint, Captured, Idle, Spoken
     from kiosk.session import SilentSpeaker
     from kiosk.ui.app import make_app
+    from layanan.domain.events import CameraHint, Captured, Idle, Spoken
 
     rng = random.Random(int(seed))
     app = make_app(settings, voice=False)

@@ -11,9 +11,9 @@ import json
 import sys
 from pathlib import Path
 
-from kiosk.config import load_settings
 from kiosk.ui.app import configure_window
 from kiosk.ui.screenshots import TO_NIK
+from layanan.config import load_settings
 
 NIK, KK, PHONE = "3201014507900001", "3201011203150004", "081234567890"
 TAPS = [

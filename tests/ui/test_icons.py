@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from kiosk.ui.icons import ICON_DIR, ICON_IDS, UnknownIconError, icon_path
-from kiosk.ui.icons.make_icons import ICONS, main, render_icon
+from tools.icons.make_icons import ICONS, main, render_icon
 
 NAVY_BGR = np.array([0x41, 0x2A, 0x1B])
 
@@ -17,7 +17,7 @@ NAVY_BGR = np.array([0x41, 0x2A, 0x1B])
 def load(path: Path) -> np.ndarray:
     image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
     assert image is not None, (
-        f"{path} is missing or not a readable image; run python -m kiosk.ui.icons.make_icons"
+        f"{path} is missing or not a readable image; run python -m tools.icons.make_icons"
     )
     return image
 
@@ -62,7 +62,7 @@ def test_regenerating_an_icon_gives_the_committed_pixels(tmp_path: Path) -> None
     differing = int(np.count_nonzero(np.any(fresh != committed, axis=2)))
     assert differing == 0, (
         f"{differing} pixels of kk_new.png differ from a fresh drawing: the drawing code changed "
-        "(or OpenCV did) without regenerating; run python -m kiosk.ui.icons.make_icons and commit the PNGs"
+        "(or OpenCV did) without regenerating; run python -m tools.icons.make_icons and commit the PNGs"
     )
     assert np.array_equal(render_icon("kk_new"), fresh)
 

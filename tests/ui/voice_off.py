@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import sys
 
-from kiosk.config import load_settings
 from kiosk.ui.app import configure_window
 from kiosk.ui.screenshots import TO_NIK
+from layanan.config import load_settings
 from tests.ui.hold_talk import QueueSource
 from tests.ui.tap_through import report, run, settled, tap
 

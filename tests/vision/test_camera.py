@@ -19,7 +19,7 @@ from kiosk.vision.camera import (
     open_source,
 )
 from kiosk.vision.capture import CaptureSession, run_capture
-from tests.vision import synth
+from tools.vision import synth
 
 
 def test_no_camera_at_dev_video99_is_a_clear_error():

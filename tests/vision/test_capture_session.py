@@ -8,7 +8,7 @@ import pytest
 from kiosk.vision.camera import OUTLINE_FIX, OUTLINE_OK, draw_outline
 from kiosk.vision.capture import CaptureSession, run_capture
 from kiosk.vision.detect import ID1_RATIO
-from tests.vision import synth
+from tools.vision import synth
 
 
 class Frames:

@@ -11,7 +11,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from tests.vision import synth
+from tools.vision import synth
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -8,7 +8,7 @@ import pytest
 
 from kiosk.vision.detect import A4_RATIO, ID1_RATIO, find_document, order_corners
 from kiosk.vision.flatten import warp
-from tests.vision import synth
+from tools.vision import synth
 
 GOOD = [
     ("ktp", "wood", (1280, 720), 0.45, 4, 0.05),

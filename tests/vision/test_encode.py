@@ -9,7 +9,7 @@ import pytest
 from kiosk.vision.detect import find_document
 from kiosk.vision.encode import MIN_TEXT_SSIM, TARGET_BYTES, encode_document, legibility, treat
 from kiosk.vision.flatten import warp
-from tests.vision import synth
+from tools.vision import synth
 
 
 def flat(doc: str, size=(1280, 720)) -> np.ndarray:

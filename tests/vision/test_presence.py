@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from kiosk.vision.presence import BlazeFaceDetector, PresenceDetector, PresenceModelError
-from tests.vision import synth
+from tools.vision import synth
 
 
 @pytest.fixture(scope="module")

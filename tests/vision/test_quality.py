@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kiosk.vision.quality import HINTS, assess, small_gray
-from tests.vision import synth
+from tools.vision import synth
 
 SIZES = [(1280, 720), (640, 480)]
 

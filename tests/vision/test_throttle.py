@@ -6,7 +6,7 @@ import threading
 
 import paho.mqtt.client as mqtt
 
-from kiosk.vision.throttle import Link, ThrottledProxy
+from tools.bench.throttle import Link, ThrottledProxy
 
 
 def test_chunks_published_through_the_throttled_proxy_arrive_byte_for_byte(mosquitto):

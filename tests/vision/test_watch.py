@@ -7,11 +7,11 @@ import time
 import cv2
 from matplotlib import cbook
 
-from kiosk.domain.events import Presence
 from kiosk.vision.camera import StillImageSource
 from kiosk.vision.presence import PresenceDetector
 from kiosk.vision.watch import PresenceWatch
-from tests.vision import synth
+from layanan.domain.events import Presence
+from tools.vision import synth
 
 
 def watch_for(path, seconds: float = 2.0) -> list:

@@ -16,7 +16,7 @@ import numpy as np
 
 from kiosk.vision.detect import find_document, order_corners
 from kiosk.vision.quality import assess
-from tests.vision import synth
+from tools.vision import synth
 
 
 def quality_table() -> None:

@@ -3,7 +3,7 @@ it.
 
 ``ICON_IDS`` names every icon; ``icon_path(id)`` gives its 256x256 RGBA PNG (transparent background, navy with
 one accent colour, no letters). The PNGs are drawn by ``make_icons.py`` in this folder (numpy + OpenCV only):
-``python -m kiosk.ui.icons.make_icons`` regenerates them and ``contact_sheet.png``. This module imports
+``python -m tools.icons.make_icons`` regenerates them and ``contact_sheet.png``. This module imports
 neither OpenCV nor Kivy, so the UI can look icons up cheaply.
 """
 
@@ -47,6 +47,6 @@ def icon_path(icon_id: str) -> Path:
     if icon_id not in ICON_IDS:
         raise UnknownIconError(
             f"unknown icon id {icon_id!r}; use one of kiosk.ui.icons.ICON_IDS ({', '.join(ICON_IDS)}) "
-            "or add it to ICON_IDS and draw it in kiosk/ui/icons/make_icons.py"
+            "or add it to ICON_IDS and draw it in tools/icons/make_icons.py"
         )
     return ICON_DIR / f"{icon_id}.png"

@@ -1,0 +1,58 @@
+"""``kiosk-central``: the central office's commands, dispatched like ``kiosk`` (``layanan.cli.dispatch``)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from central import compose
+from central.store import CentralStore
+from layanan.cli import dispatch
+from layanan.config import Settings
+
+COMMANDS: dict[str, tuple[str, str]] = {
+    "serve": ("central.serve_cli", "receive requests from the kiosks (MQTT v5 shared subscription)"),
+    "devices": (
+        "central.devices_cli",
+        "list devices with their latest telemetry, or 'devices import FILE'",
+    ),
+    "export": (
+        "central.export_cli",
+        "export requests (personal data opened) or dead letters as CSV or JSON",
+    ),
+    "update": (
+        "central.update_cli",
+        "send a ticket's status back to its kiosk: update TICKET STATUS --device ID",
+    ),
+}
+
+
+def add_db_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--db",
+        default=None,
+        help="sqlite:///PATH or postgresql://... (default: central.db_url, then central.db in the data dir)",
+    )
+
+
+def store_from(args: argparse.Namespace, settings: Settings) -> CentralStore:
+    return compose.store(settings, args.db)
+
+
+def central_keys_dir(settings: Settings) -> Path:
+    return compose.keys_dir(settings)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return dispatch(
+        "kiosk-central",
+        COMMANDS,
+        sys.argv[1:] if argv is None else argv,
+        "Central office receiver for the Layanan Desa kiosks.",
+    )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,27 @@
+"""The office's composition root: the store, the receiver and the office's keys, built from settings.
+
+The kiosk has its own (``kiosk.compose``); the two share only the core (``layanan``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from central.receiver import Receiver, ReceiverOptions
+from central.store import CentralStore, open_store
+from layanan.config import Settings
+
+
+def store(settings: Settings, url: str | None = None) -> CentralStore:
+    """The central store at ``url``, else ``central.db_url``, else ``central.db`` in the data dir."""
+    return open_store(url if url is not None else settings.central.db_url, settings.data_dir)
+
+
+def keys_dir(settings: Settings) -> Path:
+    """Where the office's key pair lives (``central.keys_dir``, else ``keys/`` in the data dir)."""
+    return Path(settings.central.keys_dir) if settings.central.keys_dir else settings.data_dir / "keys"
+
+
+def receiver(settings: Settings, broker_url: str, db_url: str | None, options: ReceiverOptions) -> Receiver:
+    """One receiver on the shared subscription; each worker opens its own connection to the store."""
+    return Receiver(broker_url, lambda: store(settings, db_url), settings.mqtt, options)

@@ -1,0 +1,137 @@
+"""``kiosk-central export --format csv|json [--dead-letters]``: requests with personal data opened, or dead letters."""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import csv
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from nacl.public import PrivateKey
+
+from central.cli import add_db_flag, central_keys_dir, store_from
+from layanan.config import Settings
+from layanan.security.crypto import CENTRAL_PRIVATE_FILE, KeyFileError, read_key, unseal
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", choices=["csv", "json"], default="json")
+    parser.add_argument(
+        "--dead-letters", action="store_true", help="export the dead letters with their reasons"
+    )
+    parser.add_argument(
+        "--sealed", action="store_true", help="do not open personal data (no private key needed)"
+    )
+    parser.add_argument("--out", default="-", help="output file (default: standard output)")
+    parser.add_argument(
+        "--attachments",
+        default=None,
+        metavar="DIR",
+        help="also write each complete attachment, opened, to DIR/MSG_ID/ATT_ID.bin",
+    )
+    add_db_flag(parser)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    store = store_from(args, settings)
+    try:
+        if args.dead_letters:
+            rows = [
+                {
+                    "received_at": d.received_at,
+                    "reason": d.reason,
+                    "detail": d.detail,
+                    "topic": d.topic,
+                    "device_id": d.device_id,
+                    "msg_id": d.msg_id,
+                    "payload_b64": base64.b64encode(d.payload).decode(),
+                }
+                for d in store.dead_letters()
+            ]
+        else:
+            key = None
+            if not args.sealed:
+                try:
+                    key = PrivateKey(
+                        read_key(
+                            central_keys_dir(settings) / CENTRAL_PRIVATE_FILE, "central office private key"
+                        )
+                    )
+                except KeyFileError as exc:
+                    print(f"kiosk-central export: {exc} (or pass --sealed)", file=sys.stderr)
+                    return 2
+            rows = [_request_row(r, key) for r in store.requests()]
+            if args.attachments:
+                if key is None:
+                    print(
+                        "kiosk-central export: --attachments needs the private key (drop --sealed)",
+                        file=sys.stderr,
+                    )
+                    return 2
+                written = _write_attachments(store, key, Path(args.attachments), [r["msg_id"] for r in rows])
+                print(f"wrote {written} attachments under {args.attachments}", file=sys.stderr)
+    finally:
+        store.close()
+    out = sys.stdout if args.out == "-" else open(args.out, "w", newline="")  # noqa: SIM115
+    try:
+        if args.format == "json":
+            json.dump(rows, out, indent=2, ensure_ascii=False)
+            out.write("\n")
+        else:
+            fields = sorted({k for r in rows for k in r}) if rows else ["msg_id"]
+            writer = csv.DictWriter(out, fieldnames=fields)
+            writer.writeheader()
+            for r in rows:
+                writer.writerow(
+                    {
+                        k: json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v
+                        for k, v in r.items()
+                    }
+                )
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    return 0
+
+
+def _write_attachments(store: Any, key: PrivateKey, out: Path, msg_ids: list[str]) -> int:
+    written = 0
+    for msg_id in msg_ids:
+        for att_id, status, data in store.attachments_of(msg_id):
+            if status != "complete" or data is None:
+                continue
+            folder = out / msg_id
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"{att_id}.bin").write_bytes(unseal(data, key))
+            written += 1
+    return written
+
+
+def _request_row(r: Any, key: PrivateKey | None) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "msg_id": r.msg_id,
+        "device_id": r.device_id,
+        "seq": r.seq,
+        "ticket": r.ticket,
+        "service_id": r.service_id,
+        "lang": r.lang,
+        "created_ms": r.created_ms,
+        "received_at": r.received_at,
+        "status": r.status,
+        "attachments": r.attachments,
+        "attachments_complete": r.attachments_done,
+        "complete": r.complete,
+    }
+    if key is None:
+        row["sealed_b64"] = base64.b64encode(r.sealed).decode()
+    else:
+        try:
+            personal = json.loads(unseal(r.sealed, key))
+            row["fields"] = personal.get("fields", {})
+            row["documents"] = personal.get("documents", [])
+        except ValueError as exc:
+            row["error"] = str(exc)
+    return row

@@ -1,0 +1,403 @@
+"""The central receiver: validate, store, then acknowledge; dead-letter every bad message and keep serving.
+
+paho's network thread only queues messages. The worker takes what has arrived (up to ``max_batch``), validates each
+message into a request or a dead letter, commits the batch in one transaction, and only then publishes one ack per
+device listing the committed msg ids (new and duplicates) and the rejected ones. A crash between commit and ack only
+means the kiosk resends and central answers "duplicate" with the same ack.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import queue
+import re
+import sqlite3
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import paho.mqtt.client as mqtt
+
+from central.store import CONFLICT, CentralStore, Chunk, DeadLetter, Device, StoredRequest
+from layanan.config import MqttSettings
+from layanan.domain.envelope import (
+    MAX_CHUNK_BYTES,
+    Ack,
+    Envelope,
+    EnvelopeError,
+    Rejection,
+    Telemetry,
+    parse_topic,
+    topic,
+)
+from layanan.link import connect_async, make_client, set_nodelay
+from layanan.security.crypto import verify
+
+log = logging.getLogger(__name__)
+
+_FIELD_REASONS = {"json": "malformed", "size": "oversized"}
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+def _is_database_error(exc: BaseException) -> bool:
+    """A database failure (not a bad message): the batch is retried later instead of dead-lettered."""
+    return isinstance(exc, sqlite3.Error) or type(exc).__module__.split(".")[0] == "psycopg"
+
+
+def reason_for(exc: EnvelopeError) -> str:
+    """Dead-letter reason code of a parse error."""
+    if exc.field == "v" and exc.problem.startswith("unknown schema"):
+        return "schema"
+    return _FIELD_REASONS.get(exc.field, "invalid")
+
+
+@dataclass(frozen=True)
+class Incoming:
+    topic: str
+    payload: bytes
+    received_at: float
+
+
+@dataclass
+class Validated:
+    """One validated batch: requests to store, dead letters, and rejections per device."""
+
+    accepted: list[StoredRequest]
+    dead: list[DeadLetter]
+    rejected: dict[str, list[Rejection]]
+    chunks: list[Chunk] = field(default_factory=list)
+
+    @classmethod
+    def merge(cls, items: list[Validated]) -> Validated:
+        merged = cls([], [], defaultdict(list))
+        for item in items:
+            merged.accepted.extend(item.accepted)
+            merged.dead.extend(item.dead)
+            merged.chunks.extend(item.chunks)
+            for device_id, rejections in item.rejected.items():
+                merged.rejected[device_id].extend(rejections)
+        return merged
+
+
+@dataclass
+class ReceiverOptions:
+    group: str = "central"
+    client_id: str = "kiosk-central"
+    max_payload: int = 16384
+    auto_register: bool = False
+    max_batch: int = 1000
+    crash_after_commits: int = 0
+    """Fault injection for tests: exit the process right after this many commits, before their acks."""
+
+
+class Receiver:
+    """Subscribes with a shared subscription and stores what arrives; ``start()``/``stop()`` or ``run(stop)``."""
+
+    def __init__(
+        self,
+        broker_url: str,
+        store_factory: Callable[[], CentralStore],
+        mqtt_settings: MqttSettings,
+        options: ReceiverOptions | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.broker_url = broker_url
+        self._store_factory = store_factory
+        self.mqtt_settings = mqtt_settings
+        self.options = options or ReceiverOptions()
+        self._clock = clock
+        self._inbox: queue.Queue[Incoming] = queue.Queue()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._devices: dict[str, Device] = {}
+        self._commits = 0
+        self.stored = 0
+        self.dead = 0
+        self.ready = threading.Event()
+
+    def start(self) -> Receiver:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self.run, args=(self._stop,), name="receiver", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def run(self, stop: threading.Event) -> None:
+        """Validate on this thread while a second one commits and acknowledges: signature checks overlap the
+        fsync of the previous batch, and whatever was validated meanwhile goes into the next transaction."""
+        lookups = self._store_factory()
+        commits = self._store_factory()
+        client, address = make_client(
+            self.options.client_id, self.broker_url, self.mqtt_settings, protocol="5", max_inflight=1000
+        )
+        client.on_connect = self._on_connect
+        client.on_message = self._on_message
+        client.on_subscribe = lambda *args: self.ready.set()  # subscribed: nothing sent from now on is missed
+        connect_async(client, address, self.mqtt_settings)
+        client.loop_start()
+        validated: queue.Queue[Validated | None] = queue.Queue()
+        committer = threading.Thread(
+            target=self._commit_loop, args=(validated, commits, client), name="receiver-commit", daemon=True
+        )
+        committer.start()
+        try:
+            while not stop.is_set():
+                batch = self._take(timeout=0.2)
+                if not batch:
+                    continue
+                try:
+                    validated.put(self.validate(batch, lookups))
+                except Exception:  # noqa: BLE001 - the database failed: drop the batch, the kiosks resend it
+                    log.exception(
+                        "validation of %d messages failed; no ack is sent, the kiosks resend", len(batch)
+                    )
+                    lookups = self._reopen(lookups, stop)
+        finally:
+            validated.put(None)
+            committer.join(30)
+            client.disconnect()
+            client.loop_stop()
+            lookups.close()
+            commits.close()
+
+    def _commit_loop(
+        self, validated: queue.Queue[Validated | None], store: CentralStore, client: mqtt.Client
+    ) -> None:
+        while True:
+            first = validated.get()
+            items = [first]
+            while items[-1] is not None:
+                try:
+                    items.append(validated.get_nowait())
+                except queue.Empty:
+                    break
+            work = [v for v in items if v is not None]
+            if work:
+                try:
+                    self.commit_and_ack(Validated.merge(work), store, client)
+                except Exception:  # noqa: BLE001 - nothing was acked: the kiosks resend after their timeout
+                    log.exception("commit failed; no ack is sent, the kiosks resend")
+                    store = self._reopen(store, threading.Event())
+            if items[-1] is None:
+                return
+
+    def _reopen(self, store: CentralStore, stop: threading.Event) -> CentralStore:
+        """A fresh database connection after an error (PostgreSQL restarted, disk full ...), retried every 2 s."""
+        with contextlib.suppress(Exception):  # the old connection may already be gone
+            store.close()
+        while True:
+            try:
+                return self._store_factory()
+            except Exception as exc:  # noqa: BLE001
+                log.error("database not reachable (%s); retrying in 2 s", exc)
+                if stop.wait(2.0):
+                    raise
+
+    # --- paho side -----------------------------------------------------------------------------------------------
+
+    def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
+        if reason.is_failure:
+            log.warning("broker refused the receiver: %s", reason)
+            return
+        set_nodelay(client)
+        share = f"$share/{self.options.group}/kiosk/v1/+"
+        client.subscribe([(f"{share}/req", 1), (f"{share}/att/#", 1), (f"{share}/tel", 0)])
+        log.info("receiver connected to %s (group %s)", self.broker_url, self.options.group)
+
+    def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        self._inbox.put(Incoming(msg.topic, bytes(msg.payload), self._clock()))
+
+    def _take(self, timeout: float) -> list[Incoming]:
+        try:
+            batch = [self._inbox.get(timeout=timeout)]
+        except queue.Empty:
+            return []
+        while len(batch) < self.options.max_batch:
+            try:
+                batch.append(self._inbox.get_nowait())
+            except queue.Empty:
+                break
+        return batch
+
+    # --- the worker ----------------------------------------------------------------------------------------------
+
+    def handle(self, batch: list[Incoming], store: CentralStore, client: mqtt.Client) -> None:
+        """Validate, commit in one transaction, then acknowledge per device (single-threaded form)."""
+        self.commit_and_ack(self.validate(batch, store), store, client)
+
+    def validate(self, batch: list[Incoming], store: CentralStore) -> Validated:
+        """Turn raw messages into requests to store, dead letters and rejections (no request is written here).
+
+        A database error propagates (the batch is dropped unacknowledged and resent by the kiosks); any other
+        unexpected error dead-letters only the message that caused it, as ``internal``.
+        """
+        out = Validated([], [], defaultdict(list))
+        for item in batch:
+            try:
+                device_id, kind, rest = parse_topic(item.topic)
+            except EnvelopeError as exc:
+                out.dead.append(DeadLetter("invalid", str(exc), item.topic, item.payload, item.received_at))
+                continue
+            try:
+                self._validate_one(item, device_id, kind, rest, store, out)
+            except Exception as exc:
+                if _is_database_error(exc):
+                    raise
+                log.exception("unexpected error on a message on %s; dead-lettered", item.topic)
+                detail = f"{type(exc).__name__}: {exc}"[:300]
+                out.dead.append(
+                    DeadLetter("internal", detail, item.topic, item.payload, item.received_at, device_id)
+                )
+        return out
+
+    def _validate_one(
+        self,
+        item: Incoming,
+        device_id: str,
+        kind: str,
+        rest: tuple[str, ...],
+        store: CentralStore,
+        out: Validated,
+    ) -> None:
+        """Sort one message into ``out``: a request, a chunk, a dead letter (and a rejection when attributable)."""
+        if kind == "tel":
+            self._telemetry(item, device_id, store, out.dead)
+        elif kind == "att":
+            chunk = self._chunk(item, device_id, rest, store)
+            if isinstance(chunk, Chunk):
+                out.chunks.append(chunk)
+            else:
+                out.dead.append(chunk)
+        elif kind == "req":
+            result = self._request(item, device_id, store)
+            if isinstance(result, StoredRequest):
+                out.accepted.append(result)
+            else:
+                out.dead.append(result)
+                if result.msg_id:
+                    out.rejected[device_id].append(Rejection(result.msg_id, result.reason))
+        else:
+            reason = f"unsupported topic kind '{kind}'"
+            out.dead.append(
+                DeadLetter("invalid", reason, item.topic, item.payload, item.received_at, device_id)
+            )
+
+    def commit_and_ack(self, work: Validated, store: CentralStore, client: mqtt.Client) -> None:
+        """One transaction, then one ack per device: the ack never leaves before the commit."""
+        accepted, dead, rejected = work.accepted, work.dead, work.rejected
+        outcomes = store.commit(accepted, dead, work.chunks) if (accepted or dead or work.chunks) else []
+        self._commits += 1
+        if self.options.crash_after_commits and self._commits >= self.options.crash_after_commits:
+            log.warning("fault injection: exiting after commit %d, before its acks", self._commits)
+            os._exit(70)
+        acked: dict[str, list[str]] = defaultdict(list)
+        for request, outcome in zip(accepted, outcomes, strict=True):
+            if outcome == CONFLICT:
+                rejected[request.device_id].append(Rejection(request.msg_id, "replay_conflict"))
+            else:
+                acked[request.device_id].append(request.msg_id)
+        self.stored += sum(1 for o in outcomes if o != CONFLICT)
+        self.dead += len(dead) + outcomes.count(CONFLICT)
+        chunk_acks: dict[str, list[tuple[str, int]]] = defaultdict(list)
+        for chunk in work.chunks:
+            chunk_acks[chunk.device_id].append((chunk.att_id, chunk.n))
+        for device_id in set(acked) | set(rejected) | set(chunk_acks):
+            ack = Ack(
+                tuple(acked.get(device_id, ())),
+                tuple(chunk_acks.get(device_id, ())),
+                tuple(rejected.get(device_id, ())),
+            )
+            client.publish(topic(device_id, "ack"), ack.to_bytes(), qos=1)
+        for d in dead:
+            log.warning("dead letter: %s (%s) on %s", d.reason, d.detail, d.topic)
+
+    def _known_device(self, device_id: str, store: CentralStore) -> Device | None:
+        device = self._devices.get(device_id)
+        if device is None:
+            device = store.device(device_id)
+            if device is not None:
+                self._devices[device_id] = device
+        return device
+
+    def _request(self, item: Incoming, device_id: str, store: CentralStore) -> StoredRequest | DeadLetter:
+        def dead(reason: str, detail: str, msg_id: str = "") -> DeadLetter:
+            return DeadLetter(reason, detail, item.topic, item.payload, item.received_at, device_id, msg_id)
+
+        try:
+            env = Envelope.from_bytes(item.payload, limit=self.options.max_payload)
+        except EnvelopeError as exc:
+            return dead(reason_for(exc), str(exc))
+        if env.device_id != device_id:
+            return dead("topic_mismatch", f"envelope of device {env.device_id} on the topic of {device_id}")
+        device = self._known_device(device_id, store)
+        if device is None:
+            return dead(
+                "unknown_device", f"device {device_id} is not in the registry; import its record", env.msg_id
+            )
+        canonical = env.canonical_bytes()  # once: the signature and the de-duplication digest both cover it
+        if not verify(canonical, env.signature, bytes.fromhex(device.public_key)):
+            return dead(
+                "bad_signature", "the signature does not match the device's registered key", env.msg_id
+            )
+        b = env.body
+        return StoredRequest(
+            env.msg_id,
+            device_id,
+            env.seq,
+            b.ticket,
+            b.service_id,
+            b.lang,
+            env.created_ms,
+            item.received_at,
+            hashlib.sha256(canonical).hexdigest(),
+            b.sealed,
+            len(b.attachments),
+            att_refs=tuple((a.att_id, a.chunks, a.size, a.sha256) for a in b.attachments),
+        )
+
+    def _chunk(
+        self, item: Incoming, device_id: str, rest: tuple[str, ...], store: CentralStore
+    ) -> Chunk | DeadLetter:
+        def dead(reason: str, detail: str) -> DeadLetter:
+            return DeadLetter(reason, detail, item.topic, item.payload[:1024], item.received_at, device_id)
+
+        if len(rest) != 2 or not _UUID.match(rest[0]) or not rest[1].isdigit() or int(rest[1]) > 100_000:
+            return dead("invalid", "attachment topic must be kiosk/v1/DEVICE/att/ATT_ID/N")
+        if len(item.payload) > MAX_CHUNK_BYTES:
+            return dead("oversized", f"chunk of {len(item.payload)} bytes; the limit is {MAX_CHUNK_BYTES}")
+        if self._known_device(device_id, store) is None:
+            return dead("unknown_device", f"device {device_id} is not in the registry; import its record")
+        return Chunk(rest[0], int(rest[1]), device_id, item.payload, item.received_at)
+
+    def _telemetry(self, item: Incoming, device_id: str, store: CentralStore, dead: list[DeadLetter]) -> None:
+        try:
+            tel = Telemetry.from_bytes(item.payload)
+        except EnvelopeError as exc:
+            dead.append(
+                DeadLetter(reason_for(exc), str(exc), item.topic, item.payload, item.received_at, device_id)
+            )
+            return
+        if self.options.auto_register and tel.public_key and self._known_device(device_id, store) is None:
+            try:
+                device = Device.from_record(
+                    {"device_id": device_id, "public_key": tel.public_key}, item.received_at
+                )
+            except ValueError as exc:
+                dead.append(
+                    DeadLetter("invalid", str(exc), item.topic, item.payload, item.received_at, device_id)
+                )
+                return
+            store.add_device(device)
+            log.warning("auto-registered device %s on first use (trust on first use)", device_id)
+        store.save_telemetry(device_id, tel.to_dict(), item.received_at)

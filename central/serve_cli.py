@@ -1,0 +1,65 @@
+"""``kiosk-central serve --broker URL --db URL``: run one receiver until SIGTERM/SIGINT."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import socket
+import sys
+import threading
+from types import FrameType
+
+from central import compose
+from central.cli import add_db_flag, store_from
+from central.receiver import ReceiverOptions
+from layanan.config import Settings
+
+log = logging.getLogger(__name__)
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--broker", default=None, help="mqtt://HOST:PORT or mqtts://HOST:PORT (default: kiosk.broker_url)"
+    )
+    add_db_flag(parser)
+    parser.add_argument(
+        "--group", default=None, help="shared subscription group (default: central.share_group)"
+    )
+    parser.add_argument(
+        "--client-id", default=None, help="MQTT client id; unique per receiver (default: host name)"
+    )
+    parser.add_argument(
+        "--auto-register",
+        action="store_true",
+        help="trust a device's key on first use (demo only; off by default)",
+    )
+    parser.add_argument("--crash-after-commits", type=int, default=0, help=argparse.SUPPRESS)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    url = args.broker or settings.kiosk.broker_url
+    try:
+        probe = store_from(args, settings)
+        probe.close()
+    except Exception as exc:  # noqa: BLE001 - any database error is reported, not traced
+        print(f"kiosk-central serve: cannot open the database: {exc}", file=sys.stderr)
+        return 2
+    options = ReceiverOptions(
+        group=args.group or settings.central.share_group,
+        client_id=args.client_id or f"kiosk-central-{socket.gethostname()}",
+        max_payload=settings.central.max_payload,
+        auto_register=args.auto_register,
+        crash_after_commits=args.crash_after_commits,
+    )
+    receiver = compose.receiver(settings, url, args.db, options)
+    stop = threading.Event()
+
+    def _stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    log.info("receiver %s serving %s", options.client_id, url)
+    receiver.run(stop)
+    return 0

@@ -1,0 +1,71 @@
+"""``kiosk-central update TICKET STATUS --device ID``: store a ticket's status and send it to the kiosk (``upd``)."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+import threading
+import time
+
+from central.cli import add_db_flag, store_from
+from layanan.config import Settings
+from layanan.domain.envelope import StatusUpdate, topic
+from layanan.link import connect_async, make_client
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("ticket", help="ticket code, e.g. K-0427")
+    parser.add_argument("status", help="new status, e.g. 'siap diambil'")
+    parser.add_argument("--device", required=True, help="device id of the kiosk that issued the ticket")
+    parser.add_argument("--broker", default=None, help="mqtt://HOST:PORT (default: kiosk.broker_url)")
+    parser.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for the broker")
+    add_db_flag(parser)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    store = store_from(args, settings)
+    try:
+        request = store.find_ticket(args.device, args.ticket)
+        if request is None:
+            print(f"kiosk-central update: no ticket {args.ticket} from device {args.device}", file=sys.stderr)
+            return 1
+        store.set_status(request.msg_id, args.status)
+    finally:
+        store.close()
+    client, address = make_client(
+        f"kiosk-central-update-{int(time.time() * 1000)}",
+        args.broker or settings.kiosk.broker_url,
+        settings.mqtt,
+        persistent=False,
+        protocol="5",
+    )
+    connected = threading.Event()
+    client.on_connect = lambda c, u, f, reason, p: None if reason.is_failure else connected.set()
+    connect_async(client, address, settings.mqtt, persistent=False)
+    client.loop_start()
+    try:
+        if not connected.wait(args.timeout):
+            print(
+                "kiosk-central update: status stored, but the broker is not reachable; run it again later",
+                file=sys.stderr,
+            )
+            return 1
+        info = client.publish(
+            topic(args.device, "upd"),
+            StatusUpdate(request.msg_id, args.ticket, args.status).to_bytes(),
+            qos=1,
+        )
+        with contextlib.suppress(RuntimeError, ValueError):
+            info.wait_for_publish(args.timeout)
+        if not info.is_published():
+            print(
+                "kiosk-central update: stored, but the broker did not take the update in time; run it again",
+                file=sys.stderr,
+            )
+            return 1
+    finally:
+        client.disconnect()
+        client.loop_stop()
+    print(f"{args.device} {args.ticket}: {args.status}")
+    return 0

@@ -1,0 +1,245 @@
+"""The service catalog: categories, services, fields and documents, loaded from TOML and checked at start.
+
+A bad catalog is refused with a :class:`CatalogError` naming the file, the entry and the reason, so a technician
+can fix it; the kiosk never starts on half a catalog.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+FIELD_KINDS = ("nik", "kk", "phone", "digits", "date", "choice")
+MAX_CHOICES = 6
+"""At most about six choices on a screen (low-literacy rule)."""
+
+
+class CatalogError(ValueError):
+    """The catalog file is not usable; the message names file, entry and reason."""
+
+
+@dataclass(frozen=True)
+class Text:
+    """One text per language code."""
+
+    by_lang: Mapping[str, str]
+
+    def get(self, lang: str, fallback: str = "id") -> str:
+        return self.by_lang.get(lang) or self.by_lang.get(fallback) or next(iter(self.by_lang.values()))
+
+
+@dataclass(frozen=True)
+class Option:
+    id: str
+    icon: str
+    title: Text
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    id: str
+    kind: str
+    icon: str
+    title: Text
+    prompt: Text
+    optional: bool = False
+    min_len: int = 1
+    max_len: int = 16
+    options: tuple[Option, ...] = ()
+
+
+@dataclass(frozen=True)
+class DocumentSpec:
+    id: str
+    icon: str
+    title: Text
+    capture: str = "letter"
+    """How a photo of it is straightened: ``ktp`` or ``card`` (ID-1 card), ``kk`` or ``letter`` (A4 page)."""
+
+
+@dataclass(frozen=True)
+class Category:
+    id: str
+    icon: str
+    title: Text
+    prompt: Text
+
+
+@dataclass(frozen=True)
+class Service:
+    id: str
+    category: str
+    icon: str
+    ticket_letter: str
+    office: str
+    title: Text
+    prompt: Text
+    fields: tuple[str, ...]
+    documents: tuple[str, ...]
+    done: Text
+
+
+@dataclass(frozen=True)
+class Catalog:
+    categories: tuple[Category, ...]
+    services: Mapping[str, Service]
+    fields: Mapping[str, FieldSpec]
+    documents: Mapping[str, DocumentSpec]
+    languages: tuple[str, ...]
+
+    def services_in(self, category_id: str) -> tuple[Service, ...]:
+        return tuple(s for s in self.services.values() if s.category == category_id)
+
+    def category(self, category_id: str) -> Category:
+        return next(c for c in self.categories if c.id == category_id)
+
+
+class _Reader:
+    """Reads one entry and raises CatalogError that names file and entry."""
+
+    def __init__(self, source: str, entry: str, data: Any) -> None:
+        self.source, self.entry = source, entry
+        if not isinstance(data, Mapping):
+            self.fail("must be a table")
+        self.data: Mapping[str, Any] = data
+
+    def fail(self, reason: str) -> None:
+        raise CatalogError(f"{self.source}: {self.entry}: {reason}")
+
+    def str_(self, key: str, default: str | None = None) -> str:
+        value = self.data.get(key, default)
+        if not isinstance(value, str) or (default is None and not value):
+            self.fail(f"'{key}' must be non-empty text")
+        return str(value)
+
+    def list_(self, key: str) -> tuple[str, ...]:
+        value = self.data.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            self.fail(f"'{key}' must be a list of ids")
+        return tuple(value)
+
+    def text(self, key: str, languages: tuple[str, ...]) -> Text:
+        value = self.data.get(key)
+        if not isinstance(value, Mapping) or not value:
+            self.fail(f"'{key}' must be a table of language = text")
+        assert isinstance(value, Mapping)
+        for lang in languages:
+            if not isinstance(value.get(lang), str) or not value[lang].strip():
+                self.fail(f"'{key}' has no text for language '{lang}'")
+        return Text(dict(value))
+
+
+def _field(source: str, fid: str, data: Any, langs: tuple[str, ...]) -> FieldSpec:
+    r = _Reader(source, f"fields.{fid}", data)
+    kind = r.str_("kind")
+    if kind not in FIELD_KINDS:
+        r.fail(f"kind '{kind}' is unknown; use one of {', '.join(FIELD_KINDS)}")
+    options: list[Option] = []
+    if kind == "choice":
+        raw = r.data.get("options")
+        if not isinstance(raw, list) or not 2 <= len(raw) <= MAX_CHOICES:
+            r.fail(f"a choice field needs 2 to {MAX_CHOICES} options")
+        assert isinstance(raw, list)
+        for i, opt in enumerate(raw):
+            o = _Reader(source, f"fields.{fid}.options[{i}]", opt)
+            options.append(Option(o.str_("id"), o.str_("icon"), o.text("title", langs)))
+    lo, hi = r.data.get("min", 1), r.data.get("max", 16)
+    if not isinstance(lo, int) or not isinstance(hi, int) or not 1 <= lo <= hi <= 16:
+        r.fail("'min' and 'max' must be whole numbers with 1 <= min <= max <= 16")
+    optional = r.data.get("optional", False)
+    if not isinstance(optional, bool):
+        r.fail("'optional' must be true or false")
+    return FieldSpec(
+        fid,
+        kind,
+        r.str_("icon"),
+        r.text("title", langs),
+        r.text("prompt", langs),
+        optional,
+        lo,
+        hi,
+        tuple(options),
+    )
+
+
+def parse_catalog(data: Mapping[str, Any], source: str, languages: tuple[str, ...] = ("id", "en")) -> Catalog:
+    """Check and build a catalog from parsed TOML; ``languages`` must all have texts."""
+    if data.get("schema") != 1:
+        raise CatalogError(f"{source}: schema: expected 'schema = 1', found {data.get('schema')!r}")
+    fields = {fid: _field(source, fid, d, languages) for fid, d in dict(data.get("fields", {})).items()}
+    documents = {}
+    for did, d in dict(data.get("documents", {})).items():
+        r = _Reader(source, f"documents.{did}", d)
+        capture = r.str_("capture", "letter")
+        if capture not in ("ktp", "card", "kk", "letter"):
+            r.fail(f"capture '{capture}' is unknown; use ktp, card (ID-1 cards), kk or letter (A4 pages)")
+        documents[did] = DocumentSpec(did, r.str_("icon"), r.text("title", languages), capture)
+    categories = []
+    for i, d in enumerate(data.get("categories", [])):
+        r = _Reader(source, f"categories[{i}]", d)
+        categories.append(
+            Category(r.str_("id"), r.str_("icon"), r.text("title", languages), r.text("prompt", languages))
+        )
+    if not 1 <= len(categories) <= MAX_CHOICES:
+        raise CatalogError(
+            f"{source}: categories: need 1 to {MAX_CHOICES} categories, found {len(categories)}"
+        )
+    category_ids = {c.id for c in categories}
+    services: dict[str, Service] = {}
+    for i, d in enumerate(data.get("services", [])):
+        r = _Reader(source, f"services[{i}]", d)
+        sid = r.str_("id")
+        r.entry = f"services[{i}] ({sid})"
+        if sid in services:
+            r.fail("duplicate service id")
+        category = r.str_("category", "")
+        if category and category not in category_ids:
+            r.fail(f"category '{category}' is not one of the categories ({', '.join(sorted(category_ids))})")
+        svc = Service(
+            sid,
+            category,
+            r.str_("icon"),
+            r.str_("ticket_letter"),
+            r.str_("office"),
+            r.text("title", languages),
+            r.text("prompt", languages),
+            r.list_("fields"),
+            r.list_("documents"),
+            r.text("done", languages),
+        )
+        for f in svc.fields:
+            if f not in fields:
+                r.fail(f"field '{f}' is not defined under [fields]")
+        for doc in svc.documents:
+            if doc not in documents:
+                r.fail(f"document '{doc}' is not defined under [documents]")
+        services[sid] = svc
+    for c in categories:
+        n = sum(1 for s in services.values() if s.category == c.id)
+        if not 1 <= n <= MAX_CHOICES:
+            raise CatalogError(f"{source}: category '{c.id}': needs 1 to {MAX_CHOICES} services, has {n}")
+    return Catalog(tuple(categories), services, fields, documents, languages)
+
+
+def load_catalog(path: str | Path | None = None, languages: tuple[str, ...] = ("id", "en")) -> Catalog:
+    """Load the catalog from ``path``, or the one shipped with the package."""
+    if path:
+        source = str(path)
+        try:
+            raw = Path(path).read_bytes()
+        except OSError as exc:
+            raise CatalogError(
+                f"{source}: cannot read the catalog ({exc.strerror}); check kiosk.catalog"
+            ) from None
+    else:
+        source = "layanan/data/catalog.toml"
+        raw = resources.files("layanan").joinpath("data/catalog.toml").read_bytes()
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise CatalogError(f"{source}: not valid TOML: {exc}") from None
+    return parse_catalog(data, source, languages)

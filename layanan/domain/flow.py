@@ -1,0 +1,603 @@
+"""The citizen's flow as a pure state machine: ``handle(state, event) -> Step(state, say, effects)``.
+
+Screens: attract -> language -> category -> service -> field (one per catalog field) -> documents -> review ->
+ticket -> attract. Global actions on every screen but attract: ``ulang`` (repeat the prompt), ``kembali`` (back),
+``batal`` (cancel, wipe), ``bantuan`` (call staff). A choice is made in two steps (low-literacy rule): the first tap
+or spoken word highlights it and speaks it, a second tap on it or ``ya`` selects it. Numbers are entered on the
+keypad or spoken digit by digit; ``ulang`` while dictating drops the last spoken group (words before it in the
+same utterance are dropped too, digits after it are the group said again).
+
+What is said is a tuple of prompt keys (see :mod:`layanan.domain.prompts`); effects ask the shell to submit the
+request or call staff. Kivy screens, ``kiosk simulate`` and the tests all drive this one machine.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from layanan.domain import validation
+from layanan.domain.catalog import Catalog, FieldSpec
+from layanan.domain.events import (
+    VOICE_PROBLEMS,
+    CallStaff,
+    CameraFailed,
+    CameraHint,
+    Captured,
+    CaptureNow,
+    Effect,
+    Event,
+    Idle,
+    LookUpTicket,
+    Presence,
+    RoomBusy,
+    Spoken,
+    StartCamera,
+    StopCamera,
+    Submit,
+    SubmitFailed,
+    Submitted,
+    Tap,
+    TicketFound,
+    TicketNotFound,
+    VoiceUnavailable,
+)
+from layanan.domain.request import Request
+from layanan.domain.words import COMMANDS, DIGITS, number_words
+
+GLOBAL_TARGETS = ("ulang", "kembali", "batal", "bantuan")
+KEYPAD_HINT_AFTER = 2
+"""After this many spoken groups taken back on one screen the kiosk says, once, that the keypad works too: in
+a loud room a group can take several tries (the babble voice scenarios: 1.6 takes a group)."""
+KEYPAD = tuple(f"key:{d}" for d in "1234567890") + ("key:del",)
+NUMERIC_KINDS = ("nik", "kk", "phone", "digits", "date")
+
+
+@dataclass(frozen=True)
+class State:
+    """Everything the kiosk shows now. ``values`` and ``entry`` are personal data: never log them."""
+
+    screen: str = "attract"
+    lang: str = "id"
+    category: str | None = None
+    service: str | None = None
+    field_index: int = 0
+    values: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    entry: str = ""
+    groups: tuple[int, ...] = ()
+    documents: tuple[str, ...] = ()
+    highlighted: str | None = None
+    error: str | None = None
+    warning: bool = False
+    staff_called: bool = False
+    hold_to_talk: bool = False
+    """The room is busy: the banner asks the citizen to hold the talk button (until their next tap or word)."""
+    redos: int = 0
+    """Spoken groups taken back with "ulang" on this screen; from :data:`KEYPAD_HINT_AFTER` the keypad is offered."""
+    camera_doc: str | None = None
+    """The document being photographed on the camera screen."""
+    photos: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    """Document id -> attachment id of its photo."""
+    hint: str | None = None
+    status: str | None = None
+    """On the ticket-status screen: what central last said about the ticket ("" when there is no news yet)."""
+    submitting: bool = False
+    ticket: str | None = None
+
+    def with_(self, **changes: object) -> State:
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class Step:
+    state: State
+    say: tuple[str, ...] = ()
+    effects: tuple[Effect, ...] = ()
+
+
+class Flow:
+    """The state machine over one catalog; timeouts in seconds of no input."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        languages: tuple[str, ...] = ("id", "en"),
+        warn_s: float = 45,
+        reset_s: float = 75,
+    ) -> None:
+        self.catalog = catalog
+        self.languages = languages
+        self.warn_s, self.reset_s = warn_s, reset_s
+        self._screens: dict[str, Callable[[State, str], Step]] = {
+            "attract": self._on_attract,
+            "language": self._on_choice,
+            "category": self._on_choice,
+            "service": self._on_choice,
+            "field": self._on_field,
+            "documents": self._on_documents,
+            "camera": self._on_camera,
+            "review": self._on_review,
+            "ticket": self._on_ticket,
+            "status": self._on_status,
+        }
+
+    # ------------------------------------------------------------------ public API
+
+    def start(self, lang: str | None = None) -> Step:
+        state = State(lang=lang or self.languages[0])
+        return Step(state, self.prompt(state))
+
+    def handle(self, state: State, event: Event) -> Step:
+        if isinstance(event, Idle):
+            return self._on_idle(state, event.seconds)
+        if isinstance(event, Presence):
+            return Step(state, ("screen.attract",)) if state.screen == "attract" else Step(state)
+        if isinstance(event, Submitted):
+            return self._on_submitted(state, event.ticket)
+        if isinstance(event, SubmitFailed):
+            return Step(state.with_(submitting=False, error="queue.failed"), ("err.queue.failed",))
+        if isinstance(event, Captured | CameraHint | CameraFailed):
+            return self._on_camera_event(state, event)
+        if isinstance(event, TicketFound):
+            found = state.with_(
+                ticket=event.ticket, service=event.service_id, status=event.status or "", entry=""
+            )
+            return Step(found, self._status_text(found))
+        if isinstance(event, TicketNotFound):
+            return Step(state.with_(error="status.not_found", entry=""), ("err.status.not_found",))
+        if isinstance(event, RoomBusy):
+            if state.screen == "attract":  # nobody to tell
+                return Step(state)
+            return Step(state.with_(hold_to_talk=True), ("hint.hold_to_talk",))
+        if isinstance(event, VoiceUnavailable):
+            error = VOICE_PROBLEMS[event.what]
+            if not event.asked and state.error == error:
+                return Step(state, ())  # on screen already; the room's chatter must not repeat it
+            return Step(state.with_(error=error), (f"err.{error}",))
+        state = state.with_(warning=False, staff_called=False, hold_to_talk=False)
+        if isinstance(event, Spoken):
+            return self._on_spoken(state, event.text, event.asked)
+        if isinstance(event, Tap):
+            return self._on_tap(state, event.target)
+        raise TypeError(f"unknown event {event!r}")
+
+    def targets(self, state: State) -> tuple[str, ...]:
+        """Element ids that can be tapped on this screen (``kiosk simulate --targets`` lists them)."""
+        if state.screen == "attract":
+            return ("start", "tiket", "ulang")
+        local: tuple[str, ...]
+        if state.screen in ("language", "category", "service"):
+            local = self.choices(state) + ("ya",)
+        elif state.screen == "field":
+            spec = self.current_field(state)
+            if spec.kind == "choice":
+                local = tuple(f"opt:{o.id}" for o in spec.options) + ("ya",)
+            else:
+                local = KEYPAD + ("ya",) + (("lewati",) if spec.optional else ())
+        elif state.screen == "documents":
+            docs = self._service(state).documents
+            local = tuple(f"doc:{d}" for d in docs) + tuple(f"foto:{d}" for d in docs) + ("ya",)
+        elif state.screen == "camera":
+            local = ("foto",)
+        elif state.screen == "review":
+            local = ("ya", "tidak")
+        elif state.screen == "status":
+            local = ("selesai",) if state.ticket else KEYPAD + ("ya",)
+        else:
+            local = ("selesai",)
+        return local + GLOBAL_TARGETS
+
+    def vocabulary(self, state: State) -> tuple[str, ...]:
+        """Words a recognizer should listen for on this screen."""
+        words = set(COMMANDS)
+        if state.screen == "attract":
+            return tuple(sorted(words | set(DIGITS)))  # any word wakes the kiosk
+        if state.screen in ("language", "category", "service") or (
+            state.screen == "field" and self.current_field(state).kind == "choice"
+        ):
+            words |= set(number_words(len(self.choices(state))))
+        if (state.screen == "field" and self.current_field(state).kind in NUMERIC_KINDS) or (
+            state.screen == "status" and not state.ticket
+        ):
+            words |= set(DIGITS)
+        return tuple(sorted(words))
+
+    def choices(self, state: State) -> tuple[str, ...]:
+        if state.screen == "language":
+            return tuple(f"lang:{lang}" for lang in self.languages)
+        if state.screen == "category":
+            return tuple(f"cat:{c.id}" for c in self.catalog.categories)
+        if state.screen == "service":
+            return tuple(f"svc:{s.id}" for s in self.catalog.services_in(state.category or ""))
+        if state.screen == "field" and self.current_field(state).kind == "choice":
+            return tuple(f"opt:{o.id}" for o in self.current_field(state).options)
+        return ()
+
+    def current_field(self, state: State) -> FieldSpec:
+        return self.catalog.fields[self._service(state).fields[state.field_index]]
+
+    def prompt(self, state: State) -> tuple[str, ...]:
+        """What the screen says when it opens or when ``ulang`` is pressed."""
+        if state.screen == "field":
+            return (f"field:{self.current_field(state).id}:prompt",)
+        if state.screen == "service" and state.category:
+            return (f"cat:{state.category}:prompt", "screen.service")
+        if state.screen == "review":
+            return self._review_text(state)
+        if state.screen == "ticket":
+            return ("screen.ticket", *spell_ticket(state.ticket or ""), f"svc:{state.service}:done")
+        if state.screen == "camera":
+            return ("screen.camera", f"doc:{state.camera_doc}")
+        if state.screen == "status" and state.ticket:
+            return self._status_text(state)
+        return (f"screen.{state.screen}",)
+
+    def request(self, state: State) -> Request:
+        return Request(
+            state.service or "", state.lang, dict(state.values), state.documents, tuple(state.photos.values())
+        )
+
+    # ------------------------------------------------------------------ screens
+
+    def _service(self, state: State):  # type: ignore[no-untyped-def]
+        return self.catalog.services[state.service or ""]
+
+    def _go(self, state: State, screen: str, **changes: object) -> Step:
+        new = state.with_(screen=screen, highlighted=None, error=None, redos=0, **changes)
+        return Step(new, self.prompt(new))
+
+    def _on_attract(self, state: State, target: str) -> Step:
+        if target == "tiket":
+            return self._go(state, "status", entry="")
+        if target != "start":
+            return self._unknown(state, target)
+        if len(self.languages) == 1:
+            return self._go(state, "category")
+        return self._go(state, "language")
+
+    def _on_choice(self, state: State, target: str) -> Step:
+        if target == "ya":
+            if state.highlighted is None:
+                return Step(state, ("err.choose_first",))
+            target = state.highlighted
+        elif target not in self.choices(state):
+            return self._unknown(state, target)
+        elif state.highlighted != target:
+            return Step(state.with_(highlighted=target, error=None), self._describe(state, target))
+        return self._select(state, target)
+
+    def _select(self, state: State, target: str) -> Step:
+        kind, _, value = target.partition(":")
+        if kind == "lang":
+            return self._go(state.with_(lang=value), "category")
+        if kind == "cat":
+            services = self.catalog.services_in(value)
+            if len(services) == 1:
+                return self._begin_service(state.with_(category=value), services[0].id)
+            return self._go(state.with_(category=value), "service")
+        if kind == "svc":
+            return self._begin_service(state, value)
+        # a choice field's option
+        spec = self.current_field(state)
+        return self._next_field(state.with_(values=_put(state.values, spec.id, value)))
+
+    def _begin_service(self, state: State, service_id: str) -> Step:
+        state = state.with_(
+            service=service_id, field_index=0, values=MappingProxyType({}), entry="", groups=()
+        )
+        if not self.catalog.services[service_id].fields:
+            return self._go(state, "documents")
+        return self._go(state, "field")
+
+    def _describe(self, state: State, target: str) -> tuple[str, ...]:
+        kind, _, value = target.partition(":")
+        if kind == "lang":
+            return (f"lang:{value}:name",)
+        if kind == "opt":
+            return (f"opt:{self.current_field(state).id}:{value}", "hint.confirm")
+        return (f"{kind}:{value}:title", f"{kind}:{value}:prompt", "hint.confirm")
+
+    def _on_field(self, state: State, target: str) -> Step:
+        spec = self.current_field(state)
+        if spec.kind == "choice":
+            return self._on_choice(state, target)
+        if target.startswith("key:") and target in KEYPAD:
+            key = target[4:]
+            if key == "del":
+                return Step(state.with_(entry=state.entry[:-1], groups=(), error=None), ("key.del",))
+            if len(state.entry) >= spec.max_len:
+                return Step(state.with_(error=f"{spec.kind}.too_long"), (f"err.{spec.kind}.too_long",))
+            return Step(state.with_(entry=state.entry + key, groups=(), error=None), (f"digit:{key}",))
+        if target == "lewati" and spec.optional:
+            return self._next_field(state.with_(entry="", groups=()))
+        if target == "ya":
+            return self._finish_field(state, spec)
+        return self._unknown(state, target)
+
+    def _finish_field(self, state: State, spec: FieldSpec) -> Step:
+        value = state.entry
+        if spec.kind == "phone":
+            value = validation.normalize_phone(value)
+        error = _CHECKS[spec.kind](value, spec)
+        if error:
+            return Step(state.with_(error=error), (f"err.{error}",))
+        return self._next_field(state.with_(values=_put(state.values, spec.id, value)))
+
+    def _next_field(self, state: State) -> Step:
+        fields = self._service(state).fields
+        if state.field_index + 1 < len(fields):
+            return self._go(state, "field", field_index=state.field_index + 1, entry="", groups=())
+        return self._go(state, "documents", entry="", groups=())
+
+    def _on_documents(self, state: State, target: str) -> Step:
+        if target == "ya":
+            return self._go(state, "review")
+        docs = self._service(state).documents
+        doc = target.partition(":")[2]
+        if target.startswith("foto:") and doc in docs:
+            new = state.with_(screen="camera", camera_doc=doc, hint=None, highlighted=None, error=None)
+            return Step(new, self.prompt(new), (StartCamera(doc, self.catalog.documents[doc].capture),))
+        if not target.startswith("doc:") or doc not in docs:
+            return self._unknown(state, target)
+        if doc in state.documents:
+            return Step(
+                state.with_(documents=tuple(d for d in state.documents if d != doc)),
+                (f"doc:{doc}", "doc.unmarked"),
+            )
+        return Step(state.with_(documents=(*state.documents, doc)), (f"doc:{doc}", "doc.marked"))
+
+    def _on_camera(self, state: State, target: str) -> Step:
+        if target == "foto":
+            return Step(state, ("camera.capturing",), (CaptureNow(),))
+        return self._unknown(state, target)
+
+    def _on_camera_event(self, state: State, event: Captured | CameraHint | CameraFailed) -> Step:
+        if state.screen != "camera":
+            return Step(state)
+        if isinstance(event, CameraHint):
+            if event.hint == state.hint:
+                return Step(state)
+            return Step(state.with_(hint=event.hint), (f"camera.{event.hint}",))
+        if isinstance(event, CameraFailed):
+            back = self._go(state, "documents", camera_doc=None, hint=None)
+            return Step(
+                back.state.with_(error="camera"), ("err.camera",), (StopCamera(), CallStaff("camera"))
+            )
+        doc = state.camera_doc or event.document
+        documents = state.documents if doc in state.documents else (*state.documents, doc)
+        photos = _put(state.photos, doc, event.attachment_id)
+        back = self._go(state, "documents", camera_doc=None, hint=None, documents=documents, photos=photos)
+        return Step(back.state, ("camera.taken", f"doc:{doc}"), (StopCamera(),))
+
+    def _on_review(self, state: State, target: str) -> Step:
+        if target == "ya":
+            if state.submitting:
+                return Step(state)
+            request = self.request(state)
+            letter = self._service(state).ticket_letter
+            return Step(state.with_(submitting=True), ("screen.submitting",), (Submit(request, letter),))
+        if target == "tidak":
+            if not self._service(state).fields:
+                return self._go(state, "documents")
+            return self._go(
+                state, "field", field_index=0, entry=state.values.get(self._service(state).fields[0], "")
+            )
+        return self._unknown(state, target)
+
+    def _on_submitted(self, state: State, ticket: str) -> Step:
+        if not state.submitting:
+            return Step(state)
+        # keep only what the ticket screen needs; the personal data now lives sealed in the queue
+        return self._go(
+            State(lang=state.lang, service=state.service, category=state.category), "ticket", ticket=ticket
+        )
+
+    def _on_status(self, state: State, target: str) -> Step:
+        """Ticket status: type the ticket's four digits, hear what central last said about it."""
+        if state.ticket:
+            if target == "selesai":
+                return self._home(state, ("screen.goodbye",))
+            return self._unknown(state, target)
+        if target in KEYPAD:
+            key = target[4:]
+            if key == "del":
+                return Step(state.with_(entry=state.entry[:-1], error=None), ("key.del",))
+            if len(state.entry) >= 4:
+                return Step(state, ("err.status.length",))
+            return Step(state.with_(entry=state.entry + key, error=None), (f"digit:{key}",))
+        if target == "ya":
+            if len(state.entry) != 4:
+                return Step(state.with_(error="status.length"), ("err.status.length",))
+            return Step(state, (), (LookUpTicket(state.entry),))
+        return self._unknown(state, target)
+
+    def _status_text(self, state: State) -> tuple[str, ...]:
+        news = "status.news" if state.status else "status.no_news"
+        return ("status.ticket", *spell_ticket(state.ticket or ""), f"svc:{state.service}:title", news)
+
+    def _on_ticket(self, state: State, target: str) -> Step:
+        if target == "selesai":
+            return self._home(state, ("screen.goodbye",))
+        return self._unknown(state, target)
+
+    # ------------------------------------------------------------------ global actions, voice, timers
+
+    def _on_tap(self, state: State, target: str) -> Step:
+        if state.submitting:
+            return Step(state, ("screen.submitting",))
+        # the top bar's speaker ("ulang": say it again) is on every screen, the bottom bar's actions on all but attract
+        if target == "ulang" or (state.screen != "attract" and target in GLOBAL_TARGETS):
+            return self._global(state, target)
+        return self._screens[state.screen](state, target)
+
+    def _global(self, state: State, target: str) -> Step:
+        if target == "ulang":
+            return Step(state, self.prompt(state))
+        if target == "batal":
+            return self._home(state, ("screen.cancelled",))
+        if target == "bantuan":
+            return Step(state.with_(staff_called=True), ("screen.staff_called",), (CallStaff(state.screen),))
+        return self._back(state)
+
+    def _back(self, state: State) -> Step:
+        screen = state.screen
+        if screen == "camera":
+            back = self._go(state, "documents", camera_doc=None, hint=None)
+            return Step(back.state, back.say, (StopCamera(),))
+        fields = self._service(state).fields if state.service else ()
+        if screen == "field" and state.field_index > 0:
+            return self._go(state, "field", field_index=state.field_index - 1, entry="", groups=())
+        if screen == "documents" and fields:
+            return self._go(state, "field", field_index=len(fields) - 1, entry="", groups=())
+        if screen in ("field", "documents"):
+            # leaving the service wipes what was entered for it
+            several = len(self.catalog.services_in(state.category or "")) > 1
+            return self._go(
+                state,
+                "service" if several else "category",
+                values=MappingProxyType({}),
+                documents=(),
+                service=None,
+            )
+        if screen in ("ticket", "status"):
+            return self._home(state, ("screen.goodbye",))
+        previous = {
+            "review": "documents",
+            "service": "category",
+            "category": "language",
+            "language": "attract",
+        }
+        target = previous.get(screen, "attract")
+        if target == "language" and len(self.languages) == 1:
+            target = "attract"
+        if target == "attract":
+            return self._home(state, ())
+        return self._go(state, target)
+
+    def _home(self, state: State, say: tuple[str, ...]) -> Step:
+        """Wipe everything entered and return to the attract screen."""
+        home = State(lang=self.languages[0])
+        return Step(home, say + self.prompt(home))
+
+    def _on_idle(self, state: State, seconds: float) -> Step:
+        if state.screen == "attract" or state.submitting:
+            return Step(state)
+        if seconds >= self.reset_s:
+            return self._home(state, ("screen.timeout",))
+        if seconds >= self.warn_s and not state.warning:
+            return Step(state.with_(warning=True), ("screen.still_there",))
+        return Step(state)
+
+    def _on_spoken(self, state: State, text: str, asked: bool = False) -> Step:
+        words = text.lower().split()
+        if state.screen == "attract" and (words or asked):  # any words, or a press of the talk button, begin
+            return self._on_attract(state, "start")
+        if not words:
+            return Step(state, ("err.not_understood",)) if asked else Step(state)
+        if state.screen == "field" and self.current_field(state).kind in NUMERIC_KINDS:
+            return self._spoken_digits(state, words)
+        if state.screen == "status" and not state.ticket:
+            digits = "".join(DIGITS[w] for w in words if w in DIGITS)
+            if digits and len(state.entry) + len(digits) <= 4:
+                return Step(
+                    state.with_(entry=state.entry + digits, error=None), tuple(f"digit:{d}" for d in digits)
+                )
+            if words[-1] in ("ya", "kembali", "batal", "bantuan", "ulang"):
+                return self._on_tap(state, words[-1])
+            return Step(state, ("err.not_understood",))
+        if words[-1] in ("kembali", "batal", "bantuan", "ulang"):
+            return self._on_tap(state, words[-1])
+        if words[-1] in ("ya", "tidak") and state.screen in ("review", "ticket"):
+            return self._on_tap(state, {"ticket": "selesai"}.get(state.screen, words[-1]))
+        if words[-1] == "ya":
+            return self._on_tap(state, "ya")
+        choices = self.choices(state)
+        number = _spoken_number(words)
+        if choices and number is not None and 1 <= number <= len(choices):
+            return self._on_tap(state, choices[number - 1])
+        return Step(state, ("err.not_understood",))
+
+    def _spoken_digits(self, state: State, words: list[str]) -> Step:
+        if "ulang" in words:
+            return self._redo_group(state, words[len(words) - words[::-1].index("ulang") :])
+        digits = "".join(DIGITS[w] for w in words if w in DIGITS)
+        if digits:
+            return self._add_group(state, digits)
+        if words[-1] in ("ya", "kembali", "batal", "bantuan"):
+            return self._on_tap(state, words[-1])
+        if words[-1] == "tidak":
+            return Step(state.with_(entry="", groups=()), ("key.del",))
+        return Step(state, ("err.not_understood",))
+
+    def _add_group(self, state: State, digits: str, said: tuple[str, ...] = ()) -> Step:
+        spec = self.current_field(state)
+        if len(state.entry) + len(digits) > spec.max_len:
+            return Step(state.with_(error=f"{spec.kind}.too_long"), (*said, f"err.{spec.kind}.too_long"))
+        new = state.with_(entry=state.entry + digits, groups=(*state.groups, len(digits)), error=None)
+        return Step(new, (*said, *(f"digit:{d}" for d in digits)))
+
+    def _redo_group(self, state: State, after: list[str]) -> Step:
+        """``ulang`` while dictating: the last spoken group goes. The citizen heard it read back wrong, so
+        words before "ulang" (in a busy room, often a background talker's) go with it, and digits after it
+        ("ulang, tiga dua nol satu") are that group said again. With no group to drop, the prompt is repeated."""
+        digits = "".join(DIGITS[w] for w in after if w in DIGITS)
+        if not state.groups and not digits:
+            return Step(state, self.prompt(state))
+        said: tuple[str, ...] = ()
+        if state.groups:
+            redos = state.redos + 1
+            state = state.with_(
+                entry=state.entry[: -state.groups[-1]], groups=state.groups[:-1], error=None, redos=redos
+            )
+            said = ("key.del", "hint.use_keypad") if redos == KEYPAD_HINT_AFTER else ("key.del",)
+        return self._add_group(state, digits, said) if digits else Step(state, said)
+
+    def _unknown(self, state: State, target: str) -> Step:
+        raise UnknownTarget(state.screen, target, self.targets(state))
+
+    def _review_text(self, state: State) -> tuple[str, ...]:
+        service = self._service(state)
+        say = ["screen.review", f"svc:{service.id}:title"]
+        for fid in service.fields:
+            if fid not in state.values:
+                continue
+            spec = self.catalog.fields[fid]
+            say.append(f"field:{fid}:title")
+            value = state.values[fid]
+            say += [f"opt:{fid}:{value}"] if spec.kind == "choice" else [f"digit:{d}" for d in value]
+        say += [f"doc:{d}" for d in state.documents]
+        say.append("hint.review_confirm")
+        return tuple(say)
+
+
+class UnknownTarget(LookupError):
+    """A tap on an element id that the current screen does not have."""
+
+    def __init__(self, screen: str, target: str, valid: tuple[str, ...]) -> None:
+        super().__init__(f"screen '{screen}' has no element '{target}'; its elements are: {', '.join(valid)}")
+        self.screen, self.target, self.valid = screen, target, valid
+
+
+def spell_ticket(ticket: str) -> tuple[str, ...]:
+    """``K-0427`` -> letter K, then each digit, for the speaker."""
+    return tuple(f"letter:{c}" if c.isalpha() else f"digit:{c}" for c in ticket if c.isalnum())
+
+
+def _put(values: Mapping[str, str], key: str, value: str) -> Mapping[str, str]:
+    return MappingProxyType({**values, key: value})
+
+
+def _spoken_number(words: list[str]) -> int | None:
+    digits = "".join(DIGITS[w] for w in words if w in DIGITS)
+    return int(digits) if digits else None
+
+
+_CHECKS: dict[str, Callable[[str, FieldSpec], str | None]] = {
+    "nik": lambda v, s: validation.check_nik(v),
+    "kk": lambda v, s: validation.check_kk(v),
+    "phone": lambda v, s: validation.check_phone(v),
+    "digits": lambda v, s: validation.check_digits(v, s.min_len, s.max_len),
+    "date": lambda v, s: validation.check_date(v),
+}

@@ -1,0 +1,109 @@
+"""Language packs and prompt keys: what each key the flow says means, in text, for one language.
+
+Keys: ``screen.*``, ``hint.*``, ``err.*``, ``digit:N`` and ``lang:X:name`` come from the pack's ``[prompts]``;
+``cat:ID:title|prompt``, ``svc:ID:title|prompt|done``, ``field:ID:title|prompt``, ``opt:FIELD:OPTION`` and
+``doc:ID`` come from the catalog; ``letter:X`` is the letter itself. Every key is finite, so the whole audio pack can
+be rendered ahead of time (:func:`all_keys`).
+"""
+
+from __future__ import annotations
+
+import string
+import tomllib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from layanan.domain.catalog import Catalog, CatalogError
+
+
+@dataclass(frozen=True)
+class LanguagePack:
+    code: str
+    name: str
+    tts_voice: str
+    prompts: Mapping[str, str]
+    ui: Mapping[str, str]
+
+    def label(self, key: str) -> str:
+        return self.ui.get(key, key)
+
+
+def load_pack(code: str, directory: Path | None = None) -> LanguagePack:
+    """Load ``<code>.toml`` from ``directory`` (a provisioned pack) or from the package."""
+    if directory is not None and (directory / f"{code}.toml").exists():
+        source, raw = str(directory / f"{code}.toml"), (directory / f"{code}.toml").read_bytes()
+    else:
+        ref = resources.files("layanan").joinpath(f"data/lang/{code}.toml")
+        if not ref.is_file():
+            raise CatalogError(
+                f"language pack '{code}' is not installed; install it with 'kiosk-provision install-model'"
+            )
+        source, raw = f"layanan/data/lang/{code}.toml", ref.read_bytes()
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise CatalogError(f"{source}: not valid TOML: {exc}") from None
+    prompts, ui = data.get("prompts"), data.get("ui", {})
+    if not isinstance(prompts, dict) or not all(isinstance(v, str) for v in prompts.values()):
+        raise CatalogError(f"{source}: [prompts] must be a table of key = text")
+    return LanguagePack(code, str(data.get("name", code)), str(data.get("tts_voice", code)), prompts, ui)
+
+
+class PromptBook:
+    """Resolves prompt keys to text for one language from its pack and the catalog."""
+
+    def __init__(self, catalog: Catalog, pack: LanguagePack) -> None:
+        self.catalog, self.pack = catalog, pack
+
+    def text(self, key: str) -> str:
+        if key in self.pack.prompts:
+            return self.pack.prompts[key]
+        kind, _, rest = key.partition(":")
+        lang = self.pack.code
+        try:
+            if kind == "letter":
+                return rest
+            if kind == "cat":
+                cid, _, part = rest.partition(":")
+                return getattr(self.catalog.category(cid), part).get(lang)  # type: ignore[no-any-return]
+            if kind == "svc":
+                sid, _, part = rest.partition(":")
+                return getattr(self.catalog.services[sid], part).get(lang)  # type: ignore[no-any-return]
+            if kind == "field":
+                fid, _, part = rest.partition(":")
+                return getattr(self.catalog.fields[fid], part).get(lang)  # type: ignore[no-any-return]
+            if kind == "opt":
+                fid, _, oid = rest.partition(":")
+                return next(o.title.get(lang) for o in self.catalog.fields[fid].options if o.id == oid)
+            if kind == "doc":
+                return self.catalog.documents[rest].title.get(lang)
+        except (KeyError, StopIteration, AttributeError):
+            pass
+        raise KeyError(f"prompt key '{key}' has no text in language pack '{lang}'")
+
+    def sentence(self, keys: tuple[str, ...]) -> str:
+        """Keys joined into what is shown under the pictograms (digits close together)."""
+        parts: list[str] = []
+        for key in keys:
+            text = self.text(key)
+            if key.startswith(("digit:", "letter:")) and parts and parts[-1].endswith(" "):
+                parts[-1] += text + " "
+            else:
+                parts.append(text + " ")
+        return " ".join(p.strip() for p in parts)
+
+
+def all_keys(catalog: Catalog, pack: LanguagePack) -> Iterator[str]:
+    """Every key the flow can say, for rendering the audio pack."""
+    yield from pack.prompts
+    yield from (f"letter:{c}" for c in string.ascii_uppercase)
+    for c in catalog.categories:
+        yield from (f"cat:{c.id}:title", f"cat:{c.id}:prompt")
+    for s in catalog.services.values():
+        yield from (f"svc:{s.id}:title", f"svc:{s.id}:prompt", f"svc:{s.id}:done")
+    for f in catalog.fields.values():
+        yield from (f"field:{f.id}:title", f"field:{f.id}:prompt")
+        yield from (f"opt:{f.id}:{o.id}" for o in f.options)
+    yield from (f"doc:{d}" for d in catalog.documents)

@@ -1,0 +1,106 @@
+"""Build a paho-mqtt 2.x client from the settings: protocol, persistent session, TLS, credentials, reconnect.
+
+Shared by the kiosk uploader and the central receiver so both treat ``mqtt://`` / ``mqtts://``, the CA file and
+the password file the same way. The client is wrapped, never subclassed.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import ssl
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from layanan.config import MqttSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class BrokerAddress:
+    host: str
+    port: int
+    tls: bool
+
+    @classmethod
+    def parse(cls, url: str) -> BrokerAddress:
+        parsed = urlparse(url)
+        if parsed.scheme not in ("mqtt", "mqtts") or not parsed.hostname:
+            raise ValueError(f"broker URL {url!r}: use mqtt://HOST:PORT or mqtts://HOST:PORT")
+        tls = parsed.scheme == "mqtts"
+        return cls(parsed.hostname, parsed.port or (8883 if tls else 1883), tls)
+
+
+def make_client(
+    client_id: str,
+    url: str,
+    settings: MqttSettings,
+    *,
+    persistent: bool = True,
+    protocol: str | None = None,
+    will: tuple[str, bytes] | None = None,
+    max_inflight: int = 20,
+) -> tuple[mqtt.Client, BrokerAddress]:
+    """A configured client (not yet connected) and the address to connect to with :func:`connect_async`."""
+    address = BrokerAddress.parse(url)
+    proto = protocol or settings.protocol
+    version = mqtt.MQTTv5 if proto == "5" else mqtt.MQTTv311
+    client = mqtt.Client(
+        CallbackAPIVersion.VERSION2,
+        client_id=client_id,
+        protocol=version,
+        clean_session=None if version == mqtt.MQTTv5 else not persistent,
+    )
+    if settings.username:
+        password = Path(settings.password_file).read_text().strip() if settings.password_file else None
+        client.username_pw_set(settings.username, password)
+    if address.tls:
+        client.tls_set(ca_certs=settings.ca_file or None, cert_reqs=ssl.CERT_REQUIRED)
+    if will is not None:
+        client.will_set(will[0], will[1], qos=1, retain=True)
+    client.reconnect_delay_set(min_delay=settings.reconnect_min_s, max_delay=settings.reconnect_max_s)  # type: ignore[arg-type]
+    client.connect_timeout = settings.connect_timeout_s
+    client.max_inflight_messages_set(max_inflight)
+    client.max_queued_messages_set(0)
+    return client, address
+
+
+def connect_async(
+    client: mqtt.Client, address: BrokerAddress, settings: MqttSettings, persistent: bool = True
+) -> None:
+    """Start connecting in the background; paho's loop thread reconnects forever with the configured delays."""
+    if client.protocol == mqtt.MQTTv5:
+        props = Properties(PacketTypes.CONNECT)
+        if persistent:
+            props.SessionExpiryInterval = settings.session_expiry_s
+        client.connect_async(
+            address.host,
+            address.port,
+            keepalive=settings.keepalive_s,
+            clean_start=not persistent,
+            properties=props,
+        )
+    else:
+        client.connect_async(address.host, address.port, keepalive=settings.keepalive_s)
+
+
+def set_nodelay(client: mqtt.Client) -> None:
+    """Disable Nagle on the connected socket (call from on_connect).
+
+    paho does not, and a PUBACK followed by a PUBLISH on the same socket then waits for the peer's delayed TCP
+    ack (about 40 ms on Linux) at every turn: that alone limited a flush to a few windows per second.
+    """
+    sock = client.socket()
+    if sock is None:
+        return
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    except (OSError, AttributeError) as exc:
+        log.debug("could not set TCP_NODELAY: %s", exc)

@@ -1,0 +1,203 @@
+"""``kiosk bench vision [--json] [--quick]``: how fast and how small document capture is on this machine.
+
+Measures, on generated scenes (tools/vision/synth.py, so a source checkout is needed):
+- per-frame time of the quality checks (detection included) and of detection plus warp, on the full frame, at
+  640x480 and 1280x720, and of ``CaptureSession.feed`` (which analyses a copy scaled to 640 wide);
+- encoded size, quality and legibility (text SSIM, edge F1) per document kind;
+- presence detector time per frame;
+- upload time of the encoded card as raw 32 KB MQTT QoS 1 publishes (each waited for its PUBACK) to a private
+  mosquitto through a throttled local TCP proxy: GPRS-like 40 kbit/s and VSAT-like 2 Mbit/s, both with 0.5 s
+  round trip. This is *not* the outbox's sealed, application-acknowledged chunk upload (that lives in the
+  outbox); it is the link cost of the same bytes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import cv2
+
+from layanan.config import Settings
+from tools.bench import machine
+
+NO_CONFIG_FLAGS = True
+CHUNK = 32 * 1024
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="fewer repetitions; upload only the encoded card over the VSAT link",
+    )
+
+
+def _time(fn: Any, reps: int) -> dict[str, float]:
+    """Wall-clock and CPU time per call (process CPU time, all threads: steadier on a busy machine)."""
+    fn()  # warm-up
+    wall, cpu = [], []
+    for _ in range(reps):
+        t, c = time.perf_counter(), time.process_time()
+        fn()
+        wall.append((time.perf_counter() - t) * 1000)
+        cpu.append((time.process_time() - c) * 1000)
+    return {
+        "median_ms": round(statistics.median(wall), 2),
+        "max_ms": round(max(wall), 2),
+        "median_cpu_ms": round(statistics.median(cpu), 2),
+    }
+
+
+def _frame_timings(reps: int) -> dict[str, Any]:
+    from kiosk.vision.capture import CaptureSession
+    from kiosk.vision.detect import find_document
+    from kiosk.vision.flatten import warp
+    from kiosk.vision.quality import assess
+    from tools.vision import synth
+
+    out: dict[str, Any] = {}
+    for size in ((640, 480), (1280, 720)):
+        image = synth.render("ktp", size=size, bg="wood", fill=0.4, angle=5, tilt=0.05, seed=1).image
+        key = f"{size[0]}x{size[1]}"
+        session = CaptureSession("ktp", stable_frames=10**6)  # never captures: per-frame cost only
+        out[key] = {
+            "capture_session_feed": _time(lambda image=image, s=session: s.feed(image), reps),
+            "quality_checks": _time(lambda image=image: assess(image, "ktp"), reps),
+            "detect_and_warp": _time(
+                lambda image=image: warp(image, find_document(image, "ktp"), "ktp"), reps
+            ),
+        }
+    return out
+
+
+def _encodings() -> dict[str, Any]:
+    from kiosk.vision.pipeline import capture_document
+    from tools.vision import synth
+
+    out: dict[str, Any] = {}
+    for doc, fill, size in (
+        ("ktp", 0.45, (1280, 720)),
+        ("kk", 0.3, (1280, 720)),
+        ("letter", 0.3, (1280, 720)),
+    ):
+        image = synth.render(doc, size=size, bg="wood", fill=fill, angle=5, tilt=0.05, seed=2).image
+        t = time.perf_counter()
+        cap = capture_document(image, doc)
+        e = cap.encoded
+        out[doc] = {
+            **e.to_dict(),
+            "capture_ms": round((time.perf_counter() - t) * 1000, 1),
+            "target_bytes": 60_000 if doc == "ktp" else 150_000,
+        }
+        out[doc].pop("sha256")
+    return out
+
+
+def _presence(reps: int) -> dict[str, Any]:
+    from kiosk.vision.presence import BlazeFaceDetector
+    from tools.vision import synth
+
+    det = BlazeFaceDetector()
+    frame = synth.render("ktp", size=(640, 480)).image
+    return {"blazeface_640x480": _time(lambda: det.max_score(frame), reps)}
+
+
+def _send(port: int, link_name: str, chunks: list[bytes], pipelined: bool) -> tuple[float, float]:
+    """(connect s, send s): one chunk at a time, each PUBACK awaited, or all at once and then wait."""
+    import paho.mqtt.client as mqtt
+
+    client = mqtt.Client(
+        mqtt.CallbackAPIVersion.VERSION2, client_id=f"bench-{link_name}", protocol=mqtt.MQTTv5
+    )
+    t0 = time.perf_counter()
+    client.connect("127.0.0.1", port, keepalive=120)
+    client.loop_start()
+    try:
+        deadline = time.monotonic() + 30
+        while not client.is_connected():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no CONNACK within 30 s on {link_name}")
+            time.sleep(0.01)
+        t_conn = time.perf_counter()
+        infos = []
+        for i, chunk in enumerate(chunks):
+            infos.append(client.publish(f"kiosk/v1/bench/att/x/{i}", chunk, qos=1))
+            if not pipelined:
+                infos[-1].wait_for_publish(timeout=120)
+        for i, info in enumerate(infos):
+            info.wait_for_publish(timeout=120)
+            if not info.is_published():
+                raise TimeoutError(f"chunk {i} not acknowledged within 120 s on {link_name}")
+        return t_conn - t0, time.perf_counter() - t_conn
+    finally:
+        client.disconnect()
+        client.loop_stop()
+
+
+def _upload(sizes: dict[str, int], quick: bool) -> dict[str, Any]:
+    from tools.bench.throttle import GPRS, VSAT, ThrottledProxy
+
+    try:
+        from tests.support.broker import start_mosquitto
+    except ImportError:
+        return {"skipped": "needs a source checkout (tests/support/broker.py) and mosquitto"}
+
+    out: dict[str, Any] = {
+        "what": "raw QoS 1 publishes of 32 KB chunks via a token-bucket proxy to a private mosquitto, "
+        "until every PUBACK is back; send_s waits for each chunk's PUBACK before the next (stop and wait), "
+        "pipelined_s publishes all and then waits. Not the outbox's sealed, application-acknowledged chunks."
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        broker = start_mosquitto(Path(tmp) / "broker")
+        try:
+            for link in (VSAT,) if quick else (GPRS, VSAT):
+                results = {}
+                for label, nbytes in sizes.items():
+                    n = max(1, math.ceil(nbytes / CHUNK))
+                    chunks = [bytes([i % 256]) * min(CHUNK, nbytes - i * CHUNK) for i in range(n)]
+                    row: dict[str, Any] = {"bytes": nbytes, "chunks": n}
+                    for pipelined in (False, True) if n > 1 else (False,):
+                        with ThrottledProxy(("127.0.0.1", broker.port), link) as proxy:
+                            connect_s, send_s = _send(proxy.port, link.name, chunks, pipelined)
+                        row["connect_s"] = round(connect_s, 2)
+                        row["pipelined_s" if pipelined else "send_s"] = round(send_s, 2)
+                    results[label] = row
+                out[link.name] = {"bits_per_s": link.bits_per_s, "rtt_s": link.rtt_s, "results": results}
+        finally:
+            broker.stop()
+    return out
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    reps = 5 if args.quick else 20
+    report: dict[str, Any] = {
+        "machine": {
+            **machine(),
+            "opencv": cv2.__version__,
+            "opencv_threads": cv2.getNumThreads(),
+        },
+        "frame": _frame_timings(reps),
+    }
+    print("vision bench: frame timings done", file=sys.stderr)
+    report["encoding"] = _encodings()
+    report["presence"] = _presence(reps)
+    card = report["encoding"]["ktp"]["bytes"]
+    sizes = {"encoded_card": card}
+    if not args.quick:
+        sizes |= {"card_at_target_60KB": 60_000, "page_at_target_150KB": 150_000}
+    print("vision bench: uploading over throttled links (GPRS takes a while)", file=sys.stderr)
+    report["upload"] = _upload(sizes, args.quick)
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print(json.dumps(report, indent=1))
+    return 0
