@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import string
 import tempfile
@@ -31,6 +32,45 @@ ROTATION = {  # orientation -> (xrandr --rotate, libinput calibration matrix for
     "portrait-flipped": ("right", "0 1 0 -1 0 1"),
 }
 DEFAULT_LINK = {"800x480": "dsi", "1024x600": "hdmi"}
+
+_USER = (
+    re.compile(r"[a-z_][a-z0-9_-]{0,31}"),
+    "a user name: 1-32 of a-z, 0-9, '_' and '-', not starting with a digit or '-'",
+)
+_PATH = (
+    re.compile(r"(/[A-Za-z0-9._+-]+)+/?"),
+    "an absolute path of letters, digits, '.', '_', '+', '-' and '/' (no spaces, quotes, '$', ';' or newlines)",
+)
+_CARD = (
+    re.compile(r"[A-Za-z0-9_-]{1,32}"),
+    "an ALSA card name or number: 1-32 of A-Z, a-z, 0-9, '_' and '-'",
+)
+_VILLAGE = (re.compile(r"[0-9]{2}\.[0-9]{2}\.[0-9]{2}\.[0-9]{4}"), "a kode wilayah such as 91.03.05.2001")
+CHECKED_FLAGS = {
+    "kiosk_user": ("--kiosk-user", _USER),
+    "central_user": ("--central-user", _USER),
+    "python": ("--python", _PATH),
+    "libexec_dir": ("--libexec-dir", _PATH),
+    "share_dir": ("--share-dir", _PATH),
+    "central_config_path": ("--central-config", _PATH),
+    "config_path": ("--device-config (default: the --config path)", _PATH),
+    "speaker_card": ("--speaker-card", _CARD),
+    "data_dir": ("kiosk.data_dir in the config", _PATH),
+    "village_code": ("kiosk.village_code in the config", _VILLAGE),
+}
+"""Values that land verbatim in install.sh (run as root), systemd units and udev/ALSA files: each must match a
+strict pattern, so that no shell or unit-file syntax (';', '$(', quotes, spaces, newlines, '%') gets in."""
+
+
+def check_values(vals: dict[str, str]) -> None:
+    """Refuse the first value that does not match its pattern, naming the flag, the value and what is allowed."""
+    for key, (source, (pattern, allowed)) in CHECKED_FLAGS.items():
+        value = vals[key]
+        if not pattern.fullmatch(value) or len(value) > 255:  # fullmatch: '$' lets a final newline by
+            raise ProvisionError(
+                f"{source} {value!r} is refused: it goes into install.sh and the systemd units, so it must be "
+                f"{allowed}; nothing was written"
+            )
 
 
 def display_values(panel: str, link: str) -> dict[str, str]:
@@ -70,7 +110,7 @@ def values(settings: Settings, args: argparse.Namespace) -> dict[str, str]:
         )
     if not 10 <= args.watchdog_sec <= 600:
         raise ProvisionError(f"--watchdog-sec {args.watchdog_sec} is out of range; use 10 to 600 seconds")
-    return {
+    vals = {
         "device_id": settings.kiosk.device_id,
         "village_code": settings.kiosk.village_code,
         "panel": site.panel,
@@ -93,6 +133,8 @@ def values(settings: Settings, args: argparse.Namespace) -> dict[str, str]:
         "mic_note": mic_note,
         "mic_power_rule": mic_power,
     }
+    check_values(vals)
+    return vals
 
 
 def render_tree(templates: Path, out: Path, vals: dict[str, str]) -> list[Path]:

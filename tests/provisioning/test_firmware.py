@@ -111,3 +111,63 @@ def test_a_template_with_an_unknown_placeholder_leaves_the_previous_output(
     assert "no_such_value" in capsys.readouterr().err
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".fw")]
+
+
+HOSTILE = ["kiosk; touch x", "kiosk\nExecStartPre=/bin/sh -c 'touch x'", "kiosk user", "$(touch x)", "`touch x`",
+           "kiosk\n", "kiosk%i", "kiosk'\"", "a|b&c"]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("flag", "good"),
+    [
+        ("--kiosk-user", "kiosk"),
+        ("--central-user", "kiosk-central"),
+        ("--python", "/opt/kiosk/venv/bin/python"),
+        ("--libexec-dir", "/usr/local/lib/kiosk"),
+        ("--share-dir", "/usr/local/share/kiosk"),
+        ("--central-config", "/etc/kiosk/central.toml"),
+        ("--device-config", "/etc/kiosk/kiosk.toml"),
+        ("--speaker-card", "Headphones"),
+    ],
+)
+@pytest.mark.parametrize("bad", HOSTILE)
+def test_flags_with_shell_or_unit_syntax_are_refused_naming_flag_value_and_rule(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, flag: str, good: str,
+    bad: str
+) -> None:  # fmt: skip
+    """install.sh runs as root and systemd reads User= and paths: a value must never add a command or a line."""
+    config = init(tmp_path)
+    out = tmp_path / "fw"
+    monkeypatch.chdir(tmp_path)
+    value = bad if flag.endswith("user") or flag == "--speaker-card" else f"/opt/{bad}"
+    assert render(config, out, flag, value) == 1
+    err = capsys.readouterr().err
+    assert flag in err and repr(value) in err and "nothing was written" in err
+    assert not out.exists() and not (tmp_path / "x").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".fw")]
+
+
+def test_a_relative_path_is_refused_and_good_values_still_render(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = init(tmp_path)
+    out = tmp_path / "fw"
+    assert render(config, out, "--share-dir", "usr/share/kiosk") == 1
+    assert "--share-dir 'usr/share/kiosk'" in capsys.readouterr().err
+    assert (
+        render(config, out, "--kiosk-user", "_kiosk-2", "--speaker-card", "0", "--share-dir", "/srv/k+1/")
+        == 0
+    )
+    assert "User=_kiosk-2\n" in (out / "systemd/kiosk.service").read_text()
+
+
+def test_a_hand_edited_config_cannot_smuggle_a_command_into_install_sh(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = init(tmp_path)
+    text = config.read_text()
+    data_dir = str(tmp_path / "data")
+    config.write_text(text.replace(f'data_dir = "{data_dir}"', f'data_dir = "{data_dir} && touch /tmp/x"'))
+    assert render(config, tmp_path / "fw") == 1
+    err = capsys.readouterr().err
+    assert "kiosk.data_dir" in err and "touch /tmp/x" in err and not (tmp_path / "fw").exists()
