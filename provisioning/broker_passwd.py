@@ -1,8 +1,12 @@
 """Mosquitto password file lines: ``user:$7$ITERATIONS$SALT$HASH`` (PBKDF2-HMAC-SHA512, base64), as mosquitto
 2 reads.
 
-``mosquitto_passwd -b`` makes them when it is installed (a technician laptop may not have it); otherwise this
-module makes the same format itself. Both are checked against a real mosquitto in the tests."""
+``mosquitto_passwd`` makes them when it is installed (a technician laptop may not have it); otherwise this
+module makes the same format itself. Both are checked against a real mosquitto in the tests.
+
+The password goes to ``mosquitto_passwd`` on its standard input (it asks twice and reads a line each time when
+stdin is not a terminal), never with ``-b`` on its command line: any local user can read a process's arguments
+(``ps``, ``/proc/PID/cmdline``) while it runs."""
 
 from __future__ import annotations
 
@@ -27,11 +31,26 @@ def python_entry(user: str, password: str, iterations: int = ITERATIONS, salt: b
 
 
 def tool_entry(user: str, password: str, exe: str) -> str:
+    """One line made by ``mosquitto_passwd``, the password fed on stdin (never in its argv)."""
+    if not password or any(c in password for c in "\r\n\0"):
+        raise ValueError("a broker password must be one non-empty line (no CR, LF or NUL)")
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "passwd"
         path.touch(mode=0o600)
-        subprocess.run([exe, "-b", str(path), user, password], check=True, capture_output=True, timeout=30)
-        return path.read_text().strip()
+        subprocess.run(
+            [exe, str(path), user],
+            input=f"{password}\n{password}\n",  # "Password:" and "Reenter password:"
+            text=True,
+            check=True,
+            capture_output=True,
+            timeout=30,
+        )
+        line = path.read_text().strip()
+    if not check_entry(
+        line, password
+    ):  # e.g. a version that truncates long input: never hand out a wrong line
+        raise RuntimeError(f"{exe} wrote an entry that does not match the password; use_tool=False avoids it")
+    return line
 
 
 def password_entry(user: str, password: str, use_tool: bool | None = None) -> str:
