@@ -7,14 +7,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from central import migrations
 from central.receiver import Receiver, ReceiverOptions
 from central.store import CentralStore, open_store
 from layanan.config import Settings
 
 
 def store(settings: Settings, url: str | None = None) -> CentralStore:
-    """The central store at ``url``, else ``central.db_url``, else ``central.db`` in the data dir."""
-    return open_store(url if url is not None else settings.central.db_url, settings.data_dir)
+    """The central store at ``url``, else ``central.db_url``, else ``central.db`` in the data dir, with the office
+    schema's migrations applied."""
+    opened = open_store(url if url is not None else settings.central.db_url, settings.data_dir)
+    migrations.upgrade_store(opened)
+    return opened
 
 
 def keys_dir(settings: Settings) -> Path:

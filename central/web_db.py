@@ -1,0 +1,13 @@
+"""The console's database from settings: the store's tables and the office migrations ensured, then a pool."""
+
+from __future__ import annotations
+
+from central import compose
+from central.db import Database
+from layanan.config import Settings
+
+
+def open_database(settings: Settings, url: str | None = None, pool_size: int = 8) -> Database:
+    """Open (and if needed create and migrate) the office database, then a pooled ``Database`` on it."""
+    compose.store(settings, url).close()
+    return Database(url if url is not None else settings.central.db_url, settings.data_dir, pool_size)
