@@ -7,6 +7,7 @@ state are readable on the device. Schema changes go through ``MIGRATIONS`` (``PR
 from __future__ import annotations
 
 import builtins
+import errno
 import hashlib
 import json
 import logging
@@ -160,6 +161,32 @@ class QueueStats:
     last_sync_at: float | None
 
 
+class DiskFullError(RuntimeError):
+    """The queue's disk is full (SQLITE_FULL): the request being queued was not stored, and every request queued
+    before it is still there. The message says what to free; it carries no personal data."""
+
+    def __init__(self, path: Path, rollback_error: str | None = None) -> None:
+        undone = (
+            f"SQLite undid it itself, so the ROLLBACK after it failed with '{rollback_error}'"
+            if rollback_error
+            else "it was rolled back"
+        )
+        super().__init__(
+            f"disk full (SQLITE_FULL) while queueing a request in {path}: this request was NOT stored ({undone}); "
+            f"every request queued before it is kept. Free space on the disk of {path.parent} (df -h "
+            f"{path.parent}; e.g. journalctl --vacuum-size=50M, old logs) or move the data dir to a larger "
+            "card, then the citizen can confirm again."
+        )
+        self.path = path
+
+
+def _disk_full(exc: BaseException) -> bool:
+    """SQLITE_FULL (also as the primary code of an extended one) or ENOSPC from the OS."""
+    if isinstance(exc, sqlite3.Error):
+        return (getattr(exc, "sqlite_errorcode", 0) & 0xFF) == sqlite3.SQLITE_FULL
+    return isinstance(exc, OSError) and exc.errno == errno.ENOSPC
+
+
 class LocalQueue:
     """Enqueue confirmed requests durably; the uploader reads and updates the same table."""
 
@@ -220,8 +247,20 @@ class LocalQueue:
                     [(att_id, n, part) for n, part in enumerate(parts)],
                 )
             conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
+        except BaseException as exc:
+            # After SQLITE_FULL, SQLite has already rolled the transaction back: a ROLLBACK then fails ("no
+            # transaction is active") and, unchecked, its error used to hide the disk-full one.
+            rollback_error = None
+            try:
+                conn.execute("ROLLBACK")
+            except sqlite3.Error as failed:
+                rollback_error = str(failed)
+            if _disk_full(exc):
+                full = DiskFullError(self.path, rollback_error)
+                log.error("%s", full)
+                raise full from exc
+            if rollback_error is not None:
+                log.error("enqueue failed (%s) and its ROLLBACK too (%s)", type(exc).__name__, rollback_error)
             raise
         log.info("request queued msg_id=%s seq=%d service=%s", msg_id, seq, request.service_id)
         return QueuedRequest(msg_id, seq, request.service_id, ticket, request.lang, now, "pending", 0, None)
