@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import sys
-import threading
 import time
 
+from central import updates
 from central.cli import add_db_flag, store_from
 from layanan.config import Settings
-from layanan.domain.envelope import StatusUpdate, topic
-from layanan.link import connect_async, make_client
+from layanan.domain.envelope import StatusUpdate
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -33,32 +31,21 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         store.set_status(request.msg_id, args.status)
     finally:
         store.close()
-    client, address = make_client(
-        f"kiosk-central-update-{int(time.time() * 1000)}",
+    client = updates.connect(
         args.broker or settings.kiosk.broker_url,
         settings.mqtt,
-        persistent=False,
-        protocol="5",
+        f"kiosk-central-update-{int(time.time() * 1000)}",
+        args.timeout,
     )
-    connected = threading.Event()
-    client.on_connect = lambda c, u, f, reason, p: None if reason.is_failure else connected.set()
-    connect_async(client, address, settings.mqtt, persistent=False)
-    client.loop_start()
-    try:
-        if not connected.wait(args.timeout):
-            print(
-                "kiosk-central update: status stored, but the broker is not reachable; run it again later",
-                file=sys.stderr,
-            )
-            return 1
-        info = client.publish(
-            topic(args.device, "upd"),
-            StatusUpdate(request.msg_id, args.ticket, args.status).to_bytes(),
-            qos=1,
+    if client is None:
+        print(
+            "kiosk-central update: status stored, but the broker is not reachable; run it again later",
+            file=sys.stderr,
         )
-        with contextlib.suppress(RuntimeError, ValueError):
-            info.wait_for_publish(args.timeout)
-        if not info.is_published():
+        return 1
+    try:
+        update = StatusUpdate(request.msg_id, args.ticket, args.status)
+        if not updates.publish(client, args.device, update, args.timeout):
             print(
                 "kiosk-central update: stored, but the broker did not take the update in time; run it again",
                 file=sys.stderr,

@@ -6,9 +6,9 @@ made, plus the office's own user), ``acl``, ``mosquitto.conf`` (include it from 
 trial CA), ``server.crt``, ``server.key``. Running it again keeps the CA, the server certificate (while it
 still matches) and every user, and adds the new devices; ``--revoke ID`` removes a stolen kiosk.
 
-The ACL lets each device write only ``kiosk/v1/{id}/req``, ``att/#``, ``status`` and ``tel``, and read only
-its own ``ack`` and ``upd``; the office user reads and writes all of ``kiosk/v1/#`` (also through ``$share``
-groups)."""
+The ACL lets each device write only ``kiosk/v1/{id}/req``, ``att/#``, ``status``, ``tel`` and ``updack`` (its
+acknowledgement of a status update), and read only its own ``ack`` and ``upd``; the office user reads and writes
+all of ``kiosk/v1/#`` (also through ``$share`` groups)."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ REVOKED_FILE = "revoked"
 """Device ids refused for good (stolen kiosks), one a line, kept in OUTDIR."""
 BROKER_GROUP = "mosquitto"
 """mosquitto drops root privileges to this user and group: it must be able to read passwd and server.key."""
-DEVICE_WRITE = ("req", "att/#", "status", "tel")
+DEVICE_WRITE = ("req", "att/#", "status", "tel", "updack")
 DEVICE_READ = ("ack", "upd")
 
 

@@ -36,6 +36,7 @@ from layanan.domain.envelope import (
     EnvelopeError,
     StatusUpdate,
     Telemetry,
+    UpdateAck,
     topic,
 )
 from layanan.link import connect_async, make_client, set_nodelay
@@ -176,6 +177,9 @@ class Uploader:
                     log.warning("central rejected msg_id=%s: %s", rej.msg_id, rej.reason)
             elif kind == "upd" and store.set_status(payload.msg_id, payload.status):
                 log.info("status of ticket %s: %s", payload.ticket, payload.status)
+                # stored: tell central, which resends the update until it hears this
+                ack = UpdateAck(payload.msg_id, payload.status).to_bytes()
+                client.publish(topic(self.device_id, "updack"), ack, qos=1)
         if acked:
             self.acked += store.mark_acked(acked, now)
             for msg_id in acked:

@@ -303,6 +303,24 @@ class StatusUpdate:
 
 
 @dataclass(frozen=True)
+class UpdateAck:
+    """On ``kiosk/v1/{device}/updack`` (device to central, QoS 1): the kiosk has stored status ``status`` of
+    request ``msg_id`` from a ``upd``; central stops resending that update."""
+
+    msg_id: str
+    status: str
+
+    def to_bytes(self) -> bytes:
+        return _dumps({"v": SCHEMA_VERSION, "id": self.msg_id, "st": self.status})
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> UpdateAck:
+        obj = _load_json(data, 4096)
+        _check_version(obj)
+        return cls(_text(obj, "id", "id", 36), _text(obj, "st", "st", 64))
+
+
+@dataclass(frozen=True)
 class Telemetry:
     """On ``kiosk/v1/{device}/tel`` (QoS 0): the device's health."""
 
