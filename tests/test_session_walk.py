@@ -53,7 +53,7 @@ def random_event(rng: random.Random, flow: Flow, session: KioskSession) -> Event
             VoiceUnavailable(rng.choice(["microphone", "model"]), asked=rng.random() < 0.5),
             CameraFailed("unplugged"),
             # the camera thread's news can arrive late, after the citizen left the camera screen
-            CameraHint(rng.choice(["hint_closer", "hint_steady"])),
+            CameraHint(rng.choice(["too_small", "motion"])),
             Captured(rng.choice(sorted(flow.catalog.documents)), f"att-{rng.randrange(1000)}"),
         ]
     )

@@ -14,7 +14,7 @@ from kiosk.ui import theme
 from kiosk.ui.widgets import SYMBOL_FONT, Panel, PictoButton, big_label
 from layanan.domain.catalog import Catalog
 from layanan.domain.flow import NUMERIC_KINDS, Flow, State
-from layanan.domain.prompts import PromptBook
+from layanan.domain.prompts import PromptBook, camera_hint_key
 
 GLOBAL_ICONS = {
     "ulang": "ulang",
@@ -183,7 +183,7 @@ def camera_view(ctx: ViewContext, state: State) -> Widget:
     side = Panel(orientation="vertical", padding=8, spacing=6, size_hint_x=0.42 if ctx.landscape else 1)
     hint = state.hint or "no_document"
     side.add_widget(PictoButton("", hint_icon(hint), "", size_hint_y=0.35))
-    side.add_widget(big_label(ctx.book.text(f"camera.{hint}"), font_size=20, bold=True, size_hint_y=0.3))
+    side.add_widget(big_label(ctx.book.text(camera_hint_key(hint)), font_size=20, bold=True, size_hint_y=0.3))
     side.add_widget(
         ctx.button(
             "foto",

@@ -1,8 +1,9 @@
-"""``kiosk capture IMAGE --doc ktp|kk|letter --out OUT``: the capture pipeline on a still image, as JSON.
+"""``kiosk capture IMAGE --doc ktp|kk|letter --out OUT [--lang en]``: the capture pipeline on a still image, as JSON.
 
 Prints the quality verdict and hints, the four corners (pixels, clockwise from top-left) or null, the encoded
-size and the output path. Exit 0 when the picture was captured (even with hints), 2 when the image cannot be
-read.
+size and the output path. Each hint carries its id, its prompt key and icon, and the sentence the language pack of
+``--lang`` (default: ``kiosk.lang``) has for that key, as the kiosk would say it. Exit 0 when the picture was
+captured (even with hints), 2 when the image cannot be read or the language has no pack.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from kiosk.vision.camera import CameraError, load_image
 from kiosk.vision.detect import DOC_KINDS
 from kiosk.vision.pipeline import capture_document
 from layanan.config import Settings
+from layanan.domain.catalog import CatalogError
+from layanan.domain.prompts import load_pack
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -25,6 +28,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    lang = settings.kiosk.lang
+    try:
+        pack = load_pack(lang, settings.data_dir / "lang")
+    except CatalogError as exc:
+        print(f"kiosk capture: {exc}", file=sys.stderr)
+        return 2
     try:
         image = load_image(args.image)
     except CameraError as exc:
@@ -37,7 +46,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         out = out.with_suffix(capture.encoded.extension)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(capture.encoded.data)
-    result = capture.to_dict()
+    result = capture.to_dict(sentences=pack.prompts)
+    result["lang"] = lang
     result["encoded_bytes"] = capture.encoded.size
     result["output"] = str(out)
     print(json.dumps(result, indent=2, ensure_ascii=False))

@@ -3,6 +3,7 @@ and what the outbox attaches to a request (``Capture.attachment()``; the outbox 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,10 +51,11 @@ class Capture:
         e = self.encoded
         return Attachment(e.data, e.mime, e.sha256, self.doc, e.width, e.height)
 
-    def to_dict(self) -> dict[str, object]:
+    def to_dict(self, sentences: Mapping[str, str] | None = None) -> dict[str, object]:
+        """What ``kiosk capture`` prints; ``sentences`` (a language pack's prompts) adds each hint's text."""
         return {
             "doc": self.doc,
-            "verdict": self.verdict.to_dict(),
+            "verdict": self.verdict.to_dict(sentences),
             "corners": self.detection.to_dict()["corners"],
             "cut_off": self.detection.cut_off,
             "warning": self.warning,

@@ -1,7 +1,8 @@
 """Per-frame quality guidance: is this frame good enough to capture, and if not, what should the citizen do?
 
-Each problem has a hint: an id, a short spoken Indonesian sentence, an English one, and an icon id (the UI
-draws the icons). Measures are taken on the document itself, flattened to a small fixed size, so the numbers
+Each problem has a hint: an id and an icon id (the UI draws the icons). What the citizen hears and reads is the
+language pack's sentence for the hint's prompt key (``camera.<id>``, layanan/data/lang/*.toml): the sentences
+live only there. Measures are taken on the document itself, flattened to a small fixed size, so the numbers
 do not depend on how large the document appears (focus on a whole frame of wood grain says nothing about the
 card):
 
@@ -16,64 +17,47 @@ Thresholds were tuned on the generated scenes of tools/vision/synth.py (docs/vis
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
 
 from kiosk.vision.detect import DOC_KINDS, Detection, find_document, to_gray
+from layanan.domain.prompts import camera_hint_key
 
 
 @dataclass(frozen=True)
 class Hint:
-    """One piece of guidance; ``id`` and ``icon`` are stable, the sentences are what is spoken or shown."""
+    """One piece of guidance: a stable ``id`` and ``icon``; ``key`` names its sentence in the language packs."""
 
     id: str
-    spoken_id: str
-    spoken_en: str
     icon: str
 
-    def to_dict(self) -> dict[str, str]:
-        return {"id": self.id, "id_text": self.spoken_id, "en_text": self.spoken_en, "icon": self.icon}
+    @property
+    def key(self) -> str:
+        return camera_hint_key(self.id)
+
+    def to_dict(self, sentences: Mapping[str, str] | None = None) -> dict[str, str | None]:
+        """Id, key and icon; with a language pack's ``sentences`` (its prompts), also the ``text`` it says."""
+        out: dict[str, str | None] = {"id": self.id, "key": self.key, "icon": self.icon}
+        if sentences is not None:
+            out["text"] = sentences.get(self.key)
+        return out
 
 
 HINTS: dict[str, Hint] = {
     h.id: h
     for h in (
-        Hint(
-            "too_dark",
-            "Terlalu gelap. Cari tempat lebih terang.",
-            "Too dark. Find a brighter place.",
-            "hint_light",
-        ),
-        Hint(
-            "too_bright",
-            "Terlalu terang. Jauhkan dari lampu.",
-            "Too bright. Move away from the lamp.",
-            "hint_light",
-        ),
-        Hint(
-            "no_document",
-            "Letakkan dokumen di depan kamera.",
-            "Hold the document in front of the camera.",
-            "doc_photo",
-        ),
-        Hint("cut_off", "Geser ke tengah.", "Move the document to the centre.", "hint_center"),
-        Hint("too_small", "Dekatkan.", "Move the document closer.", "hint_closer"),
-        Hint(
-            "glare",
-            "Hindari pantulan cahaya. Miringkan sedikit.",
-            "Avoid the reflection. Tilt it a little.",
-            "hint_glare",
-        ),
-        Hint(
-            "blurry",
-            "Gambar kabur. Tahan sebentar.",
-            "The picture is blurred. Hold it still a moment.",
-            "hint_steady",
-        ),
-        Hint("motion", "Jangan goyang.", "Don't shake.", "hint_steady"),
-        Hint("ok", "Bagus. Tahan.", "Good. Hold still.", "hint_ok"),
+        Hint("too_dark", "hint_light"),
+        Hint("too_bright", "hint_light"),
+        Hint("no_document", "doc_photo"),
+        Hint("cut_off", "hint_center"),
+        Hint("too_small", "hint_closer"),
+        Hint("glare", "hint_glare"),
+        Hint("blurry", "hint_steady"),
+        Hint("motion", "hint_steady"),
+        Hint("ok", "hint_ok"),
     )
 }
 """Hint id -> hint, in order of priority: the first problem found is the one spoken."""
@@ -124,10 +108,10 @@ class Verdict:
         """The one hint to speak now."""
         return HINTS[self.hints[0]]
 
-    def to_dict(self) -> dict[str, object]:
+    def to_dict(self, sentences: Mapping[str, str] | None = None) -> dict[str, object]:
         return {
             "ok": self.ok,
-            "hints": [HINTS[h].to_dict() for h in self.hints],
+            "hints": [HINTS[h].to_dict(sentences) for h in self.hints],
             "measures": {k: round(v, 3) for k, v in self.measures.items()},
         }
 

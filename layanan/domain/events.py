@@ -60,7 +60,8 @@ class Captured:
 
 @dataclass(frozen=True)
 class CameraHint:
-    """What the citizen should change for a usable photo (``hint_closer``, ``hint_steady`` ...)."""
+    """What the citizen should change for a usable photo: a hint id of ``kiosk.vision.quality.HINTS`` (``too_small``,
+    ``motion`` ...); its sentence is the language pack's ``camera.<hint>`` prompt."""
 
     hint: str
 

@@ -44,6 +44,7 @@ from layanan.domain.events import (
     TicketNotFound,
     VoiceUnavailable,
 )
+from layanan.domain.prompts import camera_hint_key
 from layanan.domain.request import Request
 from layanan.domain.words import COMMANDS, DIGITS, number_words
 
@@ -359,7 +360,7 @@ class Flow:
         if isinstance(event, CameraHint):
             if event.hint == state.hint:
                 return Step(state)
-            return Step(state.with_(hint=event.hint), (f"camera.{event.hint}",))
+            return Step(state.with_(hint=event.hint), (camera_hint_key(event.hint),))
         if isinstance(event, CameraFailed):
             back = self._go(state, "documents", camera_doc=None, hint=None)
             return Step(

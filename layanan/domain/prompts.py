@@ -1,6 +1,7 @@
 """Language packs and prompt keys: what each key the flow says means, in text, for one language.
 
-Keys: ``screen.*``, ``hint.*``, ``err.*``, ``digit:N`` and ``lang:X:name`` come from the pack's ``[prompts]``;
+Keys: ``screen.*``, ``hint.*``, ``err.*``, ``camera.*``, ``digit:N`` and ``lang:X:name`` come from the pack's
+``[prompts]`` (``camera.<hint>`` is what the camera step says for a photo hint: :func:`camera_hint_key`);
 ``cat:ID:title|prompt``, ``svc:ID:title|prompt|done``, ``field:ID:title|prompt``, ``opt:FIELD:OPTION`` and
 ``doc:ID`` come from the catalog; ``letter:X`` is the letter itself. Every key is finite, so the whole audio pack can
 be rendered ahead of time (:func:`all_keys`).
@@ -16,6 +17,12 @@ from importlib import resources
 from pathlib import Path
 
 from layanan.domain.catalog import Catalog, CatalogError
+
+
+def camera_hint_key(hint: str) -> str:
+    """The prompt key of a camera hint's sentence (``too_small`` -> ``camera.too_small``). The sentences live only in
+    the language packs; code passes hint ids and keys around, and whoever shows or speaks one looks it up."""
+    return f"camera.{hint}"
 
 
 @dataclass(frozen=True)

@@ -258,11 +258,9 @@ def test_no_said_on_the_documents_screen_is_not_understood_and_changes_nothing(f
 def test_photo_of_a_document_becomes_an_attachment_of_the_request(flow):
     step = flow.handle(at_documents(flow), Tap("foto:kk_copy"))
     assert step.state.screen == "camera" and step.effects == (StartCamera("kk_copy", "kk"),)
-    hint = flow.handle(step.state, CameraHint("hint_closer"))
-    assert hint.say == ("camera.hint_closer",)
-    assert (
-        flow.handle(hint.state, CameraHint("hint_closer")).say == ()
-    )  # a hint is said once, not every frame
+    hint = flow.handle(step.state, CameraHint("too_small"))
+    assert hint.say == ("camera.too_small",)
+    assert flow.handle(hint.state, CameraHint("too_small")).say == ()  # a hint is said once, not every frame
     done = flow.handle(hint.state, Captured("kk_copy", "att-1"))
     assert done.state.screen == "documents" and done.effects == (StopCamera(),)
     assert done.state.documents == ("kk_copy",)

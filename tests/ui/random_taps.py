@@ -75,7 +75,7 @@ def main(data_dir: str, result_path: str, seed: str, count: str, lead: str = "0"
             app.session.dispatch(Captured(rng.choice(docs), f"att-{rng.randrange(1000)}"))
             log.append({"screen": screen, "event": "Captured"})
         elif roll < 0.98:
-            app.session.dispatch(CameraHint("hint_closer"))
+            app.session.dispatch(CameraHint("too_small"))
             log.append({"screen": screen, "event": "CameraHint"})
         else:
             app.session.dispatch(Idle(50.0))

@@ -11,6 +11,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from layanan.domain.prompts import load_pack
 from tools.vision import synth
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,8 +49,20 @@ def test_kiosk_capture_of_a_blurred_page_reports_the_hint(tmp_path: Path):
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
     assert result["verdict"]["ok"] is False
-    assert result["verdict"]["hints"][0]["id"] == "blurry"
-    assert result["verdict"]["hints"][0]["id_text"]
+    hint = result["verdict"]["hints"][0]
+    assert (hint["id"], hint["key"]) == ("blurry", "camera.blurry")
+    assert hint["text"] == load_pack("id").prompts["camera.blurry"]
+    assert result["lang"] == "id"
+
+
+def test_kiosk_capture_says_the_hint_in_the_language_asked(tmp_path: Path):
+    photo = tmp_path / "empty.png"
+    cv2.imwrite(str(photo), synth.background("table", (640, 480)))
+    proc = kiosk("capture", str(photo), "--doc", "ktp", "--lang", "en", "--out", str(tmp_path / "x.webp"))
+    assert proc.returncode == 0, proc.stderr
+    hint = json.loads(proc.stdout)["verdict"]["hints"][0]
+    assert hint["key"] == "camera.no_document"
+    assert hint["text"] == load_pack("en").prompts["camera.no_document"]
 
 
 def test_kiosk_capture_of_a_corrupt_file_says_what_is_wrong(tmp_path: Path):

@@ -1,13 +1,21 @@
-"""Each photographic fault yields its own hint; a good photo yields none."""
+"""Each photographic fault yields its own hint; a good photo yields none; every hint is said in every language."""
 
 from __future__ import annotations
+
+from importlib import resources
 
 import pytest
 
 from kiosk.vision.quality import HINTS, assess, small_gray
+from layanan.domain.prompts import load_pack
 from tools.vision import synth
 
 SIZES = [(1280, 720), (640, 480)]
+LANG_DIR = resources.files("layanan").joinpath("data/lang")
+PACKS = sorted(f.name.removesuffix(".toml") for f in LANG_DIR.iterdir() if f.name.endswith(".toml"))
+"""Every language pack the kiosk ships."""
+SAID = load_pack("id").prompts
+"""What the Indonesian pack says for each prompt key: what citizens hear."""
 
 
 def good(doc: str, size: tuple[int, int], bg: str = "wood"):
@@ -47,14 +55,14 @@ def test_a_document_far_away_is_asked_to_come_closer(doc):
     img = synth.render(doc, size=(1280, 720), fill=0.08, seed=5).image
     verdict = assess(img, doc)
     assert verdict.hints[0] == "too_small"
-    assert verdict.hint.spoken_id.startswith("Dekatkan")
+    assert SAID[verdict.hint.key].startswith("Dekatkan")
 
 
 def test_a_card_half_out_of_the_picture_is_asked_to_move_to_the_centre():
     img = synth.render("ktp", size=(640, 480), fill=0.4, shift=(0.0, 0.32), seed=5).image
     verdict = assess(img, "ktp")
     assert verdict.hints[0] == "cut_off"
-    assert "tengah" in verdict.hint.spoken_id
+    assert "tengah" in SAID[verdict.hint.key]
 
 
 def test_an_empty_table_asks_for_the_document():
@@ -67,12 +75,32 @@ def test_a_shaken_camera_between_two_frames_says_dont_shake():
     previous = small_gray(img)
     verdict = assess(synth.shifted(img, 25, 10), "ktp", previous_small=previous)
     assert "motion" in verdict.hints
-    assert HINTS["motion"].spoken_id == "Jangan goyang."
+    assert SAID[HINTS["motion"].key].startswith("Jangan goyang.")
     still = assess(img, "ktp", previous_small=previous)
     assert still.ok
 
 
-def test_every_hint_has_indonesian_and_english_text_and_an_icon():
+def test_the_shipped_language_packs_are_found():
+    assert {"id", "en"} <= set(PACKS)
+
+
+@pytest.mark.parametrize("code", PACKS)
+def test_every_hint_key_has_a_sentence_in_every_language_pack(code):
+    prompts = load_pack(code).prompts
+    missing = [hint.key for hint in HINTS.values() if not prompts.get(hint.key, "").strip()]
+    assert not missing, f"layanan/data/lang/{code}.toml has no sentence for {missing}"
+
+
+@pytest.mark.parametrize("code", PACKS)
+def test_no_language_pack_keeps_a_sentence_for_a_hint_that_does_not_exist(code):
+    flow_own = {"camera.capturing", "camera.taken"}
+    hint_keys = {hint.key for hint in HINTS.values()}
+    stale = [k for k in load_pack(code).prompts if k.startswith("camera.") and k not in hint_keys | flow_own]
+    assert not stale, f"layanan/data/lang/{code}.toml: {stale}"
+
+
+def test_a_hint_carries_its_key_and_icon_and_no_sentence_of_its_own():
     for hint in HINTS.values():
-        assert hint.spoken_id and hint.spoken_en and hint.icon
-        assert set(hint.to_dict()) == {"id", "id_text", "en_text", "icon"}
+        assert hint.icon and hint.key == f"camera.{hint.id}"
+        assert hint.to_dict() == {"id": hint.id, "key": hint.key, "icon": hint.icon}
+        assert hint.to_dict({hint.key: "kalimat"})["text"] == "kalimat"
