@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.broker import Mosquitto, start_mosquitto
+from tools.net import Mosquitto, start_mosquitto
 
 
 @pytest.fixture

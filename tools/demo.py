@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import getpass
-import shutil
 import signal
 import subprocess
 import sys
@@ -22,19 +21,10 @@ from typing import Any
 from kiosk import compose
 from kiosk.outbox import wiring
 from layanan.config import Settings
+from tools.net import Mosquitto, free_port
 
-BROKER_CONFIG = """\
-listener {port} 127.0.0.1
-user {user}
-allow_anonymous true
-persistence true
-persistence_location {data}/
-set_tcp_nodelay true
-max_queued_messages 10000
-log_dest stderr
-log_type error
-log_type warning
-"""
+BROKER_CONFIG = ["set_tcp_nodelay true", "max_queued_messages 10000"]
+"""On top of tools.net's defaults (persistence in the demo's data dir, errors and warnings logged)."""
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -44,36 +34,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 15) -> None:
-    import socket
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"mosquitto exited with code {proc.returncode}; see its log above")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"mosquitto did not listen on port {port} within {timeout} s")
-
-
 class Demo:
     """The three processes and the watcher; ``stop()`` ends them all."""
 
     def __init__(self, settings: Settings) -> None:
         self.root = settings.data_dir / "demo"
-        self.port = free_port()
-        self.url = f"mqtt://127.0.0.1:{self.port}"
+        self.broker = Mosquitto(
+            self.root / "broker", [f"user {getpass.getuser()}", *BROKER_CONFIG], port=free_port()
+        )
+        self.url = self.broker.url
         kiosk = dataclasses.replace(settings.kiosk, broker_url=self.url)
         self.settings = dataclasses.replace(settings, kiosk=kiosk)
         self.procs: list[subprocess.Popen[bytes]] = []
@@ -82,18 +51,8 @@ class Demo:
         self.uploader: Any = None
 
     def start(self) -> None:
-        exe = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-        if not Path(exe).exists():
-            raise RuntimeError(
-                "mosquitto is not installed: run 'make demo' (it installs it) or apt-get install mosquitto"
-            )
-        broker_dir = self.root / "broker"
-        broker_dir.mkdir(parents=True, exist_ok=True)
-        conf = broker_dir / "mosquitto.conf"
-        conf.write_text(BROKER_CONFIG.format(port=self.port, data=broker_dir, user=getpass.getuser()))
-        self.procs.append(subprocess.Popen([exe, "-c", str(conf)]))
-        wait_port(self.port, self.procs[0])
-        print(f"demo: broker on {self.url} (data in {broker_dir})", file=sys.stderr)
+        self.broker.start(timeout=15)
+        print(f"demo: broker on {self.url} (data and log in {self.broker.workdir})", file=sys.stderr)
         keys = compose.device_keys(self.settings)  # makes the demo device key and the stand-in central key
         self._register(keys.public_hex)
         central = [
@@ -190,6 +149,7 @@ class Demo:
                     proc.wait(timeout=10)
                 except subprocess.TimeoutExpired:
                     proc.kill()
+        self.broker.stop()
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

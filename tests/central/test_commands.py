@@ -12,10 +12,10 @@ from kiosk.outbox.store import LocalQueue
 from kiosk.outbox.synthetic import synthetic_request
 from kiosk.outbox.uploader import Uploader
 from kiosk.outbox.wiring import device_keys, open_queue, queue_path, signer
-from tests.support.broker import Mosquitto
 from tests.support.delivery import acked_count, receiver
 from tests.support.kiosk_env import make_site, run_cli
 from tests.support.waiting import wait_until
+from tools.net import Mosquitto
 
 
 def central(*args: str) -> tuple[int, str, str]:

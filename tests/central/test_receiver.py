@@ -17,10 +17,10 @@ from kiosk.outbox.wiring import device_keys, signer
 from layanan.domain.envelope import Ack, Body, Envelope, topic
 from layanan.domain.request import new_msg_id
 from layanan.security.crypto import sign
-from tests.support.broker import Mosquitto
 from tests.support.delivery import receiver, register
 from tests.support.kiosk_env import Site, make_site
 from tests.support.waiting import wait_until
+from tools.net import Mosquitto
 
 
 class FakeKiosk:

@@ -14,11 +14,10 @@ from kiosk.outbox.uploader import Uploader
 from kiosk.outbox.wiring import device_keys, open_queue, queue_path, signer
 from layanan.domain.request import Request
 from layanan.security.crypto import CENTRAL_PRIVATE_FILE, read_key, unseal
-from tests.support.broker import Mosquitto
 from tests.support.delivery import acked_count, receiver, register
 from tests.support.kiosk_env import make_site, run_cli
-from tests.support.proxy import FlakyProxy
 from tests.support.waiting import wait_until
+from tools.net import Link, Mosquitto, Proxy
 
 
 def acked_chunks(site) -> set[tuple[str, int]]:  # type: ignore[no-untyped-def]
@@ -55,7 +54,7 @@ def test_photo_upload_interrupted_several_times_arrives_intact_and_completes_the
     item = q.enqueue(Request("ktp", "id", {"nik": "9103010101010001"}), "K", files=photos)
     plain = q.enqueue(Request("kk", "id", {"nik": "9103010101010002"}), "K")
     q.close()
-    proxy = FlakyProxy(broker.port, rate=200_000).start()
+    proxy = Proxy(broker.port, Link("200-kB/s", 8 * 200_000, 0.0)).start()  # a large upload spans the cuts
     rec = receiver(broker.url, sqlite_db_url, settings).start()
     up = Uploader(site.settings(proxy.url), queue_path(settings), signer(keys), keys.public_hex).start()
     store = open_store(sqlite_db_url)

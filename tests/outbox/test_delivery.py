@@ -14,11 +14,10 @@ import pytest
 from kiosk.outbox.synthetic import synthetic_request
 from kiosk.outbox.uploader import Uploader
 from kiosk.outbox.wiring import device_keys, open_queue, queue_path, signer
-from tests.support.broker import Mosquitto
 from tests.support.delivery import acked_count, assert_exactly_once, receiver, register
 from tests.support.kiosk_env import Site, kill, make_site, spawn
-from tests.support.proxy import FlakyProxy
 from tests.support.waiting import wait_until
+from tools.net import Mosquitto, Proxy
 
 
 def enqueue(site: Site, n: int, seed: int = 0) -> list[str]:
@@ -133,7 +132,7 @@ def test_link_that_drops_every_few_seconds_still_delivers_everything(
     site = make_site(tmp_path, broker.url)
     register(site, sqlite_db_url)
     enqueue(site, 1500)
-    proxy = FlakyProxy(broker.port, cut_every=1.0).start()
+    proxy = Proxy(broker.port, cut_every=1.0).start()
     rec = receiver(broker.url, sqlite_db_url, site.settings()).start()
     up = uploader(site, proxy.url, outbox={"max_in_flight": 4}).start()
     try:

@@ -11,10 +11,10 @@ from kiosk.outbox.synthetic import synthetic_request
 from kiosk.outbox.uploader import Uploader
 from kiosk.outbox.wiring import device_keys, open_queue, queue_path, signer
 from layanan.domain.envelope import Body, Envelope
-from tests.support.broker import Mosquitto
 from tests.support.delivery import acked_count, receiver, register
 from tests.support.kiosk_env import make_site, run_cli
 from tests.support.waiting import wait_until
+from tools.net import Mosquitto
 
 
 def test_poison_request_is_quarantined_and_the_rest_of_the_queue_flows(

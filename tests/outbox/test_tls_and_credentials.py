@@ -16,10 +16,10 @@ from cryptography.x509.oid import NameOID
 from kiosk.outbox.synthetic import synthetic_request
 from kiosk.outbox.uploader import Uploader
 from kiosk.outbox.wiring import device_keys, open_queue, queue_path, signer
-from tests.support.broker import Mosquitto, free_port
 from tests.support.delivery import acked_count, assert_exactly_once, register
 from tests.support.kiosk_env import make_site
 from tests.support.waiting import wait_until
+from tools.net import Mosquitto, free_port
 
 
 def _cert(subject: str, key: ec.EllipticCurvePrivateKey, issuer: x509.Name | None, issuer_key, ca: bool):  # type: ignore[no-untyped-def]

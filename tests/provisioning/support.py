@@ -13,7 +13,7 @@ from paho.mqtt.properties import Properties
 
 from layanan.security.crypto import ensure_central_keypair
 from provisioning.cli import main as provision
-from tests.support.broker import Mosquitto, free_port
+from tools.net import Mosquitto, free_port
 
 TIMEOUT = 10.0
 

@@ -10,7 +10,7 @@ import pytest
 
 from provisioning import pki
 from tests.provisioning.support import Client, Device, Office, provision_device
-from tests.support.broker import Mosquitto
+from tools.net import Mosquitto
 
 pytestmark = pytest.mark.slow
 

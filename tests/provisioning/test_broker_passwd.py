@@ -10,7 +10,7 @@ import pytest
 
 from provisioning.broker_passwd import check_entry, password_entry, python_entry
 from tests.provisioning.support import Client
-from tests.support.broker import start_mosquitto
+from tools.net import start_mosquitto
 
 
 def connects(port: int, user: str, password: str) -> bool:

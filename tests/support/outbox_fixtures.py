@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.broker import Mosquitto, start_mosquitto
 from tests.support.kiosk_env import drop_schema, postgres_schema_url
+from tools.net import Mosquitto, start_mosquitto
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

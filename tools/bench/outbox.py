@@ -20,7 +20,6 @@ import logging
 import os
 import random
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -37,8 +36,10 @@ from layanan.config import Settings, load_settings
 from layanan.domain.envelope import topic
 from layanan.link import set_nodelay
 from tools.bench import machine
+from tools.net import Mosquitto
 
 NO_CONFIG_FLAGS = True
+BROKER_CONFIG = ["set_tcp_nodelay true", "max_queued_messages 100000"]
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -52,33 +53,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def _progress(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _start_broker(workdir: Path) -> tuple[subprocess.Popen[bytes], int]:
-    exe = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-    port = _free_port()
-    conf = workdir / "mosquitto.conf"
-    conf.write_text(
-        f"listener {port} 127.0.0.1\nallow_anonymous true\nset_tcp_nodelay true\npersistence false\n"
-        "max_queued_messages 100000\n"
-    )
-    log = (workdir / "mosquitto.log").open("wb")
-    proc = subprocess.Popen([exe, "-c", str(conf)], stdout=log, stderr=log)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return proc, port
-        except OSError:
-            time.sleep(0.05)
-    proc.kill()
-    raise RuntimeError(f"mosquitto did not start; see {workdir / 'mosquitto.log'}")
 
 
 def raw_sqlite_full(path: Path, commits: int, row_bytes: int = 700) -> float:
@@ -165,7 +139,8 @@ def run_bench(n: int, window: int, sqlite_commits: int) -> dict[str, Any]:
     from kiosk.outbox.wiring import device_keys, open_queue, queue_path, signer
 
     workdir = Path(tempfile.mkdtemp(prefix="kiosk-bench-outbox-"))
-    broker, port = _start_broker(workdir)
+    broker = Mosquitto(workdir / "broker", BROKER_CONFIG, persistence=False).start()
+    port = broker.port
     central_proc = None
     try:
         settings = _settings(workdir / "kiosk", port, window)
@@ -238,8 +213,7 @@ def run_bench(n: int, window: int, sqlite_commits: int) -> dict[str, Any]:
         if central_proc is not None:
             central_proc.terminate()
             central_proc.wait(10)
-        broker.terminate()
-        broker.wait(10)
+        broker.stop()
         shutil.rmtree(workdir, ignore_errors=True)
     return {
         "n": n,

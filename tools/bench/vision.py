@@ -144,12 +144,7 @@ def _send(port: int, link_name: str, chunks: list[bytes], pipelined: bool) -> tu
 
 
 def _upload(sizes: dict[str, int], quick: bool) -> dict[str, Any]:
-    from tools.bench.throttle import GPRS, VSAT, ThrottledProxy
-
-    try:
-        from tests.support.broker import start_mosquitto
-    except ImportError:
-        return {"skipped": "needs a source checkout (tests/support/broker.py) and mosquitto"}
+    from tools.net import GPRS, VSAT, BrokerError, Proxy, start_mosquitto
 
     out: dict[str, Any] = {
         "what": "raw QoS 1 publishes of 32 KB chunks via a token-bucket proxy to a private mosquitto, "
@@ -157,7 +152,10 @@ def _upload(sizes: dict[str, int], quick: bool) -> dict[str, Any]:
         "pipelined_s publishes all and then waits. Not the outbox's sealed, application-acknowledged chunks."
     }
     with tempfile.TemporaryDirectory() as tmp:
-        broker = start_mosquitto(Path(tmp) / "broker")
+        try:
+            broker = start_mosquitto(Path(tmp) / "broker")
+        except BrokerError as exc:
+            return {"skipped": f"needs mosquitto: {exc}"}
         try:
             for link in (VSAT,) if quick else (GPRS, VSAT):
                 results = {}
@@ -166,7 +164,7 @@ def _upload(sizes: dict[str, int], quick: bool) -> dict[str, Any]:
                     chunks = [bytes([i % 256]) * min(CHUNK, nbytes - i * CHUNK) for i in range(n)]
                     row: dict[str, Any] = {"bytes": nbytes, "chunks": n}
                     for pipelined in (False, True) if n > 1 else (False,):
-                        with ThrottledProxy(("127.0.0.1", broker.port), link) as proxy:
+                        with Proxy(broker.port, link) as proxy:
                             connect_s, send_s = _send(proxy.port, link.name, chunks, pipelined)
                         row["connect_s"] = round(connect_s, 2)
                         row["pipelined_s" if pipelined else "send_s"] = round(send_s, 2)
