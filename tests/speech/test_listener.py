@@ -6,45 +6,18 @@ listener in test_vosk_engine.py.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 
-from kiosk.speech.audio import WavSource, split_blocks, write_wav_16k
-from kiosk.speech.base import Transcript
+from kiosk.speech.audio import ArraySource, WavSource, split_blocks, write_wav_16k
 from kiosk.speech.listener import Heard, Listener, ListenerEvent, RecognitionFailed
 from kiosk.speech.vad import Level
 from tests.speech.conftest import scale_to_dbfs, silence
+from tests.support.recognizers import FakeRecognizer
 
 Speak = Callable[[str, str], np.ndarray]
-
-
-class CountingRecognizer:
-    """Names each utterance by its order and records the vocabulary it was given."""
-
-    name = "fake:counting"
-
-    def __init__(self, fail: bool = False) -> None:
-        self.calls: list[tuple[int, tuple[str, ...] | None]] = []
-        self.fail = fail
-
-    def recognize(self, samples: np.ndarray, vocabulary: Sequence[str] | None = None) -> Transcript:
-        if self.fail:
-            raise RuntimeError("engine exploded")
-        self.calls.append((len(samples), tuple(vocabulary) if vocabulary is not None else None))
-        return Transcript(f"utt{len(self.calls)}", self.name)
-
-
-class ListSource:
-    def __init__(self, samples: np.ndarray) -> None:
-        self.samples = samples
-
-    def blocks(self) -> Iterator[np.ndarray]:
-        yield from split_blocks(self.samples)
-
-    def close(self) -> None:
-        pass
 
 
 def two_phrases(speak: Speak) -> np.ndarray:
@@ -58,7 +31,7 @@ def test_a_wav_source_through_the_listener_gives_one_heard_event_per_utterance(
 ) -> None:
     write_wav_16k(tmp_path / "two.wav", two_phrases(speak))
     events: list[ListenerEvent] = []
-    listener = Listener(WavSource(tmp_path / "two.wav"), CountingRecognizer(), events.append)
+    listener = Listener(WavSource(tmp_path / "two.wav"), FakeRecognizer(), events.append)
     listener.run()
     heard = [e.transcript.text for e in events if isinstance(e, Heard)]
     assert heard == ["utt1", "utt2"]
@@ -66,8 +39,8 @@ def test_a_wav_source_through_the_listener_gives_one_heard_event_per_utterance(
 
 
 def test_the_screen_vocabulary_reaches_the_recognizer(speak: Speak) -> None:
-    rec = CountingRecognizer()
-    listener = Listener(ListSource(two_phrases(speak)), rec, lambda e: None, vocabulary=["ya", "tidak"])
+    rec = FakeRecognizer()
+    listener = Listener(ArraySource(two_phrases(speak)), rec, lambda e: None, vocabulary=["ya", "tidak"])
     blocks = list(split_blocks(two_phrases(speak)))
     half = len(blocks) // 2
     for b in blocks[:half]:
@@ -80,9 +53,9 @@ def test_the_screen_vocabulary_reaches_the_recognizer(speak: Speak) -> None:
 
 def test_nothing_is_heard_while_muted_and_an_utterance_cut_by_muting_is_forgotten(speak: Speak) -> None:
     phrase = scale_to_dbfs(speak("satu dua tiga empat", "id"), -20)
-    rec = CountingRecognizer()
+    rec = FakeRecognizer()
     events: list[ListenerEvent] = []
-    listener = Listener(ListSource(np.zeros(0, dtype=np.int16)), rec, events.append)
+    listener = Listener(ArraySource(np.zeros(0, dtype=np.int16)), rec, events.append)
     blocks = list(split_blocks(np.concatenate([silence(0.5), phrase])))
     for b in blocks[: len(blocks) // 2]:  # the citizen starts talking...
         listener.feed(b)
@@ -101,7 +74,7 @@ def test_nothing_is_heard_while_muted_and_an_utterance_cut_by_muting_is_forgotte
 
 
 def test_mutes_nest_until_the_outermost_block_ends() -> None:
-    listener = Listener(ListSource(silence(0.1)), None, lambda e: None)
+    listener = Listener(ArraySource(silence(0.1)), None, lambda e: None)
     with listener.muted():
         with listener.muted():
             pass
@@ -111,18 +84,18 @@ def test_mutes_nest_until_the_outermost_block_ends() -> None:
 
 def test_a_failing_engine_becomes_a_recognition_failed_event_and_listening_goes_on(speak: Speak) -> None:
     events: list[ListenerEvent] = []
-    Listener(ListSource(two_phrases(speak)), CountingRecognizer(fail=True), events.append).run()
+    Listener(ArraySource(two_phrases(speak)), FakeRecognizer(fail=True), events.append).run()
     failures = [e for e in events if isinstance(e, RecognitionFailed)]
     assert len(failures) == 2 and "engine exploded" in failures[0].reason
 
 
 def test_a_broken_ui_callback_does_not_stop_listening(speak: Speak) -> None:
-    rec = CountingRecognizer()
+    rec = FakeRecognizer()
 
     def explode(event: ListenerEvent) -> None:
         raise ValueError("ui bug")
 
-    Listener(ListSource(two_phrases(speak)), rec, explode).run()
+    Listener(ArraySource(two_phrases(speak)), rec, explode).run()
     assert len(rec.calls) == 2
 
 
@@ -157,25 +130,12 @@ def test_a_microphone_that_dies_mid_run_gives_audio_lost_and_the_listener_return
             pass
 
     events: list[ListenerEvent] = []
-    Listener(Unplugged(), CountingRecognizer(), events.append).run()
+    Listener(Unplugged(), FakeRecognizer(), events.append).run()
     lost = [e for e in events if isinstance(e, AudioLost)]
     assert len(lost) == 1 and "unplugged" in lost[0].reason
 
 
 # -- hold to talk ----------------------------------------------------------------------------------------------
-
-
-class KeepingRecognizer:
-    """Keeps the audio of each utterance it is given."""
-
-    name = "fake:keeping"
-
-    def __init__(self) -> None:
-        self.utterances: list[np.ndarray] = []
-
-    def recognize(self, samples: np.ndarray, vocabulary: Sequence[str] | None = None) -> Transcript:
-        self.utterances.append(samples)
-        return Transcript(f"utt{len(self.utterances)}", self.name)
 
 
 def feed_seconds(listener: Listener, samples: np.ndarray) -> None:
@@ -188,9 +148,9 @@ def test_a_held_utterance_runs_from_the_preroll_before_the_press_to_the_tail_aft
 ) -> None:
     """Two phrases with a pause longer than the hangover: the end-pointer would make two utterances, the
     button makes one, with 0.8 s from before the press and 0.7 s after the release."""
-    rec = KeepingRecognizer()
+    rec = FakeRecognizer()
     events: list[ListenerEvent] = []
-    listener = Listener(ListSource(np.zeros(0, dtype=np.int16)), rec, events.append)
+    listener = Listener(ArraySource(np.zeros(0, dtype=np.int16)), rec, events.append)
     feed_seconds(listener, silence(1.5))
     listener.hold()
     assert not listener.is_held  # the listener thread takes the press with the next frame
@@ -211,8 +171,8 @@ def test_a_held_utterance_runs_from_the_preroll_before_the_press_to_the_tail_aft
 
 
 def test_with_hands_free_off_only_held_utterances_are_recognized(speak: Speak) -> None:
-    rec = KeepingRecognizer()
-    listener = Listener(ListSource(np.zeros(0, dtype=np.int16)), rec, lambda e: None, hands_free=False)
+    rec = FakeRecognizer()
+    listener = Listener(ArraySource(np.zeros(0, dtype=np.int16)), rec, lambda e: None, hands_free=False)
     feed_seconds(listener, two_phrases(speak))  # talk behind the kiosk, nobody pressing
     assert rec.utterances == []
     listener.hold()
@@ -228,9 +188,9 @@ def test_with_hands_free_off_only_held_utterances_are_recognized(speak: Speak) -
 def test_the_end_pointers_open_utterance_is_dropped_by_a_press_and_hands_free_ones_before_count(
     speak: Speak,
 ) -> None:
-    rec = KeepingRecognizer()
+    rec = FakeRecognizer()
     events: list[ListenerEvent] = []
-    listener = Listener(ListSource(np.zeros(0, dtype=np.int16)), rec, events.append)
+    listener = Listener(ArraySource(np.zeros(0, dtype=np.int16)), rec, events.append)
     phrase = scale_to_dbfs(speak("satu dua tiga empat", "id"), -20)
     feed_seconds(listener, np.concatenate([silence(0.5), phrase, silence(1.5)]))  # heard hands-free
     feed_seconds(listener, phrase[: len(phrase) // 2])  # the end-pointer opens an utterance ...
@@ -244,8 +204,8 @@ def test_the_end_pointers_open_utterance_is_dropped_by_a_press_and_hands_free_on
 def test_pressing_again_before_the_tail_ends_goes_on_with_the_same_utterance_and_a_lone_release_is_ignored(
     speak: Speak,
 ) -> None:
-    rec = KeepingRecognizer()
-    listener = Listener(ListSource(np.zeros(0, dtype=np.int16)), rec, lambda e: None, hands_free=False)
+    rec = FakeRecognizer()
+    listener = Listener(ArraySource(np.zeros(0, dtype=np.int16)), rec, lambda e: None, hands_free=False)
     listener.release()
     feed_seconds(listener, silence(1.0))
     listener.hold()
@@ -263,10 +223,10 @@ def test_pressing_again_before_the_tail_ends_goes_on_with_the_same_utterance_and
 def test_a_button_held_too_long_is_cut_at_the_limit_and_starts_nothing_until_released() -> None:
     from kiosk.speech.vad import Endpointer, VadConfig
 
-    rec = KeepingRecognizer()
+    rec = FakeRecognizer()
     events: list[ListenerEvent] = []
     listener = Listener(
-        ListSource(np.zeros(0, dtype=np.int16)),
+        ArraySource(np.zeros(0, dtype=np.int16)),
         rec,
         events.append,
         endpointer=Endpointer(VadConfig(max_utterance_s=2.0)),
@@ -288,8 +248,8 @@ def test_a_button_held_too_long_is_cut_at_the_limit_and_starts_nothing_until_rel
 
 
 def test_a_prompt_starting_during_a_hold_forgets_it(speak: Speak) -> None:
-    rec = KeepingRecognizer()
-    listener = Listener(ListSource(np.zeros(0, dtype=np.int16)), rec, lambda e: None, hands_free=False)
+    rec = FakeRecognizer()
+    listener = Listener(ArraySource(np.zeros(0, dtype=np.int16)), rec, lambda e: None, hands_free=False)
     phrase = scale_to_dbfs(speak("satu dua", "id"), -20)
     listener.hold()
     feed_seconds(listener, phrase)
@@ -305,18 +265,18 @@ def test_hear_presses_and_releases_the_button_at_the_given_times(tmp_path: Path,
     from kiosk.speech.listener import hear
 
     write_wav_16k(tmp_path / "two.wav", two_phrases(speak))
-    rec = KeepingRecognizer()
+    rec = FakeRecognizer()
     assert [t.text for t in hear(WavSource(tmp_path / "two.wav"), rec)] == ["utt1", "utt2"]
-    rec = KeepingRecognizer()
+    rec = FakeRecognizer()
     texts = hear(WavSource(tmp_path / "two.wav"), rec, holds=[(0.4, 3.0)], hands_free=False)
     assert [t.text for t in texts] == ["utt1"]
     assert abs(len(rec.utterances[0]) - int((0.4 + 2.6 + 0.7) * 16000)) <= 320  # 0.4 s of pre-roll there was
 
 
 def test_a_tap_hears_the_next_utterance_even_with_hands_free_off(speak: Speak) -> None:
-    rec = KeepingRecognizer()
+    rec = FakeRecognizer()
     events: list[ListenerEvent] = []
-    listener = Listener(ListSource(np.zeros(0, dtype=np.int16)), rec, events.append, hands_free=False)
+    listener = Listener(ArraySource(np.zeros(0, dtype=np.int16)), rec, events.append, hands_free=False)
     feed_seconds(listener, silence(1.0))
     listener.hold()
     feed_seconds(listener, silence(0.2))
@@ -334,8 +294,8 @@ def test_a_tap_hears_the_next_utterance_even_with_hands_free_off(speak: Speak) -
 
 
 def test_after_a_tap_nobody_talking_for_five_seconds_ends_the_listening(speak: Speak) -> None:
-    rec = KeepingRecognizer()
-    listener = Listener(ListSource(np.zeros(0, dtype=np.int16)), rec, lambda e: None, hands_free=False)
+    rec = FakeRecognizer()
+    listener = Listener(ArraySource(np.zeros(0, dtype=np.int16)), rec, lambda e: None, hands_free=False)
     feed_seconds(listener, silence(0.5))
     listener.hold()
     feed_seconds(listener, silence(0.1))
@@ -350,8 +310,8 @@ def test_after_a_tap_nobody_talking_for_five_seconds_ends_the_listening(speak: S
 
 def test_talking_through_a_tap_is_one_utterance_not_two(speak: Speak) -> None:
     """The citizen taps while already talking: the end-pointer gets the audio from before the tap."""
-    rec = KeepingRecognizer()
-    listener = Listener(ListSource(np.zeros(0, dtype=np.int16)), rec, lambda e: None)
+    rec = FakeRecognizer()
+    listener = Listener(ArraySource(np.zeros(0, dtype=np.int16)), rec, lambda e: None)
     phrase = scale_to_dbfs(speak("satu dua tiga empat lima", "id"), -20)
     feed_seconds(listener, np.concatenate([silence(0.5), phrase[:8000]]))
     listener.hold()

@@ -11,26 +11,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kiosk.speech.base import Transcript
 from kiosk.speech.voice import VoiceInput
 from layanan.config import ConfigError, load_settings
+from tests.support.audio import LiveSource
+from tests.support.recognizers import FakeRecognizer
 
 
-class Silence:
-    """A live-like source: 20 ms of silence at a time until closed."""
-
-    def __init__(self) -> None:
-        self.closed = threading.Event()
-
-    def blocks(self) -> Iterator[np.ndarray]:
-        while not self.closed.wait(0.02):
-            yield np.zeros(320, dtype=np.int16)
-
-    def close(self) -> None:
-        self.closed.set()
-
-
-class Unplugged(Silence):
+class Unplugged(LiveSource):
     """A microphone pulled out after its first block."""
 
     def blocks(self) -> Iterator[np.ndarray]:
@@ -38,16 +25,13 @@ class Unplugged(Silence):
         raise OSError("device unplugged")
 
 
-class Empty:
-    name = "fake:empty"
-
-    def recognize(self, samples: np.ndarray, vocabulary: object = None) -> Transcript:
-        return Transcript("", self.name)
+def hears_nothing() -> FakeRecognizer:
+    return FakeRecognizer("", "fake:empty")
 
 
 def started(hands_free: str) -> VoiceInput:
     settings = load_settings(env={"KIOSK_SPEECH_HANDS_FREE": hands_free})
-    voice = VoiceInput(settings, lambda lang: Empty(), Silence)
+    voice = VoiceInput(settings, lambda lang: hears_nothing(), LiveSource)
     voice.start(lambda text: None, lambda level: None)
     return voice
 
@@ -93,7 +77,7 @@ def test_a_tap_listens_once_and_leaves_hands_free_listening_as_it_was() -> None:
 def test_without_a_microphone_the_button_does_nothing() -> None:
     settings = load_settings(env={})
 
-    def no_mic() -> Silence:
+    def no_mic() -> LiveSource:
         raise OSError("no input device")
 
     voice = VoiceInput(settings, lambda lang: None, no_mic)
@@ -142,15 +126,13 @@ def test_the_words_heard_so_far_reach_the_screen_while_the_citizen_speaks(
 def test_talking_in_a_language_without_a_speech_model_is_reported_so_the_screen_can_say_so(
     speak: Callable[[str, str], np.ndarray],
 ) -> None:
-    from kiosk.speech.audio import ArraySource
-
     quiet = np.zeros(16000, dtype=np.int16)
     audio = np.concatenate([quiet, speak("satu dua", "id"), quiet])
 
-    class Talking(Silence):  # a live microphone: the citizen talks, then the room is quiet
-        def blocks(self) -> Iterator[np.ndarray]:
-            yield from ArraySource(audio).blocks()
-            yield from super().blocks()
+    class Talking(LiveSource):  # a live microphone: the citizen talks, then the room is quiet
+        def __init__(self) -> None:
+            super().__init__()
+            self.say(audio)
 
     voice = VoiceInput(load_settings(env={}), lambda lang: None, Talking)
     problems: list[str] = []
@@ -165,16 +147,16 @@ def test_talking_in_a_language_without_a_speech_model_is_reported_so_the_screen_
 def test_no_microphone_or_a_lost_one_is_reported_as_the_microphone() -> None:
     from kiosk.speech.audio import MicrophoneUnavailable
 
-    def no_microphone() -> Silence:
+    def no_microphone() -> LiveSource:
         raise MicrophoneUnavailable("no input device")
 
-    voice = VoiceInput(load_settings(env={}), lambda lang: Empty(), no_microphone)
+    voice = VoiceInput(load_settings(env={}), lambda lang: hears_nothing(), no_microphone)
     voice.start(lambda text: None, lambda level: None)
     voice.stop()
     assert voice.unavailable("id") == "microphone"
     assert voice.status("id") == "voice off: no input device"  # what the staff panel shows
 
-    lost = VoiceInput(load_settings(env={}), lambda lang: Empty(), Unplugged)
+    lost = VoiceInput(load_settings(env={}), lambda lang: hears_nothing(), Unplugged)
     problems: list[str] = []
     lost.start(lambda text: None, lambda level: None, None, problems.append)
     try:
@@ -203,14 +185,14 @@ def test_a_clipped_utterance_tells_staff_to_lower_the_microphone_gain_until_one_
     quiet = np.zeros(16000, dtype=np.int16)
     gate = threading.Event()
 
-    class TwoUtterances(Silence):  # overdriven first; the clean one once the test has looked
+    class TwoUtterances(LiveSource):  # overdriven first; the clean one once the test has looked
         def blocks(self) -> Iterator[np.ndarray]:
             yield from ArraySource(np.concatenate([quiet, overdriven, quiet, quiet])).blocks()
             gate.wait(5)
             yield from ArraySource(np.concatenate([speech, quiet, quiet])).blocks()
             yield from super().blocks()
 
-    voice = VoiceInput(load_settings(env={}), lambda lang: Empty(), TwoUtterances)
+    voice = VoiceInput(load_settings(env={}), lambda lang: hears_nothing(), TwoUtterances)
     voice.start(lambda text: None, lambda level: None)
     try:
         wait_until(lambda: voice.too_loud)
@@ -230,13 +212,13 @@ def test_the_other_languages_models_load_on_a_thread_and_never_hold_up_the_scree
     release_en = threading.Event()
     loaded_on: dict[str, str] = {}
 
-    def load(lang: str) -> Empty:
+    def load(lang: str) -> FakeRecognizer:
         loaded_on[lang] = threading.current_thread().name
         if lang == "en":
             release_en.wait(10)
-        return Empty()
+        return hears_nothing()
 
-    voice = VoiceInput(settings, load, Silence)
+    voice = VoiceInput(settings, load, LiveSource)
     voice.start(lambda text: None, lambda level: None)
     try:
         assert loaded_on["id"] == threading.current_thread().name
@@ -261,16 +243,16 @@ def test_a_lost_microphone_is_looked_for_again_and_voice_comes_back_with_the_scr
     plugged = threading.Event()
     opened: list[object] = []
 
-    def microphone() -> Silence:
+    def microphone() -> LiveSource:
         if not opened:
             opened.append(Unplugged())
         elif not plugged.is_set():
             raise MicrophoneUnavailable("no input device")
         else:
-            opened.append(Silence())
+            opened.append(LiveSource())
         return opened[-1]  # type: ignore[return-value]
 
-    voice = VoiceInput(load_settings(env={}), lambda lang: Empty(), microphone, retry_s=0.05)
+    voice = VoiceInput(load_settings(env={}), lambda lang: hears_nothing(), microphone, retry_s=0.05)
     problems: list[str] = []
     voice.start(lambda text: None, lambda level: None, None, problems.append)
     try:
@@ -301,11 +283,11 @@ def test_a_lost_microphone_that_hangs_in_close_does_not_stop_the_search_for_one(
         def close(self) -> None:
             stuck.wait(30)
 
-    def microphone() -> Silence:
-        opened.append(HangsInClose() if not opened else Silence())
+    def microphone() -> LiveSource:
+        opened.append(HangsInClose() if not opened else LiveSource())
         return opened[-1]  # type: ignore[return-value]
 
-    voice = VoiceInput(load_settings(env={}), lambda lang: Empty(), microphone, retry_s=0.05)
+    voice = VoiceInput(load_settings(env={}), lambda lang: hears_nothing(), microphone, retry_s=0.05)
     problems: list[str] = []
     voice.start(lambda text: None, lambda level: None, None, problems.append)
     try:
@@ -337,7 +319,7 @@ def test_an_asked_for_utterance_with_no_word_is_reported_and_hands_free_noise_is
     cough = speak("satu", "id")  # heard by the end-pointer; this recognizer finds no word in anything
     tapped = threading.Event()
 
-    class Room(Silence):
+    class Room(LiveSource):
         def blocks(self) -> Iterator[np.ndarray]:
             yield from ArraySource(np.concatenate([quiet, cough, quiet, quiet])).blocks()
             while not tapped.is_set() and not self.closed.wait(0.02):  # a quiet room, until the tap
@@ -345,7 +327,9 @@ def test_an_asked_for_utterance_with_no_word_is_reported_and_hands_free_noise_is
             yield from ArraySource(np.concatenate([quiet[:4000], cough, quiet, quiet])).blocks()
             yield from super().blocks()
 
-    voice = VoiceInput(load_settings(env={"KIOSK_SPEECH_HANDS_FREE": "true"}), lambda lang: Empty(), Room)
+    voice = VoiceInput(
+        load_settings(env={"KIOSK_SPEECH_HANDS_FREE": "true"}), lambda lang: hears_nothing(), Room
+    )
     heard: list[str] = []
     missed: list[str] = []
     voice.start(heard.append, lambda level: None, None, None, lambda: missed.append("asked"))
@@ -384,7 +368,7 @@ def test_a_busy_room_turns_hands_free_off_asks_the_citizen_once_and_gives_it_bac
     go_on = [threading.Event() for _ in parts]
     done = [threading.Event() for _ in parts]
 
-    class Room(Silence):
+    class Room(LiveSource):
         def blocks(self) -> Iterator[np.ndarray]:
             for part, go, finished in zip(parts, go_on, done, strict=True):
                 go.wait(10)
@@ -398,7 +382,7 @@ def test_a_busy_room_turns_hands_free_off_asks_the_citizen_once_and_gives_it_bac
         assert done[i].wait(20), f"the listener did not work through part {i}"
 
     told: list[str] = []
-    voice = VoiceInput(load_settings(env={}), lambda lang: Empty(), Room)
+    voice = VoiceInput(load_settings(env={}), lambda lang: hears_nothing(), Room)
     voice.start(lambda text: None, lambda level: None, on_busy=lambda: told.append("hold the button"))
     try:
         play(0)  # 12 s between citizens: not yet a whole window

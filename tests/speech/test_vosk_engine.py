@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kiosk.speech.audio import split_blocks
+from kiosk.speech.audio import ArraySource, split_blocks
 from kiosk.speech.listener import Heard, Listener, ListenerEvent, Partial, StreamingRecognizer
 from kiosk.speech.vosk_engine import VoskModelError, VoskRecognizer, grammar_json
 from tests.speech.conftest import noise, scale_to_dbfs, silence
@@ -104,7 +104,7 @@ def test_the_listener_streams_partials_from_vosk_then_hears_the_utterance(
     phrase = scale_to_dbfs(speak("하나 둘 셋", "ko"), -20)
     events: list[ListenerEvent] = []
     listener = Listener(
-        _Blocks(np.concatenate([silence(0.5), phrase, silence(1.5)])),
+        ArraySource(np.concatenate([silence(0.5), phrase, silence(1.5)])),
         ko_recognizer,
         events.append,
         vocabulary=GRAMMAR,
@@ -127,11 +127,11 @@ def test_holding_the_talk_button_streams_partials_and_hears_both_phrases_as_one_
     audio = np.concatenate([silence(1.0), first, silence(1.5), second, silence(1.5)])
     press, release = 0.9, (len(audio) - 16000) / 16000
     hands_free: list[ListenerEvent] = []
-    Listener(_Blocks(audio), ko_recognizer, hands_free.append, vocabulary=GRAMMAR).run()
+    Listener(ArraySource(audio), ko_recognizer, hands_free.append, vocabulary=GRAMMAR).run()
     assert len([e for e in hands_free if isinstance(e, Heard)]) == 2
 
     events: list[ListenerEvent] = []
-    source = PressingSource(_Blocks(audio), [(press, release)])
+    source = PressingSource(ArraySource(audio), [(press, release)])
     listener = Listener(source, ko_recognizer, events.append, vocabulary=GRAMMAR, hands_free=False)
     source.listener = listener
     listener.run()
@@ -143,17 +143,6 @@ def test_holding_the_talk_button_streams_partials_and_hears_both_phrases_as_one_
     assert heard[0].transcript.text != ""
     partials = [i for i, e in enumerate(events) if isinstance(e, Partial)]
     assert partials and partials[0] < events.index(heard[0])
-
-
-class _Blocks:
-    def __init__(self, samples: np.ndarray) -> None:
-        self.samples = samples
-
-    def blocks(self) -> Iterator[np.ndarray]:
-        yield from split_blocks(self.samples)
-
-    def close(self) -> None:
-        pass
 
 
 def test_a_missing_model_directory_is_a_clear_error(tmp_path: Path) -> None:

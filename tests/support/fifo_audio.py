@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from tests.support.audio import LiveSource
+
 
 def sound_card(home: Path, speaker: Path | None = None, microphone: Path | None = None) -> None:
     """Make the FIFOs that do not exist yet and the ALSA configuration that uses them."""
@@ -51,28 +53,25 @@ class PacedSink:
 
 
 class Talker:
-    """Writes int16 audio into the FIFO in 20 ms pieces at real-time pace; silence when there is nothing to
-    say. A reader that closes (PortAudio probing the device) is waited for again."""
+    """Writes what is said into the FIFO in 20 ms pieces at real-time pace, silence when there is nothing to
+    say: the tests' in-memory microphone (:class:`tests.support.audio.LiveSource`) behind a FIFO. A reader that
+    closes (PortAudio probing the device) is waited for again."""
 
     def __init__(self, fifo: Path) -> None:
         self.fifo = fifo
-        self.pending: list[bytes] = []
-        self.lock = threading.Lock()
+        self.voice = LiveSource()
         self.stop = threading.Event()
         threading.Thread(target=self._run, daemon=True).start()
 
     def say(self, samples: np.ndarray) -> None:
-        data = np.asarray(samples, dtype="<i2").tobytes()
-        with self.lock:
-            self.pending += [data[i : i + 640] for i in range(0, len(data), 640)]
+        self.voice.say(samples)
 
     def quiet(self) -> bool:
-        with self.lock:
-            return not self.pending
+        return self.voice.quiet()
 
     def _next(self) -> bytes:
-        with self.lock:
-            return self.pending.pop(0) if self.pending else bytes(640)
+        block = self.voice.next_block()
+        return bytes(640) if block is None else np.asarray(block, dtype="<i2").tobytes()
 
     def _run(self) -> None:
         while not self.stop.is_set():

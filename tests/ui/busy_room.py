@@ -12,21 +12,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-import numpy as np
-
-from kiosk.speech.base import Transcript
 from kiosk.ui.app import configure_window
 from layanan.config import load_settings
+from tests.support.audio import LiveSource
 from tests.support.babble import babble, espeak
-from tests.ui.hold_talk import QueueSource
+from tests.support.recognizers import FakeRecognizer
 from tests.ui.tap_through import report, run, settled, tap
-
-
-class NoWords:
-    name = "test:none"
-
-    def recognize(self, samples: np.ndarray, vocabulary: object = None) -> Transcript:
-        return Transcript("", self.name)
 
 
 def main(data_dir: str, result_path: str) -> int:
@@ -39,11 +30,11 @@ def main(data_dir: str, result_path: str) -> int:
     from kiosk.speech.voice import VoiceInput
     from kiosk.ui.app import make_app
 
-    source = QueueSource()
+    source = LiveSource()
     with tempfile.TemporaryDirectory() as tmp:
         source.say(babble(lambda text, voice: espeak(text, voice, Path(tmp) / "say.wav"), 25, -32))
     app = make_app(settings, voice=False)
-    app.listener = VoiceInput(settings, lambda lang: NoWords(), lambda: source)
+    app.listener = VoiceInput(settings, lambda lang: FakeRecognizer("", "test:none"), lambda: source)
     speaker = SilentSpeaker()
     app.session.speaker = speaker
     result: dict[str, object] = {}

@@ -2,43 +2,24 @@
 microphone button with real touches, through a real listener and the shipped Indonesian model.
 
 Used by test_app_window.py in a subprocess: ``python -m tests.ui.hold_talk DATA_DIR RESULT.json SPEECH.wav
-OTHER.wav``. The microphone is a queue the script fills with audio as a citizen would speak it: SPEECH.wav
+OTHER.wav``. The microphone is an in-memory one the script talks into as a citizen would: SPEECH.wav
 while the button is held, then OTHER.wav with nobody holding it (talk behind the kiosk, which must not count
 once the citizen has used the button).
 """
 
 from __future__ import annotations
 
-import queue
 import sys
 import time
-from collections.abc import Iterator
 
 import numpy as np
 
-from kiosk.speech.audio import load_wav, split_blocks
+from kiosk.speech.audio import load_wav
 from kiosk.ui.app import configure_window
 from kiosk.ui.screenshots import TO_NIK
 from layanan.config import load_settings
+from tests.support.audio import LiveSource
 from tests.ui.tap_through import find, report, run, settled, tap
-
-
-class QueueSource:
-    """A microphone fed by the script: blocks arrive when the script puts them, like live audio."""
-
-    def __init__(self) -> None:
-        self.blocks_in: queue.Queue[np.ndarray | None] = queue.Queue()
-
-    def say(self, samples: np.ndarray) -> None:
-        for block in split_blocks(samples):
-            self.blocks_in.put(block)
-
-    def blocks(self) -> Iterator[np.ndarray]:
-        while (block := self.blocks_in.get()) is not None:
-            yield block
-
-    def close(self) -> None:
-        self.blocks_in.put(None)
 
 
 def main(data_dir: str, result_path: str, speech_wav: str, other_wav: str) -> int:
@@ -52,7 +33,7 @@ def main(data_dir: str, result_path: str, speech_wav: str, other_wav: str) -> in
     from kiosk.speech.voice import VoiceInput
     from kiosk.ui.app import make_app
 
-    source = QueueSource()
+    source = LiveSource()
     app = make_app(settings, voice=False)
     app.listener = VoiceInput(settings, lambda lang: engines.recognizer_for(lang, settings), lambda: source)
     app.session.speaker = SilentSpeaker()
@@ -82,7 +63,7 @@ def main(data_dir: str, result_path: str, speech_wav: str, other_wav: str) -> in
     ]
 
     def heard_all() -> bool:
-        return source.blocks_in.empty() and not app.listener.is_held
+        return source.quiet() and not app.listener.is_held
 
     held_touch: list[UnitTestTouch] = []
     waits: list[int] = []
@@ -104,7 +85,7 @@ def main(data_dir: str, result_path: str, speech_wav: str, other_wav: str) -> in
             source.say(np.concatenate([quiet[:4800], speech, quiet[:3200]]) if what == "hold" else quiet)
         elif what == "release":
             deadline = time.monotonic() + 30
-            while not source.blocks_in.empty():  # the citizen talks as long as the audio lasts
+            while not source.quiet():  # the citizen talks as long as the audio lasts
                 if time.monotonic() > deadline:
                     log[-1]["error"] = "the listener took no audio for 30 s"
                     break

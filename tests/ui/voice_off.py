@@ -14,12 +14,9 @@ import sys
 from kiosk.ui.app import configure_window
 from kiosk.ui.screenshots import TO_NIK
 from layanan.config import load_settings
-from tests.ui.hold_talk import QueueSource
+from tests.support.audio import LiveSource
+from tests.support.recognizers import FakeRecognizer
 from tests.ui.tap_through import report, run, settled, tap
-
-
-class AnyWords:
-    name = "test:any"
 
 
 def main(data_dir: str, result_path: str, cause: str) -> int:
@@ -34,10 +31,10 @@ def main(data_dir: str, result_path: str, cause: str) -> int:
     from kiosk.ui import theme
     from kiosk.ui.app import make_app
 
-    source = QueueSource()
+    source = LiveSource()
     plugged = cause == "model"
 
-    def microphone() -> QueueSource:
+    def microphone() -> LiveSource:
         if not plugged:
             raise MicrophoneUnavailable("cannot open the default input device")
         return source
@@ -46,7 +43,9 @@ def main(data_dir: str, result_path: str, cause: str) -> int:
     if cause == "model":
         app.listener = VoiceInput(settings, lambda lang: None, microphone)  # the model did not load
     else:
-        app.listener = VoiceInput(settings, lambda lang: AnyWords(), microphone, retry_s=0.2)
+        app.listener = VoiceInput(
+            settings, lambda lang: FakeRecognizer(name="test:any"), microphone, retry_s=0.2
+        )
     speaker = SilentSpeaker()
     app.session.speaker = speaker
     # the microphone case stays on the attract screen, which nothing redraws by itself (elsewhere the
