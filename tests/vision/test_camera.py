@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 
 from kiosk.vision.camera import (
-    CameraLostError,
     ImageFileError,
     NoCameraError,
     OpenCVCamera,
@@ -19,6 +18,7 @@ from kiosk.vision.camera import (
     open_source,
 )
 from kiosk.vision.capture import CaptureSession, run_capture
+from tests.support.frames import FakeCamera, record_clip
 from tools.vision import synth
 
 
@@ -64,26 +64,9 @@ def test_a_still_image_is_a_frame_source_of_copies(tmp_path: Path):
     assert np.array_equal(source.read(), scene)
 
 
-class UnpluggedAfter:
-    """A camera that delivers ``n`` frames and then is pulled out (what OpenCVCamera raises then)."""
-
-    def __init__(self, frames: list[np.ndarray], n: int) -> None:
-        self.frames, self.n, self.reads = frames, n, 0
-
-    def read(self) -> np.ndarray:
-        if self.reads >= self.n:
-            raise CameraLostError("The camera 0 stopped sending pictures after 5 tries (unplugged?).")
-        frame = self.frames[self.reads % len(self.frames)]
-        self.reads += 1
-        return frame
-
-    def close(self) -> None:
-        pass
-
-
 def test_a_camera_unplugged_mid_capture_ends_the_capture_with_a_notice_not_a_crash():
     blurred = synth.blur(synth.render("ktp", size=(640, 480)).image, 2)  # never good enough to auto-capture
-    outcome = run_capture(UnpluggedAfter([blurred], 3), CaptureSession("ktp"), max_frames=50)
+    outcome = run_capture(FakeCamera([blurred], unplug_after=3), CaptureSession("ktp"), max_frames=50)
     assert outcome.capture is None
     assert outcome.frames == 3
     assert outcome.error is not None and outcome.error.reason == "camera_lost"
@@ -102,18 +85,6 @@ def test_frame_to_rgb_bytes_gives_rgb_rows_bottom_up_for_a_kivy_texture():
     assert data[-3:] == bytes([255, 0, 0])
     _, _, top_down = frame_to_rgb_bytes(frame, flip_for_texture=False)
     assert top_down[:3] == bytes([255, 0, 0])
-
-
-def record_clip(path: Path, frames: list[np.ndarray]) -> Path:
-    """A Motion-JPEG clip: the real OpenCVCamera reads it through VideoCapture like a camera that stops after
-    it."""
-    h, w = frames[0].shape[:2]
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10, (w, h))
-    assert writer.isOpened(), "this OpenCV build cannot write MJPG"
-    for frame in frames:
-        writer.write(frame)
-    writer.release()
-    return path
 
 
 def test_the_real_opencv_camera_that_stops_sending_mid_capture_raises_camera_lost(tmp_path: Path):

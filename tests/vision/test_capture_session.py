@@ -8,20 +8,8 @@ import pytest
 from kiosk.vision.camera import OUTLINE_FIX, OUTLINE_OK, draw_outline
 from kiosk.vision.capture import CaptureSession, run_capture
 from kiosk.vision.detect import ID1_RATIO
+from tests.support.frames import FakeCamera
 from tools.vision import synth
-
-
-class Frames:
-    def __init__(self, frames):
-        self.frames, self.i = frames, 0
-
-    def read(self):
-        frame = self.frames[min(self.i, len(self.frames) - 1)]
-        self.i += 1
-        return frame
-
-    def close(self):
-        pass
 
 
 def test_a_steady_sharp_card_is_captured_by_itself_after_n_good_frames():
@@ -41,7 +29,7 @@ def test_a_steady_sharp_card_is_captured_by_itself_after_n_good_frames():
 def test_a_shaking_card_is_never_captured_by_itself_and_hears_dont_shake():
     base = synth.render("ktp", size=(640, 480), fill=0.4, seed=2).image
     frames = [synth.shifted(base, 20 * (i % 2), 8 * (i % 2)) for i in range(12)]
-    outcome = run_capture(Frames(frames), CaptureSession("ktp", stable_frames=3), max_frames=12)
+    outcome = run_capture(FakeCamera(frames), CaptureSession("ktp", stable_frames=3), max_frames=12)
     assert outcome.capture is None and outcome.error is None
     assert outcome.last is not None and "motion" in outcome.last.verdict.hints
 
