@@ -6,7 +6,8 @@ import cv2
 import numpy as np
 import pytest
 
-from kiosk.vision.presence import BlazeFaceDetector, PresenceDetector, PresenceModelError
+from kiosk.vision.presence import BlazeFaceDetector, FaceDetector, PresenceDetector, PresenceModelError
+from tests.support.faces import ScriptedFaces
 from tools.vision import synth
 
 
@@ -48,20 +49,10 @@ def test_presence_needs_two_face_frames_to_wake_and_several_empty_ones_to_sleep(
     ]
 
 
-class Scripted:
-    """Face scores in a fixed order (unit test of the debounce alone)."""
-
-    def __init__(self, scores):
-        self.scores = list(scores)
-
-    def max_score(self, frame):
-        return self.scores.pop(0)
-
-
 def test_a_single_glance_does_not_wake_the_kiosk_and_one_missed_frame_does_not_sleep_it():
     frame = np.zeros((4, 4, 3), np.uint8)
     presence = PresenceDetector(
-        Scripted([0.9, 0.1, 0.9, 0.1, 0.9, 0.9, 0.9, 0.2, 0.9]), on_frames=2, off_frames=2
+        ScriptedFaces([0.9, 0.1, 0.9, 0.1, 0.9, 0.9, 0.9, 0.2, 0.9]), on_frames=2, off_frames=2
     )
     seen = [presence.seen(frame) for _ in range(9)]
     assert seen == [False, False, False, False, False, True, True, True, True]
@@ -74,3 +65,24 @@ def test_a_wrong_model_file_is_refused(tmp_path):
         BlazeFaceDetector(fake)
     with pytest.raises(PresenceModelError, match="missing"):
         BlazeFaceDetector(tmp_path / "absent.tflite")
+
+
+class TestFaceDetectorContract:
+    """What the presence debounce needs of a detector: a score from 0 to 1 for any BGR frame the camera gives,
+    and the frame left as it was (it is also the preview)."""
+
+    @pytest.fixture(params=["blazeface", "scripted"])
+    def faces(self, request: pytest.FixtureRequest) -> FaceDetector:
+        if request.param == "blazeface":
+            return request.getfixturevalue("detector")  # type: ignore[no-any-return]
+        return ScriptedFaces([0.9, 0.1] * 10)
+
+    @pytest.mark.parametrize("size", [(640, 480), (1280, 720), (4, 4)])
+    def test_any_frame_gets_a_score_from_0_to_1_and_is_left_as_it_was(
+        self, faces: FaceDetector, portrait: np.ndarray, size: tuple[int, int]
+    ) -> None:
+        for frame in (cv2.resize(portrait, size), synth.background("table", size)):
+            before = frame.copy()
+            score = faces.max_score(frame)
+            assert isinstance(score, float) and 0.0 <= score <= 1.0
+            assert np.array_equal(frame, before)
