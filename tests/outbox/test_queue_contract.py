@@ -1,0 +1,47 @@
+"""One contract for every Queue the session submits to: the local queue on a real SQLite file, and the
+simulator's wrapper that also remembers the last request for printing (``kiosk simulate``, ``kiosk demo``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kiosk.outbox.store import LocalQueue
+from kiosk.session import Queue
+from kiosk.simulate import RecordingQueue
+from layanan.domain.request import Request
+
+NIK = "9103010101010001"
+
+
+def request(service: str = "ktp") -> Request:
+    return Request(service, "id", {"nik": NIK, "nama": "Siti"})
+
+
+class TestQueueContract:
+    @pytest.fixture(params=["local", "recording"])
+    def queue(self, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Queue]:
+        local = LocalQueue(tmp_path / "q.db", seal=lambda b: b"SEALED" + b[::-1])
+        yield local if request.param == "local" else RecordingQueue(local)
+        local.close()
+
+    def test_tickets_carry_the_letter_and_count_up(self, queue: Queue) -> None:
+        first, second = queue.enqueue(request(), "K"), queue.enqueue(request("kk"), "K")
+        assert (first.ticket, second.ticket) == ("K-0001", "K-0002")
+        assert second.seq == first.seq + 1 and first.msg_id != second.msg_id
+        assert (first.service_id, first.lang, first.state) == ("ktp", "id", "pending")
+
+    def test_a_ticket_is_found_by_its_four_digits_and_an_unknown_one_is_not(self, queue: Queue) -> None:
+        queue.enqueue(request(), "K")
+        queued = queue.enqueue(request("kk"), "P")
+        found = queue.find_ticket("0002")
+        assert found is not None and (found.msg_id, found.ticket) == (queued.msg_id, "P-0002")
+        assert queue.find_ticket("0099") is None
+
+    def test_what_comes_back_holds_no_personal_data(self, queue: Queue) -> None:
+        queued = queue.enqueue(request(), "K", files=[b"\xff\xd8 a photo"])
+        found = queue.find_ticket(queued.ticket[-4:])
+        for kept in (queued, found):
+            assert NIK not in repr(kept) and "Siti" not in repr(kept)
