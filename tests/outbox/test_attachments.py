@@ -99,35 +99,3 @@ def test_photo_upload_interrupted_several_times_arrives_intact_and_completes_the
     )
     assert done.returncode == 0, done.stderr
     assert sorted(p.read_bytes() for p in (out / item.msg_id).iterdir()) == sorted(photos)
-
-
-def test_request_is_incomplete_until_its_attachment_arrives(tmp_path: Path, sqlite_db_url: str) -> None:
-    from central.store import Chunk, StoredRequest
-
-    store = open_store(sqlite_db_url)
-    import hashlib
-
-    blob = os.urandom(70_000)
-    parts = [blob[i : i + CHUNK_BYTES] for i in range(0, len(blob), CHUNK_BYTES)]
-    att = "01a21eac-16cc-75e3-ab59-2f7af8eb4e95"
-    req = StoredRequest(
-        "m1",
-        "desa-01x",
-        1,
-        "K-0001",
-        "ktp",
-        "id",
-        0,
-        0.0,
-        "d",
-        b"x",
-        1,
-        att_refs=((att, len(parts), len(blob), hashlib.sha256(blob).hexdigest()),),
-    )
-    store.commit([], [], [Chunk(att, 2, "desa-01x", parts[2], 0.0)])  # a chunk may come before its request
-    store.commit([req], [])
-    assert not store.requests()[0].complete
-    store.commit([], [], [Chunk(att, 0, "desa-01x", parts[0], 0.0), Chunk(att, 1, "desa-01x", parts[1], 0.0)])
-    assert store.requests()[0].complete
-    assert store.attachments_of("m1") == [(att, "complete", blob)]
-    store.close()
