@@ -56,7 +56,7 @@ class Camera(Protocol):
     """Guides a photo of one document; reports back through the session's ``dispatch`` (Captured, CameraHint,
     CameraFailed)."""
 
-    def start(self, document: str, doc: str) -> None: ...
+    def start(self, document: str, document_kind: str) -> None: ...
 
     def capture_now(self) -> None: ...
 
@@ -161,7 +161,7 @@ class KioskSession:
             if self.camera is None:
                 return CameraFailed("no camera on this kiosk")
             try:
-                self.camera.start(effect.document, effect.doc)
+                self.camera.start(effect.document, effect.document_kind)
             except Exception as exc:  # an unplugged camera must never stop the citizen
                 log.error("camera failed to start: %s", exc)
                 return CameraFailed(str(exc))

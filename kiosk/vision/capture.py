@@ -40,11 +40,11 @@ class FrameResult:
 class CaptureSession:
     """Per-frame guidance and automatic capture for one document."""
 
-    def __init__(self, doc: str, stable_frames: int = 5, analysis_width: int = 640) -> None:
-        family(doc)  # refuses unknown kinds early
+    def __init__(self, document_kind: str, stable_frames: int = 5, analysis_width: int = 640) -> None:
+        family(document_kind)  # refuses unknown kinds early
         if stable_frames < 1:
             raise ValueError("stable_frames must be at least 1")
-        self.doc = doc
+        self.document_kind = document_kind
         self.stable_frames = stable_frames
         self.analysis_width = analysis_width
         self._previous_small: np.ndarray | None = None
@@ -63,7 +63,7 @@ class CaptureSession:
         """Judge one preview frame; capture automatically once enough good frames came in a row."""
         small = small_gray(frame)
         analysed = self._analysis_copy(frame)
-        verdict = assess(analysed, self.doc, previous_small=self._previous_small)
+        verdict = assess(analysed, self.document_kind, previous_small=self._previous_small)
         self._previous_small = small
         self._last_frame = frame
         corners = None
@@ -75,10 +75,10 @@ class CaptureSession:
         self._streak = self._streak + 1 if verdict.ok else 0
         capture = None
         if self._streak >= self.stable_frames:
-            capture = self.captured = capture_document(frame, self.doc)
+            capture = self.captured = capture_document(frame, self.document_kind)
             log.info(
                 "auto capture of a %s after %d good frames: %d bytes",
-                self.doc,
+                self.document_kind,
                 self._streak,
                 capture.encoded.size,
             )
@@ -91,7 +91,7 @@ class CaptureSession:
         frame = frame if frame is not None else self._last_frame
         if frame is None:
             raise ValueError("no frame to capture yet: feed a frame first or pass one")
-        self.captured = capture_document(frame, self.doc)
+        self.captured = capture_document(frame, self.document_kind)
         return self.captured
 
     def reset(self) -> None:

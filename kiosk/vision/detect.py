@@ -40,7 +40,7 @@ ID1_RATIO = 85.6 / 54.0
 A4_RATIO = 297.0 / 210.0
 """Long side / short side of an A4 page."""
 
-DOC_KINDS: dict[str, tuple[float, int]] = {
+DOCUMENT_KINDS: dict[str, tuple[float, int]] = {
     "ktp": (ID1_RATIO, 856),
     "card": (ID1_RATIO, 856),
     "kk": (A4_RATIO, 1754),
@@ -220,15 +220,15 @@ def _candidates(image: np.ndarray, maps: _EdgeMaps, stage: int) -> list[tuple[st
     return out
 
 
-def _ratio_fits(quad: np.ndarray, doc: str | None) -> bool:
+def _ratio_fits(quad: np.ndarray, document_kind: str | None) -> bool:
     """The outline's long/short side ratio is within ``RATIO_TOLERANCE`` of the document kind's (any kind when
-    ``doc`` is None). Rejects the photo box of a card or a signature box printed on a page."""
-    if doc is None:
+    ``document_kind`` is None). Rejects the photo box of a card or a signature box printed on a page."""
+    if document_kind is None:
         return True
     sides = np.linalg.norm(quad - np.roll(quad, -1, axis=0), axis=1)
     a, b = (sides[0] + sides[2]) / 2, (sides[1] + sides[3]) / 2
     ratio = max(a, b) / max(1e-6, min(a, b))
-    expected = DOC_KINDS[doc][0]
+    expected = DOCUMENT_KINDS[document_kind][0]
     return bool(abs(ratio / expected - 1) <= RATIO_TOLERANCE)
 
 
@@ -241,17 +241,17 @@ DETECT_MAX_SIDE = 1280
 are then refined on the full image."""
 
 
-def find_document(image: np.ndarray, doc: str | None = None) -> Detection:
-    """The largest plausible document outline in ``image`` (BGR or grey); with ``doc`` (ktp, kk, letter) only
-    outlines of that kind's proportions count."""
-    if doc is not None and doc not in DOC_KINDS:
-        raise ValueError(f"unknown document kind {doc!r}; use one of {', '.join(DOC_KINDS)}")
+def find_document(image: np.ndarray, document_kind: str | None = None) -> Detection:
+    """The largest plausible document outline in ``image`` (BGR or grey); with ``document_kind`` (ktp, card, kk,
+    letter) only outlines of that kind's proportions count."""
+    if document_kind is not None and document_kind not in DOCUMENT_KINDS:
+        raise ValueError(f"unknown document kind {document_kind!r}; use one of {', '.join(DOCUMENT_KINDS)}")
     h, w = image.shape[:2]
     scale = DETECT_MAX_SIDE / max(h, w)
     if scale >= 1:
-        return _find(image, doc)
+        return _find(image, document_kind)
     small = cv2.resize(image, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
-    found = _find(small, doc)
+    found = _find(small, document_kind)
     if found.corners is None:
         return found
     # corners back to full size (pixel centres: x_full + 0.5 = (x_small + 0.5) / scale), then onto the edges
@@ -263,7 +263,7 @@ def find_document(image: np.ndarray, doc: str | None = None) -> Detection:
     )
 
 
-def _find(image: np.ndarray, doc: str | None) -> Detection:
+def _find(image: np.ndarray, document_kind: str | None) -> Detection:
     gray = to_gray(image)
     h, w = gray.shape
     frame_area = float(w * h)
@@ -287,7 +287,7 @@ def _find(image: np.ndarray, doc: str | None) -> Detection:
             ):
                 largest_blob = (area, touches, contour)
             quad = _quad_of(contour)
-            if quad is None or not _plausible(quad, frame_area) or not _ratio_fits(quad, doc):
+            if quad is None or not _plausible(quad, frame_area) or not _ratio_fits(quad, document_kind):
                 continue
             if method != "edges":
                 # sides first put on the contour: approxPolyDP puts a rounded corner's vertex on the arc, so

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from kiosk.vision.detect import DOC_KINDS, Detection
+from kiosk.vision.detect import DOCUMENT_KINDS, Detection
 
 log = logging.getLogger(__name__)
 
@@ -29,12 +29,12 @@ class Warped:
     """Set when the whole frame was used instead of an outline."""
 
 
-def output_size(corners: np.ndarray, doc: str) -> tuple[int, int]:
+def output_size(corners: np.ndarray, document_kind: str) -> tuple[int, int]:
     """(width, height) of the warp: the document's ratio, its orientation as photographed, no upsampling past
     the resolution the camera actually saw, capped at the kind's nominal size."""
-    if doc not in DOC_KINDS:
-        raise ValueError(f"unknown document kind {doc!r}; use one of {', '.join(DOC_KINDS)}")
-    ratio, long_max = DOC_KINDS[doc]
+    if document_kind not in DOCUMENT_KINDS:
+        raise ValueError(f"unknown document kind {document_kind!r}; use one of {', '.join(DOCUMENT_KINDS)}")
+    ratio, long_max = DOCUMENT_KINDS[document_kind]
     c = corners
     width = max(np.linalg.norm(c[1] - c[0]), np.linalg.norm(c[2] - c[3]))
     height = max(np.linalg.norm(c[3] - c[0]), np.linalg.norm(c[2] - c[1]))
@@ -44,7 +44,7 @@ def output_size(corners: np.ndarray, doc: str) -> tuple[int, int]:
     return (long_side, short_side) if landscape else (short_side, long_side)
 
 
-def warp(image: np.ndarray, detection: Detection, doc: str) -> Warped:
+def warp(image: np.ndarray, detection: Detection, document_kind: str) -> Warped:
     """Flatten the document; the whole frame (with a warning) when no outline was found."""
     h, w = image.shape[:2]
     warning = None
@@ -53,11 +53,11 @@ def warp(image: np.ndarray, detection: Detection, doc: str) -> Warped:
         corners = np.array([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]], np.float32)
         warning = "no document outline found; the whole picture is used"
         log.info("warp: %s", warning)
-    size = output_size(corners, doc)
+    size = output_size(corners, document_kind)
     dst = np.array([[0, 0], [size[0] - 1, 0], [size[0] - 1, size[1] - 1], [0, size[1] - 1]], np.float32)
     m = cv2.getPerspectiveTransform(corners, dst)
     flat = cv2.warpPerspective(image, m, size, flags=cv2.INTER_AREA)
-    if doc == "ktp" and warning is None:
+    if document_kind == "ktp" and warning is None:
         flat = orient_ktp(flat)
     return Warped(flat, tuple((float(x), float(y)) for x, y in corners), warning)
 

@@ -21,7 +21,7 @@ class Attachment:
     data: bytes
     mime: str
     sha256: str
-    doc: str
+    document_kind: str
     width: int
     height: int
 
@@ -29,7 +29,7 @@ class Attachment:
         return {
             "mime": self.mime,
             "sha256": self.sha256,
-            "doc": self.doc,
+            "document_kind": self.document_kind,
             "width": self.width,
             "height": self.height,
             "bytes": len(self.data),
@@ -40,7 +40,7 @@ class Attachment:
 class Capture:
     """The result of capturing one document."""
 
-    doc: str
+    document_kind: str
     verdict: Verdict
     detection: Detection
     warning: str | None
@@ -49,12 +49,12 @@ class Capture:
 
     def attachment(self) -> Attachment:
         e = self.encoded
-        return Attachment(e.data, e.mime, e.sha256, self.doc, e.width, e.height)
+        return Attachment(e.data, e.mime, e.sha256, self.document_kind, e.width, e.height)
 
     def to_dict(self, sentences: Mapping[str, str] | None = None) -> dict[str, object]:
         """What ``kiosk capture`` prints; ``sentences`` (a language pack's prompts) adds each hint's text."""
         return {
-            "doc": self.doc,
+            "document_kind": self.document_kind,
             "verdict": self.verdict.to_dict(sentences),
             "corners": self.detection.to_dict()["corners"],
             "cut_off": self.detection.cut_off,
@@ -63,15 +63,15 @@ class Capture:
         }
 
 
-def capture_document(image: np.ndarray, doc: str, verdict: Verdict | None = None) -> Capture:
+def capture_document(image: np.ndarray, document_kind: str, verdict: Verdict | None = None) -> Capture:
     """Run detection, quality, warp and encoding on one frame (the full-resolution one when capturing)."""
-    fam = family(doc)
+    fam = family(document_kind)
     detection = (
         verdict.detection
         if verdict is not None and verdict.detection is not None
-        else find_document(image, doc)
+        else find_document(image, document_kind)
     )
     if verdict is None:
-        verdict = assess(image, doc, detection)
-    flat = warp(image, detection, doc)
-    return Capture(doc, verdict, detection, flat.warning, encode_document(flat.image, fam))
+        verdict = assess(image, document_kind, detection)
+    flat = warp(image, detection, document_kind)
+    return Capture(document_kind, verdict, detection, flat.warning, encode_document(flat.image, fam))

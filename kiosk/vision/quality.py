@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from kiosk.vision.detect import DOC_KINDS, Detection, find_document, to_gray
+from kiosk.vision.detect import DOCUMENT_KINDS, Detection, find_document, to_gray
 from layanan.domain.prompts import camera_hint_key
 
 
@@ -86,11 +86,11 @@ SMALL = (160, 120)
 """Size of the grey thumbnails compared for motion."""
 
 
-def family(doc: str) -> str:
+def family(document_kind: str) -> str:
     """``card`` or ``page``."""
-    if doc not in DOC_KINDS:
-        raise ValueError(f"unknown document kind {doc!r}; use one of {', '.join(DOC_KINDS)}")
-    return "card" if doc in ("ktp", "card") else "page"
+    if document_kind not in DOCUMENT_KINDS:
+        raise ValueError(f"unknown document kind {document_kind!r}; use one of {', '.join(DOCUMENT_KINDS)}")
+    return "card" if document_kind in ("ktp", "card") else "page"
 
 
 @dataclass(frozen=True)
@@ -160,13 +160,13 @@ def glare_fraction(region: np.ndarray) -> float:
 
 def assess(
     frame: np.ndarray,
-    doc: str = "ktp",
+    document_kind: str = "ktp",
     detection: Detection | None = None,
     previous_small: np.ndarray | None = None,
 ) -> Verdict:
     """Measure one frame and list what is wrong with it, most important first."""
-    kind = family(doc)
-    detection = detection if detection is not None else find_document(frame, doc)
+    fam = family(document_kind)
+    detection = detection if detection is not None else find_document(frame, document_kind)
     region = document_region(frame, detection)
     gray = to_gray(region)
     mean = float(gray.mean())
@@ -191,13 +191,13 @@ def assess(
         problems.append("cut_off")
     elif detection.corners is None:
         problems.append("no_document")
-    elif detection.area_fraction < MIN_FILL[kind]:
+    elif detection.area_fraction < MIN_FILL[fam]:
         problems.append("too_small")
     if "too_bright" not in problems and glare > GLARE_BLOB:
         problems.append("glare")
     if motion > MOTION_MAX:
         problems.append("motion")
-    elif focus < FOCUS_MIN[kind] and "too_dark" not in problems:
+    elif focus < FOCUS_MIN[fam] and "too_dark" not in problems:
         problems.append("blurry")
     order = list(HINTS)
     problems.sort(key=order.index)

@@ -49,12 +49,12 @@ class CameraStep:
         self._session: CaptureSession | None = None
         self._document = ""
 
-    def start(self, document: str, doc: str) -> None:
+    def start(self, document: str, document_kind: str) -> None:
         self.stop()
         self._stop.clear()
         self._now.clear()
         self._document = document
-        self._session = CaptureSession(doc)
+        self._session = CaptureSession(document_kind)
         source = self.open_source()  # raises CameraError: the session turns it into CameraFailed
         if self.synchronous:
             self._run(source, self.max_frames)
@@ -109,6 +109,6 @@ class CameraStep:
         attachment = capture.attachment()
         att_id = new_msg_id()
         self.photos[att_id] = attachment.data
-        log.info("photo of a %s taken: %d bytes", attachment.doc, len(attachment.data))
+        log.info("photo of a %s taken: %d bytes", attachment.document_kind, len(attachment.data))
         self._stop.set()
         self.post(Captured(self._document, att_id))

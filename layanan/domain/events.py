@@ -149,10 +149,11 @@ class CallStaff:
 
 @dataclass(frozen=True)
 class StartCamera:
-    """Open the camera and guide the citizen to a photo of ``document`` (``doc`` decides card or A4 warp)."""
+    """Open the camera and guide the citizen to a photo of ``document`` (a catalog document id); its
+    ``document_kind`` (ktp, card, kk, letter) decides the card or A4 warp."""
 
     document: str
-    doc: str
+    document_kind: str
 
 
 @dataclass(frozen=True)

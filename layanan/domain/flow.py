@@ -77,7 +77,7 @@ class State:
     """The room is busy: the banner asks the citizen to hold the talk button (until their next tap or word)."""
     redos: int = 0
     """Spoken groups taken back with "ulang" on this screen; from :data:`KEYPAD_HINT_AFTER` the keypad is offered."""
-    camera_doc: str | None = None
+    camera_document: str | None = None
     """The document being photographed on the camera screen."""
     photos: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     """Document id -> attachment id of its photo."""
@@ -230,7 +230,7 @@ class Flow:
         if state.screen == "ticket":
             return ("screen.ticket", *spell_ticket(state.ticket or ""), f"svc:{state.service}:done")
         if state.screen == "camera":
-            return ("screen.camera", f"doc:{state.camera_doc}")
+            return ("screen.camera", f"doc:{state.camera_document}")
         if state.screen == "status" and state.ticket:
             return self._status_text(state)
         return (f"screen.{state.screen}",)
@@ -338,7 +338,7 @@ class Flow:
         docs = self._service(state).documents
         doc = target.partition(":")[2]
         if target.startswith("foto:") and doc in docs:
-            new = state.with_(screen="camera", camera_doc=doc, hint=None, highlighted=None, error=None)
+            new = state.with_(screen="camera", camera_document=doc, hint=None, highlighted=None, error=None)
             return Step(new, self.prompt(new), (StartCamera(doc, self.catalog.documents[doc].capture),))
         if not target.startswith("doc:") or doc not in docs:
             return self._unknown(state, target)
@@ -362,14 +362,16 @@ class Flow:
                 return Step(state)
             return Step(state.with_(hint=event.hint), (camera_hint_key(event.hint),))
         if isinstance(event, CameraFailed):
-            back = self._go(state, "documents", camera_doc=None, hint=None)
+            back = self._go(state, "documents", camera_document=None, hint=None)
             return Step(
                 back.state.with_(error="camera"), ("err.camera",), (StopCamera(), CallStaff("camera"))
             )
-        doc = state.camera_doc or event.document
+        doc = state.camera_document or event.document
         documents = state.documents if doc in state.documents else (*state.documents, doc)
         photos = _put(state.photos, doc, event.attachment_id)
-        back = self._go(state, "documents", camera_doc=None, hint=None, documents=documents, photos=photos)
+        back = self._go(
+            state, "documents", camera_document=None, hint=None, documents=documents, photos=photos
+        )
         return Step(back.state, ("camera.taken", f"doc:{doc}"), (StopCamera(),))
 
     def _on_review(self, state: State, target: str) -> Step:
@@ -445,7 +447,7 @@ class Flow:
     def _back(self, state: State) -> Step:
         screen = state.screen
         if screen == "camera":
-            back = self._go(state, "documents", camera_doc=None, hint=None)
+            back = self._go(state, "documents", camera_document=None, hint=None)
             return Step(back.state, back.say, (StopCamera(),))
         fields = self._service(state).fields if state.service else ()
         if screen == "field" and state.field_index > 0:

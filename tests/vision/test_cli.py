@@ -29,9 +29,10 @@ def test_kiosk_capture_prints_the_verdict_corners_and_size_and_writes_the_file(t
     photo = tmp_path / "ktp.png"
     cv2.imwrite(str(photo), scene.image)
     out = tmp_path / "out" / "ktp.webp"
-    proc = kiosk("capture", str(photo), "--doc", "ktp", "--out", str(out))
+    proc = kiosk("capture", str(photo), "--document-kind", "ktp", "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
+    assert result["document_kind"] == "ktp"
     assert result["verdict"]["ok"] is True
     assert result["verdict"]["hints"][0]["id"] == "ok"
     corners = np.array(result["corners"])
@@ -45,7 +46,7 @@ def test_kiosk_capture_of_a_blurred_page_reports_the_hint(tmp_path: Path):
     scene = synth.render("letter", size=(1280, 720), fill=0.3, seed=21)
     photo = tmp_path / "letter.jpg"
     cv2.imwrite(str(photo), synth.blur(scene.image, 3))
-    proc = kiosk("capture", str(photo), "--doc", "letter", "--out", str(tmp_path / "letter.webp"))
+    proc = kiosk("capture", str(photo), "--document-kind", "letter", "--out", str(tmp_path / "letter.webp"))
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
     assert result["verdict"]["ok"] is False
@@ -58,7 +59,9 @@ def test_kiosk_capture_of_a_blurred_page_reports_the_hint(tmp_path: Path):
 def test_kiosk_capture_says_the_hint_in_the_language_asked(tmp_path: Path):
     photo = tmp_path / "empty.png"
     cv2.imwrite(str(photo), synth.background("table", (640, 480)))
-    proc = kiosk("capture", str(photo), "--doc", "ktp", "--lang", "en", "--out", str(tmp_path / "x.webp"))
+    proc = kiosk(
+        "capture", str(photo), "--document-kind", "ktp", "--lang", "en", "--out", str(tmp_path / "x.webp")
+    )
     assert proc.returncode == 0, proc.stderr
     hint = json.loads(proc.stdout)["verdict"]["hints"][0]
     assert hint["key"] == "camera.no_document"
@@ -68,8 +71,24 @@ def test_kiosk_capture_says_the_hint_in_the_language_asked(tmp_path: Path):
 def test_kiosk_capture_of_a_corrupt_file_says_what_is_wrong(tmp_path: Path):
     bad = tmp_path / "ktp.jpg"
     bad.write_bytes(b"\xff\xd8\xff\xe0 this is not really a jpeg")
-    proc = kiosk("capture", str(bad), "--doc", "ktp", "--out", str(tmp_path / "x.webp"))
+    proc = kiosk("capture", str(bad), "--document-kind", "ktp", "--out", str(tmp_path / "x.webp"))
     assert proc.returncode == 2
     assert json.loads(proc.stdout)["error"] == "bad_image"
     assert "not an image" in proc.stderr
     assert not (tmp_path / "x.webp").exists()
+
+
+def test_kiosk_capture_still_takes_the_old_doc_flag(tmp_path: Path):
+    photo = tmp_path / "letter.png"
+    cv2.imwrite(str(photo), synth.render("letter", size=(640, 480), fill=0.3, seed=21).image)
+    for flag in ("--doc", "--document"):  # the old name, and the prefix argparse accepts
+        proc = kiosk("capture", str(photo), flag, "letter", "--out", str(tmp_path / "letter.webp"))
+        assert proc.returncode == 0, proc.stderr
+        assert json.loads(proc.stdout)["document_kind"] == "letter"
+    assert "--doc " not in kiosk("capture", "--help").stdout
+
+
+def test_kiosk_capture_without_a_document_kind_says_which_flag_is_missing(tmp_path: Path):
+    proc = kiosk("capture", str(tmp_path / "x.png"), "--out", str(tmp_path / "x.webp"))
+    assert proc.returncode == 2
+    assert "--document-kind" in proc.stderr

@@ -66,16 +66,16 @@ def make_card(seed: int = 0) -> np.ndarray:
     return card
 
 
-def make_page(seed: int = 0, doc: str = "letter") -> np.ndarray:
+def make_page(seed: int = 0, document_kind: str = "letter") -> np.ndarray:
     """A printed A4 page, BGR, ``A4_PX``: a letter, or for ``kk`` a family card with a ruled table."""
     rng = np.random.default_rng(seed)
     w, h = A4_PX
     page = np.full((h, w, 3), 236, np.uint8)
     ink = (30, 30, 30)
     cv2.putText(page, "PEMERINTAH KABUPATEN CONTOH", (150, 90), FONT, 1.0, ink, 2, cv2.LINE_AA)
-    title = "KARTU KELUARGA" if doc == "kk" else "SURAT KETERANGAN"
+    title = "KARTU KELUARGA" if document_kind == "kk" else "SURAT KETERANGAN"
     cv2.putText(page, title, (260, 140), FONT, 0.9, ink, 2, cv2.LINE_AA)
-    if doc == "kk":
+    if document_kind == "kk":
         for x in (60, 110, 330, 500, 640, w - 60):
             cv2.line(page, (x, 190), (x, h - 220), ink, 1)
     cv2.line(page, (60, 165), (w - 60, 165), ink, 3)
@@ -110,10 +110,10 @@ CARD_CORNER_PX = 32
 """ID-1 cards have corners rounded with a 3.18 mm radius (32 px at 10 px/mm)."""
 
 
-def flat_mask(fw: int, fh: int, doc: str) -> np.ndarray:
+def flat_mask(fw: int, fh: int, document_kind: str) -> np.ndarray:
     """Where the flat document is: a card has rounded corners, a page square ones."""
     mask = np.full((fh, fw), 255, np.uint8)
-    if doc != "ktp":
+    if document_kind != "ktp":
         return mask
     r = CARD_CORNER_PX
     mask[:r, :r] = mask[:r, -r:] = mask[-r:, :r] = mask[-r:, -r:] = 0
@@ -154,7 +154,7 @@ class Scene:
     corners: np.ndarray | None
     """True corners, float32 (4, 2), clockwise from top-left (for a card's rounded corners: where its straight
     sides meet); None when the document is not fully visible."""
-    doc: str
+    document_kind: str
 
 
 def quad_for(size: tuple[int, int], aspect: float, fill: float, angle: float, tilt: float, shift=(0.0, 0.0)):
@@ -175,7 +175,7 @@ def quad_for(size: tuple[int, int], aspect: float, fill: float, angle: float, ti
 
 
 def render(
-    doc: str = "ktp",
+    document_kind: str = "ktp",
     size: tuple[int, int] = (1280, 720),
     bg: str = "wood",
     fill: float = 0.45,
@@ -185,7 +185,7 @@ def render(
     seed: int = 0,
 ) -> Scene:
     """A clean photo of a document lying on ``bg``."""
-    flat = make_card(seed) if doc == "ktp" else make_page(seed, doc)
+    flat = make_card(seed) if document_kind == "ktp" else make_page(seed, document_kind)
     fh, fw = flat.shape[:2]
     aspect = fw / fh
     corners = quad_for(size, aspect, fill, angle, tilt, shift)
@@ -194,14 +194,14 @@ def render(
     m = cv2.getPerspectiveTransform(src, corners)
     scene = background(bg, size, seed)
     warped = cv2.warpPerspective(flat, m, size, flags=cv2.INTER_AREA)
-    mask = cv2.warpPerspective(flat_mask(fw, fh, doc), m, size, flags=cv2.INTER_LINEAR)
+    mask = cv2.warpPerspective(flat_mask(fw, fh, document_kind), m, size, flags=cv2.INTER_LINEAR)
     alpha = (mask.astype(np.float32) / 255.0)[..., None]
     image = (warped * alpha + scene * (1 - alpha)).astype(np.uint8)
     w, h = size
     inside = bool(np.all((corners >= 0) & (corners <= [w - 1, h - 1])))
     rng = np.random.default_rng(seed + 1000)
     image = np.clip(image.astype(np.float32) + rng.normal(0, 2.0, image.shape), 0, 255).astype(np.uint8)
-    return Scene(image, corners if inside else None, doc)
+    return Scene(image, corners if inside else None, document_kind)
 
 
 def blur(image: np.ndarray, sigma: float = 4.0) -> np.ndarray:
