@@ -156,3 +156,12 @@ class Client:
     def close(self) -> None:
         self.client.disconnect()
         self.client.loop_stop()
+
+
+def connects(port: int, user: str, password: str) -> bool:
+    """CONNECT to a plain listener with these credentials; True when the broker lets the client in."""
+    client = Client(port, user, password, None, f"t-{user}")
+    try:
+        return client.connect()
+    finally:
+        client.close()

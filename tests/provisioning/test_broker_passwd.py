@@ -3,22 +3,14 @@ way."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from provisioning.broker_passwd import check_entry, password_entry, python_entry
-from tests.provisioning.support import Client
+from tests.provisioning.support import connects
+from tests.support.installed import installed
 from tools.net import start_mosquitto
-
-
-def connects(port: int, user: str, password: str) -> bool:
-    client = Client(port, user, password, None, f"t-{user}")
-    try:
-        return client.connect()
-    finally:
-        client.close()
 
 
 @pytest.mark.slow
@@ -35,8 +27,8 @@ def test_python_made_entries_let_the_right_password_in_and_keep_the_wrong_one_ou
         broker.stop()
 
 
-@pytest.mark.skipif(shutil.which("mosquitto_passwd") is None, reason="mosquitto_passwd is not installed")
 def test_mosquitto_passwd_and_python_entries_check_the_same_way() -> None:
+    installed("mosquitto_passwd", "mosquitto")
     tool = password_entry("desa-x-01", "s3cret-s3cret-s3cret", use_tool=True)
     ours = python_entry("desa-x-01", "s3cret-s3cret-s3cret")
     assert tool.startswith("desa-x-01:$7$") and ours.startswith("desa-x-01:$7$")

@@ -5,20 +5,17 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import socket
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
-import paho.mqtt.client as mqtt
 import pytest
-from paho.mqtt.enums import CallbackAPIVersion
+
+from tests.provisioning.support import connects
+from tests.support.installed import installed
+from tools.net import Mosquitto
 
 ROOT = Path(__file__).resolve().parents[2]
-TOOL = shutil.which("mosquitto_passwd")
 
 CHILD = r"""
 import json, sys
@@ -47,68 +44,16 @@ json.dump({"entry": entry, "rc": rc, "spawned": spawned}, open(out + "/result.js
 """
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def connects(port: int, user: str, password: str, timeout: float = 10.0) -> bool:
-    """CONNECT with these credentials; True when the broker's CONNACK says success."""
-    done, result = threading.Event(), {}
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"t-{user}-{time.monotonic_ns()}")
-    client.username_pw_set(user, password)
-
-    def on_connect(c, userdata, flags, reason_code, properties):  # type: ignore[no-untyped-def]
-        result["ok"] = not reason_code.is_failure
-        done.set()
-
-    def on_disconnect(c, userdata, flags, reason_code, properties):  # type: ignore[no-untyped-def]
-        result.setdefault("ok", False)
-        done.set()
-
-    client.on_connect, client.on_disconnect = on_connect, on_disconnect
-    client.connect("127.0.0.1", port)
-    client.loop_start()
-    try:
-        assert done.wait(timeout), "no CONNACK in time"
-        return bool(result["ok"])
-    finally:
-        client.disconnect()
-        client.loop_stop()
-
-
-def start_broker(workdir: Path, passwd: Path) -> tuple[subprocess.Popen[bytes], int]:
-    port = free_port()
-    conf = workdir / "mosquitto.conf"
-    conf.write_text(
-        f"listener {port} 127.0.0.1\nallow_anonymous false\npassword_file {passwd}\nuser root\n"
-        "persistence false\nlog_dest stderr\n"
-    )
-    log = (workdir / "mosquitto.log").open("wb")
-    proc = subprocess.Popen([shutil.which("mosquitto") or "/usr/sbin/mosquitto", "-c", str(conf)], stderr=log)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return proc, port
-        except OSError:
-            assert proc.poll() is None, (workdir / "mosquitto.log").read_text()
-            time.sleep(0.05)
-    proc.kill()
-    raise TimeoutError("mosquitto did not listen within 10 s")
-
-
-@pytest.mark.skipif(TOOL is None, reason="mosquitto_passwd is not installed")
 def test_the_broker_password_is_in_no_child_process_argv_and_mosquitto_accepts_the_file(
     tmp_path: Path,
 ) -> None:
+    tool = installed("mosquitto_passwd", "mosquitto")
     password = "Rahasia-" + os.urandom(12).hex()
     # a mosquitto_passwd first on PATH that writes down its own argv, then runs the real one
     shim_dir, tool_log = tmp_path / "bin", tmp_path / "tool-argv.log"
     shim_dir.mkdir()
     shim = shim_dir / "mosquitto_passwd"
-    shim.write_text(f'#!/bin/sh\nprintf "%s\\n" "$0" "$@" >> {tool_log}\nexec {TOOL} "$@"\n')
+    shim.write_text(f'#!/bin/sh\nprintf "%s\\n" "$0" "$@" >> {tool_log}\nexec {tool} "$@"\n')
     shim.chmod(0o755)
     env = {**os.environ, "PATH": f"{shim_dir}:{os.environ['PATH']}", "PYTHONPATH": str(ROOT)}
     subprocess.run(
@@ -133,18 +78,21 @@ def test_the_broker_password_is_in_no_child_process_argv_and_mosquitto_accepts_t
         if line.startswith("central:")
     )
     passwd.write_text(f"{result['entry']}\n{central_entry}\n")
-    proc, port = start_broker(tmp_path, passwd)
+    broker = Mosquitto(
+        tmp_path / "mosquitto",
+        [f"password_file {passwd}", "allow_anonymous false", "user root"],
+        persistence=False,
+    ).start()
     try:
-        assert connects(port, "desa-argv-01", password)
-        assert connects(port, "central", central_password)
-        assert not connects(port, "desa-argv-01", password + "x")
+        assert connects(broker.port, "desa-argv-01", password)
+        assert connects(broker.port, "central", central_password)
+        assert not connects(broker.port, "desa-argv-01", password + "x")
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        broker.stop()
 
 
-@pytest.mark.skipif(TOOL is None, reason="mosquitto_passwd is not installed")
 def test_a_password_that_is_not_one_line_is_refused_before_mosquitto_passwd_runs() -> None:
+    installed("mosquitto_passwd", "mosquitto")
     from provisioning.broker_passwd import password_entry
 
     for bad in ("", "two\nlines", "cr\rhere"):

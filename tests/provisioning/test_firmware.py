@@ -13,6 +13,7 @@ import pytest
 
 from provisioning.cli import main as provision
 from provisioning.firmware import TEMPLATES
+from tests.support.installed import installed
 
 
 def init(tmp_path: Path, **flags: str) -> Path:
@@ -68,11 +69,7 @@ def test_every_template_is_filled_for_the_device(
 
 
 def test_systemd_accepts_the_rendered_units(tmp_path: Path) -> None:
-    exe = shutil.which("systemd-analyze")
-    if exe is None:
-        if os.environ.get("CI"):
-            pytest.fail("systemd-analyze is missing in CI: install the systemd package")
-        pytest.skip("systemd-analyze is not installed here")
+    exe = installed("systemd-analyze", "systemd")
     out = tmp_path / "fw"
     assert render(init(tmp_path), out) == 0
     units = sorted((out / "systemd").glob("*.service"))

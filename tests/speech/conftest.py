@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,20 +9,21 @@ import numpy as np
 import pytest
 
 from tests.support.babble import espeak
+from tests.support.installed import installed
 
 RNG_SEED = 1234
 
 
-def espeak_available() -> bool:
-    return shutil.which("espeak-ng") is not None
+@pytest.fixture(scope="session")
+def espeak_ng() -> str:
+    """The espeak-ng command, for tests that run it themselves (they fail when it is missing)."""
+    return installed("espeak-ng", "espeak-ng")
 
 
 @pytest.fixture(scope="session")
-def speak(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str, str], np.ndarray]:
+def speak(tmp_path_factory: pytest.TempPathFactory, espeak_ng: str) -> Callable[[str, str], np.ndarray]:
     """speak(text, voice) -> int16 16 kHz speech rendered by espeak-ng (synthetic: never evidence of
     accuracy)."""
-    if not espeak_available():
-        pytest.fail("espeak-ng is not installed; the speech tests need it (apt-get install espeak-ng)")
     out_dir = tmp_path_factory.mktemp("espeak")
     cache: dict[tuple[str, str], np.ndarray] = {}
 

@@ -82,7 +82,7 @@ def prepared_folder(tmp_path: Path) -> Path:
     return tmp_path
 
 
-@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")
+@pytest.mark.usefixtures("espeak_ng")
 def test_evaluate_reports_every_benchmark_figure(tmp_path: Path) -> None:
     res = evaluate(MODEL, prepared_folder(tmp_path))
     assert res["model_bytes"] == MODEL.stat().st_size
@@ -193,7 +193,7 @@ def synthesized_commands(tmp_path: Path, utterances: list[tuple[str, str, str]])
     return tmp_path
 
 
-@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")
+@pytest.mark.usefixtures("espeak_ng")
 def test_command_words_are_scored_word_by_word_as_the_kiosk_decodes_them(tmp_path: Path) -> None:
     from tools.speech.eval import command_words
 
@@ -219,7 +219,7 @@ def test_command_words_without_synthesized_utterances_says_what_to_run(tmp_path:
         command_words(MODEL, prepared_folder(tmp_path))
 
 
-@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")
+@pytest.mark.usefixtures("espeak_ng")
 def test_evaluate_script_adds_the_command_words_when_asked(tmp_path: Path) -> None:
     from models.training.evaluate import main
 

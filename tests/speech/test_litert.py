@@ -21,7 +21,7 @@ MODEL = ROOT / "models" / "digits-id.tflite"
 MANIFEST = ROOT / "models" / "manifest.json"
 
 DIGITS = ["nol", "kosong", "satu", "dua", "tiga", "empat", "lima", "enam", "tujuh", "delapan", "sembilan"]
-needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")
+needs_espeak = pytest.mark.usefixtures("espeak_ng")
 
 
 @pytest.fixture(scope="module")
