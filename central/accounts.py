@@ -8,6 +8,7 @@ further try waits longer (2, 4, 8 ... s); at ``lock_after`` the account is locke
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from dataclasses import dataclass
@@ -70,7 +71,9 @@ _USER_COLS = "id, name, role, area, office, disabled, failed, locked, generation
 
 
 def _user(row: tuple) -> User:  # type: ignore[type-arg]
-    return User(int(row[0]), row[1], row[2], row[3], row[4], bool(row[5]), int(row[6]), bool(row[7]), int(row[8]))
+    return User(
+        int(row[0]), row[1], row[2], row[3], row[4], bool(row[5]), int(row[6]), bool(row[7]), int(row[8])
+    )
 
 
 def check_password(password: str) -> None:
@@ -127,7 +130,10 @@ def set_disabled(db: Database, name: str, disabled: bool = True) -> bool:
 def reset(db: Database, name: str, password: str | None = None) -> bool:
     """Unlock (and clear the wrong-password count); with ``password``, also set it (older sessions end)."""
     if password is None:
-        return db.execute("UPDATE users SET failed = 0, next_try_at = 0, locked = 0 WHERE name = ?", (name,)) == 1
+        return (
+            db.execute("UPDATE users SET failed = 0, next_try_at = 0, locked = 0 WHERE name = ?", (name,))
+            == 1
+        )
     check_password(password)
     return (
         db.execute(
@@ -158,10 +164,9 @@ def login(db: Database, name: str, password: str, lock_after: int, now: float | 
     now = time.time() if now is None else now
     row = db.one(f"SELECT {_USER_COLS}, password_hash, next_try_at FROM users WHERE name = ?", (name,))
     if row is None:
-        try:  # the same work as for a real account, so a wrong name cannot be told from a wrong password
+        # the same work as for a real account, so a wrong name cannot be told from a wrong password
+        with contextlib.suppress(VerificationError):
             _hasher.verify(_DUMMY_HASH, password)
-        except VerificationError:
-            pass
         return LoginResult(None, "wrong")
     user, stored_hash, next_try_at = _user(row[:9]), row[9], float(row[10])
     if user.disabled:

@@ -26,6 +26,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "central.update_cli",
         "send a ticket's status back to its kiosk: update TICKET STATUS --device ID",
     ),
+    "users": ("central.users_cli", "console accounts: users add NAME --role ROLE | list | disable | reset"),
+    "web": ("central.web_cli", "the office console in a browser (login, inbox, requests, fleet, audit)"),
+    "bench": ("tools.bench.web_cli", "benchmarks, from a checkout: bench web --requests N --devices N"),
 }
 
 

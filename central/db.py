@@ -106,9 +106,8 @@ class Database:
                 with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
                     yield Cursor(cur, self.dialect)
         except Exception as exc:
-            if is_database_error(exc) and not isinstance(exc, DatabaseDown):
-                if _is_down(exc):
-                    raise DatabaseDown(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from exc
+            if is_database_error(exc) and not isinstance(exc, DatabaseDown) and _is_down(exc):
+                raise DatabaseDown(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from exc
             raise
 
     def query(self, text: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:

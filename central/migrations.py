@@ -71,6 +71,8 @@ MIGRATIONS: tuple[tuple[int, str, tuple[Statement, ...]], ...] = (
             "CREATE INDEX cases_village ON cases (village_code, state, due_date, received_at, msg_id)",
             "CREATE INDEX cases_nik ON cases (nik_index)",
             "CREATE INDEX cases_ticket ON cases (ticket)",
+            # the indexer looks for new requests by arrival time (the receiver's table, an index only)
+            "CREATE INDEX IF NOT EXISTS requests_received ON requests (received_at)",
             """CREATE TABLE case_history (
                 id {serial}, msg_id TEXT NOT NULL, at DOUBLE PRECISION NOT NULL, actor TEXT NOT NULL,
                 state TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '')""",
@@ -159,7 +161,8 @@ def upgrade(cur: Cursor) -> list[int]:
         for statement in statements:
             cur.execute(_render(statement, cur.dialect))
         cur.execute(
-            "INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)", (version, name, time.time())
+            "INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)",
+            (version, name, time.time()),
         )
         applied.append(version)
         log.info("office schema: applied migration %d (%s)", version, name)

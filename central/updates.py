@@ -171,6 +171,19 @@ class StatusLink:
             sent += 1
         return sent
 
+    def republish(self, topic_name: str, payload: bytes, timeout: float = 5.0) -> bool:
+        """Publish a stored message on its topic again (a dead letter re-queued for the receiver)."""
+        client = self._client
+        if client is None or not self.connected:
+            return False
+        try:
+            info = client.publish(topic_name, payload, qos=1)
+        except ValueError:  # not a topic one can publish on (wildcards, empty)
+            return False
+        with contextlib.suppress(RuntimeError, ValueError):
+            info.wait_for_publish(timeout)
+        return info.is_published()
+
     def _loop(self) -> None:
         while not self._stop.is_set():
             self._wake.wait(1.0)

@@ -30,9 +30,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--password-stdin", action="store_true", help="read the password from standard input (one line)"
     )
-    parser.add_argument(
-        "--unlock-only", action="store_true", help="reset: only unlock, keep the password"
-    )
+    parser.add_argument("--unlock-only", action="store_true", help="reset: only unlock, keep the password")
     parser.add_argument("--json", action="store_true", help="list: print JSON")
     add_db_flag(parser)
 
@@ -86,7 +84,9 @@ def _list(db, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
         print(json.dumps(rows, indent=2))
     for r in [] if args.json else rows:
         state = "disabled" if r["disabled"] else "LOCKED" if r["locked"] else "ok"
-        print(f"{r['name']:<20} {r['role']:<11} area {r['area'] or 'all':<14} office {r['office'] or 'all':<9} {state}")
+        print(
+            f"{r['name']:<20} {r['role']:<11} area {r['area'] or 'all':<14} office {r['office'] or 'all':<9} {state}"
+        )
     if not rows and not args.json:
         print("no accounts; 'kiosk-central users add NAME --role ...' adds one")
     return 0

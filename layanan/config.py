@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from layanan.security.pin import is_pin_hash
+
 DEFAULT_CONFIG_PATHS = (Path("/etc/kiosk/kiosk.toml"),)
 """Where the config is looked for when neither ``--config`` nor ``KIOSK_CONFIG`` names one."""
 
@@ -78,9 +80,23 @@ class KioskSettings:
     inactivity_reset_s: float = field(default=75.0, metadata=_check(lambda v: v > 0, "must be positive"))
     """Seconds without input before everything entered is wiped and the kiosk returns home."""
     staff_pin: str = field(
-        default="1234", metadata=_check(lambda v: v.isdigit() and 4 <= len(v) <= 8, "4-8 digits")
+        default="", metadata=_check(lambda v: v == "" or (v.isdigit() and 4 <= len(v) <= 8), "4-8 digits")
     )
-    """PIN of the staff view; change it at provisioning."""
+    """Legacy: the staff PIN in clear text, as ``init`` wrote it before the hash; running ``kiosk-provision init``
+    again replaces it with ``staff_pin_hash``. The old default 1234 opens nothing on a provisioned kiosk."""
+    staff_pin_hash: str = field(
+        default="", metadata=_check(lambda v: v == "" or is_pin_hash(v), "let kiosk-provision init write it")
+    )
+    """The staff PIN as a salted scrypt hash, written by ``kiosk-provision init``. Empty (and no legacy PIN): the
+    staff view does not open, except on a ``demo-*`` device, whose PIN is 1234."""
+    staff_pin_tries: int = field(default=5, metadata=_check(lambda v: 2 <= v <= 20, "use 2 to 20"))
+    """Wrong PINs in a row before the staff view locks; before that, each wrong PIN makes the next try wait
+    longer (1, 2, 4 ... seconds)."""
+    staff_pin_lock_s: float = field(
+        default=300.0, metadata=_check(lambda v: 1 <= v <= 86400, "use 1 to 86400")
+    )
+    """How long the staff view stays locked; each further lock before the right PIN lasts twice as long (up to
+    8 times). The lock is kept in the data dir, so restarting the app does not lift it."""
     tts_voice: str = "id"
     """espeak-ng voice used to synthesize prompts that have no recording."""
 
@@ -186,6 +202,25 @@ class CentralSettings:
         default=16384, metadata=_check(lambda v: 1024 <= v <= 1 << 20, "use 1024 to 1048576")
     )
     """Largest request envelope accepted; bigger ones are dead-lettered as oversized."""
+    web_host: str = "127.0.0.1"
+    """Where ``kiosk-central web`` listens (put a TLS reverse proxy in front of it on an office network)."""
+    web_port: int = field(default=8080, metadata=_check(lambda v: 0 < v < 65536, "use 1 to 65535"))
+    """The console's port."""
+    web_secure_cookies: bool = True
+    """Session and CSRF cookies only over HTTPS (the ``Secure`` flag); false only for a console on this machine."""
+    session_max_age_s: int = field(default=8 * 3600, metadata=_check(lambda v: v >= 60, "at least 60"))
+    """A console session ends this long after the login, whatever happens."""
+    session_idle_s: int = field(default=30 * 60, metadata=_check(lambda v: v >= 60, "at least 60"))
+    """... and after this long without a page asked for."""
+    lock_after: int = field(default=5, metadata=_check(lambda v: 2 <= v <= 100, "use 2 to 100"))
+    """Wrong passwords in a row before an account is locked (``kiosk-central users reset NAME`` opens it)."""
+    fleet_silent_h: float = field(default=24.0, metadata=_check(lambda v: v > 0, "must be positive"))
+    """The console flags a kiosk silent after this many hours without telemetry."""
+    holidays_file: str = ""
+    """The office's own days off (cuti bersama, local days), ``YYYY-MM-DD name`` a line; empty is
+    ``holidays.txt`` in the data dir when it exists. National holidays come from the ``holidays`` package."""
+    update_resend_s: float = field(default=60.0, metadata=_check(lambda v: v > 0, "must be positive"))
+    """A status update the kiosk has not acknowledged is sent again after this long (doubling, at most 1 h)."""
 
 
 @dataclass(frozen=True)

@@ -81,6 +81,8 @@ class Service:
     fields: tuple[str, ...]
     documents: tuple[str, ...]
     done: Text
+    sla_days: int = 5
+    """Working days the office has to finish it (SLA; the console sorts and flags by the due date)."""
 
 
 @dataclass(frozen=True)
@@ -166,6 +168,13 @@ def _field(source: str, fid: str, data: Any, langs: tuple[str, ...]) -> FieldSpe
     )
 
 
+def _sla_days(r: _Reader) -> int:
+    value = r.data.get("sla_days", 5)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 365:
+        r.fail("'sla_days' must be a whole number of working days from 1 to 365")
+    return int(value)
+
+
 def parse_catalog(data: Mapping[str, Any], source: str, languages: tuple[str, ...] = ("id", "en")) -> Catalog:
     """Check and build a catalog from parsed TOML; ``languages`` must all have texts."""
     if data.get("schema") != 1:
@@ -210,6 +219,7 @@ def parse_catalog(data: Mapping[str, Any], source: str, languages: tuple[str, ..
             r.list_("fields"),
             r.list_("documents"),
             r.text("done", languages),
+            _sla_days(r),
         )
         for f in svc.fields:
             if f not in fields:
