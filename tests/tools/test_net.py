@@ -57,6 +57,7 @@ def test_a_cut_closes_every_connection_and_the_next_one_gets_through() -> None:
         server.settimeout(5)
         first = socket.create_connection(("127.0.0.1", proxy.port), timeout=5)
         upstream, _ = server.accept()
+        upstream.settimeout(5)  # an accepted socket has no timeout of its own
         first.sendall(b"hello")
         assert upstream.recv(5) == b"hello"
         proxy.cut()
@@ -64,6 +65,7 @@ def test_a_cut_closes_every_connection_and_the_next_one_gets_through() -> None:
         assert proxy.cuts == 1
         second = socket.create_connection(("127.0.0.1", proxy.port), timeout=5)
         again, _ = server.accept()
+        again.settimeout(5)
         again.sendall(b"back")
         assert second.recv(4) == b"back"
         for s in (first, upstream, second, again):

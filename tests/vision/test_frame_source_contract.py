@@ -61,12 +61,6 @@ class TestFrameSourceContract:
         source.read()[:] = 0  # the capture loop draws the outline into the preview frame
         assert looks_like(source.read(), shown)
 
-    def test_closing_twice_is_harmless(self, make: Make) -> None:
-        source = make(scene())
-        source.read()
-        source.close()
-        source.close()
-
 
 class TestEndOfFramesContract:
     """A source that stops delivering says so with a CameraError, never a None or an empty frame."""
