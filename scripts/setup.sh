@@ -20,6 +20,10 @@ APT_PACKAGES=(
   postgresql-client                   # psql, for the central office's PostgreSQL store
 )
 
+if [ "$extras" = "test" ]; then
+  APT_PACKAGES+=(chromium)            # the office console's browser tests (Playwright drives /usr/bin/chromium)
+fi
+
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -16,7 +16,19 @@ ROOT = Path(__file__).resolve().parents[1]
 
 KIOSK_ONLY = {"kivy", "cv2", "vosk", "sounddevice", "ai_edge_litert", "tflite_runtime", "numpy"}
 """Libraries of the kiosk's machine (the office and the core install none of them)."""
-OFFICE_ONLY = {"psycopg", "psycopg_pool"}
+OFFICE_ONLY = {
+    "psycopg",
+    "psycopg_pool",
+    "starlette",
+    "jinja2",
+    "uvicorn",
+    "argon2",
+    "asgi_csrf",
+    "holidays",
+    "itsdangerous",
+    "multipart",
+    "python_multipart",
+}
 """Libraries of the office's machine (the kiosk installs none of them)."""
 IO = {"sqlite3", "socket", "ssl", "subprocess", "paho", "urllib", "http", "shutil"} | KIOSK_ONLY | OFFICE_ONLY
 """What the pure domain may not touch: storage, network, processes, devices."""
