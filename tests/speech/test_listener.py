@@ -15,6 +15,7 @@ from kiosk.speech.audio import ArraySource, WavSource, split_blocks, write_wav_1
 from kiosk.speech.listener import Heard, Listener, ListenerEvent, RecognitionFailed
 from kiosk.speech.vad import Level
 from tests.speech.conftest import scale_to_dbfs, silence
+from tests.support.audio import LiveSource
 from tests.support.recognizers import FakeRecognizer
 
 Speak = Callable[[str, str], np.ndarray]
@@ -100,17 +101,7 @@ def test_a_broken_ui_callback_does_not_stop_listening(speak: Speak) -> None:
 
 
 def test_a_listener_in_a_thread_stops_when_asked(tmp_path: Path) -> None:
-    class Endless:
-        closed = False
-
-        def blocks(self) -> Iterator[np.ndarray]:
-            while not self.closed:
-                yield silence(0.02)
-
-        def close(self) -> None:
-            self.closed = True
-
-    listener = Listener(Endless(), None, lambda e: None)
+    listener = Listener(LiveSource(), None, lambda e: None)  # a quiet room: it never ends by itself
     listener.start()
     assert listener.is_running
     listener.stop(timeout=5.0)
