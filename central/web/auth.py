@@ -5,7 +5,6 @@ An expired session goes to the login page and, after it, back to the page asked 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -27,7 +26,7 @@ def current_user(request: Request) -> accounts.User | None:
     if not isinstance(uid, int):
         return None
     console = console_of(request)
-    now = time.time()
+    now = console.now()
     if now - float(seen) > console.settings.central.session_idle_s:
         return None
     user = accounts.by_id(console.db, uid)
@@ -104,7 +103,7 @@ async def login_submit(request: Request) -> Response:
     user = result.user
     lang = request.session.get("lang", "id")
     request.session.clear()  # a new session on login (no fixation)
-    request.session.update({"uid": user.id, "gen": user.generation, "seen": time.time(), "lang": lang})
+    request.session.update({"uid": user.id, "gen": user.generation, "seen": console.now(), "lang": lang})
     await run_in_threadpool(audit.write, console.db, user.name, "login", remote_of(request))
     if target == "/" or target.startswith("/login"):
         target = "/fleet" if user.role == "technician" else "/inbox"

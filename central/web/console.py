@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -70,6 +71,10 @@ class Console:
         except KeyFileError as exc:
             return str(exc)
         return ""
+
+    def now(self) -> float:
+        """The console's clock (tests move it forward to expire a session)."""
+        return self.clock() if self.clock is not None else time.time()
 
     def today(self) -> dt.date:
         return dt.datetime.now(self.tz).date()
