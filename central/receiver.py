@@ -45,9 +45,27 @@ _FIELD_REASONS = {"json": "malformed", "size": "oversized"}
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
+UNSTORABLE = "unstorable"
+"""Dead-letter reason (and rejection) of an item the database refused although it passed validation."""
+
+
 def _is_database_error(exc: BaseException) -> bool:
-    """A database failure (not a bad message): the batch is retried later instead of dead-lettered."""
     return isinstance(exc, sqlite3.Error) or type(exc).__module__.split(".")[0] == "psycopg"
+
+
+def _database_down(exc: BaseException) -> bool:
+    """The database cannot be used right now (server gone, connection cut, disk full, locked): not a bad message.
+
+    The batch is then dropped unacknowledged and the kiosks resend it. Any other failure (a value the database
+    refuses) is the fault of one item, which is found by committing the batch item by item."""
+    return _is_database_error(exc) and any(
+        c.__name__ in ("OperationalError", "InterfaceError") for c in type(exc).__mro__
+    )
+
+
+def _describe(exc: BaseException) -> str:
+    first = str(exc).splitlines()[0] if str(exc) else ""
+    return f"the database refused it: {type(exc).__name__}: {first}"[:300]
 
 
 def reason_for(exc: EnvelopeError) -> str:
@@ -72,6 +90,8 @@ class Validated:
     dead: list[DeadLetter]
     rejected: dict[str, list[Rejection]]
     chunks: list[Chunk] = field(default_factory=list)
+    origins: list[Incoming] = field(default_factory=list)
+    """The message each accepted request came from (same order), for its dead letter should the commit refuse it."""
 
     @classmethod
     def merge(cls, items: list[Validated]) -> Validated:
@@ -80,6 +100,7 @@ class Validated:
             merged.accepted.extend(item.accepted)
             merged.dead.extend(item.dead)
             merged.chunks.extend(item.chunks)
+            merged.origins.extend(item.origins)
             for device_id, rejections in item.rejected.items():
                 merged.rejected[device_id].extend(rejections)
         return merged
@@ -252,12 +273,16 @@ class Receiver:
             try:
                 self._validate_one(item, device_id, kind, rest, store, out)
             except Exception as exc:
-                if _is_database_error(exc):
+                if _database_down(exc):
                     raise
-                log.exception("unexpected error on a message on %s; dead-lettered", item.topic)
-                detail = f"{type(exc).__name__}: {exc}"[:300]
+                if _is_database_error(exc):  # the database refused something of this message only
+                    log.warning("the database refused a message on %s; dead-lettered", item.topic)
+                    reason, detail = UNSTORABLE, _describe(exc)
+                else:
+                    log.exception("unexpected error on a message on %s; dead-lettered", item.topic)
+                    reason, detail = "internal", f"{type(exc).__name__}: {exc}"[:300]
                 out.dead.append(
-                    DeadLetter("internal", detail, item.topic, item.payload, item.received_at, device_id)
+                    DeadLetter(reason, detail, item.topic, item.payload, item.received_at, device_id)
                 )
         return out
 
@@ -283,6 +308,7 @@ class Receiver:
             result = self._request(item, device_id, store)
             if isinstance(result, StoredRequest):
                 out.accepted.append(result)
+                out.origins.append(item)
             else:
                 out.dead.append(result)
                 if result.msg_id:
@@ -294,9 +320,23 @@ class Receiver:
             )
 
     def commit_and_ack(self, work: Validated, store: CentralStore, client: mqtt.Client) -> None:
-        """One transaction, then one ack per device: the ack never leaves before the commit."""
+        """One transaction, then one ack per device: the ack never leaves before the commit.
+
+        Should the database refuse the batch for something in it (not because it is down), the batch is committed
+        again item by item: the item it refuses is dead-lettered as ``unstorable`` in a transaction of its own
+        (and rejected, so its kiosk quarantines it), every other item is committed and acknowledged."""
         accepted, dead, rejected = work.accepted, work.dead, work.rejected
-        outcomes = store.commit(accepted, dead, work.chunks) if (accepted or dead or work.chunks) else []
+        try:
+            outcomes = store.commit(accepted, dead, work.chunks) if (accepted or dead or work.chunks) else []
+        except Exception as exc:
+            if _database_down(exc):
+                raise
+            log.warning(
+                "the database refused a batch of %d items (%s); committing them one by one",
+                len(accepted) + len(dead) + len(work.chunks),
+                type(exc).__name__,
+            )
+            outcomes = self._commit_one_by_one(work, store)
         self._commits += 1
         if self.options.crash_after_commits and self._commits >= self.options.crash_after_commits:
             log.warning("fault injection: exiting after commit %d, before its acks", self._commits)
@@ -305,10 +345,12 @@ class Receiver:
         for request, outcome in zip(accepted, outcomes, strict=True):
             if outcome == CONFLICT:
                 rejected[request.device_id].append(Rejection(request.msg_id, "replay_conflict"))
+            elif outcome == UNSTORABLE:
+                rejected[request.device_id].append(Rejection(request.msg_id, UNSTORABLE))
             else:
                 acked[request.device_id].append(request.msg_id)
-        self.stored += sum(1 for o in outcomes if o != CONFLICT)
-        self.dead += len(dead) + outcomes.count(CONFLICT)
+        self.stored += sum(1 for o in outcomes if o not in (CONFLICT, UNSTORABLE))
+        self.dead += len(dead) + outcomes.count(CONFLICT) + outcomes.count(UNSTORABLE)
         chunk_acks: dict[str, list[tuple[str, int]]] = defaultdict(list)
         for chunk in work.chunks:
             chunk_acks[chunk.device_id].append((chunk.att_id, chunk.n))
@@ -321,6 +363,70 @@ class Receiver:
             client.publish(topic(device_id, "ack"), ack.to_bytes(), qos=1)
         for d in dead:
             log.warning("dead letter: %s (%s) on %s", d.reason, d.detail, d.topic)
+
+    def _commit_one_by_one(self, work: Validated, store: CentralStore) -> list[str]:
+        """Commit each item of a refused batch in its own transaction; dead-letter what the database refuses.
+
+        Returns the request outcomes (``UNSTORABLE`` for a refused request) and leaves in ``work.chunks`` only the
+        chunks that were stored. A failure that means the database is down propagates: what was committed so far
+        is simply not acknowledged yet, and the kiosks' resends are answered as duplicates."""
+        outcomes: list[str] = []
+        origins = work.origins or [
+            Incoming(f"kiosk/v1/{r.device_id}/req", b"", r.received_at) for r in work.accepted
+        ]
+        for request, origin in zip(work.accepted, origins, strict=True):
+            try:
+                outcomes += store.commit([request], [])
+            except Exception as exc:
+                if _database_down(exc):
+                    raise
+                log.warning("dead letter: %s (msg_id=%s, %s)", UNSTORABLE, request.msg_id, type(exc).__name__)
+                d = DeadLetter(
+                    UNSTORABLE,
+                    _describe(exc),
+                    origin.topic,
+                    origin.payload,
+                    origin.received_at,
+                    request.device_id,
+                    request.msg_id,
+                )
+                self._dead_letter_alone(d, store)
+                outcomes.append(UNSTORABLE)
+        stored: list[Chunk] = []
+        for chunk in work.chunks:
+            try:
+                store.commit([], [], [chunk])
+                stored.append(chunk)
+            except Exception as exc:
+                if _database_down(exc):
+                    raise
+                where = topic(chunk.device_id, "att", chunk.att_id, chunk.n)
+                d = DeadLetter(
+                    UNSTORABLE, _describe(exc), where, chunk.data[:1024], chunk.received_at, chunk.device_id
+                )
+                self._dead_letter_alone(d, store)
+        work.chunks = stored
+        for d in work.dead:
+            self._dead_letter_alone(d, store)
+        return outcomes
+
+    def _dead_letter_alone(self, dead: DeadLetter, store: CentralStore) -> None:
+        """A dead letter in its own transaction; if even that is refused, a bare one naming the reason."""
+        try:
+            store.commit([], [dead])
+        except Exception as exc:
+            if _database_down(exc):
+                raise
+            bare = DeadLetter(
+                dead.reason,
+                f"kept without its detail and payload, which the database refused ({type(exc).__name__})",
+                "",
+                b"",
+                dead.received_at,
+                "",
+                "",
+            )
+            store.commit([], [bare])
 
     def _known_device(self, device_id: str, store: CentralStore) -> Device | None:
         device = self._devices.get(device_id)

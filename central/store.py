@@ -89,7 +89,8 @@ class Chunk:
 @dataclass(frozen=True)
 class DeadLetter:
     reason: str
-    """Short code: malformed, schema, oversized, invalid, topic_mismatch, unknown_device, bad_signature, replay_conflict."""
+    """Short code: malformed, schema, oversized, invalid, topic_mismatch, unknown_device, bad_signature,
+    replay_conflict, attachment_corrupt, unstorable (the database refused it), internal."""
     detail: str
     topic: str
     payload: bytes
@@ -167,6 +168,16 @@ _REQ_SELECT = (
     " AND a.status = 'complete') FROM requests r"
 )
 _DEAD_PAYLOAD_LIMIT = 64 * 1024
+
+
+def storable(text: str, limit: int) -> str:
+    """Text either database can store: NUL (PostgreSQL refuses it) and lone surrogates (no UTF-8 for them) escaped.
+
+    A dead letter's detail and topic quote what came off the wire; writing it must never be what fails."""
+    if "\x00" in text:
+        text = text.replace("\x00", "\\x00")
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text[:limit]
 
 
 class SqlStore:
@@ -266,10 +277,10 @@ class SqlStore:
                     (
                         d.received_at,
                         d.reason,
-                        d.detail[:500],
-                        d.topic[:300],
-                        d.device_id,
-                        d.msg_id,
+                        storable(d.detail, 500),
+                        storable(d.topic, 300),
+                        storable(d.device_id, 64),
+                        storable(d.msg_id, 64),
                         d.payload[:_DEAD_PAYLOAD_LIMIT],
                     ),
                 )

@@ -32,7 +32,9 @@ def test_migrations_run_once_and_the_audit_log_is_append_only(tmp_path: Path, ce
         db.close()
 
 
-def test_accounts_hash_with_argon2id_and_lock_after_wrong_passwords(tmp_path: Path, central_db_url: str) -> None:
+def test_accounts_hash_with_argon2id_and_lock_after_wrong_passwords(
+    tmp_path: Path, central_db_url: str
+) -> None:
     db: Database = open_database(office_settings(tmp_path, central_db_url), central_db_url, pool_size=1)
     try:
         accounts.add_user(db, "ani", "clerk", "kata-sandi-benar", "91.03", "dukcapil")
@@ -42,7 +44,7 @@ def test_accounts_hash_with_argon2id_and_lock_after_wrong_passwords(tmp_path: Pa
             accounts.add_user(db, "budi", "clerk", "kata-sandi-benar", "91.03")
         now = 1000.0
         results = []
-        for i in range(5):
+        for _ in range(5):
             now += 400
             results.append(accounts.login(db, "ani", "salah", lock_after=5, now=now))
         assert [r.problem for r in results] == ["wrong", "wrong", "wait", "wait", "locked"]

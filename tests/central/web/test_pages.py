@@ -73,9 +73,7 @@ def test_an_expired_session_goes_to_the_login_and_back_to_the_same_page(office: 
     page = c.get(r.headers["location"])
     assert "Sesi Anda berakhir" in page.text
     console.clock = None
-    r = c.post(
-        "/login", data={"name": "ani", "password": PASSWORD, "next": target, "csrftoken": token(c)}
-    )
+    r = c.post("/login", data={"name": "ani", "password": PASSWORD, "next": target, "csrftoken": token(c)})
     assert r.status_code == 303 and r.headers["location"] == target
 
 
@@ -108,7 +106,9 @@ def test_a_database_that_is_down_gets_a_clear_page(tmp_path: Path) -> None:
         wait_for_port(port, 15)
         with httpx.Client(base_url=f"http://127.0.0.1:{port}") as c:
             c.get("/login")
-            r = c.post("/login", data={"name": "ani", "password": "x" * 12, "csrftoken": c.cookies["csrftoken"]})
+            r = c.post(
+                "/login", data={"name": "ani", "password": "x" * 12, "csrftoken": c.cookies["csrftoken"]}
+            )
             assert r.status_code == 503
             assert "Basis data kantor tidak dapat dihubungi" in r.text and "Traceback" not in r.text
     finally:
@@ -132,9 +132,12 @@ def test_a_bulk_change_is_audited_per_request_and_stays_in_the_area(office: Offi
     r = c.post(f"/requests/{more.msg_id}/state", data={"state": "ditolak", "csrftoken": token(c)})
     assert r.status_code == 400 and "alasan" in r.text
     c.post(
-        f"/requests/{more.msg_id}/state", data={"state": "ditolak", "reason": "dokumen_kurang", "csrftoken": token(c)}
+        f"/requests/{more.msg_id}/state",
+        data={"state": "ditolak", "reason": "dokumen_kurang", "csrftoken": token(c)},
     )
-    text = office.db.one("SELECT text FROM status_updates WHERE msg_id = ? ORDER BY id DESC", (more.msg_id,))[0]
+    text = office.db.one("SELECT text FROM status_updates WHERE msg_id = ? ORDER BY id DESC", (more.msg_id,))[
+        0
+    ]
     assert text == "Ditolak: Dokumen kurang"
 
 
@@ -200,5 +203,3 @@ def test_the_english_pack_names_the_states(office: Office) -> None:
     c.post("/lang", data={"lang": "en", "back": "/inbox", "csrftoken": token(c)})
     text = c.get("/inbox").text
     assert "Inbox" in text and "Received" in text and "Kotak masuk" not in text
-
-
