@@ -104,7 +104,7 @@ def test_a_database_that_is_down_gets_a_clear_page(tmp_path: Path) -> None:
     server, _ = serve_in_thread(SimpleNamespace(app=create_app(console)), "127.0.0.1", port)  # type: ignore[arg-type]
     try:
         wait_for_port(port, 15)
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}") as c:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as c:
             c.get("/login")
             r = c.post(
                 "/login", data={"name": "ani", "password": "x" * 12, "csrftoken": c.cookies["csrftoken"]}
