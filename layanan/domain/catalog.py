@@ -52,13 +52,17 @@ class FieldSpec:
     options: tuple[Option, ...] = ()
 
 
+DOCUMENT_KINDS = ("ktp", "card", "kk", "letter")
+"""What a document is, for the camera: ``ktp`` or ``card`` (an ID-1 card), ``kk`` or ``letter`` (an A4 page)."""
+
+
 @dataclass(frozen=True)
 class DocumentSpec:
     id: str
     icon: str
     title: Text
-    capture: str = "letter"
-    """How a photo of it is straightened: ``ktp`` or ``card`` (ID-1 card), ``kk`` or ``letter`` (A4 page)."""
+    kind: str = "letter"
+    """Its document kind (one of :data:`DOCUMENT_KINDS`): how a photo of it is straightened."""
 
 
 @dataclass(frozen=True)
@@ -175,6 +179,16 @@ def _sla_days(r: _Reader) -> int:
     return int(value)
 
 
+def _document_kind(r: _Reader) -> str:
+    """A document's ``kind``; catalogs written before it had that name say ``capture``, which still reads."""
+    if "kind" in r.data and "capture" in r.data and r.data["kind"] != r.data["capture"]:
+        r.fail("'kind' and 'capture' (its old name) disagree; keep 'kind' only")
+    kind = r.str_("kind" if "kind" in r.data else "capture", "letter")
+    if kind not in DOCUMENT_KINDS:
+        r.fail(f"kind '{kind}' is unknown; use ktp, card (ID-1 cards), kk or letter (A4 pages)")
+    return kind
+
+
 def parse_catalog(data: Mapping[str, Any], source: str, languages: tuple[str, ...] = ("id", "en")) -> Catalog:
     """Check and build a catalog from parsed TOML; ``languages`` must all have texts."""
     if data.get("schema") != 1:
@@ -183,10 +197,7 @@ def parse_catalog(data: Mapping[str, Any], source: str, languages: tuple[str, ..
     documents = {}
     for did, d in dict(data.get("documents", {})).items():
         r = _Reader(source, f"documents.{did}", d)
-        capture = r.str_("capture", "letter")
-        if capture not in ("ktp", "card", "kk", "letter"):
-            r.fail(f"capture '{capture}' is unknown; use ktp, card (ID-1 cards), kk or letter (A4 pages)")
-        documents[did] = DocumentSpec(did, r.str_("icon"), r.text("title", languages), capture)
+        documents[did] = DocumentSpec(did, r.str_("icon"), r.text("title", languages), _document_kind(r))
     categories = []
     for i, d in enumerate(data.get("categories", [])):
         r = _Reader(source, f"categories[{i}]", d)

@@ -339,7 +339,7 @@ class Flow:
         doc = target.partition(":")[2]
         if target.startswith("foto:") and doc in docs:
             new = state.with_(screen="camera", camera_document=doc, hint=None, highlighted=None, error=None)
-            return Step(new, self.prompt(new), (StartCamera(doc, self.catalog.documents[doc].capture),))
+            return Step(new, self.prompt(new), (StartCamera(doc, self.catalog.documents[doc].kind),))
         if not target.startswith("doc:") or doc not in docs:
             return self._unknown(state, target)
         if doc in state.documents:

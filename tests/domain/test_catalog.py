@@ -53,6 +53,14 @@ def test_every_service_with_personal_fields_asks_only_for_defined_fields():
         (lambda d: d["services"][0].update(category="nowhere"), "category 'nowhere'"),
         (lambda d: d["services"][0]["title"].pop("en"), "no text for language 'en'"),
         (lambda d: d["fields"]["nik"].update(kind="colour"), "kind 'colour' is unknown"),
+        (
+            lambda d: d["documents"]["kk_copy"].update(kind="poster"),
+            "documents.kk_copy: kind 'poster' is unknown",
+        ),
+        (
+            lambda d: d["documents"]["kk_copy"].update(capture="ktp"),
+            "'kind' and 'capture' (its old name) disagree",
+        ),
         (lambda d: d["services"].append(dict(d["services"][0])), "duplicate service id"),
         (lambda d: d["categories"].append(dict(d["categories"][0], id="x")), "need 1 to 6 categories"),
     ],
@@ -64,6 +72,15 @@ def test_corrupt_catalog_is_refused_naming_entry_and_reason(mutate, message):
         parse_catalog(data, "catalog.toml")
     assert message in str(err.value)
     assert str(err.value).startswith("catalog.toml:")
+
+
+def test_a_catalog_that_still_says_capture_for_the_document_kind_reads_the_same():
+    old = shipped()
+    for document in old["documents"].values():
+        if "kind" in document:
+            document["capture"] = document.pop("kind")
+    assert parse_catalog(old, "old.toml").documents == load_catalog().documents
+    assert {d.kind for d in load_catalog().documents.values()} == {"ktp", "card", "kk", "letter"}
 
 
 def test_unreadable_or_broken_catalog_file_is_refused(tmp_path):

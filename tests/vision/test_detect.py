@@ -6,8 +6,9 @@ import cv2
 import numpy as np
 import pytest
 
-from kiosk.vision.detect import A4_RATIO, ID1_RATIO, find_document, order_corners
+from kiosk.vision.detect import A4_RATIO, DOCUMENT_KINDS, ID1_RATIO, find_document, order_corners
 from kiosk.vision.flatten import warp
+from layanan.domain import catalog
 from tools.vision import synth
 
 GOOD = [
@@ -125,3 +126,7 @@ def test_a_large_photo_is_searched_small_and_its_corners_refined_at_full_size(do
     found = find_document(scene.image, doc)
     assert found.corners is not None
     assert np.abs(np.array(found.corners) - scene.corners).max() <= 1.5
+
+
+def test_every_document_kind_the_catalog_accepts_has_proportions_to_warp_to():
+    assert set(DOCUMENT_KINDS) == set(catalog.DOCUMENT_KINDS)
