@@ -31,9 +31,18 @@ MAX_ENVELOPE_BYTES = 16 * 1024
 MAX_CHUNK_BYTES = 32 * 1024
 """Largest attachment chunk payload on ``att/{msg_id}/{n}``."""
 
+INT64_MAX = 2**63 - 1
+"""Largest ``seq``, ``ts`` and attachment size: a signed 64-bit database integer (SQLite INTEGER, PostgreSQL
+BIGINT) holds it; anything larger would fail the commit at central instead of the schema check."""
+INT32_MAX = 2**31 - 1
+"""Largest attachment chunk count (a PostgreSQL INTEGER)."""
+
 _MSG_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _DEVICE = re.compile(r"^[a-z0-9][a-z0-9-]{2,39}$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+"""C0 and C1 control characters and lone surrogates: no citizen-facing text needs them, PostgreSQL cannot store
+NUL, and neither database can encode a lone surrogate."""
 
 Signer = Callable[[bytes], bytes]
 Verifier = Callable[[bytes, bytes], bool]
@@ -81,7 +90,23 @@ def _text(obj: Mapping[str, Any], key: str, field: str, max_len: int = 64) -> st
     value: str = _get(obj, key, str, field)
     if not value or len(value) > max_len:
         raise EnvelopeError(field, f"must be 1 to {max_len} characters")
+    bad = _CONTROL.search(value)
+    if bad:
+        raise EnvelopeError(field, f"holds a control character (U+{ord(bad.group()):04X}); send plain text")
     return value
+
+
+def _whole(obj: Mapping[str, Any], key: str, field: str, low: int, high: int = INT64_MAX) -> int:
+    value: int = _get(obj, key, int, field)
+    if not low <= value <= high:
+        raise EnvelopeError(field, f"must be a whole number from {low} to {high}")
+    return value
+
+
+def printable(name: str, limit: int = 40) -> str:
+    """A name from the wire as storable, printable text: control characters escaped, at most ``limit`` long."""
+    shown = name.encode("unicode_escape", "backslashreplace").decode("ascii")
+    return shown if len(shown) <= limit else shown[: limit - 3] + "..."
 
 
 def _load_json(data: bytes, limit: int) -> dict[str, Any]:
@@ -89,8 +114,12 @@ def _load_json(data: bytes, limit: int) -> dict[str, Any]:
         raise EnvelopeError("size", f"{len(data)} bytes is more than the limit of {limit}")
     try:
         obj = json.loads(data)
+    except RecursionError:
+        raise EnvelopeError("json", "is nested too deeply") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise EnvelopeError("json", f"is not valid JSON ({exc})") from None
+    except ValueError:  # an integer longer than Python converts (sys.get_int_max_str_digits)
+        raise EnvelopeError("json", "holds a number with too many digits") from None
     if not isinstance(obj, dict):
         raise EnvelopeError("json", f"expected an object, got {type(obj).__name__}")
     return obj
@@ -125,9 +154,9 @@ class AttachmentRef:
         att_id, chunks, size, sha = item
         if not isinstance(att_id, str) or not _MSG_ID.match(att_id):
             raise EnvelopeError(field + "[0]", "expected an attachment id (UUID)")
-        for i, n in ((1, chunks), (2, size)):
-            if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-                raise EnvelopeError(f"{field}[{i}]", "expected a whole number >= 0")
+        for i, n, high in ((1, chunks, INT32_MAX), (2, size, INT64_MAX)):
+            if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= high:
+                raise EnvelopeError(f"{field}[{i}]", f"expected a whole number from 0 to {high}")
         if not isinstance(sha, str) or not _SHA256.match(sha):
             raise EnvelopeError(field + "[3]", "expected a sha256 in lower-case hex")
         return cls(att_id, chunks, size, sha)
@@ -224,17 +253,15 @@ class Envelope:
         device_id = _text(obj, "dev", "dev", 40)
         if not _DEVICE.match(device_id):
             raise EnvelopeError("dev", "expected 3-40 lower-case letters, digits or '-'")
-        seq = _get(obj, "seq", int, "seq")
-        if seq < 1:
-            raise EnvelopeError("seq", "must be at least 1")
-        created_ms = _get(obj, "ts", int, "ts")
+        seq = _whole(obj, "seq", "seq", 1)
+        created_ms = _whole(obj, "ts", "ts", 0)
         body = Body.from_wire(_get(obj, "b", dict, "b"))
         signature = _b64d(_get(obj, "sig", str, "sig"), "sig")
         if len(signature) != 64:
             raise EnvelopeError("sig", f"expected a 64-byte Ed25519 signature, got {len(signature)} bytes")
         extra = set(obj) - {"v", "id", "dev", "seq", "ts", "b", "sig"}
-        if extra:
-            raise EnvelopeError(sorted(extra)[0], "is not a field of schema version 1")
+        if extra:  # the name goes into the dead letter's detail: it must be storable text
+            raise EnvelopeError(printable(sorted(extra)[0]), "is not a field of schema version 1")
         return cls(msg_id, device_id, seq, created_ms, body, signature)
 
 
