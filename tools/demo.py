@@ -1,8 +1,12 @@
 """``kiosk demo``: a broker, the central office and a kiosk on one machine, on embedded defaults.
 
-Starts a private Mosquitto on a free port with its own data dir, ``kiosk-central serve`` on SQLite, the uploader,
-and the kiosk window; prints each request the moment the central office has committed it. ``--scenario FILE``
-drives the flow headless instead of opening the window (used by the tests and handy over SSH).
+Starts a private Mosquitto on a free port with its own data dir, ``kiosk-central serve`` on SQLite, the office
+console (``kiosk-central web``, its URL and a demo login printed), the uploader, and the kiosk window; prints each
+request the moment the central office has committed it. ``--scenario FILE`` drives the flow headless instead of
+opening the window (used by the tests and handy over SSH).
+
+The demo's own lines go to the terminal's original stderr (``sys.__stderr__``): Kivy replaces ``sys.stderr``
+with its logger when it is imported, which turned them into ``WARNING kivy: stderr: demo: ...``.
 """
 
 from __future__ import annotations
@@ -25,6 +29,17 @@ from tools.net import Mosquitto, free_port
 
 BROKER_CONFIG = ["set_tcp_nodelay true", "max_queued_messages 10000"]
 """On top of tools.net's defaults (persistence in the demo's data dir, errors and warnings logged)."""
+DEMO_USER = "demo"
+DEMO_PASSWORD = "demo-kantor-desa"
+"""The console's demo login (a supervisor: sees every request, changes states, reads the audit log)."""
+
+_TERMINAL = sys.__stderr__ or sys.stderr
+"""The terminal as it was before Kivy wrapped sys.stderr."""
+
+
+def say(message: str) -> None:
+    """One plain line for the person running the demo."""
+    print(f"demo: {message}", file=_TERMINAL, flush=True)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -49,10 +64,13 @@ class Demo:
         self.stop_event = threading.Event()
         self.seen: set[str] = set()
         self.uploader: Any = None
+        self.console: Any = None
+        self.console_server: Any = None
+        self.console_url = ""
 
     def start(self) -> None:
         self.broker.start(timeout=15)
-        print(f"demo: broker on {self.url} (data and log in {self.broker.workdir})", file=sys.stderr)
+        say(f"broker on {self.url} (data and log in {self.broker.workdir})")
         keys = compose.device_keys(self.settings)  # makes the demo device key and the stand-in central key
         self._register(keys.public_hex)
         central = [
@@ -79,7 +97,8 @@ class Demo:
             raise RuntimeError(
                 "the central receiver did not connect to the demo broker within 30 s; see above"
             )
-        print(f"demo: central office receiver on SQLite {self.central_db}", file=sys.stderr)
+        say(f"central office receiver on SQLite {self.central_db}")
+        self._start_console()
         self.uploader = compose.uploader(self.settings, keys).start()
         threading.Thread(target=self._watch, daemon=True).start()
 
@@ -89,7 +108,7 @@ class Demo:
         only resent after the ack timeout, which a demo should not wait for)."""
         assert proc.stderr is not None
         for line in proc.stderr:
-            sys.stderr.write(line)
+            _TERMINAL.write(line)
             if "receiver connected" in line:
                 connected.set()
 
@@ -131,15 +150,40 @@ class Demo:
             for row in rows:
                 if row.msg_id not in self.seen:
                     self.seen.add(row.msg_id)
-                    print(
-                        f"demo: central office received ticket {row.ticket} ({row.service_id}) from "
-                        f"{row.device_id}, acknowledged",
-                        file=sys.stderr,
-                        flush=True,
+                    say(
+                        f"central office received ticket {row.ticket} ({row.service_id}) from "
+                        f"{row.device_id}, acknowledged; it is in the console's inbox"
                     )
+
+    def _start_console(self) -> None:
+        """The office console on the demo's database and broker, with a demo login."""
+        from central import accounts
+        from central.web_cli import build, serve_in_thread
+
+        central = dataclasses.replace(
+            self.settings.central,
+            db_url=f"sqlite:///{self.central_db}",
+            keys_dir=str(wiring.demo_central_dir(self.settings)),
+            web_secure_cookies=False,  # plain http on this machine only
+        )
+        settings = dataclasses.replace(self.settings, central=central)
+        self.console = build(settings, central.db_url, self.url)
+        db = self.console.console.db
+        if accounts.by_name(db, DEMO_USER) is None:
+            accounts.add_user(db, DEMO_USER, "supervisor", DEMO_PASSWORD)
+        else:
+            accounts.reset(db, DEMO_USER, DEMO_PASSWORD)
+        port = settings.central.web_port if _port_free(settings.central.web_port) else free_port()
+        self.console_server, _ = serve_in_thread(self.console, "127.0.0.1", port)
+        self.console_url = f"http://127.0.0.1:{port}/"
+        say(f"office console on {self.console_url} (login: {DEMO_USER} / {DEMO_PASSWORD})")
 
     def stop(self) -> None:
         self.stop_event.set()
+        if self.console_server is not None:
+            self.console_server.should_exit = True
+        if self.console is not None:
+            self.console.stop()
         if self.uploader is not None:
             self.uploader.stop()
         for proc in reversed(self.procs):
@@ -150,6 +194,17 @@ class Demo:
                 except subprocess.TimeoutExpired:
                     proc.kill()
         self.broker.stop()
+
+
+def _port_free(port: int) -> bool:
+    import socket
+
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -163,11 +218,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         from kiosk.ui.app import configure_window, make_app
 
         configure_window(demo.settings)
-        print("demo: opening the kiosk window (close it to stop the demo)", file=sys.stderr)
+        say("opening the kiosk window (close it to stop the demo)")
         make_app(demo.settings).run()
         return 0
     except RuntimeError as exc:
-        print(f"kiosk demo: {exc}", file=sys.stderr)
+        print(f"kiosk demo: {exc}", file=_TERMINAL)
         return 2
     finally:
         demo.stop()
@@ -184,7 +239,7 @@ def _scenario(demo: Demo, path: Path, timeout: float) -> int:
     result = run_scenario(flow, session, load_scenario(path), path.parent, speech_hearer(demo.settings))
     request = result["request"]
     if request is None:
-        print(f"kiosk demo: {path} ended on screen '{result['screen']}' without a request", file=sys.stderr)
+        print(f"kiosk demo: {path} ended on screen '{result['screen']}' without a request", file=_TERMINAL)
         return 1
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and request["msg_id"] not in demo.seen:
