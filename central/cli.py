@@ -28,7 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "users": ("central.users_cli", "console accounts: users add NAME --role ROLE | list | disable | reset"),
     "web": ("central.web_cli", "the office console in a browser (login, inbox, requests, fleet, audit)"),
-    "bench": ("tools.bench.web_cli", "benchmarks, from a checkout: bench web --requests N --devices N"),
+    "bench": ("tools.bench.office", "benchmarks, from a checkout: bench web --requests N --devices N"),
 }
 
 
