@@ -62,14 +62,16 @@ class Indexer:
         nik = str(personal.get("fields", {}).get("nik", ""))
         return (nik_index(self._secret, nik) if nik else None), 1
 
-    def run_once(self) -> int:
-        """Make cases for requests that have none (up to BATCH); the number made."""
+    def run_once(self, full: bool = False) -> int:
+        """Make cases for requests that have none (up to BATCH); the number made. Normally only requests received
+        since the last look (less a margin) are searched; ``full`` searches them all (a periodic sweep catches a
+        request stored with an older receive time, e.g. by a receiver whose clock is behind)."""
         rows = self.db.query(
             "SELECT r.msg_id, r.device_id, r.ticket, r.service_id, r.received_at, r.sealed,"
             " COALESCE(d.village_code, '') FROM requests r LEFT JOIN cases c ON c.msg_id = r.msg_id"
             " LEFT JOIN devices d ON d.device_id = r.device_id WHERE c.msg_id IS NULL AND r.received_at >= ?"
             " ORDER BY r.received_at LIMIT ?",
-            (max(0.0, self._since - 300.0), BATCH),
+            (0.0 if full else max(0.0, self._since - 300.0), BATCH),
         )
         key = self._key() if rows else None
         made = 0
@@ -134,13 +136,15 @@ class Indexer:
             self._thread.join(10)
 
     def _loop(self, every_s: float) -> None:
-        last_backfill = 0.0
+        last_sweep = time.monotonic()
         while not self._stop.is_set():
             try:
                 while self.run_once() == BATCH and not self._stop.is_set():
                     pass
-                if time.monotonic() - last_backfill > 60:
-                    last_backfill = time.monotonic()
+                if time.monotonic() - last_sweep > 600:
+                    last_sweep = time.monotonic()
+                    while self.run_once(full=True) == BATCH and not self._stop.is_set():
+                        pass
                     self.backfill()
             except Exception as exc:  # noqa: BLE001 - the database may be down: try again later
                 if not is_database_error(exc):

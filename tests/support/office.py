@@ -118,7 +118,7 @@ class Office:
     def index(self) -> None:
         """Make cases of every stored request now (the indexer thread does it within a second)."""
         assert self.running is not None
-        while self.running.indexer.run_once():
+        while self.running.indexer.run_once(full=True):
             pass
 
     def stop(self) -> None:

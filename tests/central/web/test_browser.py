@@ -122,8 +122,60 @@ def test_pages_at_a_phone_width_and_the_screenshots(office: Office, browser: Any
         shoot(office, browser, s, Path(SHOTS))
 
 
+def richer(office: Office) -> None:
+    """More of a working day for the screenshots: services, villages, states, telemetry history."""
+    import random
+    import time
+
+    from central import compose
+
+    rnd = random.Random(7)
+    now = time.time()
+    for n in range(2, 7):
+        office.device(f"kiosk-jayapura-0{n}", f"91.03.0{n}.200{n}")
+    services = ["ktp_new", "kk_new", "akta_lahir", "ktp_replace", "sk_domisili", "pengaduan", "bansos_dtks"]
+    for i in range(24):
+        office.request(
+            f"kiosk-jayapura-0{1 + i % 6}",
+            services[i % len(services)],
+            fields={"nik": f"32010145079{i:05d}", "phone": "0812345678"},
+            received_at=now - rnd.uniform(0, 30) * 86400,
+        )
+    office.index()
+    store = compose.store(office.settings, office.db_url)
+    try:
+        for n in range(1, 6):
+            for h in range(0, 7 * 24, 3):
+                q = max(0, int(6 + 5 * __import__("math").sin(h / 9 + n)))
+                store.save_telemetry(
+                    f"kiosk-jayapura-0{n}",
+                    {
+                        "v": 1,
+                        "q": q,
+                        "old": q * 60,
+                        "sync": int(now * 1000),
+                        "disk": 12000 - 30 * n,
+                        "quar": 0,
+                        "ver": {"sw": "0.1.0", "digits-id": "v6"},
+                    },
+                    now - (7 * 24 - h) * 3600 - (n * 30 * 3600 if n == 5 else 0),
+                )
+    finally:
+        store.close()
+    rows = office.db.query("SELECT msg_id FROM cases ORDER BY received_at LIMIT 6")
+    with office.db.tx() as cur:
+        from central import cases
+
+        for (msg_id,), state in zip(
+            rows, ["diproses", "diproses", "siap_diambil", "selesai", "ditolak", "diproses"]
+        ):
+            case = cases.Case(msg_id, "", "", "", "", "", 0.0, "", "diterima", 0.0, "")
+            cases.set_state(cur, case, state, "dokumen_kurang" if state == "ditolak" else "", "ani", now)
+
+
 def shoot(office: Office, browser: Any, s: dict[str, Any], out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
+    richer(office)
     context = browser.new_context(viewport={"width": 1366, "height": 768})
     pg = context.new_page()
     log_in(pg, office, "sari")
@@ -133,6 +185,8 @@ def shoot(office: Office, browser: Any, s: dict[str, Any], out: Path) -> None:
     pg.screenshot(path=str(out / "console-request.png"), full_page=True)
     pg.goto(f"{office.url}/fleet")
     pg.screenshot(path=str(out / "console-fleet.png"))
+    pg.goto(f"{office.url}/fleet/kiosk-jayapura-01")
+    pg.screenshot(path=str(out / "console-kiosk.png"))
     pg.goto(f"{office.url}/audit")
     pg.screenshot(path=str(out / "console-audit.png"))
     context.close()
