@@ -167,7 +167,7 @@ def richer(office: Office) -> None:
         from central import cases
 
         for (msg_id,), state in zip(
-            rows, ["diproses", "diproses", "siap_diambil", "selesai", "ditolak", "diproses"]
+            rows, ["diproses", "diproses", "siap_diambil", "selesai", "ditolak", "diproses"], strict=False
         ):
             case = cases.Case(msg_id, "", "", "", "", "", 0.0, "", "diterima", 0.0, "")
             cases.set_state(cur, case, state, "dokumen_kurang" if state == "ditolak" else "", "ani", now)
