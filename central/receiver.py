@@ -14,6 +14,8 @@ import logging
 import os
 import queue
 import re
+import secrets
+import socket
 import sqlite3
 import threading
 import time
@@ -106,10 +108,19 @@ class Validated:
         return merged
 
 
+def unique_client_id(prefix: str = "kiosk-central") -> str:
+    """A client id no other receiver has, on this host or another: two receivers sharing one would take the
+    session from each other at every connect."""
+    return f"{prefix}-{socket.gethostname()[:24]}-{secrets.token_hex(4)}"
+
+
 @dataclass
 class ReceiverOptions:
     group: str = "central"
-    client_id: str = "kiosk-central"
+    client_id: str = field(default_factory=unique_client_id)
+    session_expiry_s: int = 0
+    """0: the session ends with the connection, so a dead receiver stops getting a share of the shared subscription
+    at once (what it held is resent by the kiosks). A persistent session would strand its share until it expires."""
     max_payload: int = 16384
     auto_register: bool = False
     max_batch: int = 1000
@@ -159,13 +170,19 @@ class Receiver:
         fsync of the previous batch, and whatever was validated meanwhile goes into the next transaction."""
         lookups = self._store_factory()
         commits = self._store_factory()
+        expiry = self.options.session_expiry_s
         client, address = make_client(
-            self.options.client_id, self.broker_url, self.mqtt_settings, protocol="5", max_inflight=1000
+            self.options.client_id,
+            self.broker_url,
+            self.mqtt_settings,
+            persistent=expiry > 0,
+            protocol="5",
+            max_inflight=1000,
         )
         client.on_connect = self._on_connect
         client.on_message = self._on_message
         client.on_subscribe = lambda *args: self.ready.set()  # subscribed: nothing sent from now on is missed
-        connect_async(client, address, self.mqtt_settings)
+        connect_async(client, address, self.mqtt_settings, persistent=expiry > 0, session_expiry_s=expiry)
         client.loop_start()
         validated: queue.Queue[Validated | None] = queue.Queue()
         committer = threading.Thread(

@@ -5,14 +5,13 @@ from __future__ import annotations
 import argparse
 import logging
 import signal
-import socket
 import sys
 import threading
 from types import FrameType
 
 from central import compose
 from central.cli import add_db_flag, store_from
-from central.receiver import ReceiverOptions
+from central.receiver import ReceiverOptions, unique_client_id
 from layanan.config import Settings
 
 log = logging.getLogger(__name__)
@@ -27,7 +26,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--group", default=None, help="shared subscription group (default: central.share_group)"
     )
     parser.add_argument(
-        "--client-id", default=None, help="MQTT client id; unique per receiver (default: host name)"
+        "--client-id",
+        default=None,
+        help="MQTT client id; unique per receiver (default: kiosk-central-HOST-RANDOM, new at every start)",
     )
     parser.add_argument(
         "--auto-register",
@@ -47,7 +48,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     options = ReceiverOptions(
         group=args.group or settings.central.share_group,
-        client_id=args.client_id or f"kiosk-central-{socket.gethostname()}",
+        client_id=args.client_id or unique_client_id(),
+        session_expiry_s=settings.central.session_expiry_s,
         max_payload=settings.central.max_payload,
         auto_register=args.auto_register,
         crash_after_commits=args.crash_after_commits,

@@ -194,6 +194,10 @@ class CentralSettings:
     """sqlite:///PATH or postgresql://...; empty is SQLite in the data dir."""
     share_group: str = "central"
     """MQTT v5 shared subscription group of the receivers."""
+    session_expiry_s: int = field(default=0, metadata=_check(lambda v: 0 <= v <= 300, "use 0 to 300"))
+    """MQTT session expiry of a receiver. 0: its session ends with its connection, so the broker stops giving it a
+    share of the shared subscription the moment it dies, and what it had in hand comes back with the kiosks' next
+    resend. A longer session would keep receiving (and stranding) its share for as long as it lasts."""
     keys_dir: str = ""
     """Directory with central_private.key (for export); empty is ``keys`` in the data dir."""
     silent_after_s: float = field(default=3600.0, metadata=_check(lambda v: v > 0, "must be positive"))

@@ -73,13 +73,21 @@ def make_client(
 
 
 def connect_async(
-    client: mqtt.Client, address: BrokerAddress, settings: MqttSettings, persistent: bool = True
+    client: mqtt.Client,
+    address: BrokerAddress,
+    settings: MqttSettings,
+    persistent: bool = True,
+    session_expiry_s: int | None = None,
 ) -> None:
-    """Start connecting in the background; paho's loop thread reconnects forever with the configured delays."""
+    """Start connecting in the background; paho's loop thread reconnects forever with the configured delays.
+
+    ``session_expiry_s`` overrides ``settings.session_expiry_s`` (the kiosk's 7 days) for a persistent session."""
     if client.protocol == mqtt.MQTTv5:
         props = Properties(PacketTypes.CONNECT)
         if persistent:
-            props.SessionExpiryInterval = settings.session_expiry_s
+            props.SessionExpiryInterval = (
+                settings.session_expiry_s if session_expiry_s is None else session_expiry_s
+            )
         client.connect_async(
             address.host,
             address.port,
