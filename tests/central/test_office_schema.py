@@ -72,3 +72,59 @@ def test_working_days_skip_weekends_national_holidays_and_the_office_file(tmp_pa
 def test_the_nik_index_needs_the_secret() -> None:
     a, b = nik_index(b"a" * 32, "3201014507900001"), nik_index(b"b" * 32, "3201014507900001")
     assert a != b and len(a) == 64 and nik_index(b"a" * 32, "3201 0145 0790 0001") == a
+
+
+def test_users_command_reads_the_password_from_stdin_never_from_the_command_line(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from tests.support.kiosk_env import ROOT, child_env
+
+    db = f"sqlite:///{tmp_path / 'central.db'}"
+
+    def users(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "central.cli", "users", *args, "--db", db, "--data-dir", str(tmp_path)],
+            input=stdin,
+            cwd=ROOT,
+            env=child_env(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    done = users(
+        "add",
+        "ani",
+        "--role",
+        "clerk",
+        "--area",
+        "91.03",
+        "--office",
+        "dukcapil",
+        "--password-stdin",
+        stdin="kata-sandi-panjang\n",
+    )
+    assert done.returncode == 0, done.stderr
+    assert "kata-sandi-panjang" not in done.stdout + done.stderr
+    assert (
+        users(
+            "add",
+            "budi",
+            "--role",
+            "clerk",
+            "--area",
+            "91.x",
+            "--office",
+            "desa",
+            "--password-stdin",
+            stdin="kata-sandi-panjang\n",
+        ).returncode
+        == 2
+    )
+    assert users("add", "cici", "--role", "supervisor", "--password-stdin", stdin="pendek\n").returncode == 2
+    assert users("disable", "ani").returncode == 0
+    listed = users("list", "--json")
+    [row] = __import__("json").loads(listed.stdout)
+    assert (row["name"], row["area"], row["office"], row["disabled"]) == ("ani", "91.03", "dukcapil", True)
+    assert "--password" not in users("add", "--help").stdout.replace("--password-stdin", "")
