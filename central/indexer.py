@@ -146,6 +146,10 @@ class Indexer:
                     while self.run_once(full=True) == BATCH and not self._stop.is_set():
                         pass
                     self.backfill()
+                    # the fleet's charts show 7 days; a month of history is plenty
+                    self.db.execute(
+                        "DELETE FROM telemetry_log WHERE received_at < ?", (time.time() - 30 * 86400,)
+                    )
             except Exception as exc:  # noqa: BLE001 - the database may be down: try again later
                 if not is_database_error(exc):
                     log.exception("indexer failed; trying again")
