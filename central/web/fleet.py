@@ -117,7 +117,8 @@ def chart(
         parts.append(
             f'<line x1="{x:.1f}" y1="{height - pad}" x2="{x:.1f}" y2="{height - pad + 4}" class="axis"/>'
         )
-        parts.append(f'<text x="{x - 8:.1f}" y="{height - 8}" class="label">-{7 - day}d</text>')
+        label, shift = (f"-{7 - day}d", 8) if day < 7 else ("0", 8)
+        parts.append(f'<text x="{x - shift:.1f}" y="{height - 8}" class="label">{label}</text>')
     coords = [
         (pad + (width - pad - 4) * (t - start) / span, (height - pad) - (height - pad - 10) * v / top)
         for t, v in points
