@@ -101,11 +101,14 @@ class StatusLink:
         self.acks = 0
 
     def start(self) -> StatusLink:
-        client, address = make_client(self.client_id, self.broker_url, self.mqtt_settings, protocol="5")
+        # a clean session: an ack missed while the console was down is answered again after the next resend
+        client, address = make_client(
+            self.client_id, self.broker_url, self.mqtt_settings, persistent=False, protocol="5"
+        )
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
-        connect_async(client, address, self.mqtt_settings)
+        connect_async(client, address, self.mqtt_settings, persistent=False)
         client.loop_start()
         self._client = client
         self._thread = threading.Thread(target=self._loop, name="status-link", daemon=True)

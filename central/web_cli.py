@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import socket
 import sys
 import threading
@@ -75,7 +76,7 @@ def build(settings: Settings, db_url: str | None, broker_url: str | None, link: 
             db,
             broker_url or settings.kiosk.broker_url,
             settings.mqtt,
-            f"kiosk-central-web-{socket.gethostname()}",
+            f"kiosk-central-web-{socket.gethostname()}-{os.getpid()}",
             settings.central.update_resend_s,
         ).start()
     console = Console(db, settings, catalog, keys_dir, calendar, status_link, nik_secret=nik_secret)
