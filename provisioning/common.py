@@ -86,13 +86,25 @@ def read_device_settings(path: Path) -> Settings:
         raise ProvisionError(f"the device config is refused: {exc}") from None
 
 
+CONFIG_MODE = 0o640
+CONFIG_GROUP = "kiosk"
+"""The device config holds the staff PIN's hash and the broker user: owner and the kiosk's group only."""
+
+
 def write_device_settings(path: Path, settings: Settings) -> None:
-    """Write the config atomically after checking that ``kiosk`` reads back exactly these settings."""
+    """Write the config atomically after checking that ``kiosk`` reads back exactly these settings.
+
+    The file is 0640 from its creation (mkstemp makes it 0600; it is never world-readable, not even briefly). Its
+    group is the previous file's (install.sh gives it the kiosk user's group), else ``kiosk`` when that group
+    exists, so the kiosk can still read it after a rewrite."""
     text = to_toml(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".toml", dir=path.parent)
     try:
-        os.fchmod(fd, 0o644)
+        os.fchmod(fd, CONFIG_MODE)
+        with contextlib.suppress(KeyError, PermissionError, FileNotFoundError):
+            gid = path.stat().st_gid if path.exists() else grp.getgrnam(CONFIG_GROUP).gr_gid
+            os.fchown(fd, -1, gid)
         with os.fdopen(fd, "w") as fh:
             fh.write(text)
             fh.flush()

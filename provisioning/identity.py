@@ -3,16 +3,25 @@
 The values are checked here, before anything is written: the device id (it names the MQTT topics and the
 broker user), the village's Kemendagri kode wilayah, the panel and its mounting, the languages, the broker URL
 and the time zone. Running ``init`` again with the same values changes nothing; with new values it rewrites
-the file atomically and keeps what ``keys`` added."""
+the file atomically (mode 0640 from the start) and keeps what ``keys`` added.
+
+The staff PIN: a new kiosk gets one, asked twice on a terminal or made at random and printed once, and only its
+salted hash is written (``layanan.security.pin``). ``--staff-pin-stdin`` reads it from a pipe for scripts;
+``--new-staff-pin`` replaces it later. There is no default PIN: only ``demo-*`` devices, which ``init`` does not
+make, open the staff view with 1234."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import getpass
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from layanan.config import ConfigError, Settings, load_settings
+from layanan.security.pin import generate_pin, hash_pin, verify_pin, weak_pin_reason
 from provisioning.common import (
     ProvisionError,
     add_config_flag,
@@ -38,6 +47,9 @@ ORIENTATIONS = ("landscape", "portrait", "landscape-flipped", "portrait-flipped"
 TIME_ZONES = {"WIB": "Asia/Jakarta", "WITA": "Asia/Makassar", "WIT": "Asia/Jayapura"}
 RESERVED_IDS = {"central"}
 """Device ids that would collide with the central office's broker user."""
+DEMO_PREFIX = "demo-"
+"""Ids of demo devices on embedded defaults (a stand-in office key, staff PIN 1234): never provisioned."""
+OLD_DEFAULT_PIN = "1234"
 
 
 def check_village_code(code: str) -> str:
@@ -75,7 +87,8 @@ class Identity:
     broker_url: str
     time_zone: str
     data_dir: Path
-    staff_pin: str | None = None
+    staff_pin_hash: str | None = None
+    """The hash to write; None keeps what the config has."""
 
     def apply(self, base: Settings) -> Settings:
         width, height = PANELS[self.panel]
@@ -92,8 +105,9 @@ class Identity:
             "height": height,
             "fullscreen": True,
         }
-        if self.staff_pin is not None:
-            kiosk["staff_pin"] = self.staff_pin
+        if self.staff_pin_hash is not None:
+            kiosk["staff_pin_hash"] = self.staff_pin_hash
+            kiosk["staff_pin"] = ""  # a PIN in clear from an older init goes
         settings = replace_section(base, "kiosk", **kiosk)
         settings = replace_section(settings, "site", panel=self.panel, orientation=self.orientation,
                                    time_zone=self.time_zone)  # fmt: skip
@@ -107,6 +121,11 @@ def identity_from_args(args: argparse.Namespace) -> Identity:
     if device_id in RESERVED_IDS:
         raise ProvisionError(
             f"device id {device_id!r} is reserved for the central office; pick another --device-id"
+        )
+    if device_id.startswith(DEMO_PREFIX):
+        raise ProvisionError(
+            f"device id {device_id!r} starts with {DEMO_PREFIX!r}, which is kept for the demo (stand-in office "
+            "key, staff PIN 1234); pick another --device-id"
         )
     if args.display not in PANELS:
         raise ProvisionError(
@@ -138,9 +157,8 @@ def identity_from_args(args: argparse.Namespace) -> Identity:
         broker_url=args.broker_url.strip(),
         time_zone=zone,
         data_dir=Path(args.data_dir).expanduser().resolve(),
-        staff_pin=args.staff_pin,
     )
-    # The kiosk's own checks (device id, broker URL, PIN) speak for the fields they own.
+    # The kiosk's own checks (device id, broker URL) speak for the fields they own.
     try:
         load_settings(
             None,
@@ -149,16 +167,66 @@ def identity_from_args(args: argparse.Namespace) -> Identity:
                 "kiosk": {
                     "device_id": identity.device_id,
                     "broker_url": identity.broker_url,
-                    **({"staff_pin": args.staff_pin} if args.staff_pin else {}),
                 }
             },
         )
     except ConfigError as exc:
         message = str(exc).removeprefix("command line: ")
-        for key in ("device_id", "broker_url", "staff_pin"):
+        for key in ("device_id", "broker_url"):
             message = message.replace(f"kiosk.{key} =", f"--{key.replace('_', '-')}")
         raise ProvisionError(f"{message}; fix that flag and run init again") from None
     return identity
+
+
+def _checked_pin(pin: str, source: str) -> str:
+    reason = weak_pin_reason(pin)
+    if reason is not None:
+        raise ProvisionError(f"{source}: {reason}; choose another (or leave it out and init makes one)")
+    return pin
+
+
+def ask_pin() -> str | None:
+    """The PIN typed twice on the terminal (not echoed); None when the technician wants a random one."""
+    for _ in range(3):
+        first = getpass.getpass("Staff PIN, 6 to 8 digits (Enter alone: a random one): ")
+        if not first:
+            return None
+        reason = weak_pin_reason(first)
+        if reason is not None:
+            print(f"{reason}; again", file=sys.stderr)
+            continue
+        if getpass.getpass("The same staff PIN again: ") == first:
+            return first
+        print("the two PINs differ; again", file=sys.stderr)
+    raise ProvisionError("no staff PIN after three tries; run init again (Enter alone makes a random one)")
+
+
+def choose_staff_pin(args: argparse.Namespace, base: Settings | None) -> tuple[str | None, str | None]:
+    """(the hash to write, or None to keep the config's; the new PIN when init made it, to print once)."""
+    stored = base.kiosk.staff_pin_hash if base is not None else ""
+    given = None
+    if args.staff_pin_stdin:
+        given = _checked_pin(sys.stdin.readline().strip(), "--staff-pin-stdin")
+    elif args.staff_pin is not None:
+        print(
+            "kiosk-provision init: --staff-pin is visible to every user of this machine in the process list "
+            "and stays in the shell history; use --staff-pin-stdin or let init ask",
+            file=sys.stderr,
+        )
+        given = _checked_pin(args.staff_pin, "--staff-pin")
+    if given is not None:
+        return (stored if stored and verify_pin(given, stored) else hash_pin(given)), None
+    legacy = base.kiosk.staff_pin if base is not None else ""
+    if not args.new_staff_pin:
+        if stored:
+            return None, None
+        if legacy and legacy != OLD_DEFAULT_PIN:  # a PIN chosen before the hash: keep it, hashed
+            return hash_pin(legacy), None
+    typed = ask_pin() if sys.stdin.isatty() else None
+    if typed is not None:
+        return hash_pin(typed), None
+    made = generate_pin()
+    return hash_pin(made), made
 
 
 NEW_KIOSK_DEFAULTS = {
@@ -208,7 +276,21 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add("--languages", help="language packs offered, first is the default (new kiosk: id,en)")
     add("--time-zone", help="WIB, WITA or WIT, or Asia/Jakarta ... (new kiosk: WIT)")
     add("--data-dir", help="queue, keys and models (new kiosk: /var/lib/kiosk)")
-    add("--staff-pin", help="4-8 digit PIN of the staff view (change the default!)")
+    add(
+        "--staff-pin-stdin",
+        action="store_true",
+        help="read the staff PIN (6-8 digits) from one line of stdin, for scripts",
+    )
+    add(
+        "--new-staff-pin",
+        action="store_true",
+        help="replace the staff PIN: asked twice on a terminal (Enter alone, or no terminal: a random one, printed)",
+    )
+    add(
+        "--staff-pin",
+        help="the staff PIN on the command line: visible in the process list and shell history; prefer "
+        "--staff-pin-stdin",
+    )
     # Left-out flags keep the config's values on a re-run; see fill_missing.
 
 
@@ -217,6 +299,8 @@ def init(args: argparse.Namespace) -> int:
     base = read_device_settings(path) if path.exists() else None
     fill_missing(args, base)
     identity = identity_from_args(args)
+    pin_hash, new_pin = choose_staff_pin(args, base)
+    identity = dataclasses.replace(identity, staff_pin_hash=pin_hash)
     settings = identity.apply(base or Settings())
     if base is not None and settings == base:
         print(f"{path}: already provisioned as {identity.device_id}; nothing changed")
@@ -226,6 +310,11 @@ def init(args: argparse.Namespace) -> int:
         f"{path}: device {identity.device_id} in village {identity.village_code} written; next: "
         "kiosk-provision keys"
     )
+    if new_pin is not None:  # only now that it is stored; never logged, shown this once
+        print(
+            f"staff PIN: {new_pin}  (shown only this once: give it to the village staff; to change it, "
+            "kiosk-provision init --new-staff-pin)"
+        )
     return 0
 
 

@@ -42,6 +42,7 @@ def build_app_class() -> type:
     from kivy.uix.progressbar import ProgressBar
     from kivy.uix.widget import Widget
 
+    from kiosk.staff_pin import StaffPinGuard
     from kiosk.ui import theme, views
     from kiosk.ui.staff import StaffPanel
     from kiosk.ui.widgets import Panel, PictoButton, big_label
@@ -76,6 +77,8 @@ def build_app_class() -> type:
             session.on_change = lambda step: (previous(step), self._render_trigger(), self._follow(step))
             self.presence = presence
             self.staff: StaffPanel | None = None
+            # one guard for the app's life, so waits and locks add up across openings of the staff view
+            self.staff_guard = StaffPinGuard.from_settings(settings.kiosk)
             from kivy.uix.image import Image
 
             self.preview = Image(fit_mode="contain")
@@ -304,7 +307,7 @@ def build_app_class() -> type:
         def open_staff(self) -> None:
             self.staff = StaffPanel(
                 self.queue,
-                self.settings.kiosk.staff_pin,
+                self.staff_guard,
                 self.books[self.session.state.lang],
                 on_close=self._close_staff,
                 voice_status=self.listener.status(self.session.state.lang)

@@ -1,18 +1,22 @@
-"""The staff view behind a PIN: the local queue and today's tickets, never any personal data."""
+"""The staff view behind a PIN: the local queue and today's tickets, never any personal data.
+
+Whether a PIN opens it, and how long a wrong one makes staff wait, is :class:`kiosk.staff_pin.StaffPinGuard`'s
+decision; this view only shows the keypad, the wait or lock counting down, and the queue."""
 
 from __future__ import annotations
 
 import datetime as dt
-import hmac
 from collections.abc import Callable
 from typing import Any
 
+from kivy.clock import Clock
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.label import Label
 from kivy.uix.popup import Popup
 from kivy.uix.scrollview import ScrollView
 
+from kiosk.staff_pin import StaffPinGuard
 from kiosk.ui import theme
 from kiosk.ui.widgets import PictoButton, big_label
 
@@ -27,12 +31,20 @@ def todays_tickets(queue: Any, now: float | None = None) -> list[Any]:
 
 class StaffPanel(Popup):  # type: ignore[misc]
     def __init__(
-        self, queue: Any, pin: str, book: Any, on_close: Callable[[], None], voice_status: str = ""
+        self,
+        queue: Any,
+        guard: StaffPinGuard,
+        book: Any,
+        on_close: Callable[[], None],
+        voice_status: str = "",
     ) -> None:
         super().__init__(title=book.pack.label("staff_pin"), size_hint=(0.9, 0.9), auto_dismiss=False)
-        self.queue, self.pin, self.book, self._on_close = queue, pin, book, on_close
+        self.queue, self.guard, self.book, self._on_close = queue, guard, book, on_close
         self.voice_status = voice_status
         self.entry = ""
+        self.status = ""
+        """What the PIN view shows: ready, wait (after a wrong PIN), locked, unset (no PIN on this kiosk), open."""
+        self._countdown = Clock.schedule_interval(lambda dt: self._show_status(), 0.5)
         self.show_pin()
 
     def _button(
@@ -42,11 +54,9 @@ class StaffPanel(Popup):  # type: ignore[misc]
         btn.bind(on_release=lambda b: action())
         return btn
 
-    def show_pin(self, message: str = "") -> None:
+    def show_pin(self) -> None:
         box = BoxLayout(orientation="vertical", spacing=6)
-        self.display = big_label(
-            ("*" * len(self.entry)) or message or "_", font_size=36, colour=(1, 1, 1, 1), size_hint_y=0.2
-        )
+        self.display = big_label("_", font_size=36, colour=(1, 1, 1, 1), size_hint_y=0.2)
         box.add_widget(self.display)
         pad = GridLayout(cols=3, spacing=6)
         for key in "1234567890":
@@ -55,21 +65,42 @@ class StaffPanel(Popup):  # type: ignore[misc]
         pad.add_widget(self._button("pin:close", "batal", "", self.close, colour=theme.STOP))
         box.add_widget(pad)
         self.content = box
+        self._show_status()
+
+    def _show_status(self) -> None:
+        """The keypad's line: the stars typed, or how long staff must wait before the next try."""
+        if self.status == "open":
+            return
+        label = self.book.pack.label
+        wait = self.guard.wait_s()
+        if not self.guard.has_pin:
+            self.status, text = "unset", label("staff_pin_unset")
+        elif wait > 0:
+            self.status = "locked" if self.guard.locked else "wait"
+            minutes, seconds = divmod(int(wait + 0.999), 60)
+            text = label(f"staff_pin_{self.status}").format(time=f"{minutes}:{seconds:02d}")
+        else:
+            self.status, text = "ready", "*" * len(self.entry) or "_"
+        self.display.text = text
+        self.display.font_size = 36 if self.status == "ready" else 22  # a sentence must fit two lines
 
     def key(self, digit: str) -> None:
+        if self.guard.wait_s() > 0:  # waiting or locked: typing would only be thrown away
+            return
         if len(self.entry) < 8:
             self.entry += digit
-        self.display.text = "*" * len(self.entry)
+        self._show_status()
 
     def submit(self) -> None:
-        ok = hmac.compare_digest(self.entry.encode(), self.pin.encode())
-        self.entry = ""
-        if ok:
+        entry, self.entry = self.entry, ""
+        if self.guard.try_pin(entry).opened:
             self.show_queue()
         else:
-            self.show_pin("PIN?")
+            self._show_status()
 
     def show_queue(self) -> None:
+        self.status = "open"
+        self._countdown.cancel()
         self.title = self.book.pack.label("queue_title")
         counts = self.queue.counts()
         box = BoxLayout(orientation="vertical", spacing=6)
@@ -97,5 +128,6 @@ class StaffPanel(Popup):  # type: ignore[misc]
             return service_id
 
     def close(self) -> None:
+        self._countdown.cancel()
         self.dismiss()
         self._on_close()
