@@ -26,9 +26,10 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 
-from central.store import CONFLICT, CentralStore, Chunk, DeadLetter, Device, StoredRequest
+from central.store import CONFLICT, REFUSED, CentralStore, Chunk, DeadLetter, Device, StoredRequest
 from layanan.config import MqttSettings
 from layanan.domain.envelope import (
+    MAX_ATTACHMENT_CHUNKS,
     MAX_CHUNK_BYTES,
     Ack,
     Envelope,
@@ -124,6 +125,8 @@ class ReceiverOptions:
     max_payload: int = 16384
     auto_register: bool = False
     max_batch: int = 1000
+    orphan_chunk_s: float = 3 * 86400.0
+    """Chunks that no request has declared after this long are dropped (``central.orphan_chunk_s``)."""
     crash_after_commits: int = 0
     """Fault injection for tests: exit the process right after this many commits, before their acks."""
 
@@ -151,6 +154,7 @@ class Receiver:
         self._commits = 0
         self.stored = 0
         self.dead = 0
+        self.chunks_expired = 0
         self.ready = threading.Event()
 
     def start(self) -> Receiver:
@@ -212,8 +216,15 @@ class Receiver:
     def _commit_loop(
         self, validated: queue.Queue[Validated | None], store: CentralStore, client: mqtt.Client
     ) -> None:
+        next_expiry = 0.0
         while True:
-            first = validated.get()
+            if time.monotonic() >= next_expiry:
+                store = self._expire_orphans(store)
+                next_expiry = time.monotonic() + min(60.0, self.options.orphan_chunk_s / 4)
+            try:
+                first = validated.get(timeout=max(0.1, next_expiry - time.monotonic()))
+            except queue.Empty:
+                continue
             items = [first]
             while items[-1] is not None:
                 try:
@@ -229,6 +240,23 @@ class Receiver:
                     store = self._reopen(store, threading.Event())
             if items[-1] is None:
                 return
+
+    def _expire_orphans(self, store: CentralStore) -> CentralStore:
+        """Drop chunks no request has declared within ``orphan_chunk_s`` (a kiosk's request that never came, or
+        chunks sent with another kiosk's attachment id)."""
+        try:
+            expired = store.expire_chunks(self._clock() - self.options.orphan_chunk_s)
+        except Exception as exc:  # noqa: BLE001 - the database is down; the next round tries again
+            log.warning("could not expire orphan chunks (%s)", type(exc).__name__)
+            return self._reopen(store, threading.Event()) if _database_down(exc) else store
+        if expired:
+            self.chunks_expired += expired
+            log.warning(
+                "dropped %d attachment chunks that no request declared within %.0f s",
+                expired,
+                self.options.orphan_chunk_s,
+            )
+        return store
 
     def _reopen(self, store: CentralStore, stop: threading.Event) -> CentralStore:
         """A fresh database connection after an error (PostgreSQL restarted, disk full ...), retried every 2 s."""
@@ -358,6 +386,7 @@ class Receiver:
         if self.options.crash_after_commits and self._commits >= self.options.crash_after_commits:
             log.warning("fault injection: exiting after commit %d, before its acks", self._commits)
             os._exit(70)
+        outcomes, chunk_outcomes = outcomes[: len(accepted)], outcomes[len(accepted) :]
         acked: dict[str, list[str]] = defaultdict(list)
         for request, outcome in zip(accepted, outcomes, strict=True):
             if outcome == CONFLICT:
@@ -369,8 +398,11 @@ class Receiver:
         self.stored += sum(1 for o in outcomes if o not in (CONFLICT, UNSTORABLE))
         self.dead += len(dead) + outcomes.count(CONFLICT) + outcomes.count(UNSTORABLE)
         chunk_acks: dict[str, list[tuple[str, int]]] = defaultdict(list)
-        for chunk in work.chunks:
-            chunk_acks[chunk.device_id].append((chunk.att_id, chunk.n))
+        for chunk, outcome in zip(work.chunks, chunk_outcomes, strict=True):
+            if outcome == REFUSED:  # dead-lettered: not acknowledged
+                self.dead += 1
+            else:
+                chunk_acks[chunk.device_id].append((chunk.att_id, chunk.n))
         for device_id in set(acked) | set(rejected) | set(chunk_acks):
             ack = Ack(
                 tuple(acked.get(device_id, ())),
@@ -384,9 +416,9 @@ class Receiver:
     def _commit_one_by_one(self, work: Validated, store: CentralStore) -> list[str]:
         """Commit each item of a refused batch in its own transaction; dead-letter what the database refuses.
 
-        Returns the request outcomes (``UNSTORABLE`` for a refused request) and leaves in ``work.chunks`` only the
-        chunks that were stored. A failure that means the database is down propagates: what was committed so far
-        is simply not acknowledged yet, and the kiosks' resends are answered as duplicates."""
+        Returns the outcomes as ``commit`` does (``UNSTORABLE`` for a refused request, ``REFUSED`` for a refused
+        chunk). A failure that means the database is down propagates: what was committed so far is simply not
+        acknowledged yet, and the kiosks' resends are answered as duplicates."""
         outcomes: list[str] = []
         origins = work.origins or [
             Incoming(f"kiosk/v1/{r.device_id}/req", b"", r.received_at) for r in work.accepted
@@ -409,11 +441,9 @@ class Receiver:
                 )
                 self._dead_letter_alone(d, store)
                 outcomes.append(UNSTORABLE)
-        stored: list[Chunk] = []
         for chunk in work.chunks:
             try:
-                store.commit([], [], [chunk])
-                stored.append(chunk)
+                outcomes += store.commit([], [], [chunk])
             except Exception as exc:
                 if _database_down(exc):
                     raise
@@ -422,7 +452,7 @@ class Receiver:
                     UNSTORABLE, _describe(exc), where, chunk.data[:1024], chunk.received_at, chunk.device_id
                 )
                 self._dead_letter_alone(d, store)
-        work.chunks = stored
+                outcomes.append(REFUSED)
         for d in work.dead:
             self._dead_letter_alone(d, store)
         return outcomes
@@ -495,8 +525,12 @@ class Receiver:
         def dead(reason: str, detail: str) -> DeadLetter:
             return DeadLetter(reason, detail, item.topic, item.payload[:1024], item.received_at, device_id)
 
-        if len(rest) != 2 or not _UUID.match(rest[0]) or not rest[1].isdigit() or int(rest[1]) > 100_000:
+        if len(rest) != 2 or not _UUID.match(rest[0]) or not rest[1].isdigit() or len(rest[1]) > 5:
             return dead("invalid", "attachment topic must be kiosk/v1/DEVICE/att/ATT_ID/N")
+        if int(rest[1]) >= MAX_ATTACHMENT_CHUNKS:
+            return dead(
+                "invalid", f"chunk {rest[1]}: an attachment has at most {MAX_ATTACHMENT_CHUNKS} chunks"
+            )
         if len(item.payload) > MAX_CHUNK_BYTES:
             return dead("oversized", f"chunk of {len(item.payload)} bytes; the limit is {MAX_CHUNK_BYTES}")
         if self._known_device(device_id, store) is None:

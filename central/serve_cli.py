@@ -50,6 +50,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         group=args.group or settings.central.share_group,
         client_id=args.client_id or unique_client_id(),
         session_expiry_s=settings.central.session_expiry_s,
+        orphan_chunk_s=settings.central.orphan_chunk_s,
         max_payload=settings.central.max_payload,
         auto_register=args.auto_register,
         crash_after_commits=args.crash_after_commits,

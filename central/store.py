@@ -107,17 +107,33 @@ class DeviceView:
 
 
 NEW, DUPLICATE, CONFLICT = "new", "duplicate", "conflict"
+REFUSED = "refused"
+"""A chunk central does not keep (another device's attachment, an index beyond the declared count): it is
+dead-lettered and not acknowledged."""
 
 
 class CentralStore(Protocol):
     def commit(
         self, requests: Sequence[StoredRequest], dead: Sequence[DeadLetter], chunks: Sequence[Chunk] = ()
     ) -> list[str]:
-        """Store a batch in one transaction; per request NEW, DUPLICATE (same digest) or CONFLICT (dead-lettered).
+        """Store a batch in one transaction. The outcomes: one per request, NEW, DUPLICATE (same digest) or
+        CONFLICT (dead-lettered); then one per chunk, NEW, DUPLICATE or REFUSED (dead-lettered, not to be acked).
 
-        Chunks are stored idempotently; an attachment whose chunks are all in is reassembled, checked against the
-        sha256 of its (signed) envelope and kept, or dead-lettered as ``attachment_corrupt``.
+        A chunk belongs to the device that sent it and to the attachment a signed request declares: another
+        device's chunk of a declared attachment is refused as ``foreign_chunk``, an index beyond the declared count
+        as ``invalid``. Chunks that arrive before their request are kept apart per sender; when the request comes,
+        only its own device's chunks count and the others are dead-lettered. An attachment whose chunks are all in
+        is reassembled, checked against the declared size and sha256 and kept, or dead-lettered as
+        ``attachment_corrupt``.
         """
+        ...
+
+    def expire_chunks(self, before: float) -> int:
+        """Drop chunks received before ``before`` that no request has declared; how many were dropped."""
+        ...
+
+    def count_chunks(self) -> int:
+        """Chunks held until their attachment is complete (declared or not)."""
         ...
 
     def attachments_of(self, msg_id: str) -> list[tuple[str, str, bytes | None]]:
@@ -158,8 +174,11 @@ CREATE TABLE IF NOT EXISTS attachments (
 CREATE INDEX IF NOT EXISTS attachments_msg ON attachments (msg_id);
 CREATE TABLE IF NOT EXISTS att_chunks (
     att_id TEXT NOT NULL, n INTEGER NOT NULL, device_id TEXT NOT NULL, data {blob} NOT NULL,
-    received_at DOUBLE PRECISION NOT NULL, PRIMARY KEY (att_id, n))
+    received_at DOUBLE PRECISION NOT NULL, PRIMARY KEY (att_id, device_id, n))
 """
+
+_CHUNKS_BEFORE = "att_chunks_before_device_key"
+"""Databases made before chunks were bound to their sender keyed ``att_chunks`` by (att_id, n) only."""
 
 _REQ_COLS = "msg_id, device_id, seq, ticket, service_id, lang, created_ms, received_at, digest, sealed, attachments, status"
 _REQ_SELECT = (
@@ -236,7 +255,22 @@ class SqlStore:
                             ),
                             (att_id, r.msg_id, r.device_id, n_chunks, size, sha),
                         )
-                        touched.add(att_id)
+                        if cur.rowcount == 1:
+                            touched.add(att_id)
+                            conflicts += self._drop_strays(cur, att_id, r.device_id, n_chunks)
+                        else:
+                            conflicts.append(
+                                DeadLetter(
+                                    "attachment_conflict",
+                                    f"attachment {att_id} is already declared by another request;"
+                                    " this request stays incomplete",
+                                    f"kiosk/v1/{r.device_id}/req",
+                                    b"",
+                                    r.received_at,
+                                    r.device_id,
+                                    r.msg_id,
+                                )
+                            )
                     continue
                 cur.execute(self._sql("SELECT digest, device_id FROM requests WHERE msg_id = ?"), (r.msg_id,))
                 digest, device_id = cur.fetchone()
@@ -256,14 +290,12 @@ class SqlStore:
                         )
                     )
             for c in chunks:
-                cur.execute(
-                    self._sql(
-                        "INSERT INTO att_chunks (att_id, n, device_id, data, received_at) VALUES (?, ?, ?, ?, ?)"
-                        " ON CONFLICT (att_id, n) DO NOTHING"
-                    ),
-                    (c.att_id, c.n, c.device_id, c.data, c.received_at),
-                )
-                touched.add(c.att_id)
+                outcome, refused = self._store_chunk(cur, c)
+                outcomes.append(outcome)
+                if refused is not None:
+                    conflicts.append(refused)
+                elif outcome == NEW:
+                    touched.add(c.att_id)
             for att_id in sorted(touched):
                 corrupt = self._assemble(cur, att_id)
                 if corrupt is not None:
@@ -286,27 +318,101 @@ class SqlStore:
                 )
         return outcomes
 
-    def _assemble(self, cur: Any, att_id: str) -> DeadLetter | None:
-        """Reassemble an attachment whose chunks are all in; a dead letter when its sha256 does not match."""
+    def _store_chunk(self, cur: Any, c: Chunk) -> tuple[str, DeadLetter | None]:
+        """Keep one chunk under its sender, unless its attachment is declared by another device or has fewer
+        chunks; (outcome, dead letter when refused)."""
+        cur.execute(
+            self._sql("SELECT device_id, chunks, status FROM attachments WHERE att_id = ?"), (c.att_id,)
+        )
+        declared = cur.fetchone()
+        where = f"kiosk/v1/{c.device_id}/att/{c.att_id}/{c.n}"
+        if declared is not None:
+            owner, n_chunks, status = declared
+            if owner != c.device_id:
+                detail = f"chunk {c.n} of attachment {c.att_id}, which a request of another device declares"
+                return REFUSED, DeadLetter(
+                    "foreign_chunk", detail, where, c.data[:1024], c.received_at, c.device_id
+                )
+            if c.n >= n_chunks:
+                detail = f"chunk {c.n} of attachment {c.att_id}, which was declared with {n_chunks} chunks"
+                return REFUSED, DeadLetter(
+                    "invalid", detail, where, c.data[:1024], c.received_at, c.device_id
+                )
+            if status != "waiting":
+                return DUPLICATE, None  # a resend after the attachment was complete (or found corrupt)
         cur.execute(
             self._sql(
-                "SELECT msg_id, device_id, chunks, sha256 FROM attachments WHERE att_id = ? AND status = 'waiting'"
+                "INSERT INTO att_chunks (att_id, n, device_id, data, received_at) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT (att_id, device_id, n) DO NOTHING"
+            ),
+            (c.att_id, c.n, c.device_id, c.data, c.received_at),
+        )
+        return (NEW if cur.rowcount == 1 else DUPLICATE), None
+
+    def _drop_strays(self, cur: Any, att_id: str, owner: str, n_chunks: int) -> list[DeadLetter]:
+        """An attachment was just declared: chunks other devices sent for it, and chunks beyond its count, kept
+        while nobody had declared it, are dead-lettered and dropped."""
+        stray = "att_id = ? AND (device_id <> ? OR n >= ?)"
+        cur.execute(
+            self._sql(f"SELECT n, device_id, data, received_at FROM att_chunks WHERE {stray} ORDER BY n"),
+            (att_id, owner, n_chunks),
+        )
+        dead = []
+        for n, device_id, data, received_at in cur.fetchall():
+            where = f"kiosk/v1/{device_id}/att/{att_id}/{n}"
+            if device_id != owner:
+                reason, detail = (
+                    "foreign_chunk",
+                    f"chunk {n} of attachment {att_id}, which another device declared",
+                )
+            else:
+                reason, detail = (
+                    "invalid",
+                    f"chunk {n} of attachment {att_id}, declared with {n_chunks} chunks",
+                )
+            dead.append(DeadLetter(reason, detail, where, bytes(data)[:1024], received_at, device_id))
+        cur.execute(self._sql(f"DELETE FROM att_chunks WHERE {stray}"), (att_id, owner, n_chunks))
+        return dead
+
+    def expire_chunks(self, before: float) -> int:
+        with self._tx() as cur:
+            cur.execute(
+                self._sql(
+                    "DELETE FROM att_chunks WHERE received_at < ? AND NOT EXISTS"
+                    " (SELECT 1 FROM attachments a WHERE a.att_id = att_chunks.att_id)"
+                ),
+                (before,),
+            )
+            return int(cur.rowcount)
+
+    def count_chunks(self) -> int:
+        return int(self._query("SELECT COUNT(*) FROM att_chunks")[0][0])
+
+    def _assemble(self, cur: Any, att_id: str) -> DeadLetter | None:
+        """Reassemble an attachment whose chunks (from its own device) are all in; a dead letter when its size or
+        sha256 does not match the declaration."""
+        cur.execute(
+            self._sql(
+                "SELECT msg_id, device_id, chunks, size, sha256 FROM attachments"
+                " WHERE att_id = ? AND status = 'waiting'"
             ),
             (att_id,),
         )
         row = cur.fetchone()
         if row is None:
             return None
-        msg_id, device_id, n_chunks, sha = row
+        msg_id, device_id, n_chunks, size, sha = row
         cur.execute(
-            self._sql("SELECT n, data FROM att_chunks WHERE att_id = ? AND n < ? ORDER BY n"),
-            (att_id, n_chunks),
+            self._sql(
+                "SELECT n, data FROM att_chunks WHERE att_id = ? AND device_id = ? AND n < ? ORDER BY n"
+            ),
+            (att_id, device_id, n_chunks),
         )
         parts = cur.fetchall()
         if len(parts) < n_chunks:
             return None
         data = b"".join(bytes(p[1]) for p in parts)
-        ok = hashlib.sha256(data).hexdigest() == sha
+        ok = len(data) == size and hashlib.sha256(data).hexdigest() == sha
         cur.execute(
             self._sql("UPDATE attachments SET status = ?, data = ?, completed_at = ? WHERE att_id = ?"),
             ("complete" if ok else "corrupt", data if ok else None, time.time(), att_id),
@@ -314,10 +420,10 @@ class SqlStore:
         cur.execute(self._sql("DELETE FROM att_chunks WHERE att_id = ?"), (att_id,))
         if ok:
             return None
-        log.warning("attachment %s of %s failed its sha256 check", att_id, msg_id)
+        log.warning("attachment %s of %s failed its size or sha256 check", att_id, msg_id)
         return DeadLetter(
             "attachment_corrupt",
-            f"attachment {att_id}: sha256 of the reassembled bytes differs",
+            f"attachment {att_id}: the reassembled bytes differ from the declared size or sha256",
             f"kiosk/v1/{device_id}/att/{att_id}",
             data[:1024],
             time.time(),
@@ -403,6 +509,19 @@ class SqlStore:
             return bool(cur.rowcount)
 
 
+def _rekey_chunks(cur: Any, blob: str) -> None:
+    """Key ``att_chunks`` of an older database by (att_id, device_id, n), keeping its rows (chunks on their way)."""
+    cur.execute(f"ALTER TABLE att_chunks RENAME TO {_CHUNKS_BEFORE}")
+    chunks_ddl = _DDL[_DDL.index("CREATE TABLE IF NOT EXISTS att_chunks") :]
+    cur.execute(chunks_ddl.format(blob=blob))
+    cur.execute(
+        "INSERT INTO att_chunks (att_id, n, device_id, data, received_at)"
+        f" SELECT att_id, n, device_id, data, received_at FROM {_CHUNKS_BEFORE}"
+    )
+    cur.execute(f"DROP TABLE {_CHUNKS_BEFORE}")
+    log.info("att_chunks re-keyed by (att_id, device_id, n): a chunk now belongs to the device that sent it")
+
+
 class SqliteStore(SqlStore):
     """SQLite in WAL mode; one connection per thread that uses it (open one per worker)."""
 
@@ -414,6 +533,9 @@ class SqliteStore(SqlStore):
         with self._tx() as cur:
             for statement in _DDL.format(blob="BLOB", serial="INTEGER PRIMARY KEY AUTOINCREMENT").split(";"):
                 cur.execute(statement)
+            columns = cur.execute("PRAGMA table_info(att_chunks)").fetchall()  # (cid, name, type, ..., pk)
+            if any(c[1] == "device_id" and c[5] == 0 for c in columns):
+                _rekey_chunks(cur, "BLOB")
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Cursor]:
@@ -451,6 +573,12 @@ class PostgresStore(SqlStore):
             cur.execute("SELECT pg_advisory_xact_lock(4242)")  # two receivers starting together
             for statement in _DDL.format(blob="BYTEA", serial="BIGSERIAL PRIMARY KEY").split(";"):
                 cur.execute(statement)
+            cur.execute(
+                "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid"
+                " AND a.attnum = ANY(i.indkey) WHERE i.indrelid = 'att_chunks'::regclass AND i.indisprimary"
+            )
+            if "device_id" not in {r[0] for r in cur.fetchall()}:
+                _rekey_chunks(cur, "BYTEA")
 
     @contextmanager
     def _tx(self) -> Iterator[Any]:

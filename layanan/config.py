@@ -198,6 +198,10 @@ class CentralSettings:
     """MQTT session expiry of a receiver. 0: its session ends with its connection, so the broker stops giving it a
     share of the shared subscription the moment it dies, and what it had in hand comes back with the kiosks' next
     resend. A longer session would keep receiving (and stranding) its share for as long as it lasts."""
+    orphan_chunk_s: float = field(default=3 * 86400.0, metadata=_check(lambda v: v >= 60, "use 60 or more"))
+    """Attachment chunks that no request has declared after this long are dropped. A kiosk sends a photo's chunks
+    beside its request, so only a request central keeps rejecting (quarantined on the kiosk, released later than
+    this) or a chunk with another kiosk's attachment id stays undeclared."""
     keys_dir: str = ""
     """Directory with central_private.key (for export); empty is ``keys`` in the data dir."""
     silent_after_s: float = field(default=3600.0, metadata=_check(lambda v: v > 0, "must be positive"))

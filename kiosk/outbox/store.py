@@ -17,6 +17,7 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from layanan.domain.envelope import MAX_ATTACHMENT_BYTES, MAX_ATTACHMENT_CHUNKS
 from layanan.domain.request import Request, new_msg_id, ticket_code
 
 log = logging.getLogger(__name__)
@@ -212,6 +213,12 @@ class LocalQueue:
             raise ValueError(f"chunk_bytes must be 1 to {CHUNK_BYTES}, got {chunk_bytes}")
         sealed = self._seal(json.dumps(request.personal(), separators=(",", ":")).encode())
         sealed_files = [self._seal(bytes(f)) for f in files]
+        for blob in sealed_files:  # what central accepts (layanan.domain.envelope.AttachmentRef)
+            if len(blob) > MAX_ATTACHMENT_BYTES or -(-len(blob) // chunk_bytes) > MAX_ATTACHMENT_CHUNKS:
+                raise ValueError(
+                    f"a photo of {len(blob)} bytes (sealed) in chunks of {chunk_bytes} is more than central takes"
+                    f" ({MAX_ATTACHMENT_BYTES} bytes, {MAX_ATTACHMENT_CHUNKS} chunks); take it at a lower resolution"
+                )
         msg_id = new_msg_id()
         now = self._clock()
         conn = self.conn

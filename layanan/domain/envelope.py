@@ -34,8 +34,10 @@ MAX_CHUNK_BYTES = 32 * 1024
 INT64_MAX = 2**63 - 1
 """Largest ``seq``, ``ts`` and attachment size: a signed 64-bit database integer (SQLite INTEGER, PostgreSQL
 BIGINT) holds it; anything larger would fail the commit at central instead of the schema check."""
-INT32_MAX = 2**31 - 1
-"""Largest attachment chunk count (a PostgreSQL INTEGER)."""
+MAX_ATTACHMENT_BYTES = 16 * 1024 * 1024
+"""Largest attachment a request may declare (its sealed size); a document photo is a few hundred KB."""
+MAX_ATTACHMENT_CHUNKS = 4096
+"""Most chunks an attachment may be cut into (and the bound of a chunk's index on ``att/{att_id}/{n}``)."""
 
 _MSG_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _DEVICE = re.compile(r"^[a-z0-9][a-z0-9-]{2,39}$")
@@ -149,14 +151,24 @@ class AttachmentRef:
 
     @classmethod
     def from_wire(cls, item: Any, field: str) -> AttachmentRef:
+        """Central binds each chunk to this declaration: the count bounds a chunk's index, size and sha256 check the
+        reassembled bytes. Every kiosk has always declared the count (``[att_id, chunks, size, sha256]``)."""
         if not isinstance(item, list) or len(item) != 4:
             raise EnvelopeError(field, "expected [att_id, chunks, size, sha256]")
         att_id, chunks, size, sha = item
         if not isinstance(att_id, str) or not _MSG_ID.match(att_id):
             raise EnvelopeError(field + "[0]", "expected an attachment id (UUID)")
-        for i, n, high in ((1, chunks, INT32_MAX), (2, size, INT64_MAX)):
-            if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= high:
-                raise EnvelopeError(f"{field}[{i}]", f"expected a whole number from 0 to {high}")
+        for i, n in ((1, chunks), (2, size)):
+            if isinstance(n, bool) or not isinstance(n, int):
+                raise EnvelopeError(f"{field}[{i}]", "expected a whole number")
+        if not 0 <= size <= MAX_ATTACHMENT_BYTES:
+            raise EnvelopeError(f"{field}[2]", f"must be 0 to {MAX_ATTACHMENT_BYTES} bytes")
+        fewest = max(1, -(-size // MAX_CHUNK_BYTES))  # chunks of at most MAX_CHUNK_BYTES, at least one
+        most = min(MAX_ATTACHMENT_CHUNKS, max(1, size))  # no chunk is empty, except the one of an empty file
+        if not fewest <= chunks <= most:
+            raise EnvelopeError(
+                f"{field}[1]", f"{size} bytes travel in {fewest} to {most} chunks; {chunks} were declared"
+            )
         if not isinstance(sha, str) or not _SHA256.match(sha):
             raise EnvelopeError(field + "[3]", "expected a sha256 in lower-case hex")
         return cls(att_id, chunks, size, sha)
@@ -190,12 +202,18 @@ class Body:
         att = obj.get("att", [])
         if not isinstance(att, list):
             raise EnvelopeError("b.att", f"expected a list, got {type(att).__name__}")
+        refs = tuple(AttachmentRef.from_wire(a, f"b.att[{i}]") for i, a in enumerate(att))
+        seen: set[str] = set()
+        for i, ref in enumerate(refs):
+            if ref.att_id in seen:
+                raise EnvelopeError(f"b.att[{i}][0]", "the same attachment id is declared twice")
+            seen.add(ref.att_id)
         return cls(
             service_id=_text(obj, "svc", "b.svc"),
             ticket=_text(obj, "tk", "b.tk", 16),
             lang=_text(obj, "lang", "b.lang", 8),
             sealed=_b64d(_get(obj, "pd", str, "b.pd"), "b.pd"),
-            attachments=tuple(AttachmentRef.from_wire(a, f"b.att[{i}]") for i, a in enumerate(att)),
+            attachments=refs,
         )
 
 
