@@ -1,5 +1,5 @@
 # The two commands of the README. Each installs what it needs first and is safe to run twice.
-.PHONY: demo test setup setup-test lint
+.PHONY: demo test setup setup-test lint pi-check
 
 demo: setup
 	.venv/bin/kiosk prompts
@@ -17,3 +17,8 @@ setup-test:
 lint: setup-test
 	.venv/bin/ruff check kiosk layanan central provisioning tools tests models
 	.venv/bin/mypy
+
+# The kiosk installed as docs/provisioning.md step 1 says, in a Debian Bookworm arm64 root under qemu, and run there
+# (simulate, transcribe, capture). Root only; 20-40 minutes the first time; not part of make test or CI.
+pi-check: setup-test
+	scripts/pi-check.sh
