@@ -1,4 +1,6 @@
-"""``kiosk-central devices``: the registry with the latest telemetry; ``devices import FILE`` adds a device."""
+"""``kiosk-central devices``: the registry with the latest telemetry; ``devices import FILE`` adds a device or gives
+it a new key, ``devices disable ID`` / ``enable ID`` refuse or admit a kiosk. Running receivers see a change within
+seconds (they read a device's entry again every few seconds)."""
 
 from __future__ import annotations
 
@@ -8,14 +10,16 @@ import sys
 import time
 
 from central.cli import add_db_flag, store_from
-from central.store import Device
+from central.store import CentralStore, Device
 from layanan.config import Settings
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("action", nargs="?", choices=["list", "import"], default="list")
+    parser.add_argument("action", nargs="?", choices=["list", "import", "disable", "enable"], default="list")
     parser.add_argument(
-        "file", nargs="?", help="device record JSON from the provisioning helper (for import)"
+        "file",
+        nargs="?",
+        help="import: the device record JSON from the provisioning helper; disable/enable: the device id",
     )
     parser.add_argument("--json", action="store_true", help="print JSON")
     add_db_flag(parser)
@@ -24,6 +28,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     store = store_from(args, settings)
     try:
+        if args.action in ("disable", "enable"):
+            return _switch(store, args.action, args.file)
         if args.action == "import":
             if not args.file:
                 print("kiosk-central devices import: name the device record file", file=sys.stderr)
@@ -42,6 +48,23 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         store.close()
 
 
+def _switch(store: CentralStore, action: str, device_id: str | None) -> int:
+    if not device_id:
+        print(f"kiosk-central devices {action}: name the device id", file=sys.stderr)
+        return 2
+    if not store.set_disabled(device_id, action == "disable"):
+        print(
+            f"kiosk-central devices {action}: no device {device_id} in the registry; 'kiosk-central devices' lists them",
+            file=sys.stderr,
+        )
+        return 1
+    if action == "disable":
+        print(f"{device_id} disabled: its requests, chunks and telemetry are refused from now on")
+    else:
+        print(f"{device_id} enabled again")
+    return 0
+
+
 def _list(store, settings: Settings, as_json: bool) -> int:  # type: ignore[no-untyped-def]
     now = time.time()
     rows = []
@@ -52,6 +75,7 @@ def _list(store, settings: Settings, as_json: bool) -> int:  # type: ignore[no-u
             {
                 "device_id": view.device.device_id,
                 "village": view.device.village_code,
+                "disabled": view.device.disabled,
                 "last_seen_s_ago": None if view.last_seen is None else round(now - view.last_seen, 1),
                 "silent": silent,
                 "queue_depth": tel.get("q"),
@@ -66,7 +90,7 @@ def _list(store, settings: Settings, as_json: bool) -> int:  # type: ignore[no-u
         print(json.dumps(rows, indent=2))
         return 0
     for r in rows:
-        flag = "SILENT" if r["silent"] else "ok"
+        flag = "DISABLED" if r["disabled"] else "SILENT" if r["silent"] else "ok"
         print(
             f"{r['device_id']:<20} {flag:<7} seen {r['last_seen_s_ago']} s ago  queue {r['queue_depth']}  "
             f"oldest {r['oldest_pending_s']} s  disk {r['disk_free_mb']} MB  quarantined {r['quarantined']}  "

@@ -6,9 +6,10 @@ import argparse
 import base64
 import csv
 import json
+import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from nacl.public import PrivateKey
 
@@ -75,7 +76,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"wrote {written} attachments under {args.attachments}", file=sys.stderr)
     finally:
         store.close()
-    out = sys.stdout if args.out == "-" else open(args.out, "w", newline="")  # noqa: SIM115
+    out = sys.stdout if args.out == "-" else _private_text(Path(args.out))
     try:
         if args.format == "json":
             json.dump(rows, out, indent=2, ensure_ascii=False)
@@ -97,15 +98,32 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _private_text(path: Path) -> TextIO:
+    """The export holds opened personal data: mode 0600, also when an older file of that name was wider."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    return open(fd, "w", newline="")  # noqa: SIM115 - closed by the caller
+
+
+def _private_dir(path: Path) -> None:
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(path, 0o700)
+
+
 def _write_attachments(store: Any, key: PrivateKey, out: Path, msg_ids: list[str]) -> int:
+    """Opened photos, 0600 in 0700 folders: they are citizens' documents."""
     written = 0
     for msg_id in msg_ids:
         for att_id, status, data in store.attachments_of(msg_id):
             if status != "complete" or data is None:
                 continue
             folder = out / msg_id
-            folder.mkdir(parents=True, exist_ok=True)
-            (folder / f"{att_id}.bin").write_bytes(unseal(data, key))
+            _private_dir(out)
+            _private_dir(folder)
+            fd = os.open(folder / f"{att_id}.bin", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            os.fchmod(fd, 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(unseal(data, key))
             written += 1
     return written
 

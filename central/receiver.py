@@ -126,6 +126,9 @@ class ReceiverOptions:
     auto_register: bool = False
     max_batch: int = 1000
     orphan_chunk_s: float = 3 * 86400.0
+    registry_ttl_s: float = 5.0
+    """A device's registry entry is read again after this long: a new key or a disabled kiosk takes effect within
+    it, in every running receiver."""
     """Chunks that no request has declared after this long are dropped (``central.orphan_chunk_s``)."""
     crash_after_commits: int = 0
     """Fault injection for tests: exit the process right after this many commits, before their acks."""
@@ -150,11 +153,14 @@ class Receiver:
         self._inbox: queue.Queue[Incoming] = queue.Queue()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._devices: dict[str, Device] = {}
+        self._devices: dict[str, tuple[Device | None, float]] = {}  # device id -> (entry, re-read after)
+        self._refused_ids: set[str] = set()
         self._commits = 0
         self.stored = 0
         self.dead = 0
         self.chunks_expired = 0
+        self.telemetry_refused = 0
+        """Telemetry from ids not in the registry (or disabled): counted and dropped, never stored."""
         self.ready = threading.Event()
 
     def start(self) -> Receiver:
@@ -476,12 +482,28 @@ class Receiver:
             store.commit([], [bare])
 
     def _known_device(self, device_id: str, store: CentralStore) -> Device | None:
-        device = self._devices.get(device_id)
-        if device is None:
-            device = store.device(device_id)
-            if device is not None:
-                self._devices[device_id] = device
+        """The registry entry (None when unknown), read again after ``registry_ttl_s``."""
+        now = time.monotonic()
+        cached = self._devices.get(device_id)
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        device = store.device(device_id)
+        if len(self._devices) >= 100_000:  # ids that are not registered cost a lookup each, not memory
+            self._devices.clear()
+        self._devices[device_id] = (device, now + self.options.registry_ttl_s)
         return device
+
+    @staticmethod
+    def _refusal(device_id: str, device: Device | None) -> tuple[str, str] | None:
+        """Why a device's messages are refused (reason, detail), or None when it may send."""
+        if device is None:
+            return "unknown_device", f"device {device_id} is not in the registry; import its record"
+        if device.disabled:
+            return (
+                "device_disabled",
+                f"device {device_id} is disabled; 'kiosk-central devices enable {device_id}' admits it again",
+            )
+        return None
 
     def _request(self, item: Incoming, device_id: str, store: CentralStore) -> StoredRequest | DeadLetter:
         def dead(reason: str, detail: str, msg_id: str = "") -> DeadLetter:
@@ -494,10 +516,9 @@ class Receiver:
         if env.device_id != device_id:
             return dead("topic_mismatch", f"envelope of device {env.device_id} on the topic of {device_id}")
         device = self._known_device(device_id, store)
-        if device is None:
-            return dead(
-                "unknown_device", f"device {device_id} is not in the registry; import its record", env.msg_id
-            )
+        refusal = self._refusal(device_id, device)
+        if refusal is not None or device is None:
+            return dead(*(refusal or ("unknown_device", "")), env.msg_id)
         canonical = env.canonical_bytes()  # once: the signature and the de-duplication digest both cover it
         if not verify(canonical, env.signature, bytes.fromhex(device.public_key)):
             return dead(
@@ -533,11 +554,18 @@ class Receiver:
             )
         if len(item.payload) > MAX_CHUNK_BYTES:
             return dead("oversized", f"chunk of {len(item.payload)} bytes; the limit is {MAX_CHUNK_BYTES}")
-        if self._known_device(device_id, store) is None:
-            return dead("unknown_device", f"device {device_id} is not in the registry; import its record")
+        refusal = self._refusal(device_id, self._known_device(device_id, store))
+        if refusal is not None:
+            return dead(*refusal)
         return Chunk(rest[0], int(rest[1]), device_id, item.payload, item.received_at)
 
     def _telemetry(self, item: Incoming, device_id: str, store: CentralStore, dead: list[DeadLetter]) -> None:
+        """Store a registered device's health; telemetry from any other id is counted and dropped (it is QoS 0
+        and unsigned: dead-lettering it would let anyone with broker access fill the table)."""
+        device = self._known_device(device_id, store)
+        if device is None and not self.options.auto_register:
+            self._refuse_telemetry(device_id, "is not in the registry; import its record")
+            return
         try:
             tel = Telemetry.from_bytes(item.payload)
         except EnvelopeError as exc:
@@ -545,7 +573,10 @@ class Receiver:
                 DeadLetter(reason_for(exc), str(exc), item.topic, item.payload, item.received_at, device_id)
             )
             return
-        if self.options.auto_register and tel.public_key and self._known_device(device_id, store) is None:
+        if device is None:  # auto_register: trust the key it sends on first use
+            if not tel.public_key:
+                self._refuse_telemetry(device_id, "is not in the registry and sent no key to register")
+                return
             try:
                 device = Device.from_record(
                     {"device_id": device_id, "public_key": tel.public_key}, item.received_at
@@ -556,5 +587,17 @@ class Receiver:
                 )
                 return
             store.add_device(device)
+            self._devices[device_id] = (device, time.monotonic() + self.options.registry_ttl_s)
             log.warning("auto-registered device %s on first use (trust on first use)", device_id)
+        if device.disabled:
+            self._refuse_telemetry(device_id, "is disabled")
+            return
         store.save_telemetry(device_id, tel.to_dict(), item.received_at)
+
+    def _refuse_telemetry(self, device_id: str, why: str) -> None:
+        self.telemetry_refused += 1
+        if (
+            device_id not in self._refused_ids and len(self._refused_ids) < 1000
+        ):  # once per id, not per message
+            self._refused_ids.add(device_id)
+            log.warning("telemetry from device %s refused: it %s", device_id, why)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import re
 import sqlite3
 import time
@@ -30,6 +31,8 @@ class Device:
     village_code: str = ""
     credentials_sha256: str = ""
     registered_at: float = 0.0
+    disabled: bool = False
+    """Refused as if unknown (``kiosk-central devices disable ID``): a stolen kiosk, or one being re-provisioned."""
 
     @classmethod
     def from_record(cls, record: dict[str, Any], now: float) -> Device:
@@ -140,10 +143,22 @@ class CentralStore(Protocol):
         """(att_id, status waiting|complete|corrupt, sealed bytes when complete) of one request."""
         ...
 
-    def add_device(self, device: Device) -> None: ...
+    def add_device(self, device: Device) -> None:
+        """Register a device, or give a registered one its new key, village and credentials (a disabled device
+        stays disabled)."""
+        ...
+
+    def set_disabled(self, device_id: str, disabled: bool) -> bool:
+        """Disable or enable a registered device; False when there is no such device."""
+        ...
+
     def device(self, device_id: str) -> Device | None: ...
     def devices(self) -> list[DeviceView]: ...
     def save_telemetry(self, device_id: str, data: dict[str, Any], received_at: float) -> None: ...
+    def telemetry(self, device_id: str) -> dict[str, Any] | None:
+        """The latest telemetry of a device, or None."""
+        ...
+
     def requests(self) -> list[StoredRequest]: ...
     def count_requests(self) -> int: ...
     def dead_letters(self) -> list[DeadLetter]: ...
@@ -155,7 +170,8 @@ class CentralStore(Protocol):
 _DDL = """
 CREATE TABLE IF NOT EXISTS devices (
     device_id TEXT PRIMARY KEY, public_key TEXT NOT NULL, village_code TEXT NOT NULL DEFAULT '',
-    credentials_sha256 TEXT NOT NULL DEFAULT '', registered_at DOUBLE PRECISION NOT NULL);
+    credentials_sha256 TEXT NOT NULL DEFAULT '', registered_at DOUBLE PRECISION NOT NULL,
+    disabled_at DOUBLE PRECISION);
 CREATE TABLE IF NOT EXISTS requests (
     msg_id TEXT PRIMARY KEY, device_id TEXT NOT NULL, seq BIGINT NOT NULL, ticket TEXT NOT NULL,
     service_id TEXT NOT NULL, lang TEXT NOT NULL, created_ms BIGINT NOT NULL, received_at DOUBLE PRECISION NOT NULL,
@@ -454,20 +470,35 @@ class SqlStore:
                 ),
             )
 
+    def set_disabled(self, device_id: str, disabled: bool) -> bool:
+        with self._tx() as cur:
+            cur.execute(
+                self._sql("UPDATE devices SET disabled_at = ? WHERE device_id = ?"),
+                (time.time() if disabled else None, device_id),
+            )
+            return bool(cur.rowcount)
+
     def device(self, device_id: str) -> Device | None:
         rows = self._query(
-            "SELECT device_id, public_key, village_code, credentials_sha256, registered_at FROM devices"
+            "SELECT device_id, public_key, village_code, credentials_sha256, registered_at, disabled_at FROM devices"
             " WHERE device_id = ?",
             (device_id,),
         )
-        return Device(*rows[0]) if rows else None
+        return Device(*rows[0][:5], rows[0][5] is not None) if rows else None
 
     def devices(self) -> list[DeviceView]:
         rows = self._query(
-            "SELECT d.device_id, d.public_key, d.village_code, d.credentials_sha256, d.registered_at, t.data,"
-            " t.received_at FROM devices d LEFT JOIN telemetry t ON t.device_id = d.device_id ORDER BY d.device_id"
+            "SELECT d.device_id, d.public_key, d.village_code, d.credentials_sha256, d.registered_at, d.disabled_at,"
+            " t.data, t.received_at FROM devices d LEFT JOIN telemetry t ON t.device_id = d.device_id"
+            " ORDER BY d.device_id"
         )
-        return [DeviceView(Device(*r[:5]), json.loads(r[5]) if r[5] else {}, r[6]) for r in rows]
+        return [
+            DeviceView(Device(*r[:5], r[5] is not None), json.loads(r[6]) if r[6] else {}, r[7]) for r in rows
+        ]
+
+    def telemetry(self, device_id: str) -> dict[str, Any] | None:
+        rows = self._query("SELECT data FROM telemetry WHERE device_id = ?", (device_id,))
+        return json.loads(rows[0][0]) if rows else None  # type: ignore[no-any-return]
 
     def save_telemetry(self, device_id: str, data: dict[str, Any], received_at: float) -> None:
         with self._tx() as cur:
@@ -509,6 +540,17 @@ class SqlStore:
             return bool(cur.rowcount)
 
 
+def _private_file(path: Path, create: bool = True) -> None:
+    """The office's database holds citizens' sealed data and the registry: mode 0600, in a 0700 directory when this
+    makes the directory. A file left 0644 by an older version is tightened."""
+    if create and not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True)
+    if create and not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    if path.exists() and path.stat().st_mode & 0o077:
+        os.chmod(path, 0o600)
+
+
 def _rekey_chunks(cur: Any, blob: str) -> None:
     """Key ``att_chunks`` of an older database by (att_id, device_id, n), keeping its rows (chunks on their way)."""
     cur.execute(f"ALTER TABLE att_chunks RENAME TO {_CHUNKS_BEFORE}")
@@ -526,7 +568,7 @@ class SqliteStore(SqlStore):
     """SQLite in WAL mode; one connection per thread that uses it (open one per worker)."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        _private_file(path)
         self.conn = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=FULL")
@@ -536,6 +578,10 @@ class SqliteStore(SqlStore):
             columns = cur.execute("PRAGMA table_info(att_chunks)").fetchall()  # (cid, name, type, ..., pk)
             if any(c[1] == "device_id" and c[5] == 0 for c in columns):
                 _rekey_chunks(cur, "BLOB")
+            if "disabled_at" not in {c[1] for c in cur.execute("PRAGMA table_info(devices)").fetchall()}:
+                cur.execute("ALTER TABLE devices ADD COLUMN disabled_at DOUBLE PRECISION")
+        for suffix in ("-wal", "-shm"):  # SQLite gives them the database's mode; older ones may be 0644
+            _private_file(path.with_name(path.name + suffix), create=False)
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Cursor]:
@@ -579,6 +625,12 @@ class PostgresStore(SqlStore):
             )
             if "device_id" not in {r[0] for r in cur.fetchall()}:
                 _rekey_chunks(cur, "BYTEA")
+            cur.execute(
+                "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema()"
+                " AND table_name = 'devices' AND column_name = 'disabled_at'"
+            )
+            if cur.fetchone() is None:  # a database from before devices could be disabled
+                cur.execute("ALTER TABLE devices ADD COLUMN disabled_at DOUBLE PRECISION")
 
     @contextmanager
     def _tx(self) -> Iterator[Any]:
