@@ -95,6 +95,8 @@ class Validated:
     chunks: list[Chunk] = field(default_factory=list)
     origins: list[Incoming] = field(default_factory=list)
     """The message each accepted request came from (same order), for its dead letter should the commit refuse it."""
+    taken: int = 0
+    """Messages taken from the inbox for this batch (for the receiver's count of messages held)."""
 
     @classmethod
     def merge(cls, items: list[Validated]) -> Validated:
@@ -104,6 +106,7 @@ class Validated:
             merged.dead.extend(item.dead)
             merged.chunks.extend(item.chunks)
             merged.origins.extend(item.origins)
+            merged.taken += item.taken
             for device_id, rejections in item.rejected.items():
                 merged.rejected[device_id].extend(rejections)
         return merged
@@ -125,6 +128,9 @@ class ReceiverOptions:
     max_payload: int = 16384
     auto_register: bool = False
     max_batch: int = 1000
+    inbox_size: int = 5000
+    """Messages received and not yet validated, at most; when the database stalls, the network thread waits for
+    room, so the broker (which keeps the rest) and TCP hold the backlog instead of this process's memory."""
     orphan_chunk_s: float = 3 * 86400.0
     registry_ttl_s: float = 5.0
     """A device's registry entry is read again after this long: a new key or a disabled kiosk takes effect within
@@ -150,7 +156,12 @@ class Receiver:
         self.mqtt_settings = mqtt_settings
         self.options = options or ReceiverOptions()
         self._clock = clock
-        self._inbox: queue.Queue[Incoming] = queue.Queue()
+        self._inbox: queue.Queue[Incoming] = queue.Queue(maxsize=self.options.inbox_size)
+        self._held = 0
+        self._held_lock = threading.Lock()
+        self.held_peak = 0
+        """Most messages this receiver held at once (received, not yet committed or dropped)."""
+        self._serving = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._devices: dict[str, tuple[Device | None, float]] = {}  # device id -> (entry, re-read after)
@@ -193,8 +204,10 @@ class Receiver:
         client.on_message = self._on_message
         client.on_subscribe = lambda *args: self.ready.set()  # subscribed: nothing sent from now on is missed
         connect_async(client, address, self.mqtt_settings, persistent=expiry > 0, session_expiry_s=expiry)
+        self._serving.set()
         client.loop_start()
-        validated: queue.Queue[Validated | None] = queue.Queue()
+        # two validated batches wait at most: then validation waits, the inbox fills and paho's thread waits
+        validated: queue.Queue[Validated | None] = queue.Queue(maxsize=2)
         committer = threading.Thread(
             target=self._commit_loop, args=(validated, commits, client), name="receiver-commit", daemon=True
         )
@@ -205,14 +218,25 @@ class Receiver:
                 if not batch:
                     continue
                 try:
-                    validated.put(self.validate(batch, lookups))
+                    work = self.validate(batch, lookups)
                 except Exception:  # noqa: BLE001 - the database failed: drop the batch, the kiosks resend it
                     log.exception(
                         "validation of %d messages failed; no ack is sent, the kiosks resend", len(batch)
                     )
+                    self._release(len(batch))
                     lookups = self._reopen(lookups, stop)
+                    continue
+                work.taken = len(batch)
+                while not stop.is_set():
+                    try:
+                        validated.put(work, timeout=0.5)
+                        break
+                    except queue.Full:
+                        continue
         finally:
-            validated.put(None)
+            self._serving.clear()
+            with contextlib.suppress(queue.Full):
+                validated.put(None, timeout=30)
             committer.join(30)
             client.disconnect()
             client.loop_stop()
@@ -239,11 +263,14 @@ class Receiver:
                     break
             work = [v for v in items if v is not None]
             if work:
+                merged = Validated.merge(work)
                 try:
-                    self.commit_and_ack(Validated.merge(work), store, client)
+                    self.commit_and_ack(merged, store, client)
                 except Exception:  # noqa: BLE001 - nothing was acked: the kiosks resend after their timeout
                     log.exception("commit failed; no ack is sent, the kiosks resend")
                     store = self._reopen(store, threading.Event())
+                finally:
+                    self._release(merged.taken)
             if items[-1] is None:
                 return
 
@@ -288,7 +315,30 @@ class Receiver:
         log.info("receiver connected to %s (group %s)", self.broker_url, self.options.group)
 
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
-        self._inbox.put(Incoming(msg.topic, bytes(msg.payload), self._clock()))
+        """Queue the message; when the inbox is full, wait for room (paho stops reading, the broker holds the rest).
+
+        paho has already acknowledged the message to the broker at QoS 1; the application ack, after the commit,
+        is what the kiosk waits for, so a message lost here is sent again by its kiosk."""
+        item = Incoming(msg.topic, bytes(msg.payload), self._clock())
+        with self._held_lock:
+            self._held += 1
+            self.held_peak = max(self.held_peak, self._held)
+        waited = False
+        while True:
+            try:
+                self._inbox.put(item, timeout=1.0)
+                return
+            except queue.Full:
+                if not self._serving.is_set():
+                    self._release(1)
+                    return
+                if not waited:
+                    waited = True
+                    log.warning("inbox full (%d messages): waiting for the database", self.options.inbox_size)
+
+    def _release(self, n: int) -> None:
+        with self._held_lock:
+            self._held -= n
 
     def _take(self, timeout: float) -> list[Incoming]:
         try:
