@@ -123,7 +123,7 @@ def test_the_kiosk_captures_a_document_from_its_own_install(kiosk_install: Insta
     photo = kiosk_install.work / "ktp.png"
     cv2.imwrite(str(photo), scene.image)
     out = kiosk_install.work / "ktp.webp"
-    proc = kiosk_install.command("kiosk", "capture", str(photo), "--doc", "ktp", "--out", str(out))
+    proc = kiosk_install.command("kiosk", "capture", str(photo), "--document-kind", "ktp", "--out", str(out))
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(proc.stdout)
     assert result["verdict"]["ok"] is True
