@@ -24,6 +24,7 @@ TAPS = [
     "key:2",
     "ya",
     "lewati",
+    "lewati",
     "ya",
 ]
 
@@ -78,7 +79,7 @@ def test_without_a_camera_the_photo_step_falls_back_and_tells_staff(tmp_path: Pa
         session.dispatch(Tap(target))
     for d in NIK:
         session.dispatch(Tap(f"key:{d}"))
-    for target in ["ya", "opt:short", "opt:short", "lewati"]:
+    for target in ["ya", "opt:short", "opt:short", "lewati", "lewati"]:
         session.dispatch(Tap(target))
     step = session.dispatch(Tap("foto:aid_card"))
     assert session.state.screen == "documents" and session.state.error == "camera"

@@ -26,6 +26,7 @@ def scenario(tmp_path: Path, image: str) -> Path:
         {"tap": "ya"},
         {"choose": "opt:short"},
         {"tap": "lewati"},
+        {"tap": "lewati"},
         {"photo": "aid_card", "image": image},
         {"tap": "ya"},
         {"tap": "ya"},

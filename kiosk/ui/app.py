@@ -123,7 +123,7 @@ def build_app_class() -> type:
             self.rendered_state, self.rendered_frame = state, Clock.frames
             landscape = Window.width >= Window.height
             ctx = views.ViewContext(
-                self.session.flow, self.books[state.lang], landscape, self.tap, self.preview
+                self.session.flow, self.books[state.lang], landscape, self.tap, self.preview, state.armed
             )
             self.top.clear_widgets()
             speaker = ctx.button("ulang", "speaker", "", size_hint_x=None, width=Window.width * 0.1)
@@ -156,7 +156,12 @@ def build_app_class() -> type:
         def _render_banner(self, ctx: Any, state: Any) -> None:
             self.banner.clear_widgets()
             message, colour, icon = None, theme.WARNING, "bantuan"
-            if state.warning:
+            if state.armed:
+                message, icon = (
+                    ctx.book.text(ctx.flow.confirm_text(state, state.armed)[0]),
+                    views.GLOBAL_ICONS[state.armed],
+                )
+            elif state.warning:
                 message = ctx.book.text("screen.still_there")
             elif state.staff_called:
                 message, icon = ctx.book.text("screen.staff_called"), "staff"

@@ -53,9 +53,9 @@ TOUR: list[tuple[str, list[str]]] = [
         ],
     ),
     ("still-there", ["@idle"]),
-    ("ticket-status", ["batal", "tiket", "key:0", "key:0", "key:0", "key:1", "ya"]),
+    ("ticket-status", ["batal", "batal", "tiket", "key:0", "key:0", "key:0", "key:1", "ya"]),
     ("field-nik-voice-off", ["batal", *TO_NIK, "@voiceoff"]),
-    ("field-nik-busy-room", ["batal", *TO_NIK, "@busy"]),
+    ("field-nik-busy-room", ["batal", "batal", *TO_NIK, "@busy"]),
 ]
 """Screen name -> taps that lead to it from the previous one (``@idle`` simulates inactivity, ``@talk`` and
 ``@untalk`` a finger on the microphone button, the level it hears and the words heard so far, ``@voiceoff`` a

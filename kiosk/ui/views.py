@@ -37,6 +37,8 @@ class ViewContext:
     tap: Callable[[str], None]
     preview: Widget | None = None
     """The camera preview image the app keeps updating (camera screen only)."""
+    armed: str | None = None
+    """The control tapped once that waits for its second tap (drawn highlighted)."""
 
     @property
     def catalog(self) -> Catalog:
@@ -57,6 +59,7 @@ class ViewContext:
             self.book.pack.label(target),
             accent=accent,
             font_size=17,
+            highlighted=self.armed == target,
             **kwargs,
         )
 

@@ -49,6 +49,8 @@ from layanan.domain.request import Request
 from layanan.domain.words import COMMANDS, DIGITS, number_words
 
 GLOBAL_TARGETS = ("ulang", "kembali", "batal", "bantuan")
+NOTHING_TO_WIPE = ("attract", "ticket", "status")
+"""Screens where ``batal`` only leaves: nothing entered there, so it acts on the first tap."""
 KEYPAD_HINT_AFTER = 2
 """After this many spoken groups taken back on one screen the kiosk says, once, that the keypad works too: in
 a loud room a group can take several tries (the babble voice scenarios: 1.6 takes a group)."""
@@ -86,6 +88,9 @@ class State:
     """On the ticket-status screen: what central last said about the ticket ("" when there is no news yet)."""
     submitting: bool = False
     ticket: str | None = None
+    armed: str | None = None
+    """A control that changes or destroys data (``batal``, ``lewati``) tapped once: it has said what it will do,
+    and a second tap on it (or ``ya``) does it; any other input disarms it."""
 
     def with_(self, **changes: object) -> State:
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
@@ -246,7 +251,7 @@ class Flow:
         return self.catalog.services[state.service or ""]
 
     def _go(self, state: State, screen: str, **changes: object) -> Step:
-        new = state.with_(screen=screen, highlighted=None, error=None, redos=0, **changes)
+        new = state.with_(screen=screen, highlighted=None, error=None, redos=0, armed=None, **changes)
         return Step(new, self.prompt(new))
 
     def _on_attract(self, state: State, target: str) -> Step:
@@ -311,8 +316,6 @@ class Flow:
             if len(state.entry) >= spec.max_len:
                 return Step(state.with_(error=f"{spec.kind}.too_long"), (f"err.{spec.kind}.too_long",))
             return Step(state.with_(entry=state.entry + key, groups=(), error=None), (f"digit:{key}",))
-        if target == "lewati" and spec.optional:
-            return self._next_field(state.with_(entry="", groups=()))
         if target == "ya":
             return self._finish_field(state, spec)
         return self._unknown(state, target)
@@ -430,10 +433,35 @@ class Flow:
     def _on_tap(self, state: State, target: str) -> Step:
         if state.submitting:
             return Step(state, ("screen.submitting",))
+        armed, state = state.armed, state.with_(armed=None)
+        if armed is not None and target in (armed, "ya"):
+            return self._fire(state, armed)
+        if self._needs_confirm(state, target):
+            return Step(state.with_(armed=target), self.confirm_text(state, target))
         # the top bar's speaker ("ulang": say it again) is on every screen, the bottom bar's actions on all but attract
         if target == "ulang" or (state.screen != "attract" and target in GLOBAL_TARGETS):
             return self._global(state, target)
         return self._screens[state.screen](state, target)
+
+    def _needs_confirm(self, state: State, target: str) -> bool:
+        """One rule for every control that changes or destroys data: the first tap says what it will do."""
+        if target == "batal":
+            return state.screen not in NOTHING_TO_WIPE
+        if target == "lewati":
+            return state.screen == "field" and self.current_field(state).optional
+        return False
+
+    def confirm_text(self, state: State, target: str) -> tuple[str, ...]:
+        if target == "lewati" and state.entry:
+            return ("confirm.lewati_entry",)
+        return (f"confirm.{target}",)
+
+    def _fire(self, state: State, target: str) -> Step:
+        """The second tap on an armed control: do it."""
+        if target == "batal":
+            return self._home(state, ("screen.cancelled",))
+        step = self._next_field(state.with_(entry="", groups=()))
+        return Step(step.state, ("done.skipped", *step.say), step.effects)
 
     def _global(self, state: State, target: str) -> Step:
         if target == "ulang":

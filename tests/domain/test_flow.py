@@ -107,7 +107,7 @@ def test_too_short_kk_and_bad_phone_are_refused(flow):
 
 def test_optional_phone_can_be_skipped(flow):
     state = drive(flow, keys(flow, at_nik(flow), NIK), "ya")
-    state = drive(flow, keys(flow, state, "3201011203150004"), "ya", "lewati")
+    state = drive(flow, keys(flow, state, "3201011203150004"), "ya", "lewati", "lewati")
     assert state.screen == "documents" and "phone" not in state.values
 
 
@@ -122,7 +122,9 @@ def test_back_out_of_the_service_wipes_what_was_entered(flow):
 
 def test_cancel_wipes_everything_and_returns_home(flow):
     state = drive(flow, keys(flow, at_nik(flow), NIK), "ya")
-    step = flow.handle(state, Tap("batal"))
+    asked = flow.handle(state, Tap("batal"))
+    assert asked.state.values == state.values and asked.say == ("confirm.batal",)  # the first tap only asks
+    step = flow.handle(asked.state, Tap("batal"))
     assert step.state == State() and step.say[0] == "screen.cancelled"
 
 
@@ -245,7 +247,7 @@ def test_every_prompt_key_has_text_in_every_language_pack(lang):
 
 def at_documents(flow: Flow) -> State:
     state = drive(flow, keys(flow, at_nik(flow), NIK), "ya")
-    return drive(flow, keys(flow, state, "3201011203150004"), "ya", "lewati")
+    return drive(flow, keys(flow, state, "3201011203150004"), "ya", "lewati", "lewati")
 
 
 def test_no_said_on_the_documents_screen_is_not_understood_and_changes_nothing(flow):

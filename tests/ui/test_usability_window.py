@@ -1,0 +1,73 @@
+"""The low-literacy review's findings (issue 36), each driven in a real Kivy window under Xvfb with real touches
+(``tests/ui/drive.py``); a test is named after its finding."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kiosk.ui.screenshots import TO_NIK
+from tests.ui.test_app_window import run_module
+
+NIK, KK, PHONE = "3201014507900001", "3201011203150004", "081234567890"
+pytestmark = pytest.mark.slow
+
+
+def drive(tmp_path: Path, plan: list[Any], settings: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Follow ``plan`` in a real window (see tests/ui/drive.py); the notes it took, by name."""
+    (tmp_path / "plan.json").write_text(json.dumps(plan))
+    args = [str(tmp_path / "data"), str(tmp_path / "result.json"), str(tmp_path / "plan.json")]
+    if settings:
+        (tmp_path / "settings.json").write_text(json.dumps(settings))
+        args.append(str(tmp_path / "settings.json"))
+    proc = run_module("tests.ui.drive", *args, timeout=180)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads((tmp_path / "result.json").read_text())
+    assert "error" not in result, (result["error"], result["notes"].get("failed", {}).get("drawn"))
+    return result  # type: ignore[no-any-return]
+
+
+def keys(digits: str) -> list[str]:
+    return [f"key:{d}" for d in digits]
+
+
+def drawn(note: dict[str, Any], target: str) -> dict[str, Any]:
+    found = [w for w in note["drawn"] if w["target"] == target]
+    assert found, f"{target} is not drawn on {note['screen']}: {[w['target'] for w in note['drawn']]}"
+    return found[0]
+
+
+def said(note: dict[str, Any]) -> list[str]:
+    """What the kiosk said last before the note."""
+    return list(note["said"][-1]) if note["said"] else []
+
+
+def test_batal_first_tap_only_says_what_it_will_do_and_the_second_wipes(tmp_path: Path) -> None:
+    plan = [*TO_NIK, *keys(NIK[:5]), "batal", {"note": "once"}, "batal", {"note": "twice"}]
+    notes = drive(tmp_path, plan)["notes"]
+    once = notes["once"]
+    assert once["screen"] == "field" and once["entry"] == NIK[:5]  # nothing wiped yet
+    assert said(once) == ["confirm.batal"]
+    assert drawn(once, "batal")["highlighted"] and once["banner"], "the question is drawn too"
+    assert notes["twice"]["screen"] == "attract" and notes["twice"]["entry"] == ""
+    assert said(notes["twice"])[0] == "screen.cancelled"
+
+
+def test_batal_then_another_tap_goes_on_without_wiping(tmp_path: Path) -> None:
+    notes = drive(tmp_path, [*TO_NIK, *keys("32"), "batal", "key:0", {"note": "after"}])["notes"]
+    assert notes["after"]["screen"] == "field" and notes["after"]["entry"] == "320"
+    assert not notes["after"]["banner"]
+
+
+def test_lewati_first_tap_keeps_the_typed_phone_number_and_says_so(tmp_path: Path) -> None:
+    plan = [*TO_NIK, *keys(NIK), "ya", *keys(KK), "ya", *keys("0812"), "lewati", {"note": "once"}]
+    plan += ["lewati", {"note": "twice"}]
+    notes = drive(tmp_path, plan)["notes"]
+    once = notes["once"]
+    assert once["field"] == "phone" and once["entry"] == "0812"
+    assert said(once) == ["confirm.lewati_entry"] and drawn(once, "lewati")["highlighted"]
+    assert notes["twice"]["screen"] == "documents" and "phone" not in notes["twice"]["values"]
+    assert said(notes["twice"])[0] == "done.skipped"
