@@ -14,8 +14,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
-KIOSK_ONLY = {"kivy", "cv2", "vosk", "sounddevice", "ai_edge_litert", "tflite_runtime", "numpy"}
-"""Libraries of the kiosk's machine (the office and the core install none of them)."""
+KIOSK_ONLY = {"kivy", "cv2", "vosk", "sounddevice", "ai_edge_litert", "tflite_runtime"}
+"""Libraries of the kiosk's hardware (the office and the core install none of them)."""
+NUMERIC = {"numpy"}
+"""The kiosk (vision, speech) and the office (forecasts) install it; the shared core does not."""
 OFFICE_ONLY = {
     "psycopg",
     "psycopg_pool",
@@ -28,15 +30,25 @@ OFFICE_ONLY = {
     "itsdangerous",
     "multipart",
     "python_multipart",
+    "statsforecast",
 }
 """Libraries of the office's machine (the kiosk installs none of them)."""
-IO = {"sqlite3", "socket", "ssl", "subprocess", "paho", "urllib", "http", "shutil"} | KIOSK_ONLY | OFFICE_ONLY
+IO = (
+    {"sqlite3", "socket", "ssl", "subprocess", "paho", "urllib", "http", "shutil"}
+    | KIOSK_ONLY
+    | OFFICE_ONLY
+    | NUMERIC
+)
 """What the pure domain may not touch: storage, network, processes, devices."""
 TOOLING = {"tests", "tools"}
 
 RULES: list[tuple[str, set[str], str]] = [
     ("layanan/domain", IO | {"kiosk", "central", "provisioning"}, "the domain is pure: no I/O library"),
-    ("layanan", KIOSK_ONLY | OFFICE_ONLY | {"kiosk", "central", "provisioning"}, "the core serves all three"),
+    (
+        "layanan",
+        KIOSK_ONLY | OFFICE_ONLY | NUMERIC | {"kiosk", "central", "provisioning"},
+        "the core serves all three",
+    ),
     ("kiosk", OFFICE_ONLY | {"central", "provisioning"}, "the kiosk never imports the office side"),
     ("central", KIOSK_ONLY | {"kiosk", "provisioning"}, "the office installs no Kivy, OpenCV, Vosk or audio"),
     ("provisioning", {"central"}, "the technician's tool does not need the office installed"),
