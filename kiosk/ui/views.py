@@ -7,11 +7,10 @@ from dataclasses import dataclass
 
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
-from kivy.uix.label import Label
 from kivy.uix.widget import Widget
 
 from kiosk.ui import theme
-from kiosk.ui.widgets import SYMBOL_FONT, Panel, PictoButton, big_label
+from kiosk.ui.widgets import Panel, PictoButton, big_label
 from layanan.domain.catalog import Catalog
 from layanan.domain.flow import NUMERIC_KINDS, Flow, State
 from layanan.domain.prompts import PromptBook, camera_hint_key
@@ -209,36 +208,34 @@ def hint_icon(hint: str) -> str:
 
 
 def review_view(ctx: ViewContext, state: State) -> Widget:
+    """What will be sent, one line per field: tapping a line opens that field alone to change it."""
     service = ctx.catalog.services[state.service or ""]
-    root = BoxLayout(orientation="horizontal", spacing=10, padding=6)
-    root.add_widget(PictoButton("", service.icon, ctx.book.text(f"svc:{service.id}:title"), size_hint_x=0.35))
-    lines = Panel(orientation="vertical", padding=10)
-    for fid in service.fields:
-        if fid not in state.values:
-            continue
-        spec = ctx.catalog.fields[fid]
-        value = state.values[fid]
-        shown = ctx.book.text(f"opt:{fid}:{value}") if spec.kind == "choice" else grouped(value)
-        lines.add_widget(
-            Label(
-                text=f"{ctx.book.text(f'field:{fid}:title')}:  [b]{shown}[/b]",
-                markup=True,
-                color=theme.INK,
-                font_size=22,
-                halign="left",
-            )
+    root = BoxLayout(orientation="horizontal" if ctx.landscape else "vertical", spacing=10, padding=6)
+    root.add_widget(
+        PictoButton(
+            "",
+            service.icon,
+            ctx.book.text(f"svc:{service.id}:title"),
+            size_hint=(0.3, 1) if ctx.landscape else (1, 0.22),
         )
-    for doc_id in state.documents:
-        lines.add_widget(
-            Label(
-                text="\u2714 " + ctx.book.text(f"doc:{doc_id}"),
-                color=theme.INK,
-                font_size=18,
-                font_name=SYMBOL_FONT,
+    )
+    lines = BoxLayout(orientation="vertical", spacing=6)
+    for line in ctx.flow.review_lines(state):
+        fid = line[5:]
+        if fid == "documents":
+            marked = [ctx.book.text(f"doc:{d}") for d in state.documents]
+            icon, text = (
+                "doc_bring",
+                "\u2714 " + ", ".join(marked) if marked else ctx.book.text("review.no_docs"),
             )
-        )
+        else:
+            spec = ctx.catalog.fields[fid]
+            value = state.values[fid]
+            shown = ctx.book.text(f"opt:{fid}:{value}") if spec.kind == "choice" else grouped(value)
+            icon, text = spec.icon, f"{ctx.book.text(f'field:{fid}:title')}:  {shown}"
+        lines.add_widget(ctx.button(line, icon, text, orientation="horizontal", font_size=20))
     root.add_widget(lines)
-    side = BoxLayout(orientation="vertical", spacing=8, size_hint_x=0.22)
+    side = BoxLayout(orientation="vertical", spacing=8, size_hint=(0.2, 1) if ctx.landscape else (1, 0.16))
     side.add_widget(ctx.action("tidak"))
     root.add_widget(side)
     return root

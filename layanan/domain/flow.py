@@ -56,6 +56,9 @@ KEYPAD_HINT_AFTER = 2
 a loud room a group can take several tries (the babble voice scenarios: 1.6 takes a group)."""
 KEYPAD = tuple(f"key:{d}" for d in "1234567890") + ("key:del",)
 NUMERIC_KINDS = ("nik", "kk", "phone", "digits", "date")
+COMPLETE_GOES_ON = ("nik", "kk")
+"""Numbers of a fixed length (16 digits): typed to the last digit, they are checked at once and, if right, the
+kiosk goes on by itself (no confirm tap; the review shows them all and each line can be tapped to fix it)."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,11 @@ class State:
     """On the ticket-status screen: what central last said about the ticket ("" when there is no news yet)."""
     submitting: bool = False
     ticket: str | None = None
+    advanced: bool = False
+    """The last digit of a 16-digit number moved the kiosk on by itself: a habitual confirm tap right after it
+    repeats the new screen's prompt instead of refusing an empty number."""
+    editing: bool = False
+    """A field (or the documents) opened from the review by tapping its line: done, it goes back to the review."""
     armed: str | None = None
     """A control that changes or destroys data (``batal``, ``lewati``) tapped once: it has said what it will do,
     and a second tap on it (or ``ya``) does it; any other input disarms it."""
@@ -162,7 +170,10 @@ class Flow:
             if not event.asked and state.error == error:
                 return Step(state, ())  # on screen already; the room's chatter must not repeat it
             return Step(state.with_(error=error), (f"err.{error}",))
-        state = state.with_(warning=False, staff_called=False, hold_to_talk=False)
+        advanced = state.advanced
+        state = state.with_(warning=False, staff_called=False, hold_to_talk=False, advanced=False)
+        if advanced and isinstance(event, Tap) and event.target == "ya":
+            return Step(state, self.prompt(state))  # the habitual confirm right after the number moved on
         if isinstance(event, Spoken):
             return self._on_spoken(state, event.text, event.asked)
         if isinstance(event, Tap):
@@ -188,7 +199,7 @@ class Flow:
         elif state.screen == "camera":
             local = ("foto",)
         elif state.screen == "review":
-            local = ("ya", "tidak")
+            local = ("ya", "tidak", *self.review_lines(state))
         elif state.screen == "status":
             local = ("selesai",) if state.ticket else KEYPAD + ("ya",)
         else:
@@ -240,6 +251,13 @@ class Flow:
             return self._status_text(state)
         return (f"screen.{state.screen}",)
 
+    def review_lines(self, state: State) -> tuple[str, ...]:
+        """The review's lines, each an element that opens its field (or the documents) to change it alone."""
+        if not state.service:
+            return ()
+        fields = tuple(f"edit:{fid}" for fid in self._service(state).fields if fid in state.values)
+        return fields + (("edit:documents",) if self._service(state).documents else ())
+
     def request(self, state: State) -> Request:
         return Request(
             state.service or "", state.lang, dict(state.values), state.documents, tuple(state.photos.values())
@@ -290,12 +308,29 @@ class Flow:
         return self._next_field(state.with_(values=_put(state.values, spec.id, value)))
 
     def _begin_service(self, state: State, service_id: str) -> Step:
-        state = state.with_(
-            service=service_id, field_index=0, values=MappingProxyType({}), entry="", groups=()
-        )
+        if service_id != state.service:  # another service: what was entered for the last one goes
+            state = state.with_(values=MappingProxyType({}), documents=(), photos=MappingProxyType({}))
+        state = state.with_(service=service_id, field_index=0, entry="", groups=())
         if not self.catalog.services[service_id].fields:
             return self._go(state, "documents")
-        return self._go(state, "field")
+        return self._open_field(state, 0)
+
+    def _open_field(self, state: State, index: int, editing: bool = False) -> Step:
+        """Open field ``index`` showing what was stored for it (typed digits, or the chosen option highlighted)."""
+        fid = self._service(state).fields[index]
+        stored = state.values.get(fid, "")
+        kind = self.catalog.fields[fid].kind
+        step = self._go(
+            state,
+            "field",
+            field_index=index,
+            entry="" if kind == "choice" else stored,
+            groups=(),
+            editing=editing,
+        )
+        if kind == "choice" and stored:
+            return Step(step.state.with_(highlighted=f"opt:{stored}"), step.say)
+        return step
 
     def _describe(self, state: State, target: str) -> tuple[str, ...]:
         kind, _, value = target.partition(":")
@@ -315,7 +350,14 @@ class Flow:
                 return Step(state.with_(entry=state.entry[:-1], groups=(), error=None), ("key.del",))
             if len(state.entry) >= spec.max_len:
                 return Step(state.with_(error=f"{spec.kind}.too_long"), (f"err.{spec.kind}.too_long",))
-            return Step(state.with_(entry=state.entry + key, groups=(), error=None), (f"digit:{key}",))
+            typed = state.with_(entry=state.entry + key, groups=(), error=None)
+            if spec.kind in COMPLETE_GOES_ON and len(typed.entry) == spec.max_len:
+                done = self._finish_field(typed, spec)
+                moved = done.state.with_(
+                    advanced=done.state.screen != "field" or done.state.field_index != state.field_index
+                )
+                return Step(moved, (f"digit:{key}", *done.say), done.effects)
+            return Step(typed, (f"digit:{key}",))
         if target == "ya":
             return self._finish_field(state, spec)
         return self._unknown(state, target)
@@ -330,14 +372,16 @@ class Flow:
         return self._next_field(state.with_(values=_put(state.values, spec.id, value)))
 
     def _next_field(self, state: State) -> Step:
+        if state.editing:  # a line of the review was changed: back to the review
+            return self._go(state, "review", entry="", groups=(), editing=False)
         fields = self._service(state).fields
         if state.field_index + 1 < len(fields):
-            return self._go(state, "field", field_index=state.field_index + 1, entry="", groups=())
+            return self._open_field(state, state.field_index + 1)
         return self._go(state, "documents", entry="", groups=())
 
     def _on_documents(self, state: State, target: str) -> Step:
         if target == "ya":
-            return self._go(state, "review")
+            return self._go(state, "review", editing=False)
         docs = self._service(state).documents
         doc = target.partition(":")[2]
         if target.startswith("foto:") and doc in docs:
@@ -387,9 +431,11 @@ class Flow:
         if target == "tidak":
             if not self._service(state).fields:
                 return self._go(state, "documents")
-            return self._go(
-                state, "field", field_index=0, entry=state.values.get(self._service(state).fields[0], "")
-            )
+            return self._open_field(state, 0)
+        if target == "edit:documents" and target in self.review_lines(state):
+            return self._go(state, "documents", editing=True)
+        if target.startswith("edit:") and target in self.review_lines(state):
+            return self._open_field(state, self._service(state).fields.index(target[5:]), editing=True)
         return self._unknown(state, target)
 
     def _on_submitted(self, state: State, ticket: str) -> Step:
@@ -478,20 +524,16 @@ class Flow:
             back = self._go(state, "documents", camera_document=None, hint=None)
             return Step(back.state, back.say, (StopCamera(),))
         fields = self._service(state).fields if state.service else ()
+        if screen in ("field", "documents") and state.editing:  # changing one line: back to the review
+            return self._go(state, "review", entry="", groups=(), editing=False)
         if screen == "field" and state.field_index > 0:
-            return self._go(state, "field", field_index=state.field_index - 1, entry="", groups=())
+            return self._open_field(state, state.field_index - 1)
         if screen == "documents" and fields:
-            return self._go(state, "field", field_index=len(fields) - 1, entry="", groups=())
+            return self._open_field(state, len(fields) - 1)
         if screen in ("field", "documents"):
-            # leaving the service wipes what was entered for it
+            # what was entered stays until another service is chosen (the same one shows it again)
             several = len(self.catalog.services_in(state.category or "")) > 1
-            return self._go(
-                state,
-                "service" if several else "category",
-                values=MappingProxyType({}),
-                documents=(),
-                service=None,
-            )
+            return self._go(state, "service" if several else "category", entry="", groups=())
         if screen in ("ticket", "status"):
             return self._home(state, ("screen.goodbye",))
         previous = {

@@ -111,13 +111,30 @@ def test_optional_phone_can_be_skipped(flow):
     assert state.screen == "documents" and "phone" not in state.values
 
 
-def test_back_out_of_the_service_wipes_what_was_entered(flow):
+def test_back_shows_what_was_entered_and_another_service_wipes_it(flow):
     state = drive(flow, keys(flow, at_nik(flow), NIK), "ya")
     assert state.values
     state = drive(flow, state, "kembali")
-    assert state.screen == "field" and state.field_index == 0
+    assert state.screen == "field" and state.field_index == 0 and state.entry == NIK
     state = drive(flow, state, "kembali")
-    assert state.screen == "service" and state.values == {} and state.service is None
+    assert state.screen == "service" and state.values["nik"] == NIK
+    again = drive(flow, state, "svc:ktp_new", "svc:ktp_new")
+    assert again.screen == "field" and again.entry == NIK
+    other = drive(flow, state, "svc:ktp_replace", "svc:ktp_replace")
+    assert other.values == {} and other.entry == ""
+
+
+def test_a_review_line_opens_its_field_alone_and_comes_back(flow):
+    state = drive(flow, keys(flow, at_nik(flow), NIK), "ya")
+    state = keys(flow, state, "3201011203150005")
+    assert state.screen == "field" and flow.current_field(state).id == "phone"
+    state = drive(flow, keys(flow, state, "081234567890"), "ya", "doc:kk_copy", "doc:kk_copy", "ya")
+    assert state.screen == "review" and "edit:kk_number" in flow.targets(state)
+    state = drive(flow, state, "edit:kk_number")
+    assert state.screen == "field" and state.entry == "3201011203150005"
+    state = drive(flow, state, "key:del", "key:4")
+    assert state.screen == "review" and state.values["kk_number"] == "3201011203150004"
+    assert state.values["phone"] == "081234567890"
 
 
 def test_cancel_wipes_everything_and_returns_home(flow):

@@ -18,10 +18,8 @@ from layanan.config import load_settings
 NIK, KK, PHONE = "3201014507900001", "3201011203150004", "081234567890"
 TAPS = [
     *TO_NIK,
-    *(f"key:{d}" for d in NIK),
-    "ya",
+    *(f"key:{d}" for d in NIK),  # 16 right digits go on by themselves
     *(f"key:{d}" for d in KK),
-    "ya",
     *(f"key:{d}" for d in PHONE),
     "ya",
     "doc:kk_copy",

@@ -71,3 +71,26 @@ def test_lewati_first_tap_keeps_the_typed_phone_number_and_says_so(tmp_path: Pat
     assert said(once) == ["confirm.lewati_entry"] and drawn(once, "lewati")["highlighted"]
     assert notes["twice"]["screen"] == "documents" and "phone" not in notes["twice"]["values"]
     assert said(notes["twice"])[0] == "done.skipped"
+
+
+def test_kembali_shows_the_nik_again_and_a_review_line_changes_that_field_alone(tmp_path: Path) -> None:
+    wrong_kk = KK[:-1] + "5"  # a valid number, one digit off: only the review shows it
+    plan = [*TO_NIK, *keys(NIK), {"note": "kk"}, "kembali", {"note": "back"}]
+    plan += ["key:del", "key:1", *keys(wrong_kk), *keys(PHONE), "ya", "doc:kk_copy", "doc:kk_copy"]
+    plan += [
+        "ya",
+        {"note": "review"},
+        "edit:kk_number",
+        {"note": "edit"},
+        "key:del",
+        "key:4",
+        {"note": "fixed"},
+    ]
+    notes = drive(tmp_path, plan)["notes"]
+    assert notes["kk"]["field"] == "kk_number", "16 right digits go on by themselves"
+    assert notes["back"]["field"] == "nik" and notes["back"]["entry"] == NIK
+    assert NIK[:4] + " " + NIK[4:8] in " ".join(notes["back"]["content"]), "drawn again, not only stored"
+    assert {"edit:nik", "edit:kk_number", "edit:phone"} <= {w["target"] for w in notes["review"]["drawn"]}
+    assert notes["edit"]["field"] == "kk_number" and notes["edit"]["entry"] == wrong_kk
+    fixed = notes["fixed"]
+    assert fixed["screen"] == "review" and fixed["values"] == {"nik": NIK, "kk_number": KK, "phone": PHONE}
