@@ -28,6 +28,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "users": ("central.users_cli", "console accounts: users add NAME --role ROLE | list | disable | reset"),
     "web": ("central.web_cli", "the office console in a browser (login, inbox, requests, fleet, audit)"),
+    "forecast": (
+        "central.forecast_cli",
+        "weekly demand per village x service and kecamatan with 80% intervals: forecast [--horizon 8w] [--json]",
+    ),
     "bench": ("tools.bench.office", "benchmarks, from a checkout: bench web --requests N --devices N"),
 }
 

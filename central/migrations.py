@@ -137,6 +137,57 @@ MIGRATIONS: tuple[tuple[int, str, tuple[Statement, ...]], ...] = (
     ),
 )
 
+MIGRATIONS += (
+    (
+        6,
+        "transparency and forecasts: kiosk hours online, the published aggregates, stock, staff, forecast runs",
+        (
+            # hours (since the epoch, UTC) in which a kiosk was heard from: the public page's availability and
+            # the forecast's missing weeks (telemetry_log keeps a month; this keeps every hour, one row each)
+            """CREATE TABLE kiosk_hours (
+                device_id TEXT NOT NULL, hour BIGINT NOT NULL, PRIMARY KEY (device_id, hour))""",
+            # what /publik shows, already suppressed: NULL with a note ('lt5': under 5, 'x': hidden so that a
+            # total cannot reveal a small cell) where a count is not published
+            """CREATE TABLE public_cells (
+                area {code} NOT NULL, level TEXT NOT NULL, parent {code} NOT NULL, service TEXT NOT NULL,
+                received INTEGER, received_note TEXT NOT NULL DEFAULT '',
+                completed INTEGER, completed_note TEXT NOT NULL DEFAULT '',
+                backlog INTEGER, backlog_note TEXT NOT NULL DEFAULT '',
+                median_days DOUBLE PRECISION, within_sla DOUBLE PRECISION, oldest_days DOUBLE PRECISION,
+                availability DOUBLE PRECISION, kiosks INTEGER NOT NULL DEFAULT 0,
+                PRIMARY KEY (area, service))""",
+            "CREATE INDEX public_cells_parent ON public_cells (parent, service, area)",
+            """CREATE TABLE public_weeks (
+                area {code} NOT NULL, week TEXT NOT NULL,
+                received INTEGER, received_note TEXT NOT NULL DEFAULT '',
+                completed INTEGER, completed_note TEXT NOT NULL DEFAULT '',
+                PRIMARY KEY (area, week))""",
+            """CREATE TABLE public_meta (
+                id INTEGER PRIMARY KEY, refreshed_at DOUBLE PRECISION NOT NULL, period_start TEXT NOT NULL,
+                period_end TEXT NOT NULL, requests INTEGER NOT NULL, seconds DOUBLE PRECISION NOT NULL)""",
+            # supervisors' records: stock on hand per kecamatan and supply, staff days available per week
+            """CREATE TABLE stock (
+                kecamatan {code} NOT NULL, supply TEXT NOT NULL, on_hand INTEGER NOT NULL,
+                at DOUBLE PRECISION NOT NULL, actor TEXT NOT NULL, PRIMARY KEY (kecamatan, supply))""",
+            """CREATE TABLE staff (
+                kecamatan {code} PRIMARY KEY, days_per_week DOUBLE PRECISION NOT NULL,
+                at DOUBLE PRECISION NOT NULL, actor TEXT NOT NULL)""",
+            # forecasts saved by 'kiosk-central forecast --save' for the console's plan page (kecamatan level)
+            """CREATE TABLE forecast_runs (
+                id {serial}, made_at DOUBLE PRECISION NOT NULL, first_week TEXT NOT NULL,
+                horizon INTEGER NOT NULL, source TEXT NOT NULL, series INTEGER NOT NULL)""",
+            """CREATE TABLE forecast_weeks (
+                run_id BIGINT NOT NULL, area {code} NOT NULL, item TEXT NOT NULL, step INTEGER NOT NULL,
+                model TEXT NOT NULL, mean DOUBLE PRECISION NOT NULL, lo80 DOUBLE PRECISION NOT NULL,
+                hi80 DOUBLE PRECISION NOT NULL, PRIMARY KEY (run_id, area, item, step))""",
+            """CREATE TABLE forecast_totals (
+                run_id BIGINT NOT NULL, area {code} NOT NULL, item TEXT NOT NULL, weeks INTEGER NOT NULL,
+                level DOUBLE PRECISION NOT NULL, mean DOUBLE PRECISION NOT NULL, upper DOUBLE PRECISION NOT NULL,
+                PRIMARY KEY (run_id, area, item, weeks, level))""",
+        ),
+    ),
+)
+
 LATEST = MIGRATIONS[-1][0]
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -87,6 +87,19 @@ class Service:
     done: Text
     sla_days: int = 5
     """Working days the office has to finish it (SLA; the console sorts and flags by the due date)."""
+    supplies: Mapping[str, float] = field(default_factory=dict)
+    """Supplies (ids from [supplies]) one request uses, and how many: the office's orders follow the forecast."""
+    staff_minutes: int = 0
+    """Staff time one request takes at the office (the plan page turns forecasts into staff days)."""
+
+
+@dataclass(frozen=True)
+class SupplySpec:
+    """Something the office stocks and a service uses up (KTP-el blanks, KK forms, akta paper)."""
+
+    id: str
+    title: Text
+    unit: Text
 
 
 @dataclass(frozen=True)
@@ -96,6 +109,7 @@ class Catalog:
     fields: Mapping[str, FieldSpec]
     documents: Mapping[str, DocumentSpec]
     languages: tuple[str, ...]
+    supplies: Mapping[str, SupplySpec] = field(default_factory=dict)
 
     def services_in(self, category_id: str) -> tuple[Service, ...]:
         return tuple(s for s in self.services.values() if s.category == category_id)
@@ -179,6 +193,27 @@ def _sla_days(r: _Reader) -> int:
     return int(value)
 
 
+def _service_supplies(r: _Reader, supplies: Mapping[str, SupplySpec]) -> dict[str, float]:
+    value = r.data.get("supplies", {})
+    if not isinstance(value, Mapping):
+        r.fail("'supplies' must be a table of supply id = units per request")
+    out = {}
+    for sid, n in value.items():
+        if sid not in supplies:
+            r.fail(f"supply '{sid}' is not defined under [supplies]")
+        if isinstance(n, bool) or not isinstance(n, int | float) or not 0 < n <= 100:
+            r.fail(f"supply '{sid}': units per request must be a number above 0 and at most 100")
+        out[str(sid)] = float(n)
+    return out
+
+
+def _staff_minutes(r: _Reader) -> int:
+    value = r.data.get("staff_minutes", 0)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 480:
+        r.fail("'staff_minutes' must be a whole number of minutes from 0 to 480")
+    return int(value)
+
+
 def _document_kind(r: _Reader) -> str:
     """A document's ``kind``; catalogs written before it had that name say ``capture``, which still reads."""
     if "kind" in r.data and "capture" in r.data and r.data["kind"] != r.data["capture"]:
@@ -198,6 +233,10 @@ def parse_catalog(data: Mapping[str, Any], source: str, languages: tuple[str, ..
     for did, d in dict(data.get("documents", {})).items():
         r = _Reader(source, f"documents.{did}", d)
         documents[did] = DocumentSpec(did, r.str_("icon"), r.text("title", languages), _document_kind(r))
+    supplies = {}
+    for sid, d in dict(data.get("supplies", {})).items():
+        r = _Reader(source, f"supplies.{sid}", d)
+        supplies[sid] = SupplySpec(sid, r.text("title", languages), r.text("unit", languages))
     categories = []
     for i, d in enumerate(data.get("categories", [])):
         r = _Reader(source, f"categories[{i}]", d)
@@ -231,6 +270,8 @@ def parse_catalog(data: Mapping[str, Any], source: str, languages: tuple[str, ..
             r.list_("documents"),
             r.text("done", languages),
             _sla_days(r),
+            _service_supplies(r, supplies),
+            _staff_minutes(r),
         )
         for f in svc.fields:
             if f not in fields:
@@ -243,7 +284,7 @@ def parse_catalog(data: Mapping[str, Any], source: str, languages: tuple[str, ..
         n = sum(1 for s in services.values() if s.category == c.id)
         if not 1 <= n <= MAX_CHOICES:
             raise CatalogError(f"{source}: category '{c.id}': needs 1 to {MAX_CHOICES} services, has {n}")
-    return Catalog(tuple(categories), services, fields, documents, languages)
+    return Catalog(tuple(categories), services, fields, documents, languages, supplies)
 
 
 def load_catalog(path: str | Path | None = None, languages: tuple[str, ...] = ("id", "en")) -> Catalog:

@@ -90,3 +90,33 @@ def test_unreadable_or_broken_catalog_file_is_refused(tmp_path):
         load_catalog(broken)
     with pytest.raises(CatalogError, match="cannot read"):
         load_catalog(tmp_path / "missing.toml")
+
+
+def test_services_name_the_supplies_they_use_and_their_staff_time() -> None:
+    from layanan.domain.catalog import load_catalog
+
+    catalog = load_catalog()
+    assert set(catalog.supplies) == {"ktp_blank", "kk_form", "akta_paper"}
+    assert catalog.services["ktp_replace"].supplies == {"ktp_blank": 1.0}
+    assert catalog.services["akta_lahir"].supplies == {"akta_paper": 1.0}
+    assert catalog.supplies["kk_form"].title.get("id") == "Blangko Kartu Keluarga"
+    assert all(s.staff_minutes > 0 for s in catalog.services.values())
+
+
+def test_a_supply_that_is_not_defined_is_refused_with_its_service() -> None:
+    import tomllib
+    from importlib import resources
+
+    import pytest
+
+    from layanan.domain.catalog import CatalogError, parse_catalog
+
+    data = tomllib.loads(resources.files("layanan").joinpath("data/catalog.toml").read_text("utf-8"))
+    data["services"][0]["supplies"] = {"paspor_blank": 1}
+    with pytest.raises(
+        CatalogError, match=r"services\[0\] \(ktp_new\): supply 'paspor_blank' is not defined"
+    ):
+        parse_catalog(data, "c.toml")
+    data["services"][0]["supplies"] = {"ktp_blank": -1}
+    with pytest.raises(CatalogError, match="units per request must be a number above 0"):
+        parse_catalog(data, "c.toml")
