@@ -14,6 +14,10 @@ from layanan.config import Settings
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("central.serve_cli", "receive requests from the kiosks (MQTT v5 shared subscription)"),
+    "keys": (
+        "central.keys_cli",
+        "make the office's sealing and signing keys once; name the files kiosks pin",
+    ),
     "devices": (
         "central.devices_cli",
         "list devices with their latest telemetry, or 'devices import FILE'",

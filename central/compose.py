@@ -5,12 +5,14 @@ The kiosk has its own (``kiosk.compose``); the two share only the core (``layana
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from central import migrations
 from central.receiver import Receiver, ReceiverOptions
 from central.store import CentralStore, open_store
 from layanan.config import Settings
+from layanan.security.crypto import load_office_signing_key, sign
 
 
 def store(settings: Settings, url: str | None = None) -> CentralStore:
@@ -26,6 +28,14 @@ def keys_dir(settings: Settings) -> Path:
     return Path(settings.central.keys_dir) if settings.central.keys_dir else settings.data_dir / "keys"
 
 
+def office_signer(settings: Settings) -> Callable[[bytes], bytes]:
+    """Signs acks and status updates with ``central_signing.key``; KeyFileError says how to make it."""
+    key = load_office_signing_key(keys_dir(settings))
+    return lambda data: sign(data, key)
+
+
 def receiver(settings: Settings, broker_url: str, db_url: str | None, options: ReceiverOptions) -> Receiver:
     """One receiver on the shared subscription; each worker opens its own connection to the store."""
-    return Receiver(broker_url, lambda: store(settings, db_url), settings.mqtt, options)
+    return Receiver(
+        broker_url, lambda: store(settings, db_url), settings.mqtt, options, signer=office_signer(settings)
+    )

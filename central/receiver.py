@@ -150,8 +150,12 @@ class Receiver:
         mqtt_settings: MqttSettings,
         options: ReceiverOptions | None = None,
         clock: Callable[[], float] = time.time,
+        *,
+        signer: Callable[[bytes], bytes],
     ) -> None:
+        """``signer`` signs acks with the office key (``central_signing.key``); kiosks ignore unsigned acks."""
         self.broker_url = broker_url
+        self._sign = signer
         self._store_factory = store_factory
         self.mqtt_settings = mqtt_settings
         self.options = options or ReceiverOptions()
@@ -465,7 +469,7 @@ class Receiver:
                 tuple(chunk_acks.get(device_id, ())),
                 tuple(rejected.get(device_id, ())),
             )
-            client.publish(topic(device_id, "ack"), ack.to_bytes(), qos=1)
+            client.publish(topic(device_id, "ack"), ack.signed(device_id, self._sign).to_bytes(), qos=1)
         for d in dead:
             log.warning("dead letter: %s (%s) on %s", d.reason, d.detail, d.topic)
 

@@ -13,6 +13,7 @@ from central import compose
 from central.cli import add_db_flag, store_from
 from central.receiver import ReceiverOptions, unique_client_id
 from layanan.config import Settings
+from layanan.security.crypto import KeyFileError
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         auto_register=args.auto_register,
         crash_after_commits=args.crash_after_commits,
     )
-    receiver = compose.receiver(settings, url, args.db, options)
+    try:
+        receiver = compose.receiver(settings, url, args.db, options)
+    except KeyFileError as exc:  # acks must be signed: kiosks ignore unsigned ones
+        print(f"kiosk-central serve: {exc}", file=sys.stderr)
+        return 2
     stop = threading.Event()
 
     def _stop(signum: int, frame: FrameType | None) -> None:

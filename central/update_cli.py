@@ -6,10 +6,11 @@ import argparse
 import sys
 import time
 
-from central import updates
+from central import compose, updates
 from central.cli import add_db_flag, store_from
 from layanan.config import Settings
 from layanan.domain.envelope import StatusUpdate
+from layanan.security.crypto import KeyFileError
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -28,6 +29,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         if request is None:
             print(f"kiosk-central update: no ticket {args.ticket} from device {args.device}", file=sys.stderr)
             return 1
+        try:  # before anything changes: kiosks ignore unsigned updates
+            signer = compose.office_signer(settings)
+        except KeyFileError as exc:
+            print(f"kiosk-central update: {exc}", file=sys.stderr)
+            return 2
         store.set_status(request.msg_id, args.status)
     finally:
         store.close()
@@ -45,7 +51,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     try:
         update = StatusUpdate(request.msg_id, args.ticket, args.status)
-        if not updates.publish(client, args.device, update, args.timeout):
+        if not updates.publish(client, args.device, update, args.timeout, signer):
             print(
                 "kiosk-central update: stored, but the broker did not take the update in time; run it again",
                 file=sys.stderr,

@@ -13,6 +13,7 @@ import contextlib
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -27,9 +28,16 @@ NEVER = 1e18
 MAX_RESEND_S = 3600.0
 
 
-def publish(client: mqtt.Client, device_id: str, update: StatusUpdate, timeout: float) -> bool:
-    """Publish one status update on the device's ``upd`` (QoS 1); True once the broker has taken it."""
-    info = client.publish(topic(device_id, "upd"), update.to_bytes(), qos=1)
+def publish(
+    client: mqtt.Client,
+    device_id: str,
+    update: StatusUpdate,
+    timeout: float,
+    signer: Callable[[bytes], bytes],
+) -> bool:
+    """Publish one status update on the device's ``upd`` (QoS 1), signed with the office key (kiosks ignore
+    unsigned ones); True once the broker has taken it."""
+    info = client.publish(topic(device_id, "upd"), update.signed(device_id, signer).to_bytes(), qos=1)
     with contextlib.suppress(RuntimeError, ValueError):
         info.wait_for_publish(timeout)
     return info.is_published()
@@ -90,8 +98,12 @@ class StatusLink:
         mqtt_settings: MqttSettings,
         client_id: str,
         resend_s: float = 60.0,
+        *,
+        signer: Callable[[bytes], bytes],
     ) -> None:
+        """``signer`` signs each update with the office key (``central.compose.office_signer``)."""
         self.db, self.broker_url, self.mqtt_settings = db, broker_url, mqtt_settings
+        self._sign = signer
         self.client_id, self.resend_s = client_id, resend_s
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -164,7 +176,7 @@ class StatusLink:
         )
         sent = 0
         for update_id, msg_id, device_id, ticket, text, sends in rows:
-            if not publish(client, device_id, StatusUpdate(msg_id, ticket, text), 5.0):
+            if not publish(client, device_id, StatusUpdate(msg_id, ticket, text), 5.0, self._sign):
                 break
             wait = min(self.resend_s * 2 ** int(sends), MAX_RESEND_S)
             self.db.execute(

@@ -27,6 +27,7 @@ from central.web.console import Console
 from central.web_db import open_database
 from layanan.config import Settings
 from layanan.domain.catalog import CatalogError, load_catalog
+from layanan.security.crypto import KeyFileError
 
 log = logging.getLogger(__name__)
 
@@ -71,13 +72,20 @@ def build(settings: Settings, db_url: str | None, broker_url: str | None, link: 
     calendar = Calendar(read_office_days(holidays_path(settings)))
     nik_secret = office_keys.secret(keys_dir, office_keys.NIK_INDEX_FILE)
     status_link = None
+    signer = None
     if link:
+        try:
+            signer = compose.office_signer(settings)
+        except KeyFileError as exc:  # kiosks ignore unsigned updates: keep them queued until the key is there
+            log.warning("console: %s; status updates are queued but not sent until then", exc)
+    if signer is not None:
         status_link = StatusLink(
             db,
             broker_url or settings.kiosk.broker_url,
             settings.mqtt,
             f"kiosk-central-web-{socket.gethostname()}-{os.getpid()}",
             settings.central.update_resend_s,
+            signer=signer,
         ).start()
     console = Console(db, settings, catalog, keys_dir, calendar, status_link, nik_secret=nik_secret)
     if console.key_problem():

@@ -1,9 +1,10 @@
-"""``kiosk-provision keys``: the device's signing key and broker password; pins the office's public key and
+"""``kiosk-provision keys``: the device's signing key and broker password; pins the office's public keys and
 CA.
 
 Everything lands in ``<data_dir>/keys`` (mode 0700): ``device_signing.key`` (Ed25519, made once),
 ``broker.password`` (random, 0600, made once unless ``--rotate-password``), ``central_public.key`` (the X25519
-key the office gives, citizen data is sealed to it) and ``ca.crt`` (the CA that signed the broker's TLS
+key the office gives, citizen data is sealed to it), ``central_verify.key`` (the office's Ed25519 key: the
+uploader acts only on acks and status updates it signed) and ``ca.crt`` (the CA that signed the broker's TLS
 certificate). A pinned key or CA is never silently replaced: a different one needs ``--repin``, since a
 changed office key is exactly what an attacker would try. The config gets the broker user, password file and
 CA file."""
@@ -19,7 +20,13 @@ from pathlib import Path
 from cryptography import x509
 
 from layanan.config import Settings
-from layanan.security.crypto import CENTRAL_PUBLIC_FILE, KeyFileError, ensure_signing_key, read_key
+from layanan.security.crypto import (
+    CENTRAL_PUBLIC_FILE,
+    OFFICE_VERIFY_FILE,
+    KeyFileError,
+    ensure_signing_key,
+    read_key,
+)
 from provisioning.common import (
     BROKER_PASSWORD_FILE,
     CA_FILE,
@@ -112,6 +119,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--central-public", type=Path, help="the office's X25519 public key file (central_public.key)"
     )
+    parser.add_argument(
+        "--central-verify",
+        type=Path,
+        help="the office's Ed25519 public key that signs acks and status updates (central_verify.key)",
+    )
     parser.add_argument("--ca-cert", type=Path, help="the CA certificate of the office broker (ca.crt, PEM)")
     parser.add_argument("--repin", action="store_true", help="replace an already pinned office key or CA")
     parser.add_argument(
@@ -147,6 +159,25 @@ def keys(args: argparse.Namespace) -> int:
             f"the broker URL {settings.kiosk.broker_url} uses TLS but no CA is pinned; pass --ca-cert "
             "FILE (the office's ca.crt)"
         )
+    verify_target = kdir / OFFICE_VERIFY_FILE
+    verify_raw: bytes | None = None
+    if args.central_verify is not None:
+        try:
+            verify_raw = read_key(args.central_verify, "--central-verify")
+        except KeyFileError as exc:
+            raise ProvisionError(
+                f"{str(exc).split(';')[0]}; pass the central_verify.key file the office gave you"
+            ) from None
+        if central_raw is not None and verify_raw == central_raw:
+            raise ProvisionError(
+                "--central-verify is the same key as --central-public; pass central_verify.key (the office's "
+                "signing key, from 'kiosk-central keys'), not central_public.key"
+            )
+    elif not verify_target.exists():
+        raise ProvisionError(
+            "the office signing key is missing; pass --central-verify FILE (central_verify.key from the office, "
+            "made by 'kiosk-central keys'): without it the kiosk cannot tell the office's acks from forged ones"
+        )
 
     kdir.mkdir(parents=True, exist_ok=True)
     os.chmod(kdir, 0o700)
@@ -163,6 +194,16 @@ def keys(args: argparse.Namespace) -> int:
             central_target, key_line, "central office public key", "--central-public", args.repin, 0o600
         )
         notes.append(f"office key {state}")
+    if verify_raw is not None:
+        state = pin(
+            verify_target,
+            (verify_raw.hex() + "\n").encode(),
+            "office signing key",
+            "--central-verify",
+            args.repin,
+            0o600,
+        )
+        notes.append(f"office signing key {state}")
     if ca_pem is not None:
         notes.append(f"CA {pin(ca_target, ca_pem, 'broker CA', '--ca-cert', args.repin, 0o644)}")
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from layanan.config import Settings
-from layanan.security.crypto import KeyFileError, load_device_keys
+from layanan.security.crypto import KeyFileError, load_device_keys, load_office_verify_key
 from provisioning.common import (
     BROKER_PASSWORD_FILE,
     ProvisionError,
@@ -67,9 +67,14 @@ def check_keys(ctx: Context) -> tuple[str, str, str]:
     try:
         keys = load_device_keys(kdir)
         read_password(kdir / BROKER_PASSWORD_FILE)
+        load_office_verify_key(kdir)
     except (KeyFileError, ProvisionError) as exc:
         return FAIL, str(exc).split(";")[0], "run 'kiosk-provision keys' with the office's files"
-    return PASS, f"signing key {keys.public_hex[:16]}..., office key pinned, broker password present", ""
+    return (
+        PASS,
+        f"signing key {keys.public_hex[:16]}..., office keys pinned (sealing, signing), broker password present",
+        "",
+    )
 
 
 def check_clock(ctx: Context) -> tuple[str, str, str]:

@@ -346,10 +346,13 @@ class LocalQueue:
         )
 
     def mark_acked(self, msg_ids: Collection[str], now: float) -> int:
-        """Central committed these: keep ticket, service and status; drop the sealed personal data."""
+        """Central committed these: keep ticket, service and status; drop the sealed personal data.
+
+        Only a request that was sent (``sends > 0``) can have been committed: an ack naming one never sent is
+        ignored, whatever its signature, so the sealed copy is never dropped before central has it."""
         return self._state_write(
             "UPDATE requests SET state = 'acked', sealed = NULL, acked_at = ?, last_error = NULL"
-            " WHERE msg_id = ? AND state != 'acked'",
+            " WHERE msg_id = ? AND state != 'acked' AND sends > 0",
             [(now, m) for m in msg_ids],
             ("INSERT OR REPLACE INTO meta (key, value) VALUES ('last_sync_at', ?)", (repr(now),)),
         )

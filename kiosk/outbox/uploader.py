@@ -40,6 +40,7 @@ from layanan.domain.envelope import (
     topic,
 )
 from layanan.link import connect_async, make_client, set_nodelay
+from layanan.security.crypto import KeyFileError, load_office_verify_key, verify
 
 log = logging.getLogger(__name__)
 
@@ -76,8 +77,22 @@ class Uploader:
         public_key_hex: str = "",
         clock: Callable[[], float] = time.time,
         window: int | None = None,
+        office_key: bytes | None = None,
     ) -> None:
+        """``office_key``: the office's Ed25519 public key (raw); by default the one pinned in the device's keys
+        folder (``central_verify.key``). Without it the uploader sends nothing: it could not tell central's acks
+        from forged ones, and the requests stay safely queued. ``key_problem`` then says what to do."""
         self.settings = settings
+        self.key_problem = ""
+        if office_key is None:
+            try:
+                office_key = load_office_verify_key(settings.data_dir / "keys")
+            except KeyFileError as exc:
+                self.key_problem = str(exc)
+        self._office_key = office_key or b""
+        self.refused_from_central = 0
+        """Acks and status updates ignored because they are not signed by the office for this device."""
+        self._last_refusal_log = -1e9
         self.device_id = settings.kiosk.device_id
         self.queue_path = queue_path
         self._sign = signer
@@ -125,6 +140,10 @@ class Uploader:
 
     def run(self, stop: threading.Event) -> None:
         """The worker loop; returns when ``stop`` is set."""
+        if self.key_problem:
+            log.error("uploader not started: %s; the requests stay queued", self.key_problem)
+            stop.wait()
+            return
         store = LocalQueue(self.queue_path, seal=_no_seal, clock=self._clock)
         recovered = store.recover()
         if recovered:
@@ -318,14 +337,35 @@ class Uploader:
         self._events.put(("disconnected", None))
 
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        """Acks and status updates count only when the office signed them for this device."""
         kind = msg.topic.rsplit("/", 1)[-1]
         try:
+            message: Ack | StatusUpdate
             if kind == "ack":
-                self._events.put(("ack", Ack.from_bytes(bytes(msg.payload))))
+                message = Ack.from_bytes(bytes(msg.payload))
             elif kind == "upd":
-                self._events.put(("upd", StatusUpdate.from_bytes(bytes(msg.payload))))
+                message = StatusUpdate.from_bytes(bytes(msg.payload))
+            else:
+                return
         except EnvelopeError as exc:
             log.warning("ignored a bad %s message from central: %s", kind, exc)
+            return
+        if not message.verify(self.device_id, self._from_office):
+            self.refused_from_central += 1
+            now = time.monotonic()
+            if now - self._last_refusal_log > 60:  # a flood of forgeries must not flood the log
+                self._last_refusal_log = now
+                log.warning(
+                    "ignored an %s not signed by the office key pinned on this kiosk (%d so far): forged, or the "
+                    "office has a new signing key (re-pin it: kiosk-provision keys --central-verify FILE --repin)",
+                    kind,
+                    self.refused_from_central,
+                )
+            return
+        self._events.put((kind, message))
+
+    def _from_office(self, message: bytes, signature: bytes) -> bool:
+        return verify(message, signature, self._office_key)
 
 
 def collect_telemetry(store: LocalQueue, data_dir: Path, now: float, public_hex: str = "") -> Telemetry:

@@ -38,6 +38,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     uploader = compose.uploader(settings, keys)
+    if uploader.key_problem:  # it could not tell central's acks from forged ones
+        print(f"kiosk uploader: {uploader.key_problem}; the queued requests are kept", file=sys.stderr)
+        return 2
     log.info("uploader for device %s to %s", settings.kiosk.device_id, settings.kiosk.broker_url)
     uploader.run(stop)
     return 0

@@ -10,8 +10,10 @@ from kiosk.outbox.store import LocalQueue
 from layanan.config import Settings
 from layanan.security.crypto import (
     CENTRAL_PUBLIC_FILE,
+    OFFICE_VERIFY_FILE,
     DeviceKeys,
     ensure_central_keypair,
+    ensure_office_signing_key,
     ensure_signing_key,
     load_device_keys,
     seal,
@@ -37,7 +39,8 @@ def demo_central_dir(settings: Settings) -> Path:
 
 
 def device_keys(settings: Settings, init: bool = False) -> DeviceKeys:
-    """The device's signing key and central's public key; ``init`` makes demo keys when they are missing."""
+    """The device's signing key and central's public key; ``init`` makes demo keys when they are missing: the
+    device's own, and a stand-in office whose sealing key and ack-signing key are pinned on it."""
     directory = keys_dir(settings)
     if init:
         ensure_signing_key(directory)
@@ -45,6 +48,14 @@ def device_keys(settings: Settings, init: bool = False) -> DeviceKeys:
             central = ensure_central_keypair(demo_central_dir(settings))
             write_key(directory / CENTRAL_PUBLIC_FILE, bytes(central.public_key))
             log.warning("demo keys: sealing to a stand-in central key in %s", demo_central_dir(settings))
+        if not (
+            directory / OFFICE_VERIFY_FILE
+        ).exists():  # also on a demo device made before acks were signed
+            office = ensure_office_signing_key(demo_central_dir(settings))
+            write_key(directory / OFFICE_VERIFY_FILE, bytes(office.verify_key))
+            log.warning(
+                "demo keys: trusting acks signed by a stand-in office key in %s", demo_central_dir(settings)
+            )
     return load_device_keys(directory)
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import hashlib
 import json
 import re
@@ -293,19 +294,49 @@ class Rejection:
 
 @dataclass(frozen=True)
 class Ack:
-    """On ``kiosk/v1/{device}/ack``: msg ids committed at central, chunks committed, and rejections."""
+    """On ``kiosk/v1/{device}/ack``: msg ids committed at central, chunks committed, and rejections.
+
+    Central signs it with the office key (``sig``, over the canonical bytes without ``sig``, which name the device
+    in ``dev``); the kiosk acts on it only when it verifies against the office key pinned at provisioning, so a
+    forged or replayed ack never wipes a sealed copy, even on a broker that lets anyone write to the topic."""
 
     ids: tuple[str, ...] = ()
     chunks: tuple[tuple[str, int], ...] = ()
     """(attachment id, chunk number) pairs committed."""
     rejected: tuple[Rejection, ...] = ()
+    device_id: str = ""
+    """The device it is for (signed)."""
+    signature: bytes = b""
 
-    def to_bytes(self) -> bytes:
+    def _wire(self) -> dict[str, Any]:
         wire: dict[str, Any] = {"v": SCHEMA_VERSION, "ids": list(self.ids)}
         if self.chunks:
             wire["ch"] = [[a, n] for a, n in self.chunks]
         if self.rejected:
             wire["rej"] = [[r.msg_id, r.reason] for r in self.rejected]
+        if self.device_id:
+            wire["dev"] = self.device_id
+        return wire
+
+    def canonical_bytes(self) -> bytes:
+        return _dumps(self._wire())
+
+    def signed(self, device_id: str, signer: Signer) -> Ack:
+        unsigned = dataclasses.replace(self, device_id=device_id, signature=b"")
+        return dataclasses.replace(unsigned, signature=signer(unsigned.canonical_bytes()))
+
+    def verify(self, device_id: str, verifier: Verifier) -> bool:
+        """Signed by the office, for this device."""
+        return (
+            bool(self.signature)
+            and self.device_id == device_id
+            and verifier(self.canonical_bytes(), self.signature)
+        )
+
+    def to_bytes(self) -> bytes:
+        wire = self._wire()
+        if self.signature:
+            wire["sig"] = _b64e(self.signature)
         return _dumps(wire)
 
     @classmethod
@@ -326,25 +357,72 @@ class Ack:
             isinstance(r, list) and len(r) == 2 and all(isinstance(x, str) for x in r) for r in rej
         ):
             raise EnvelopeError("rej", "expected a list of [msg id, reason]")
-        return cls(tuple(ids), tuple((c[0], c[1]) for c in chunks), tuple(Rejection(r[0], r[1]) for r in rej))
+        device_id, signature = _office_signature(obj)
+        return cls(
+            tuple(ids),
+            tuple((c[0], c[1]) for c in chunks),
+            tuple(Rejection(r[0], r[1]) for r in rej),
+            device_id,
+            signature,
+        )
+
+
+def _office_signature(obj: Mapping[str, Any]) -> tuple[str, bytes]:
+    """``dev`` and ``sig`` of an ack or status update (both optional on the wire; verification needs them)."""
+    device_id = _text(obj, "dev", "dev", 40) if "dev" in obj else ""
+    signature = _b64d(obj["sig"], "sig") if "sig" in obj else b""
+    if signature and len(signature) != 64:
+        raise EnvelopeError("sig", f"expected a 64-byte Ed25519 signature, got {len(signature)} bytes")
+    return device_id, signature
 
 
 @dataclass(frozen=True)
 class StatusUpdate:
-    """On ``kiosk/v1/{device}/upd``: the status of a ticket, shown to the citizen and to staff."""
+    """On ``kiosk/v1/{device}/upd``: the status of a ticket, shown to the citizen and to staff; signed by the office
+    like an :class:`Ack`."""
 
     msg_id: str
     ticket: str
     status: str
+    device_id: str = ""
+    signature: bytes = b""
+
+    def _wire(self) -> dict[str, Any]:
+        wire: dict[str, Any] = {"v": SCHEMA_VERSION, "id": self.msg_id, "tk": self.ticket, "st": self.status}
+        if self.device_id:
+            wire["dev"] = self.device_id
+        return wire
+
+    def canonical_bytes(self) -> bytes:
+        return _dumps(self._wire())
+
+    def signed(self, device_id: str, signer: Signer) -> StatusUpdate:
+        unsigned = dataclasses.replace(self, device_id=device_id, signature=b"")
+        return dataclasses.replace(unsigned, signature=signer(unsigned.canonical_bytes()))
+
+    def verify(self, device_id: str, verifier: Verifier) -> bool:
+        return (
+            bool(self.signature)
+            and self.device_id == device_id
+            and verifier(self.canonical_bytes(), self.signature)
+        )
 
     def to_bytes(self) -> bytes:
-        return _dumps({"v": SCHEMA_VERSION, "id": self.msg_id, "tk": self.ticket, "st": self.status})
+        wire = self._wire()
+        if self.signature:
+            wire["sig"] = _b64e(self.signature)
+        return _dumps(wire)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> StatusUpdate:
         obj = _load_json(data, 4096)
         _check_version(obj)
-        return cls(_text(obj, "id", "id", 36), _text(obj, "tk", "tk", 16), _text(obj, "st", "st", 64))
+        return cls(
+            _text(obj, "id", "id", 36),
+            _text(obj, "tk", "tk", 16),
+            _text(obj, "st", "st", 64),
+            *_office_signature(obj),
+        )
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,10 @@
-"""Ed25519 signatures for envelopes and sealed boxes for citizen data.
+"""Ed25519 signatures for envelopes, acks and status updates, and sealed boxes for citizen data.
 
-A device holds its own Ed25519 signing key and the central office's X25519 public key. Personal data is sealed to
-that public key before it touches the device's disk, so only central can open it. Key files are 32 raw bytes,
-hex-encoded on one line, written with mode 0600.
+A device holds its own Ed25519 signing key, the central office's X25519 public key and the office's Ed25519
+public key. Personal data is sealed to the X25519 key before it touches the device's disk, so only central can open
+it. The office signs every ack and status update it sends; the kiosk acts only on those that verify against the
+pinned office key, so a forged ack never wipes a sealed copy. Key files are 32 raw bytes, hex-encoded on one line,
+written with mode 0600.
 """
 
 from __future__ import annotations
@@ -18,6 +20,10 @@ from nacl.signing import SigningKey, VerifyKey
 SIGNING_KEY_FILE = "device_signing.key"
 CENTRAL_PUBLIC_FILE = "central_public.key"
 CENTRAL_PRIVATE_FILE = "central_private.key"
+OFFICE_SIGNING_FILE = "central_signing.key"
+"""The office's Ed25519 key that signs acks and status updates (stays at the office, made by kiosk-central keys)."""
+OFFICE_VERIFY_FILE = "central_verify.key"
+"""Its public half: handed to technicians and pinned on every kiosk (kiosk-provision keys --central-verify)."""
 
 
 class KeyFileError(RuntimeError):
@@ -85,6 +91,38 @@ def ensure_central_keypair(keys_dir: Path) -> PrivateKey:
         write_key(path, bytes(key))
         write_key(keys_dir / CENTRAL_PUBLIC_FILE, bytes(key.public_key))
     return PrivateKey(read_key(path, "central office private key"))
+
+
+def ensure_office_signing_key(keys_dir: Path) -> SigningKey:
+    """The office's signing key and its public file, made the first time (idempotent)."""
+    path = keys_dir / OFFICE_SIGNING_FILE
+    if not path.exists():
+        key = SigningKey.generate()
+        write_key(path, bytes(key))
+        write_key(keys_dir / OFFICE_VERIFY_FILE, bytes(key.verify_key))
+    return load_office_signing_key(keys_dir)
+
+
+def load_office_signing_key(keys_dir: Path) -> SigningKey:
+    path = keys_dir / OFFICE_SIGNING_FILE
+    try:
+        return SigningKey(read_key(path, "office signing key"))
+    except KeyFileError as exc:
+        raise KeyFileError(
+            f"{str(exc).split(';')[0]}; run 'kiosk-central keys' once at the office, then pin "
+            f"{OFFICE_VERIFY_FILE} on every kiosk (docs/upgrading.md)"
+        ) from None
+
+
+def load_office_verify_key(keys_dir: Path) -> bytes:
+    """The office's public signing key pinned on a kiosk (raw 32 bytes)."""
+    try:
+        return read_key(keys_dir / OFFICE_VERIFY_FILE, "office signing public key")
+    except KeyFileError as exc:
+        raise KeyFileError(
+            f"{str(exc).split(';')[0]}; pin the office's {OFFICE_VERIFY_FILE} with "
+            "'kiosk-provision keys --central-verify FILE' (docs/upgrading.md)"
+        ) from None
 
 
 def seal(data: bytes, central_public: PublicKey) -> bytes:

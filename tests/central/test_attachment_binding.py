@@ -34,7 +34,7 @@ from layanan.domain.envelope import (
 )
 from layanan.domain.request import Request, new_msg_id
 from layanan.security.crypto import sign
-from tests.support.delivery import acked_count, receiver, register
+from tests.support.delivery import acked_count, office_signer, receiver, register
 from tests.support.kiosk_env import drop_schema, make_site, postgres_schema_url
 from tests.support.waiting import wait_until
 from tools.net import Mosquitto
@@ -298,7 +298,10 @@ def test_the_receiver_drops_orphan_chunks_after_the_configured_time(
     other = make_site(tmp_path, broker.url, STRANGER)
     register(other, central_db_url)
     options = ReceiverOptions(client_id="central-expiry", orphan_chunk_s=1.0)
-    rec = Receiver(broker.url, lambda: open_store(central_db_url), other.settings().mqtt, options).start()
+    settings = other.settings()
+    rec = Receiver(
+        broker.url, lambda: open_store(central_db_url), settings.mqtt, options, signer=office_signer(settings)
+    ).start()
     stranger = Stranger(broker.url)
     store = open_store(central_db_url)
     try:

@@ -26,7 +26,7 @@ from central.store import Chunk, StoredRequest, open_store
 from layanan.domain.envelope import Ack, Body, Envelope, Telemetry, topic
 from layanan.domain.request import new_msg_id
 from layanan.security.crypto import CENTRAL_PRIVATE_FILE, read_key, seal, sign
-from tests.support.delivery import register
+from tests.support.delivery import office_signer, register
 from tests.support.kiosk_env import make_site, run_cli
 from tests.support.waiting import wait_until
 from tools.net import Mosquitto
@@ -154,7 +154,10 @@ def test_a_new_key_or_a_disabled_kiosk_takes_effect_within_seconds(
     new_key = SigningKey.generate()
     base = ["--db", central_db_url, "--data-dir", str(site.central_dir)]
     options = ReceiverOptions(client_id="central-registry", registry_ttl_s=2.0)
-    rec = Receiver(broker.url, lambda: open_store(central_db_url), site.settings().mqtt, options).start()
+    settings = site.settings()
+    rec = Receiver(
+        broker.url, lambda: open_store(central_db_url), settings.mqtt, options, signer=office_signer(settings)
+    ).start()
     kiosk = Kiosk(broker.url, site.device_id)
     try:
         assert rec.ready.wait(10)
@@ -193,7 +196,10 @@ def test_telemetry_from_unregistered_ids_is_refused_and_counted(
 ) -> None:
     site = make_site(tmp_path, broker.url)
     register(site, central_db_url)
-    rec = Receiver(broker.url, lambda: open_store(central_db_url), site.settings().mqtt).start()
+    settings = site.settings()
+    rec = Receiver(
+        broker.url, lambda: open_store(central_db_url), settings.mqtt, signer=office_signer(settings)
+    ).start()
     kiosk = Kiosk(broker.url, site.device_id)
     payload = Telemetry(3, 1.0, None, 100, {"sw": "x" * 200}, 0, "ab" * 32).to_bytes()
     store = open_store(central_db_url)

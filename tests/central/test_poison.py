@@ -17,14 +17,14 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from central.receiver import Incoming, Receiver, ReceiverOptions, Validated
+from central.receiver import Incoming, Receiver, Validated
 from central.store import DeadLetter, StoredRequest, open_store
 from kiosk.outbox.synthetic import synthetic_request
 from kiosk.outbox.uploader import Uploader
 from kiosk.outbox.wiring import device_keys, open_queue, queue_path, signer
 from layanan.domain.envelope import Ack, Body, Envelope, topic
 from layanan.domain.request import new_msg_id
-from tests.support.delivery import acked_count, assert_exactly_once, receiver, register
+from tests.support.delivery import acked_count, assert_exactly_once, office_signer, receiver, register
 from tests.support.kiosk_env import Site, make_site
 from tests.support.waiting import wait_until
 from tools.net import Mosquitto
@@ -156,8 +156,9 @@ def test_a_batch_that_fails_its_commit_is_retried_item_by_item(
     client.connect("127.0.0.1", broker.port)
     client.loop_start()
     store = open_store(central_db_url)
+    settings = make_site(tmp_path, broker.url).settings()
     rec = Receiver(
-        broker.url, lambda: open_store(central_db_url), make_site(tmp_path, broker.url).settings().mqtt
+        broker.url, lambda: open_store(central_db_url), settings.mqtt, signer=office_signer(settings)
     )
     try:
         ids = [new_msg_id() for _ in range(4)]
@@ -193,7 +194,8 @@ def test_deep_json_and_huge_integers_are_dead_lettered_as_malformed(
     site = make_site(tmp_path, "mqtt://127.0.0.1:1")
     register(site, central_db_url)
     store = open_store(central_db_url)
-    rec = Receiver("mqtt://127.0.0.1:1", lambda: store, site.settings().mqtt, ReceiverOptions())
+    settings = site.settings()
+    rec = Receiver("mqtt://127.0.0.1:1", lambda: store, settings.mqtt, signer=office_signer(settings))
     try:
         where = topic(site.device_id, "req")
         batch = [Incoming(where, p, 1.0) for p in poison_payloads(site)[3:]]

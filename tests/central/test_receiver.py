@@ -17,7 +17,7 @@ from kiosk.outbox.wiring import device_keys, signer
 from layanan.domain.envelope import Ack, Body, Envelope, topic
 from layanan.domain.request import new_msg_id
 from layanan.security.crypto import sign
-from tests.support.delivery import receiver, register
+from tests.support.delivery import office_signer, receiver, register
 from tests.support.kiosk_env import Site, make_site
 from tests.support.waiting import wait_until
 from tools.net import Mosquitto
@@ -231,6 +231,7 @@ def test_auto_register_trusts_a_new_device_on_first_use_and_is_off_by_default(
         lambda: open_store(sqlite_db_url),
         settings.mqtt,
         ReceiverOptions(client_id="central-tofu", auto_register=True),
+        signer=office_signer(settings),
     ).start()
     assert rec.ready.wait(10), "the receiver did not subscribe"  # QoS 0 telemetry before that would be lost
     up = Uploader(settings, queue_path(settings), signer(keys), keys.public_hex).start()

@@ -18,7 +18,7 @@ from central.store import open_store
 from kiosk.outbox.wiring import device_keys, signer
 from layanan.domain.envelope import Ack, Body, Envelope, topic
 from layanan.domain.request import new_msg_id
-from tests.support.delivery import register
+from tests.support.delivery import office_signer, register
 from tests.support.kiosk_env import TEST_POSTGRES_URL, make_site
 from tests.support.waiting import wait_until
 from tools.net import Mosquitto
@@ -61,7 +61,10 @@ def test_a_flood_during_a_database_stall_waits_at_the_broker_not_in_memory(
         for i in range(FLOOD)
     ]
     options = ReceiverOptions(client_id="central-inbox", inbox_size=INBOX, max_batch=BATCH)
-    rec = Receiver(broker.url, lambda: open_store(central_db_url), site.settings().mqtt, options).start()
+    settings = site.settings()
+    rec = Receiver(
+        broker.url, lambda: open_store(central_db_url), settings.mqtt, options, signer=office_signer(settings)
+    ).start()
     acked: set[str] = set()
     lock = threading.Lock()
 

@@ -11,7 +11,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.properties import Properties
 
-from layanan.security.crypto import ensure_central_keypair
+from layanan.security.crypto import ensure_central_keypair, ensure_office_signing_key
 from provisioning.cli import main as provision
 from tools.net import Mosquitto, free_port
 
@@ -52,6 +52,7 @@ class Office:
 
     def prepare(self) -> Office:
         ensure_central_keypair(self.keys)
+        ensure_office_signing_key(self.keys)
         self.devices_dir.mkdir(parents=True, exist_ok=True)
         self.broker_config()
         return self
@@ -92,6 +93,8 @@ def provision_device(office: Office, root: Path, device_id: str) -> Device:
         config,
         "--central-public",
         office.keys / "central_public.key",
+        "--central-verify",
+        office.keys / "central_verify.key",
         "--ca-cert",
         office.ca,
     )

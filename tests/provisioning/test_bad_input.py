@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from layanan.config import load_settings
-from layanan.security.crypto import ensure_central_keypair
+from layanan.security.crypto import ensure_central_keypair, ensure_office_signing_key
 from provisioning.cli import main as provision
 from provisioning.common import ProvisionError
 from provisioning.identity import check_village_code
@@ -110,6 +110,7 @@ def test_keys_refuse_a_bad_office_key_file_and_a_changed_one_without_repin(
     assert provision(["keys", "--config", str(config), "--central-public", str(bad)]) == 1
     assert "--central-public" in capsys.readouterr().err
     office1 = ensure_central_keypair(tmp_path / "office1")
+    ensure_office_signing_key(tmp_path / "office1")
     office2 = ensure_central_keypair(tmp_path / "office2")
     assert office1.public_key != office2.public_key
     assert (
@@ -120,6 +121,8 @@ def test_keys_refuse_a_bad_office_key_file_and_a_changed_one_without_repin(
                 str(config),
                 "--central-public",
                 str(tmp_path / "office1/central_public.key"),
+                "--central-verify",
+                str(tmp_path / "office1/central_verify.key"),
             ]
         )
         == 0

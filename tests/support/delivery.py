@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 from central.receiver import Receiver, ReceiverOptions
 from central.store import Device, open_store
 from layanan.config import Settings
+from layanan.security.crypto import load_office_signing_key, sign
 from tests.support.kiosk_env import Site
 
 
@@ -20,9 +22,19 @@ def register(site: Site, db_url: str) -> None:
         store.close()
 
 
+def office_signer(settings: Settings) -> Callable[[bytes], bytes]:
+    """Signs acks as the office of ``settings`` (its ``central.keys_dir``, as make_site leaves it)."""
+    key = load_office_signing_key(Path(settings.central.keys_dir))
+    return lambda data: sign(data, key)
+
+
 def receiver(broker_url: str, db_url: str, settings: Settings, client_id: str = "central-test") -> Receiver:
     return Receiver(
-        broker_url, lambda: open_store(db_url), settings.mqtt, ReceiverOptions(client_id=client_id)
+        broker_url,
+        lambda: open_store(db_url),
+        settings.mqtt,
+        ReceiverOptions(client_id=client_id),
+        signer=office_signer(settings),
     )
 
 

@@ -12,7 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from layanan.config import Settings, load_settings
-from layanan.security.crypto import CENTRAL_PUBLIC_FILE, ensure_central_keypair, ensure_signing_key, write_key
+from layanan.security.crypto import (
+    CENTRAL_PUBLIC_FILE,
+    OFFICE_VERIFY_FILE,
+    ensure_central_keypair,
+    ensure_office_signing_key,
+    ensure_signing_key,
+    write_key,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 TEST_POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -87,11 +94,13 @@ class Site:
 
 
 def make_site(root: Path, broker_url: str, device_id: str = "kiosk-test-01") -> Site:
-    """Keys for the device and for central, as provisioning would leave them."""
+    """Keys for the device and for central (sealing and ack-signing), as provisioning would leave them."""
     site = Site(root, device_id, broker_url)
     central = ensure_central_keypair(site.central_dir / "keys")
+    office = ensure_office_signing_key(site.central_dir / "keys")
     ensure_signing_key(site.data_dir / "keys")
     write_key(site.data_dir / "keys" / CENTRAL_PUBLIC_FILE, bytes(central.public_key))
+    write_key(site.data_dir / "keys" / OFFICE_VERIFY_FILE, bytes(office.verify_key))
     return site
 
 

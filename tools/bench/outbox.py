@@ -136,7 +136,7 @@ def run_bench(n: int, window: int, sqlite_commits: int) -> dict[str, Any]:
     from central.store import Device, open_store
     from kiosk.outbox.synthetic import synthetic_request
     from kiosk.outbox.uploader import Uploader
-    from kiosk.outbox.wiring import device_keys, open_queue, queue_path, signer
+    from kiosk.outbox.wiring import demo_central_dir, device_keys, open_queue, queue_path, signer
 
     workdir = Path(tempfile.mkdtemp(prefix="kiosk-bench-outbox-"))
     broker = Mosquitto(workdir / "broker", BROKER_CONFIG, persistence=False).start()
@@ -180,6 +180,8 @@ def run_bench(n: int, window: int, sqlite_commits: int) -> dict[str, Any]:
                 "bench-central",
                 "--data-dir",
                 str(workdir / "central"),
+                "--set",  # the stand-in office device_keys(init=True) made: it signs the acks
+                f"central.keys_dir={demo_central_dir(settings)}",
             ],
             stdout=subprocess.DEVNULL,
             stderr=(workdir / "central.log").open("wb"),
