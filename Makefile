@@ -19,6 +19,6 @@ lint: setup-test
 	.venv/bin/mypy
 
 # The kiosk installed as docs/provisioning.md step 1 says, in a Debian Bookworm arm64 root under qemu, and run there
-# (simulate, transcribe, capture). Root only; 20-40 minutes the first time; not part of make test or CI.
+# (simulate, transcribe, capture). Root only; ~20 minutes the first time, ~7 after; not part of make test or CI.
 pi-check: setup-test
 	scripts/pi-check.sh

@@ -8,8 +8,9 @@
 # then three real commands (simulate, transcribe, capture) that must each exit 0.
 #
 # Needs root (debootstrap, chroot, mounts) and the Debian mirror apt on this machine already uses. The root is built
-# once and kept in $PI_ROOT (default /var/tmp/kiosk-pi-root, outside the repository); later runs reuse it and only
-# install the venv afresh. Delete that folder to start from a new root. Speed under qemu says nothing about a Pi.
+# once and kept in $PI_ROOT (default /var/tmp/kiosk-pi-root, outside the repository, 1.3 GB); later runs reuse it
+# and only install the venv afresh. Delete that folder to start from a new root. Measured on 2 cores: about 19
+# minutes the first time, 7 after (docs/benchmarks.md). Speed under qemu says nothing about a Pi.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
@@ -122,7 +123,7 @@ if [[ -e $ROOT && ! -f $ROOT/.pi-check-root ]]; then
     exit 1
 fi
 if [[ ! -f $ROOT/.pi-check-root ]]; then
-    say "debootstrap --arch=arm64 $SUITE $ROOT from $MIRROR (once; 10-30 minutes under qemu)"
+    say "debootstrap --arch=arm64 $SUITE $ROOT from $MIRROR (once; 3-8 minutes, then 6-8 for its apt packages)"
     unmount_under "$ROOT.partial"
     rm -rf --one-file-system "$ROOT.partial"
     t=$(now)
@@ -157,14 +158,18 @@ cp /etc/resolv.conf "$ROOT/etc/resolv.conf"   # pip and apt inside the root reso
 # pip in the root trusts the certificates the host trusts: where the network inspects TLS, its CA is in the host's
 # bundle only, and PyPI would look self-signed from inside. A Pi on an ordinary network needs none of this.
 mkdir -p "$ROOT$IN"
-cp /etc/ssl/certs/ca-certificates.crt "$ROOT$IN/host-ca.crt"
+pip_cert=()
+if [[ -f /etc/ssl/certs/ca-certificates.crt ]]; then
+    cp /etc/ssl/certs/ca-certificates.crt "$ROOT$IN/host-ca.crt"
+    pip_cert=(PIP_CERT="$IN/host-ca.crt")
+fi
 
 # Inside the root with a clean environment: the host's pip settings (local wheel folders, indexes) must not leak
 # in; QEMU_CPU must.
 in_root() {
     chroot "$ROOT" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
         LANG=C.UTF-8 TERM=dumb DEBIAN_FRONTEND=noninteractive QEMU_CPU="$QEMU_CPU" \
-        PIP_CERT="$IN/host-ca.crt" PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_DEFAULT_TIMEOUT=180 "$@"
+        "${pip_cert[@]}" PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_DEFAULT_TIMEOUT=180 "$@"
 }
 
 # -- docs/provisioning.md step 1 ----------------------------------------------------------------------------------
