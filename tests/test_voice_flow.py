@@ -35,7 +35,9 @@ SAY = [
     "tiga empat lima enam",
     "tujuh delapan sembilan kosong",
     "ya",  # phone
-    "ya",  # documents
+    "satu",  # documents: the first, the family card copy
+    "ya",  # will bring it
+    "ya",  # documents done
     "ya",  # review: confirm
 ]
 

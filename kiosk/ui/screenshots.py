@@ -36,7 +36,7 @@ TOUR: list[tuple[str, list[str]]] = [
     ("field-phone", [*(f"key:{d}" for d in KK[11:]), *(f"key:{d}" for d in "0812345")]),
     ("documents", [*(f"key:{d}" for d in "67890"), "ya", "doc:kk_copy"]),
     ("camera", ["foto:kk_copy"]),
-    ("review", ["kembali", "ya"]),
+    ("review", ["kembali", "doc:kk_copy", "doc:kk_copy", "ya"]),
     ("ticket", ["ya"]),
     ("help-called", ["selesai", "start", "lang:en", "lang:en", "cat:kk", "bantuan"]),
     (

@@ -11,3 +11,5 @@ MUTED = (0.85, 0.86, 0.88, 1)
 WARNING = (1.0, 0.93, 0.70, 1)
 
 ACTION_COLOURS = {"batal": STOP, "tidak": STOP, "ya": GO, "bantuan": HELP}
+THICK = 6
+"""Border width (px) of a highlighted or marked button: the shape says it, not colour alone."""

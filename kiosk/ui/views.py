@@ -145,7 +145,9 @@ def documents_view(ctx: ViewContext, state: State) -> Widget:
         doc = ctx.catalog.documents[doc_id]
         marked = doc_id in state.documents
         photographed = doc_id in state.photos
-        text = ("\u2714 " if marked else "") + ctx.book.text(f"doc:{doc_id}")
+        text = ctx.book.text(f"doc:{doc_id}")
+        if marked:
+            text += "\n" + ctx.book.pack.label("bring")
         tile = BoxLayout(orientation="vertical", spacing=4)
         tile.add_widget(
             ctx.button(
@@ -153,7 +155,8 @@ def documents_view(ctx: ViewContext, state: State) -> Widget:
                 doc.icon,
                 text,
                 colour=theme.CARD,
-                highlighted=marked,
+                highlighted=state.highlighted == f"doc:{doc_id}",
+                marked=marked,
                 font_size=16,
                 size_hint_y=0.72,
             )

@@ -67,6 +67,7 @@ class PictoButton(ButtonBehavior, Panel):
     text = StringProperty("")
     badge = StringProperty("")
     highlighted = BooleanProperty(False)
+    marked = BooleanProperty(False)
 
     def __init__(
         self,
@@ -78,6 +79,7 @@ class PictoButton(ButtonBehavior, Panel):
         highlighted: bool = False,
         font_size: float = 20,
         accent: tuple[float, ...] | None = None,
+        marked: bool = False,
         **kwargs: object,
     ) -> None:
         kwargs.setdefault("orientation", "vertical")
@@ -87,11 +89,18 @@ class PictoButton(ButtonBehavior, Panel):
         self.target, self.icon, self.text, self.badge = target, icon, text, badge
         self.bg_color = theme.HIGHLIGHT if highlighted else colour
         self.border = True
-        self.highlighted = highlighted
+        self.highlighted, self.marked = highlighted, marked
         light_text = colour in (theme.GO, theme.STOP, theme.HELP) and not highlighted
         ink = (1, 1, 1, 1) if light_text else (accent or theme.INK)
         if accent is not None:
             self.border_color, self.line_width = accent, 3
+        if marked:  # chosen for good (a document to bring): a thick green frame and a tick
+            self.border_color, self.line_width = theme.GO, theme.THICK
+            text = "\u2714 " + text
+        if highlighted:  # heard, waiting for the second tap: a thick dark frame and a tick, not colour alone
+            self.border_color, self.line_width, ink = theme.INK, theme.THICK, theme.INK
+            text = "\u2714 " + text if not marked else text
+        self.text = text  # as drawn, with its tick
         label = f"{badge}. {text}" if badge else text
         source = icon_file(icon) if icon else ""
         across = self.orientation == "horizontal"
@@ -101,6 +110,17 @@ class PictoButton(ButtonBehavior, Panel):
             image.size_hint = (share, 1) if across else (1, share)
             self.add_widget(image)
         if not text and source:
+            if highlighted:
+                self.add_widget(
+                    Label(
+                        text="\u2714",
+                        color=theme.INK,
+                        font_size=28,
+                        bold=True,
+                        font_name=SYMBOL_FONT,
+                        size_hint=(0.3, 0.3),
+                    )
+                )
             return
         lbl = Label(
             text=label,

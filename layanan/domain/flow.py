@@ -211,7 +211,7 @@ class Flow:
         words = set(COMMANDS)
         if state.screen == "attract":
             return tuple(sorted(words | set(DIGITS)))  # any word wakes the kiosk
-        if state.screen in ("language", "category", "service") or (
+        if state.screen in ("language", "category", "service", "documents") or (
             state.screen == "field" and self.current_field(state).kind == "choice"
         ):
             words |= set(number_words(len(self.choices(state))))
@@ -230,6 +230,8 @@ class Flow:
             return tuple(f"svc:{s.id}" for s in self.catalog.services_in(state.category or ""))
         if state.screen == "field" and self.current_field(state).kind == "choice":
             return tuple(f"opt:{o.id}" for o in self.current_field(state).options)
+        if state.screen == "documents":  # "satu" says the first document, "ya" then marks it
+            return tuple(f"doc:{d}" for d in self._service(state).documents)
         return ()
 
     def current_field(self, state: State) -> FieldSpec:
@@ -353,8 +355,9 @@ class Flow:
             typed = state.with_(entry=state.entry + key, groups=(), error=None)
             if spec.kind in COMPLETE_GOES_ON and len(typed.entry) == spec.max_len:
                 done = self._finish_field(typed, spec)
+                # on to the next field: a habitual confirm tap there must not refuse its empty number
                 moved = done.state.with_(
-                    advanced=done.state.screen != "field" or done.state.field_index != state.field_index
+                    advanced=done.state.screen == "field" and done.state.field_index != state.field_index
                 )
                 return Step(moved, (f"digit:{key}", *done.say), done.effects)
             return Step(typed, (f"digit:{key}",))
@@ -381,6 +384,8 @@ class Flow:
 
     def _on_documents(self, state: State, target: str) -> Step:
         if target == "ya":
+            if state.highlighted:  # "ya" confirms the document tapped once, as on the picture screens
+                return self._toggle_document(state.with_(highlighted=None), state.highlighted[4:])
             return self._go(state, "review", editing=False)
         docs = self._service(state).documents
         doc = target.partition(":")[2]
@@ -389,6 +394,12 @@ class Flow:
             return Step(new, self.prompt(new), (StartCamera(doc, self.catalog.documents[doc].kind),))
         if not target.startswith("doc:") or doc not in docs:
             return self._unknown(state, target)
+        if state.highlighted != target:  # the first tap says what it is and what a second tap will do
+            hint = "doc.hint_unmark" if doc in state.documents else "doc.hint_mark"
+            return Step(state.with_(highlighted=target, error=None), (f"doc:{doc}", hint))
+        return self._toggle_document(state.with_(highlighted=None), doc)
+
+    def _toggle_document(self, state: State, doc: str) -> Step:
         if doc in state.documents:
             return Step(
                 state.with_(documents=tuple(d for d in state.documents if d != doc)),
@@ -495,17 +506,24 @@ class Flow:
             return state.screen not in NOTHING_TO_WIPE
         if target == "lewati":
             return state.screen == "field" and self.current_field(state).optional
+        if target == "ya" and state.screen == "documents":  # going on with no document marked
+            docs = self._service(state).documents
+            return bool(docs) and not state.documents and not state.highlighted
         return False
 
     def confirm_text(self, state: State, target: str) -> tuple[str, ...]:
         if target == "lewati" and state.entry:
             return ("confirm.lewati_entry",)
+        if target == "ya":
+            return ("confirm.no_docs",)
         return (f"confirm.{target}",)
 
     def _fire(self, state: State, target: str) -> Step:
         """The second tap on an armed control: do it."""
         if target == "batal":
             return self._home(state, ("screen.cancelled",))
+        if target == "ya":
+            return self._go(state, "review", editing=False)
         step = self._next_field(state.with_(entry="", groups=()))
         return Step(step.state, ("done.skipped", *step.say), step.effects)
 

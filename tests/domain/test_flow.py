@@ -271,7 +271,21 @@ def test_no_said_on_the_documents_screen_is_not_understood_and_changes_nothing(f
     state = at_documents(flow)
     step = flow.handle(state, Spoken("tidak"))
     assert step.state == state and step.say == ("err.not_understood",)
-    assert flow.handle(state, Spoken("ya")).state.screen == "review"
+    asked = flow.handle(state, Spoken("ya"))
+    assert asked.state.screen == "documents" and asked.say == ("confirm.no_docs",)  # none marked: it asks
+    assert flow.handle(asked.state, Spoken("ya")).state.screen == "review"
+
+
+def test_documents_are_marked_by_a_second_tap_and_unmarked_the_same_way(flow):
+    state = at_documents(flow)
+    once = flow.handle(state, Tap("doc:kk_copy"))
+    assert once.state.documents == () and once.say == ("doc:kk_copy", "doc.hint_mark")
+    marked = flow.handle(once.state, Tap("doc:kk_copy"))
+    assert marked.state.documents == ("kk_copy",) and marked.say == ("doc:kk_copy", "doc.marked")
+    asked = flow.handle(marked.state, Tap("doc:kk_copy"))
+    assert asked.state.documents == ("kk_copy",) and asked.say[-1] == "doc.hint_unmark"
+    by_voice = flow.handle(flow.handle(state, Spoken("satu")).state, Spoken("ya"))
+    assert by_voice.state.documents == ("kk_copy",)
 
 
 def test_photo_of_a_document_becomes_an_attachment_of_the_request(flow):
@@ -293,7 +307,7 @@ def test_a_broken_camera_lets_the_citizen_go_on_and_tells_staff(flow):
     step = flow.handle(state, CameraFailed("no camera"))
     assert step.state.screen == "documents" and step.say == ("err.camera",)
     assert step.effects == (StopCamera(), CallStaff("camera"))
-    assert flow.handle(step.state, Tap("ya")).state.screen == "review"
+    assert drive(flow, step.state, "ya", "ya").screen == "review"
 
 
 def test_back_from_the_camera_closes_it(flow):

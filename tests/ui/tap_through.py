@@ -23,6 +23,7 @@ TAPS = [
     *(f"key:{d}" for d in PHONE),
     "ya",
     "doc:kk_copy",
+    "doc:kk_copy",  # the first tap says it, the second marks it
     "ya",
     "ya",
 ]

@@ -18,6 +18,7 @@ pytestmark = pytest.mark.slow
 
 def drive(tmp_path: Path, plan: list[Any], settings: dict[str, Any] | None = None) -> dict[str, Any]:
     """Follow ``plan`` in a real window (see tests/ui/drive.py); the notes it took, by name."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
     (tmp_path / "plan.json").write_text(json.dumps(plan))
     args = [str(tmp_path / "data"), str(tmp_path / "result.json"), str(tmp_path / "plan.json")]
     if settings:
@@ -94,3 +95,48 @@ def test_kembali_shows_the_nik_again_and_a_review_line_changes_that_field_alone(
     assert notes["edit"]["field"] == "kk_number" and notes["edit"]["entry"] == wrong_kk
     fixed = notes["fixed"]
     assert fixed["screen"] == "review" and fixed["values"] == {"nik": NIK, "kk_number": KK, "phone": PHONE}
+
+
+def test_documents_first_tap_says_what_a_second_will_do_and_marked_is_not_yellow(tmp_path: Path) -> None:
+    plan = [*TO_NIK, *keys(NIK), *keys(KK), *keys(PHONE), "ya", "doc:kk_copy", {"note": "once"}]
+    plan += ["doc:kk_copy", {"note": "marked"}, "doc:kk_copy", {"note": "asked"}, "doc:kk_copy"]
+    plan += [{"note": "unmarked"}]
+    notes = drive(tmp_path, plan)["notes"]
+    once = notes["once"]
+    assert once["documents"] == [] and said(once) == ["doc:kk_copy", "doc.hint_mark"]
+    tile = drawn(once, "doc:kk_copy")
+    assert tile["highlighted"] and tile["line_width"] >= 5 and "\u2714" in tile["text"]  # not colour alone
+    marked = notes["marked"]
+    assert marked["documents"] == ["kk_copy"] and said(marked) == ["doc:kk_copy", "doc.marked"]
+    tile = drawn(marked, "doc:kk_copy")
+    assert tile["marked"] and not tile["highlighted"] and tile["line_width"] >= 5
+    assert tile["bg_color"] != drawn(once, "doc:kk_copy")["bg_color"], "marked is not the 'heard' yellow"
+    assert notes["asked"]["documents"] == ["kk_copy"], "a tap on a marked document only asks"
+    assert notes["unmarked"]["documents"] == [] and said(notes["unmarked"])[-1] == "doc.unmarked"
+
+
+def test_documents_going_on_with_none_marked_asks_first(tmp_path: Path) -> None:
+    plan = [*TO_NIK, *keys(NIK), *keys(KK), *keys(PHONE), "ya", "ya", {"note": "asked"}, "ya", {"note": "on"}]
+    notes = drive(tmp_path, plan)["notes"]
+    assert notes["asked"]["screen"] == "documents" and said(notes["asked"]) == ["confirm.no_docs"]
+    assert notes["asked"]["banner"] and drawn(notes["asked"], "ya")["highlighted"]
+    assert notes["on"]["screen"] == "review"
+
+
+TODAY_ERROR_FREE_TAPS = 57
+"""Taps of an error-free KTP-el request by touch before issue 36 (tests/ui/tap_through.py at ce492cd: 7 to the
+NIK, 16 + ya, 16 + ya, 12 + ya for the phone, one tap on the document, ya, ya)."""
+
+
+def test_review_correction_takes_at_most_two_taps_more_than_the_old_error_free_path(tmp_path: Path) -> None:
+    tail = [*keys(PHONE), "ya", "doc:kk_copy", "doc:kk_copy", "ya"]
+    clean = drive(tmp_path / "clean", [*TO_NIK, *keys(NIK), *keys(KK), *tail, "ya", {"note": "end"}])
+    wrong_kk = KK[:-1] + "5"
+    fix = ["edit:kk_number", "key:del", "key:4", {"note": "fixed"}, "ya", {"note": "end"}]
+    fixed = drive(tmp_path / "fixed", [*TO_NIK, *keys(NIK), *keys(wrong_kk), *tail, *fix])
+    assert clean["notes"]["end"]["screen"] == "ticket", clean["log"][-6:]
+    assert fixed["notes"]["end"]["screen"] == "ticket", fixed["log"][-6:]
+    assert fixed["notes"]["fixed"]["values"]["kk_number"] == KK
+    print(f"taps: error-free {clean['taps']}, one mistake fixed on the review {fixed['taps']}")
+    assert clean["taps"] <= TODAY_ERROR_FREE_TAPS
+    assert fixed["taps"] <= TODAY_ERROR_FREE_TAPS + 2, fixed["taps"]
