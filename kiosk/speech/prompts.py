@@ -37,6 +37,24 @@ SILENT_PEAK = 300
 """A staff recording whose loudest sample is below this (-40 dBFS) holds no speech."""
 
 
+PAUSE_S = 0.12
+"""Silence after each clip."""
+DIGIT_GAP_S = 0.06
+"""Between two digits of a group of four in a read-back (their clips cut to the speech)."""
+GROUP_GAP_S = 0.35
+"""Between two groups of four digits: the number is heard as it is shown, 3201 0145 ..."""
+
+
+def _silence(seconds: float) -> np.ndarray:
+    return np.zeros(int(PACK_RATE * seconds), dtype=np.int16)
+
+
+def _trimmed(samples: np.ndarray) -> np.ndarray:
+    """A digit's clip without the silence espeak-ng (or a recording) leaves around it."""
+    start, end = speech_span(samples, PACK_RATE // 50)
+    return samples[start:end]
+
+
 def key_file(key: str) -> str:
     return key.replace(":", "__").replace("/", "_") + ".wav"
 
@@ -92,26 +110,37 @@ class AudioPack:
         return target
 
     def samples(self, lang: str, keys: Iterable[str]) -> np.ndarray:
-        """The keys' clips joined with short pauses, at PACK_RATE. A missing clip is skipped; an unreadable
-        one (a staff recording saved in the wrong format, a file cut short by a power cut) is logged by name
-        and the next clip for its key is used: a prompt never stops the kiosk."""
-        pause = np.zeros(int(PACK_RATE * 0.12), dtype=np.int16)
+        """The keys' clips joined with short pauses, at PACK_RATE. Digits in a row (a read-back) are cut to their
+        speech and said in groups of four: a short gap inside a group, a longer one between groups, so a
+        16-digit number takes a few seconds instead of sixteen clips with their silence. A missing clip is
+        skipped; an unreadable one (a staff recording saved in the wrong format, a file cut short by a power
+        cut) is logged by name and the next clip for its key is used: a prompt never stops the kiosk."""
         parts: list[np.ndarray] = []
-        missing = 0
+        missing, run = 0, 0
         for key in keys:
-            for path in self.clips(lang, key):
-                try:
-                    data = load_wav(path, rate=PACK_RATE).samples
-                except AudioFormatError as exc:
-                    log.warning("prompt clip skipped: %s; record it again", exc)
-                    continue
-                parts += [data, pause]
-                break
-            else:
+            data = self._clip_samples(lang, key)
+            if data is None:
                 missing += 1
+                continue
+            if key.startswith("digit:"):
+                data = _trimmed(data)
+                if run:  # inside a read-back: replace the pause after the last digit
+                    parts[-1] = _silence(GROUP_GAP_S if run % 4 == 0 else DIGIT_GAP_S)
+                run += 1
+            else:
+                run = 0
+            parts += [data, _silence(PAUSE_S)]
         if missing:
             log.warning("%d prompt clip(s) missing for language %s; run 'kiosk prompts'", missing, lang)
         return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int16)
+
+    def _clip_samples(self, lang: str, key: str) -> np.ndarray | None:
+        for path in self.clips(lang, key):
+            try:
+                return load_wav(path, rate=PACK_RATE).samples
+            except AudioFormatError as exc:
+                log.warning("prompt clip skipped: %s; record it again", exc)
+        return None
 
     def render(self, book: PromptBook, voice: str, progress: Callable[[int, int], None] | None = None) -> int:
         """Synthesize every key whose text changed; return how many clips were made."""
@@ -173,6 +202,7 @@ class PromptSpeaker:
         """Why the last prompt could not play (the self-test shows it), or empty."""
         self._lock = threading.Lock()
         self._cut = threading.Event()  # the prompt playing was cut short: no echo guard
+        self._playing = False
         self._format: tuple[int, int] | None = None
         """(rate, channels) the output device wants, once it refused the prompt's own rate in mono."""
 
@@ -191,6 +221,10 @@ class PromptSpeaker:
         if samples.size:
             self.play(samples, PACK_RATE)
 
+    def busy(self) -> bool:
+        """A prompt is playing now (the app's inactivity timer waits for it to end)."""
+        return self._playing
+
     def hush(self) -> None:
         """Stop the prompt playing and unmute (the citizen pressed the talk button: they want to speak). Never
         waits: the playing stream ends itself at its next buffer, so the screen's thread cannot hang on the
@@ -204,6 +238,7 @@ class PromptSpeaker:
         self._cut.set()  # a prompt still playing ends at its next buffer, without its echo guard
         with self._lock, self.guard():
             self._cut.clear()
+            self._playing = True
             try:
                 ended = self._stream(np.ascontiguousarray(samples, dtype=np.int16), rate)
             except Exception as exc:  # PortAudio raises many kinds (OSError without it, PortAudioError, ...)
@@ -212,6 +247,8 @@ class PromptSpeaker:
                     log.warning("cannot play prompts (%s); screens still show every prompt as text", exc)
                     self._warned = True
                 return False
+            finally:
+                self._playing = False
             if ended and not self._cut.is_set():
                 time.sleep(self.echo_guard_s)
             self.last_error = "" if ended else "the output device did not finish playing in time"

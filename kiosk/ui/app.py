@@ -306,6 +306,10 @@ def build_app_class() -> type:
                 self.mic.bg_color = theme.HIGHLIGHT if lit else theme.CARD
 
         def _tick(self, dt: float) -> None:
+            busy = getattr(self.session.speaker, "busy", None)
+            if busy is not None and busy():  # a long read-back is not inactivity: count from its end
+                self.last_input = time.monotonic()
+                return
             if self.session.state.screen != "attract" and self.staff is None:
                 self.session.dispatch(Idle(time.monotonic() - self.last_input))
 

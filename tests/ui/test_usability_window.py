@@ -140,3 +140,55 @@ def test_review_correction_takes_at_most_two_taps_more_than_the_old_error_free_p
     print(f"taps: error-free {clean['taps']}, one mistake fixed on the review {fixed['taps']}")
     assert clean["taps"] <= TODAY_ERROR_FREE_TAPS
     assert fixed["taps"] <= TODAY_ERROR_FREE_TAPS + 2, fixed["taps"]
+
+
+REVIEW_PLAN = [*TO_NIK, *keys(NIK), *keys(KK), *keys(PHONE), "ya", "doc:kk_copy", "doc:kk_copy", "ya"]
+
+
+def test_readback_of_the_review_is_grouped_and_ends_before_the_idle_warning(tmp_path: Path) -> None:
+    """The keys the window says on the review, played from real espeak-ng clips of the audio pack."""
+    import subprocess
+
+    import numpy as np
+
+    from kiosk.speech.prompts import PACK_RATE, AudioPack, key_file
+    from layanan.domain.catalog import load_catalog
+    from layanan.domain.prompts import PromptBook, load_pack
+
+    review = drive(tmp_path, [*REVIEW_PLAN, {"note": "review"}])["notes"]["review"]
+    assert review["screen"] == "review"
+    keys_said = said(review)
+    assert keys_said[-1] == "hint.review_confirm"
+    book = PromptBook(load_catalog(), load_pack("id"))
+    pack = AudioPack(tmp_path / "prompts")
+    (tmp_path / "prompts" / "id").mkdir(parents=True)
+    for key in set(keys_said):
+        target = tmp_path / "prompts" / "id" / key_file(key)
+        subprocess.run(["espeak-ng", "-v", "id", "-s", "140", "-w", str(target), book.text(key)], check=True)
+    whole = pack.samples("id", keys_said)
+    before_confirm = pack.samples("id", keys_said[:-1])
+    seconds = len(whole) / PACK_RATE
+    print(
+        f"review read-back: {seconds:.1f} s, the confirm instruction starts at {len(before_confirm) / PACK_RATE:.1f} s"
+    )
+    assert len(before_confirm) / PACK_RATE < 40, (
+        "the confirm instruction must start well before the 45 s warning"
+    )
+    # the NIK alone: four groups, a longer gap between groups than inside them
+    nik = pack.samples("id", [f"digit:{d}" for d in NIK])
+    assert len(nik) / PACK_RATE < 10, len(nik) / PACK_RATE  # 16 clips of about a second each before
+    quiet = np.abs(nik.astype(np.int32)) < 200
+    gaps, run = [], 0
+    for q in quiet:
+        run = run + 1 if q else (gaps.append(run) or 0)
+    long_gaps = [g for g in gaps if g > 0.3 * PACK_RATE]
+    assert len(long_gaps) == 3, [round(g / PACK_RATE, 2) for g in gaps if g > 0.05 * PACK_RATE]
+
+
+def test_readback_playing_pauses_the_idle_timer(tmp_path: Path) -> None:
+    plan = [*REVIEW_PLAN, {"speaking": True}, {"idle": 50}, {"note": "playing"}]
+    plan += [{"speaking": False}, {"idle": 50}, {"note": "ended"}]
+    notes = drive(tmp_path, plan)["notes"]
+    assert notes["playing"]["screen"] == "review" and not notes["playing"]["warning"]
+    assert "screen.still_there" not in said(notes["playing"])
+    assert notes["ended"]["warning"], "once the prompt has ended, inactivity counts again"
