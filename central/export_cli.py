@@ -13,9 +13,16 @@ from typing import Any, TextIO
 
 from nacl.public import PrivateKey
 
+from central import office_keys
 from central.cli import add_db_flag, central_keys_dir, store_from
 from layanan.config import Settings
-from layanan.security.crypto import CENTRAL_PRIVATE_FILE, KeyFileError, read_key, unseal
+from layanan.security.crypto import CENTRAL_PRIVATE_FILE, KeyFileError, unseal
+
+Keys = list[PrivateKey]
+
+
+class WrongKey(Exception):
+    """A request is sealed to a key the office no longer has: the message names it and the fix."""
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -53,18 +60,23 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 for d in store.dead_letters()
             ]
         else:
-            key = None
+            key: Keys | None = None
+            keys_dir = central_keys_dir(settings)
             if not args.sealed:
                 try:
-                    key = PrivateKey(
-                        read_key(
-                            central_keys_dir(settings) / CENTRAL_PRIVATE_FILE, "central office private key"
-                        )
-                    )
+                    key = office_keys.opening_keys(keys_dir)
                 except KeyFileError as exc:
-                    print(f"kiosk-central export: {exc} (or pass --sealed)", file=sys.stderr)
+                    print(
+                        f"kiosk-central export: {exc.args[0].split(';')[0]}; make or restore the office keys "
+                        "with 'kiosk-central keys init' or 'kiosk-central keys restore BACKUP' (or pass --sealed)",
+                        file=sys.stderr,
+                    )
                     return 2
-            rows = [_request_row(r, key) for r in store.requests()]
+            try:
+                rows = [_request_row(r, key, keys_dir) for r in store.requests()]
+            except WrongKey as exc:
+                print(f"kiosk-central export: {exc}", file=sys.stderr)
+                return 2
             if args.attachments:
                 if key is None:
                     print(
@@ -110,7 +122,7 @@ def _private_dir(path: Path) -> None:
     os.chmod(path, 0o700)
 
 
-def _write_attachments(store: Any, key: PrivateKey, out: Path, msg_ids: list[str]) -> int:
+def _write_attachments(store: Any, key: Keys, out: Path, msg_ids: list[str]) -> int:
     """Opened photos, 0600 in 0700 folders: they are citizens' documents."""
     written = 0
     for msg_id in msg_ids:
@@ -128,7 +140,7 @@ def _write_attachments(store: Any, key: PrivateKey, out: Path, msg_ids: list[str
     return written
 
 
-def _request_row(r: Any, key: PrivateKey | None) -> dict[str, Any]:
+def _request_row(r: Any, key: Keys | None, keys_dir: Path) -> dict[str, Any]:
     row: dict[str, Any] = {
         "msg_id": r.msg_id,
         "device_id": r.device_id,
@@ -150,6 +162,13 @@ def _request_row(r: Any, key: PrivateKey | None) -> dict[str, Any]:
             personal = json.loads(unseal(r.sealed, key))
             row["fields"] = personal.get("fields", {})
             row["documents"] = personal.get("documents", [])
-        except ValueError as exc:
-            row["error"] = str(exc)
+        except ValueError:
+            raise WrongKey(
+                f"request {r.msg_id} (ticket {r.ticket}, device {r.device_id}) is sealed to another office key "
+                f"than {keys_dir / CENTRAL_PRIVATE_FILE} (fingerprint "
+                f"{office_keys.fingerprint(bytes(key[0].public_key))}) and the {len(key) - 1} retired keys in "
+                f"{keys_dir / office_keys.RETIRED_DIR}: point --data-dir or central.keys_dir at the office's "
+                "keys, or put the key it was sealed to back with 'kiosk-central keys restore BACKUP' "
+                "(or export with --sealed)"
+            ) from None
     return row

@@ -34,7 +34,7 @@ class Indexer:
         db: Database,
         catalog: Catalog,
         calendar: Calendar,
-        key: Callable[[], PrivateKey | None],
+        key: Callable[[], list[PrivateKey] | None],
         nik_secret: bytes | None,
         tz: str = "Asia/Jakarta",
     ) -> None:
@@ -52,7 +52,7 @@ class Indexer:
         day = dt.datetime.fromtimestamp(received_at, self.tz).date()
         return self.calendar.add_working_days(day, svc.sla_days if svc else 5).isoformat()
 
-    def _nik_index(self, key: PrivateKey | None, sealed: bytes) -> tuple[str | None, int]:
+    def _nik_index(self, key: list[PrivateKey] | None, sealed: bytes) -> tuple[str | None, int]:
         if key is None or self._secret is None:
             return None, 0
         try:

@@ -58,9 +58,10 @@ class Console:
         text = self.words.get(lang, {}).get(key) or self.words["id"].get(key) or key
         return text.format(**kw) if kw else text
 
-    def private_key(self) -> PrivateKey | None:
+    def private_key(self) -> list[PrivateKey] | None:
+        """The keys that open sealed data: the current one, then the retired ones (kiosk-central keys rotate)."""
         try:
-            return office_keys.private_key(self.keys_dir)
+            return office_keys.opening_keys(self.keys_dir)
         except KeyFileError:
             return None
 

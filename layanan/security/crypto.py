@@ -10,6 +10,7 @@ written with mode 0600.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -129,11 +130,15 @@ def seal(data: bytes, central_public: PublicKey) -> bytes:
     return bytes(SealedBox(central_public).encrypt(data))
 
 
-def unseal(data: bytes, central_private: PrivateKey) -> bytes:
-    try:
-        return bytes(SealedBox(central_private).decrypt(data))
-    except CryptoError as exc:
-        raise ValueError("sealed data cannot be opened with this central key") from exc
+def unseal(data: bytes, central_private: PrivateKey | Sequence[PrivateKey]) -> bytes:
+    """Open a sealed box with the office key, or with the first of several (the current key, then retired ones)."""
+    keys = [central_private] if isinstance(central_private, PrivateKey) else list(central_private)
+    for key in keys:
+        try:
+            return bytes(SealedBox(key).decrypt(data))
+        except CryptoError:
+            continue
+    raise ValueError("sealed data cannot be opened with this central key")
 
 
 def sign(message: bytes, key: SigningKey) -> bytes:
