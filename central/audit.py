@@ -21,6 +21,8 @@ ACTIONS = (
     "deadletter_discard",
     "deadletter_requeue",
     "audit_export",
+    "stock",
+    "staff",
 )
 
 

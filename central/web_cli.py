@@ -49,9 +49,13 @@ class Running:
     console: Console
     indexer: Indexer
     app: Any
+    refresher: Any = None
+    """The public page's aggregates (``central.transparency.Refresher``)."""
 
     def stop(self) -> None:
         self.indexer.stop()
+        if self.refresher is not None:
+            self.refresher.stop()
         if self.console.status_link is not None:
             self.console.status_link.stop()
         self.console.db.close()
@@ -64,7 +68,9 @@ def holidays_path(settings: Settings) -> Path | None:
     return default if default.exists() else None
 
 
-def build(settings: Settings, db_url: str | None, broker_url: str | None, link: bool = True) -> Running:
+def build(
+    settings: Settings, db_url: str | None, broker_url: str | None, link: bool = True, refresh: bool = True
+) -> Running:
     """Everything the console runs, started; ``Running.app`` is the ASGI app."""
     db: Database = open_database(settings, db_url)
     keys_dir = compose.keys_dir(settings)
@@ -97,7 +103,13 @@ def build(settings: Settings, db_url: str | None, broker_url: str | None, link: 
     indexer = Indexer(db, catalog, calendar, key, nik_secret, settings.site.time_zone)
     indexer.run_once()
     indexer.start()
-    return Running(console, indexer, create_app(console))
+    from central import transparency
+    from central.forecast.plan import demand_services
+
+    refresher = (
+        transparency.Refresher(db, demand_services(catalog), settings.site.time_zone) if refresh else None
+    )
+    return Running(console, indexer, create_app(console), refresher.start() if refresher else None)
 
 
 def serve_in_thread(running: Running, host: str, port: int) -> tuple[Any, threading.Thread]:

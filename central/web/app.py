@@ -24,7 +24,7 @@ from starlette.staticfiles import StaticFiles
 
 from central import office_keys
 from central.db import DatabaseDown
-from central.web import auditlog, auth, deadletters, exports, fleet, inbox, requests
+from central.web import auditlog, auth, deadletters, exports, fleet, inbox, plan, public, requests
 from central.web.console import Console, redirect, render
 
 log = logging.getLogger(__name__)
@@ -62,6 +62,16 @@ def routes() -> list[Any]:
         Route("/dead-letters/{dead_id:int}/requeue", deadletters.requeue, methods=["POST"]),
         Route("/audit", auditlog.audit_page),
         Route("/audit/export.csv", auditlog.audit_export),
+        # the public's pages: no login (central.web.public), and the supervisors' plan (central.web.plan)
+        Route("/publik", public.public_page),
+        *[
+            Route(f"/publik/{name}.{fmt}", public.open_data)
+            for name in ("data", "minggu")
+            for fmt in ("csv", "json")
+        ],
+        Route("/rencana", plan.plan_page),
+        Route("/rencana/export.csv", plan.plan_export),
+        Route("/rencana/catat", plan.record, methods=["POST"]),
         Mount("/static", StaticFiles(packages=[("central.web", "static")]), name="static"),
     ]
 

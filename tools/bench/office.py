@@ -8,6 +8,7 @@ from layanan.config import Settings
 
 TARGETS: dict[str, tuple[str, str]] = {
     "web": ("tools.bench.web", "console page times at scale: first inbox page, a filtered page, one request"),
+    "public": ("tools.bench.public", "the public page (/publik) and its refresh at scale on PostgreSQL"),
     "forecast": ("tools.bench.forecast", "forecast accuracy (MASE vs SeasonalNaive), 80% coverage, time"),
 }
 NO_CONFIG_FLAGS = True
