@@ -1,9 +1,12 @@
 """The central receiver: validate, store, then acknowledge; dead-letter every bad message and keep serving.
 
-paho's network thread only queues messages. The worker takes what has arrived (up to ``max_batch``), validates each
-message into a request or a dead letter, commits the batch in one transaction, and only then publishes one ack per
-device listing the committed msg ids (new and duplicates) and the rejected ones. A crash between commit and ack only
-means the kiosk resends and central answers "duplicate" with the same ack.
+paho's network thread only queues messages (in a bounded inbox: when it is full, paho waits and the broker keeps the
+rest). The worker takes what has arrived (up to ``max_batch``), validates each message into a request or a dead
+letter, commits the batch in one transaction, and only then publishes one ack per device, signed with the office
+key, listing the committed msg ids (new and duplicates) and the rejected ones. A crash between commit and ack only
+means the kiosk resends and central answers "duplicate" with the same ack. A batch the database refuses for
+something in it is committed again item by item, so one bad message never holds up good ones. The MQTT session ends
+with the connection, so a dead receiver strands no share of the shared subscription.
 """
 
 from __future__ import annotations
