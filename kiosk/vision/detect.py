@@ -26,9 +26,11 @@ import numpy as np
 from kiosk.vision.outline import (
     BORDER_PX,
     STRAIGHT_MIN,
+    band_extension,
     edge_support,
     refine_on_contour,
     refine_on_steps,
+    side_contrast,
     step_support,
     straightness,
 )
@@ -51,7 +53,7 @@ A4)."""
 
 MIN_AREA = 0.04
 """Smallest outline, as a fraction of the frame, that counts as a document."""
-MAX_AREA = 0.98
+MAX_AREA = 0.9
 """Largest: anything bigger is the frame itself."""
 MAX_PERSPECTIVE = 1.6
 """Largest ratio of two opposite sides of an outline."""
@@ -68,7 +70,15 @@ class Detection:
     cut_off: bool
     """The outline touches the frame border: part of the document is outside the picture."""
     method: str
-    """Which proposal won: ``edges``, ``regions`` or ``none``."""
+    """Which proposal won: ``mask`` (the learned model), ``edges``, ``regions``, ``fine-edges``, or ``none``."""
+    confidence: float = 0.0
+    """How sure the detector is of the outline, 0-1. Below ``CONFIDENCE_MIN`` the outline is not trusted: the
+    capture keeps the whole frame and flags the photo for the clerk."""
+
+    @property
+    def unsure(self) -> bool:
+        """An outline was found but the detector is not sure of it."""
+        return self.corners is not None and self.confidence < CONFIDENCE_MIN
 
     def corners_array(self) -> np.ndarray | None:
         return None if self.corners is None else np.array(self.corners, np.float32)
@@ -81,6 +91,8 @@ class Detection:
             "area_fraction": round(self.area_fraction, 4),
             "cut_off": self.cut_off,
             "method": self.method,
+            "confidence": round(self.confidence, 3),
+            "unsure": self.unsure,
         }
 
 
@@ -220,6 +232,51 @@ def _candidates(image: np.ndarray, maps: _EdgeMaps, stage: int) -> list[tuple[st
     return out
 
 
+SIDE_CONTRAST_MIN = 0.5
+"""Share of each side of an outline along which the colour inside differs from the colour outside."""
+
+
+def _lab(image: np.ndarray) -> np.ndarray:
+    """The frame in OpenCV's 8-bit Lab, blurred, as float32 (grey frames: lightness only)."""
+    if image.ndim == 2:
+        image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+    return cv2.cvtColor(cv2.GaussianBlur(image, (5, 5), 0), cv2.COLOR_BGR2Lab).astype(np.float32)
+
+
+def _ratio_error(quad: np.ndarray, document_kind: str) -> float:
+    sides = np.linalg.norm(quad - np.roll(quad, -1, axis=0), axis=1)
+    a, b = (sides[0] + sides[2]) / 2, (sides[1] + sides[3]) / 2
+    return float(abs(max(a, b) / max(1e-6, min(a, b)) / DOCUMENT_KINDS[document_kind][0] - 1))
+
+
+def _extend_bands(lab: np.ndarray, quad: np.ndarray, document_kind: str | None) -> np.ndarray:
+    """Move a side that lies on the inner edge of a band printed to the document's edge (a dark header band)
+    out onto the band's outer edge, when the larger outline has the kind's proportions at least as well."""
+    if document_kind is None:
+        return quad
+    page = DOCUMENT_KINDS[document_kind][0] < 1.5
+    for side in range(4):
+        d = band_extension(lab, quad, side, max_frac=0.12 if page else 0.3)
+        if d <= 0:
+            continue
+        a, b = quad[side], quad[(side + 1) % 4]
+        ab = b - a
+        outward = -np.array([-ab[1], ab[0]], np.float32) / max(1e-6, float(np.linalg.norm(ab)))
+        # the neighbouring sides carry the moved side's corners outwards along themselves
+        moved = quad.copy()
+        for i, j in ((side, side - 1), ((side + 1) % 4, (side + 2) % 4)):
+            along = quad[i] - quad[j]
+            cos = float(along @ outward) / max(1e-6, float(np.linalg.norm(along)))
+            if cos < 0.3:
+                break
+            moved[i] = quad[i] + along / float(np.linalg.norm(along)) * d / cos
+        else:
+            old, new = _ratio_error(quad, document_kind), _ratio_error(moved, document_kind)
+            if new <= RATIO_TOLERANCE and new <= old + (0.03 if page else -0.02):
+                quad = moved
+    return quad
+
+
 def _ratio_fits(quad: np.ndarray, document_kind: str | None) -> bool:
     """The outline's long/short side ratio is within ``RATIO_TOLERANCE`` of the document kind's (any kind when
     ``document_kind`` is None). Rejects the photo box of a card or a signature box printed on a page."""
@@ -241,17 +298,36 @@ DETECT_MAX_SIDE = 1280
 are then refined on the full image."""
 
 
-def find_document(image: np.ndarray, document_kind: str | None = None) -> Detection:
-    """The largest plausible document outline in ``image`` (BGR or grey); with ``document_kind`` (ktp, card, kk,
-    letter) only outlines of that kind's proportions count."""
+CONFIDENCE_MIN = 0.5
+"""Detections less sure than this are not trusted (``Detection.unsure``)."""
+
+DETECTORS = ("auto", "learned", "classical")
+"""``learned``: the mask model (outline_model.py) and sub-pixel refinement; ``classical``: edge and region
+proposals only; ``auto``: learned when the model is shipped and loads, else classical."""
+
+
+def find_document(image: np.ndarray, document_kind: str | None = None, detector: str = "auto") -> Detection:
+    """The document's outline in ``image`` (BGR or grey); with ``document_kind`` (ktp, card, kk, letter) only
+    outlines of that kind's proportions count. ``detector`` is one of ``DETECTORS``."""
     if document_kind is not None and document_kind not in DOCUMENT_KINDS:
         raise ValueError(f"unknown document kind {document_kind!r}; use one of {', '.join(DOCUMENT_KINDS)}")
+    if detector not in DETECTORS:
+        raise ValueError(f"unknown detector {detector!r}; use one of {', '.join(DETECTORS)}")
+    find = _find
+    if detector != "classical":
+        from kiosk.vision.outline_model import find_with_mask, shipped_model
+
+        model = shipped_model()
+        if model is not None:
+            find = lambda img, kind: find_with_mask(img, kind, model)  # noqa: E731
+        elif detector == "learned":
+            raise ValueError("the learned detector needs the document mask model, which is not installed")
     h, w = image.shape[:2]
     scale = DETECT_MAX_SIDE / max(h, w)
     if scale >= 1:
-        return _find(image, document_kind)
+        return find(image, document_kind)
     small = cv2.resize(image, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
-    found = _find(small, document_kind)
+    found = find(small, document_kind)
     if found.corners is None:
         return found
     # corners back to full size (pixel centres: x_full + 0.5 = (x_small + 0.5) / scale), then onto the edges
@@ -259,7 +335,11 @@ def find_document(image: np.ndarray, document_kind: str | None = None) -> Detect
     blurred = cv2.GaussianBlur(to_gray(image), (5, 5), 0)
     corners = order_corners(refine_on_steps(rough, blurred, max_move=2.0 / scale))
     return Detection(
-        tuple((float(x), float(y)) for x, y in corners), found.area_fraction, found.cut_off, found.method
+        tuple((float(x), float(y)) for x, y in corners),
+        found.area_fraction,
+        found.cut_off,
+        found.method,
+        found.confidence,
     )
 
 
@@ -267,9 +347,10 @@ def _find(image: np.ndarray, document_kind: str | None) -> Detection:
     gray = to_gray(image)
     h, w = gray.shape
     frame_area = float(w * h)
-    best: tuple[float, str, np.ndarray, np.ndarray] | None = None
+    best: tuple[float, str, np.ndarray, np.ndarray, float] | None = None
     largest_blob: tuple[float, bool, np.ndarray | None] = (0.0, False, None)
     maps = _EdgeMaps(cv2.GaussianBlur(gray, (5, 5), 0))
+    lab = _lab(image)
     for stage in (1, 2):
         for method, contour in _candidates(image, maps, stage):
             area = cv2.contourArea(contour)
@@ -297,16 +378,21 @@ def _find(image: np.ndarray, document_kind: str | None) -> Detection:
                     continue
             if method == "fine-edges" and straightness(quad, contour) < STRAIGHT_MIN:
                 continue
+            contrast = side_contrast(lab, order_corners(quad))
+            if float(contrast.min()) < SIDE_CONTRAST_MIN:
+                continue  # clutter lines, a crease or a tablecloth's check: the same on both sides
             qarea = cv2.contourArea(quad)
-            if best is None or qarea > best[0] * 1.02:
-                best = (qarea, method, quad, contour)
+            score = qarea * (0.5 + float(contrast.mean()))
+            if best is None or score > best[0] * 1.02:
+                best = (score, method, quad, contour, float(contrast.min()))
         if best is not None:
             break
     if best is None:
         # no four-sided outline; a big blob running into the border is a document pushed half out of view
         cut = largest_blob[1] and largest_blob[0] > 0.1 * frame_area
         return Detection(None, largest_blob[0] / frame_area if cut else 0.0, cut, "none")
-    qarea, method, quad, contour = best
+    _, method, quad, contour, confidence = best
+    qarea = cv2.contourArea(quad)
     blob_area, _, blob = largest_blob
     if blob is not None and blob_area > 1.5 * qarea:
         centre = quad.mean(axis=0)
@@ -315,6 +401,7 @@ def _find(image: np.ndarray, document_kind: str | None) -> Detection:
             # card)
             return Detection(None, blob_area / frame_area, True, "none")
     corners = order_corners(refine_on_steps(refine_on_contour(order_corners(quad), contour), maps.blurred))
+    corners = order_corners(refine_on_steps(_extend_bands(lab, corners, document_kind), maps.blurred))
     cut_off = bool(
         np.any(corners[:, 0] < BORDER_PX)
         or np.any(corners[:, 1] < BORDER_PX)
@@ -322,5 +409,9 @@ def _find(image: np.ndarray, document_kind: str | None) -> Detection:
         or np.any(corners[:, 1] > h - 1 - BORDER_PX)
     )
     return Detection(
-        tuple((float(x), float(y)) for x, y in corners), float(qarea / frame_area), cut_off, method
+        tuple((float(x), float(y)) for x, y in corners),
+        float(qarea / frame_area),
+        cut_off,
+        method,
+        confidence,
     )

@@ -110,10 +110,12 @@ def sample_outline(quad: np.ndarray, n: int = 40) -> np.ndarray:
 
 
 def edge_points(
-    gray: np.ndarray, a: np.ndarray, b: np.ndarray, reach: float = 4.0, n: int = 40
+    gray: np.ndarray, a: np.ndarray, b: np.ndarray, reach: float = 4.0, n: int = 40, prior: float = 0.0
 ) -> np.ndarray:
     """Sub-pixel edge positions along the side a-b: on profiles across the side, the strongest brightness step
-    within ``reach`` pixels, located by a parabola through the derivative's peak."""
+    within ``reach`` pixels, located by a parabola through the derivative's peak. With ``prior`` (pixels), a
+    step's strength is weighted by a Gaussian of that width around the side's current place: a side proposed
+    by the mask model is near the edge, and a printed frame line or a text line a little further is not it."""
     ab = b - a
     length = float(np.linalg.norm(ab))
     normal = np.array([-ab[1], ab[0]], np.float32) / max(length, 1e-6)
@@ -127,6 +129,9 @@ def edge_points(
         np.float32
     )
     deriv = np.abs(np.diff(profile, axis=1))
+    if prior > 0:
+        mids = (offsets[:-1] + offsets[1:]) / 2
+        deriv = deriv * np.exp(-0.5 * (mids / prior) ** 2)[None, :]
     idx = np.argmax(deriv, axis=1)
     rows = np.arange(len(idx))
     inner = (idx > 0) & (idx < deriv.shape[1] - 1)
@@ -142,13 +147,15 @@ def edge_points(
     return (base + pos[:, None] * normal)[strong]
 
 
-def refine_on_steps(quad: np.ndarray, gray: np.ndarray, max_move: float = 3.0) -> np.ndarray:
+def refine_on_steps(
+    quad: np.ndarray, gray: np.ndarray, max_move: float = 3.0, prior: float = 0.0
+) -> np.ndarray:
     """Move each side onto the brightness step it lies on (sub-pixel) and intersect neighbouring sides; keep
     the corners as they were when a side has too few strong edge points or a corner would move more than
     ``max_move`` pixels (the steps are looked for that far, at least 4 px, on either side)."""
     lines = []
     for i in range(4):
-        pts = edge_points(gray, quad[i], quad[(i + 1) % 4], reach=max(4.0, max_move))
+        pts = edge_points(gray, quad[i], quad[(i + 1) % 4], reach=max(4.0, max_move), prior=prior)
         if len(pts) < 10:
             return quad
         vx, vy, x0, y0 = cv2.fitLine(pts.astype(np.float32), cv2.DIST_HUBER, 0, 0.01, 0.01).ravel()
@@ -191,3 +198,90 @@ def straightness(quad: np.ndarray, contour: np.ndarray) -> float:
 
 STRAIGHT_MIN = 0.85
 """Share of an outline from the fine edge map that must lie on the quad's sides."""
+
+
+def side_contrast(
+    lab: np.ndarray,
+    quad: np.ndarray,
+    n: int = 24,
+    near: float = 2.0,
+    far: float = 7.0,
+    min_delta: float = 8.0,
+) -> np.ndarray:
+    """Per side of ``quad`` (clockwise on screen), the share of points along it (off the frame border) where the
+    colour just inside differs from the colour just outside by at least ``min_delta`` (Euclidean, in OpenCV's
+    8-bit Lab of the blurred frame ``lab``, float32). A document's side separates the document from the
+    surface; a quad drawn by clutter lines, a crease or a tablecloth's check has the same thing on both sides
+    of most of its length."""
+    h, w = lab.shape[:2]
+    t = np.linspace(0.1, 0.9, n, dtype=np.float32)[:, None]
+    offsets = np.linspace(near, far, 3, dtype=np.float32)
+    out = np.zeros(4, np.float32)
+    for i in range(4):
+        a, b = quad[i], quad[(i + 1) % 4]
+        ab = b - a
+        length = float(np.linalg.norm(ab))
+        if length < 1:
+            return np.zeros(4, np.float32)
+        inward = np.array([-ab[1], ab[0]], np.float32) / length
+        base = a + t * ab
+        keep = (
+            (base[:, 0] > far + BORDER_PX)
+            & (base[:, 0] < w - 1 - far - BORDER_PX)
+            & (base[:, 1] > far + BORDER_PX)
+            & (base[:, 1] < h - 1 - far - BORDER_PX)
+        )
+        base = base[keep]
+        if len(base) < 4:
+            out[i] = 1.0  # a side along the frame border says nothing either way
+            continue
+        pts = np.concatenate(
+            [base[:, None, :] + s * offsets[None, :, None] * inward for s in (1, -1)], axis=1
+        )
+        samples = cv2.remap(
+            lab, pts[..., 0].copy(), pts[..., 1].copy(), cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+        )
+        inside = samples[:, : len(offsets)].mean(axis=1)
+        outside = samples[:, len(offsets) :].mean(axis=1)
+        out[i] = float((np.linalg.norm(inside - outside, axis=1) >= min_delta).mean())
+    return out
+
+
+def band_extension(
+    lab: np.ndarray, quad: np.ndarray, side: int, max_frac: float = 0.3, n: int = 24, min_delta: float = 10.0
+) -> float:
+    """How far (pixels, 0 for not at all) side ``side`` of ``quad`` should move outwards because it lies on the
+    lower edge of a band printed to the document's edge (a dark header band, a letterhead's colour strip): the
+    strip just outside the side is one uniform colour along the whole side, and ends in a second straight step
+    parallel to it. The caller decides whether the larger outline fits the document's proportions better."""
+    h, w = lab.shape[:2]
+    a, b = quad[side], quad[(side + 1) % 4]
+    ab = b - a
+    length = float(np.linalg.norm(ab))
+    adjacent = float(np.linalg.norm(quad[(side + 2) % 4] - b))
+    reach = int(max_frac * adjacent)
+    if length < 8 or reach < 6:
+        return 0.0
+    outward = -np.array([-ab[1], ab[0]], np.float32) / length
+    t = np.linspace(0.1, 0.9, n, dtype=np.float32)[:, None]
+    base = a + t * ab
+    offsets = np.arange(0, reach + 8, dtype=np.float32)
+    pts = base[:, None, :] + offsets[None, :, None] * outward
+    if (
+        pts[..., 0].min() < 0
+        or pts[..., 1].min() < 0
+        or pts[..., 0].max() > w - 1
+        or pts[..., 1].max() > h - 1
+    ):
+        return 0.0
+    prof = cv2.remap(lab, pts[..., 0].copy(), pts[..., 1].copy(), cv2.INTER_LINEAR)  # (n, k, 3)
+    best, strength = 0.0, 0.0
+    for d in range(6, reach + 1):
+        strip = np.median(prof[:, 2 : d - 2], axis=1)  # the band's colour at each point along the side
+        centre = np.median(strip, axis=0)
+        if float((np.linalg.norm(strip - centre, axis=1) < 20).mean()) < 0.55:
+            break  # no longer one uniform strip: whatever lies further out is not a band
+        step = np.linalg.norm(prof[:, d + 3] - prof[:, d - 3], axis=1)
+        if float((step >= min_delta).mean()) >= 0.75 and float(step.mean()) > strength:
+            best, strength = float(d), float(step.mean())
+    return best

@@ -240,12 +240,32 @@ def family_scene(family: Family | str, index: int, size: tuple[int, int] | None 
     size = size or SIZES[int(rng.integers(len(SIZES)))]
     is_card = rng.random() < 0.5
     design = str(rng.choice(fam.cards if is_card else fam.pages))
+    return compose(design, fam.backgrounds, size, rng, fam.clutter, fam.conditions, fam.name, chance=True)
+
+
+def compose(
+    design: str,
+    background: str | tuple[str, ...],
+    size: tuple[int, int],
+    rng: np.random.Generator | int,
+    clutter: tuple[str, ...] = (),
+    conditions: tuple[str, ...] = (),
+    family: str = "",
+    chance: bool = False,
+) -> FamilyScene:
+    """One scene of a card or page ``design`` on ``background`` (names of designs.py and textures.py; a tuple:
+    one drawn from it), with the clutter and conditions named (with ``chance``: each with its probability);
+    placement, noise and JPEG quality drawn from ``rng``."""
+    rng = np.random.default_rng(rng) if isinstance(rng, int) else rng
+    is_card = design in designs.CARDS
     flat = (designs.CARDS if is_card else designs.PAGES)[design](rng)
     kind = "ktp" if is_card else ("kk" if design == "kk" else "letter")
-    bg_name = str(rng.choice(fam.backgrounds))
-    image = textures.BACKGROUNDS[bg_name](size, rng)
+    if not isinstance(background, str):
+        background = str(rng.choice(background))
+    image = textures.BACKGROUNDS[background](size, rng)
     corners, frac = _place(size, flat.shape[1] / flat.shape[0], rng)
-    clutter = [c for c in fam.clutter if rng.random() < CLUTTER_P[c]]
+    if chance:
+        clutter = tuple(c for c in clutter if rng.random() < CLUTTER_P[c])
     if "lines" in clutter:
         textures.lines(image, rng)
     if "papers" in clutter:
@@ -255,7 +275,8 @@ def family_scene(family: Family | str, index: int, size: tuple[int, int] | None 
         textures.objects(image, rng, corners)
     if "finger" in clutter:
         textures.finger(image, rng, corners)
-    conditions = [c for c in fam.conditions if rng.random() < CONDITION_P]
+    if chance:
+        conditions = tuple(c for c in conditions if rng.random() < CONDITION_P)
     for name in conditions:
         image = _condition(image, name, corners, rng)
     noise = float(rng.uniform(1.5, 5.0))
@@ -266,17 +287,17 @@ def family_scene(family: Family | str, index: int, size: tuple[int, int] | None 
     )
     area = float(cv2.contourArea(corners)) / (size[0] * size[1])
     info: dict[str, object] = {
-        "background": bg_name,
+        "background": background,
         "design": design,
         "size": f"{size[0]}x{size[1]}",
         "width_fraction": round(float(frac), 3),
         "area_fraction": round(area, 3),
-        "clutter": clutter,
-        "conditions": conditions,
+        "clutter": list(clutter),
+        "conditions": list(conditions),
         "noise": round(noise, 1),
         "jpeg": quality,
     }
-    return FamilyScene(image, corners, kind, fam.name, info)
+    return FamilyScene(image, corners, kind, family, info)
 
 
 def blurred(scene: FamilyScene) -> np.ndarray:
