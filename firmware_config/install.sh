@@ -5,7 +5,7 @@ set -eu
 here=$$(cd "$$(dirname "$$0")" && pwd)
 install -d -m 0750 ${data_dir}
 id ${kiosk_user} >/dev/null 2>&1 || useradd --system --create-home --home-dir ${data_dir}/home --shell /usr/sbin/nologin ${kiosk_user}
-usermod -a -G audio,video,input,render ${kiosk_user}
+usermod -a -G audio,video,input,render,lp ${kiosk_user}
 install -d -m 0755 ${libexec_dir} ${share_dir}
 install -m 0755 "$$here/session/kiosk-session" "$$here/session/kiosk-xclient" ${libexec_dir}/
 install -m 0644 "$$here/README.md" ${share_dir}/README.md 2>/dev/null || true
@@ -13,7 +13,8 @@ install -m 0644 "$$here/systemd/kiosk.service" "$$here/systemd/kiosk-uploader.se
 install -D -m 0644 "$$here/systemd/journald.conf.d/kiosk.conf" /etc/systemd/journald.conf.d/kiosk.conf
 install -D -m 0644 "$$here/systemd/system.conf.d/kiosk-watchdog.conf" /etc/systemd/system.conf.d/kiosk-watchdog.conf
 install -D -m 0644 "$$here/systemd/logind.conf.d/kiosk.conf" /etc/systemd/logind.conf.d/kiosk.conf
-install -m 0644 "$$here/udev/99-kiosk-microphone.rules" "$$here/udev/99-kiosk-touch.rules" /etc/udev/rules.d/
+install -m 0644 "$$here/udev/99-kiosk-microphone.rules" "$$here/udev/99-kiosk-touch.rules" \
+    "$$here/udev/99-kiosk-printer.rules" /etc/udev/rules.d/
 install -D -m 0644 "$$here/X11/xorg.conf.d/10-kiosk.conf" /etc/X11/xorg.conf.d/10-kiosk.conf
 install -m 0644 "$$here/X11/Xwrapper.config" /etc/X11/Xwrapper.config
 install -m 0644 "$$here/alsa/asound.conf" /etc/asound.conf

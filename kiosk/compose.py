@@ -51,6 +51,15 @@ def prompt_books(settings: Settings, cat: Catalog) -> dict[str, PromptBook]:
     return {code: PromptBook(cat, pack) for code, pack in packs(settings).items()}
 
 
+def slips(settings: Settings, cat: Catalog, books: dict[str, PromptBook]):  # type: ignore[no-untyped-def]
+    """The ticket slips: printed on the ESC/POS printer ``kiosk.printer`` names (opened for each slip, so a
+    printer plugged in later is used), else shown on the ticket screen."""
+    from kiosk.slip import TicketSlips, open_printer
+
+    k = settings.kiosk
+    return TicketSlips(cat, books, lambda: open_printer(k.printer), k.office_hours, k.printer_width)
+
+
 def speaker(settings: Settings, voice=None):  # type: ignore[no-untyped-def]
     """Prompt playback from the audio pack (made by ``kiosk prompts``), muting the microphone while it speaks."""
     from kiosk.speech.prompts import AudioPack, PromptSpeaker

@@ -11,7 +11,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from kiosk.outbox.store import QueuedRequest
 from layanan.domain.events import (
@@ -85,6 +85,8 @@ class KioskSession:
     on_staff: Callable[[str], None] = lambda screen: log.warning("staff called from screen %s", screen)
     on_change: Callable[[Step], None] = lambda step: None
     camera: Camera | None = None
+    slips: Any = None
+    """The ticket slips (:class:`kiosk.slip.TicketSlips`): printed, or shown on the ticket screen."""
     photos: dict[str, bytes] = field(default_factory=dict)
     """Encoded photos by attachment id, in memory only until the request is queued (then sealed)."""
     strict: bool = True
@@ -136,8 +138,10 @@ class KioskSession:
         self.state = step.state
         if step.state.screen == "attract" and self.photos:
             self.photos.clear()  # cancelled or timed out: the photos go with the rest of the data
+        if step.state.screen == "attract" and self.slips is not None:
+            self.slips.forget()
         if step.say:
-            self.speaker.say(step.say, step.state.lang)
+            self.speaker.say(step.say, step.lang or step.state.lang)
         self.on_change(step)
 
     def _run(self, effect: Effect) -> Event | None:
@@ -153,7 +157,10 @@ class KioskSession:
                 return SubmitFailed(type(exc).__name__)
             self.last_queued = queued
             self.photos.clear()
-            return Submitted(queued.ticket)
+            printed = False
+            if self.slips is not None:
+                printed = self.slips.issue(queued.service_id, queued.ticket, effect.request.lang)
+            return Submitted(queued.ticket, printed)
         if isinstance(effect, CallStaff):
             self.on_staff(effect.screen)
             return None

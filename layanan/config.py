@@ -99,6 +99,17 @@ class KioskSettings:
     8 times). The lock is kept in the data dir, so restarting the app does not lift it."""
     tts_voice: str = "id"
     """espeak-ng voice used to synthesize prompts that have no recording."""
+    printer: str = "auto"
+    """The ticket slip's ESC/POS printer: "auto" (``/dev/kiosk-printer``, made by the udev rule, when present),
+    a device path such as ``/dev/usb/lp0``, ``usb:VENDOR:PRODUCT`` (hex, through pyusb), "dummy" (in memory) or
+    "" for none; without one the ticket screen shows the slip to photograph."""
+    printer_width: int = field(
+        default=576,
+        metadata=_check(lambda v: 200 <= v <= 1200, "use the paper's dots: 576 (80 mm), 384 (58 mm)"),
+    )
+    """Dots across the printer's paper: 576 for 80 mm paper, 384 for 58 mm."""
+    office_hours: str = ""
+    """Opening hours printed on the slip ("Senin-Jumat 08.00-15.00" when empty)."""
 
 
 @dataclass(frozen=True)

@@ -123,7 +123,13 @@ def build_app_class() -> type:
             self.rendered_state, self.rendered_frame = state, Clock.frames
             landscape = Window.width >= Window.height
             ctx = views.ViewContext(
-                self.session.flow, self.books[state.lang], landscape, self.tap, self.preview, state.armed
+                self.session.flow,
+                self.books[state.lang],
+                landscape,
+                self.tap,
+                self.preview,
+                state.armed,
+                getattr(self.session.slips, "last_png", None),
             )
             self.top.clear_widgets()
             speaker = ctx.button("ulang", "speaker", "", size_hint_x=None, width=Window.width * 0.1)
@@ -362,6 +368,7 @@ def make_app(settings: Settings, voice: bool = True) -> Any:
     queue = compose.open_queue(settings)
     listener = compose.voice(settings) if voice and settings.speech.enabled else None
     session = KioskSession(flow, queue, compose.speaker(settings, listener), strict=False)
+    session.slips = compose.slips(settings, cat, books)
     session.camera = compose.camera(settings, session)
     presence = compose.presence(settings, session) if settings.vision.presence else None
     return build_app_class()(session, books, queue, settings, listener, presence)

@@ -1,4 +1,5 @@
-"""``kiosk screenshots OUTDIR``: render every screen in a real Kivy window (Xvfb when there is no display) to PNG.
+"""``kiosk screenshots OUTDIR``: render every screen in a real Kivy window (Xvfb when there is no display) to PNG,
+and the ticket's printed slip as ``ticket-slip.png`` (from the bytes an ESC/POS printer would get).
 
 Each window size runs in its own process (Kivy sets the window size once per process). The session is driven by
 the same events a citizen would make; nothing is queued outside a throw-away data dir.
@@ -85,7 +86,7 @@ def _shoot(out: Path, width: int, height: int, settings: Settings) -> int:
     _draw_page_on_table(still)
     settings = dataclasses.replace(
         settings,
-        kiosk=dataclasses.replace(settings.kiosk, data_dir=data_dir),
+        kiosk=dataclasses.replace(settings.kiosk, data_dir=data_dir, printer=""),
         vision=dataclasses.replace(settings.vision, camera=str(still)),
     )
     from kiosk.ui.app import configure_window
@@ -130,12 +131,24 @@ def _shoot(out: Path, width: int, height: int, settings: Settings) -> int:
         path = out / f"{width}x{height}-{number:02d}-{name}.png"
         _screenshot(Window, path)
         written.append(path)
+        if name == "ticket":
+            _print_slip(app, out / "ticket-slip.png")
         Clock.schedule_once(advance, 0.05)
 
     Clock.schedule_once(advance, 0.5)
     app.run()
     print(f"wrote {len(written)} screenshots at {width}x{height} to {out}", file=sys.stderr)
     return 0 if len(written) == len(TOUR) + 2 else 1
+
+
+def _print_slip(app: Any, path: Path) -> None:
+    """The ticket's slip as a printer gets it: sent to an in-memory ESC/POS printer, read back from its bytes."""
+    from kiosk.slip import open_printer, raster_to_image
+
+    printer = open_printer("dummy")
+    assert printer is not None and app.session.slips.last is not None
+    printer.print_slip(app.session.slips.last.image)
+    raster_to_image(printer.output).save(path)
 
 
 def _draw_page_on_table(path: Path) -> None:

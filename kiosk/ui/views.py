@@ -38,6 +38,8 @@ class ViewContext:
     """The camera preview image the app keeps updating (camera screen only)."""
     armed: str | None = None
     """The control tapped once that waits for its second tap (drawn highlighted)."""
+    slip_png: bytes | None = None
+    """The ticket slip as a picture, shown on the ticket screen when it did not print."""
 
     @property
     def catalog(self) -> Catalog:
@@ -245,13 +247,39 @@ def review_view(ctx: ViewContext, state: State) -> Widget:
 
 
 def ticket_view(ctx: ViewContext, state: State) -> Widget:
-    root = Panel(orientation="vertical", padding=12, spacing=4)
-    root.add_widget(big_label(ctx.book.text("screen.ticket"), font_size=24, size_hint_y=0.2))
-    root.add_widget(big_label(state.ticket or "", font_size=84, bold=True, size_hint_y=0.4))
-    root.add_widget(
-        big_label(ctx.book.text(f"svc:{state.service}:title"), font_size=24, bold=True, size_hint_y=0.15)
+    """The ticket code large; without a printer, the slip itself beside it, to photograph."""
+    show_slip = not state.printed and ctx.slip_png is not None
+    root = BoxLayout(orientation="horizontal" if ctx.landscape else "vertical", spacing=8)
+    card = Panel(orientation="vertical", padding=12, spacing=4)
+    card.add_widget(big_label(ctx.book.text("screen.ticket"), font_size=22, size_hint_y=0.16))
+    card.add_widget(big_label(state.ticket or "", font_size=84, bold=True, size_hint_y=0.34))
+    card.add_widget(
+        big_label(ctx.book.text(f"svc:{state.service}:title"), font_size=22, bold=True, size_hint_y=0.14)
     )
-    root.add_widget(big_label(ctx.book.text(f"svc:{state.service}:done"), font_size=20, size_hint_y=0.25))
+    take = "slip.printed" if state.printed else "slip.photo"
+    card.add_widget(
+        PictoButton(
+            "",
+            "ticket" if state.printed else "camera",
+            ctx.book.text(take),
+            orientation="horizontal",
+            font_size=20,
+            size_hint_y=0.2,
+            colour=theme.WARNING,
+        )
+    )
+    card.add_widget(big_label(ctx.book.text(f"svc:{state.service}:done"), font_size=18, size_hint_y=0.16))
+    root.add_widget(card)
+    if show_slip:
+        import io
+
+        from kivy.core.image import Image as CoreImage
+        from kivy.uix.image import Image
+
+        texture = CoreImage(io.BytesIO(ctx.slip_png or b""), ext="png").texture
+        slip = Image(texture=texture, fit_mode="contain", size_hint=(0.55, 1) if ctx.landscape else (1, 0.9))
+        slip.slip = True
+        root.add_widget(slip)
     return root
 
 

@@ -91,6 +91,8 @@ class Service:
     """Supplies (ids from [supplies]) one request uses, and how many: the office's orders follow the forecast."""
     staff_minutes: int = 0
     """Staff time one request takes at the office (the plan page turns forecasts into staff days)."""
+    free: bool = False
+    """The service costs nothing: the ticket slip says "gratis"."""
 
 
 @dataclass(frozen=True)
@@ -214,6 +216,13 @@ def _staff_minutes(r: _Reader) -> int:
     return int(value)
 
 
+def _free(r: _Reader) -> bool:
+    value = r.data.get("free", False)
+    if not isinstance(value, bool):
+        r.fail("'free' must be true or false")
+    return bool(value)
+
+
 def _document_kind(r: _Reader) -> str:
     """A document's ``kind``; catalogs written before it had that name say ``capture``, which still reads."""
     if "kind" in r.data and "capture" in r.data and r.data["kind"] != r.data["capture"]:
@@ -272,6 +281,7 @@ def parse_catalog(data: Mapping[str, Any], source: str, languages: tuple[str, ..
             _sla_days(r),
             _service_supplies(r, supplies),
             _staff_minutes(r),
+            free=_free(r),
         )
         for f in svc.fields:
             if f not in fields:

@@ -38,9 +38,11 @@ class Presence:
 
 @dataclass(frozen=True)
 class Submitted:
-    """The request is durably queued under this ticket code."""
+    """The request is durably queued under this ticket code; ``printed``: its slip came out of the printer
+    (else the ticket screen shows the slip to photograph)."""
 
     ticket: str
+    printed: bool = False
 
 
 @dataclass(frozen=True)

@@ -91,6 +91,10 @@ class State:
     """On the ticket-status screen: what central last said about the ticket ("" when there is no news yet)."""
     submitting: bool = False
     ticket: str | None = None
+    printed: bool = False
+    """On the ticket screen: the slip was printed (else the screen shows it to photograph)."""
+    contact: bool = False
+    """On the ticket screen: the citizen gave a phone number, so staff can call (and the kiosk says so)."""
     advanced: bool = False
     """The last digit of a 16-digit number moved the kiosk on by itself: a habitual confirm tap right after it
     repeats the new screen's prompt instead of refusing an empty number."""
@@ -109,6 +113,8 @@ class Step:
     state: State
     say: tuple[str, ...] = ()
     effects: tuple[Effect, ...] = ()
+    lang: str | None = None
+    """The language to say it in when it is not the new state's (the farewell of a session that ends)."""
 
 
 class Flow:
@@ -149,7 +155,7 @@ class Flow:
         if isinstance(event, Presence):
             return Step(state, ("screen.attract",)) if state.screen == "attract" else Step(state)
         if isinstance(event, Submitted):
-            return self._on_submitted(state, event.ticket)
+            return self._on_submitted(state, event)
         if isinstance(event, SubmitFailed):
             return Step(state.with_(submitting=False, error="queue.failed"), ("err.queue.failed",))
         if isinstance(event, Captured | CameraHint | CameraFailed):
@@ -246,7 +252,13 @@ class Flow:
         if state.screen == "review":
             return self._review_text(state)
         if state.screen == "ticket":
-            return ("screen.ticket", *spell_ticket(state.ticket or ""), f"svc:{state.service}:done")
+            return (
+                "screen.ticket",
+                *spell_ticket(state.ticket or ""),
+                f"svc:{state.service}:done",
+                "done.phone" if state.contact else "done.no_phone",
+                "slip.printed" if state.printed else "slip.photo",
+            )
         if state.screen == "camera":
             return ("screen.camera", f"doc:{state.camera_document}")
         if state.screen == "status" and state.ticket:
@@ -449,12 +461,17 @@ class Flow:
             return self._open_field(state, self._service(state).fields.index(target[5:]), editing=True)
         return self._unknown(state, target)
 
-    def _on_submitted(self, state: State, ticket: str) -> Step:
+    def _on_submitted(self, state: State, event: Submitted) -> Step:
         if not state.submitting:
             return Step(state)
+        phones = [f for f in self._service(state).fields if self.catalog.fields[f].kind == "phone"]
         # keep only what the ticket screen needs; the personal data now lives sealed in the queue
         return self._go(
-            State(lang=state.lang, service=state.service, category=state.category), "ticket", ticket=ticket
+            State(lang=state.lang, service=state.service, category=state.category),
+            "ticket",
+            ticket=event.ticket,
+            printed=event.printed,
+            contact=any(state.values.get(f) for f in phones),
         )
 
     def _on_status(self, state: State, target: str) -> Step:
@@ -530,8 +547,8 @@ class Flow:
     def _global(self, state: State, target: str) -> Step:
         if target == "ulang":
             return Step(state, self.prompt(state))
-        if target == "batal":
-            return self._home(state, ("screen.cancelled",))
+        if target == "batal":  # reached on the first tap only where nothing was entered: just leave
+            return self._home(state, ("screen.goodbye",))
         if target == "bantuan":
             return Step(state.with_(staff_called=True), ("screen.staff_called",), (CallStaff(state.screen),))
         return self._back(state)
@@ -568,15 +585,20 @@ class Flow:
         return self._go(state, target)
 
     def _home(self, state: State, say: tuple[str, ...]) -> Step:
-        """Wipe everything entered and return to the attract screen."""
+        """Wipe everything entered and return to the attract screen. The farewell is said in the session's
+        language; the welcome for the next citizen follows only when that is the kiosk's first language."""
         home = State(lang=self.languages[0])
+        if state.lang != home.lang:
+            return Step(home, say, lang=state.lang)
         return Step(home, say + self.prompt(home))
 
     def _on_idle(self, state: State, seconds: float) -> Step:
         if state.screen == "attract" or state.submitting:
             return Step(state)
         if seconds >= self.reset_s:
-            return self._home(state, ("screen.timeout",))
+            # on the ticket and status screens nothing is left to wipe: only say goodbye
+            leaving = state.screen in NOTHING_TO_WIPE
+            return self._home(state, ("screen.goodbye",) if leaving else ("screen.timeout",))
         if seconds >= self.warn_s and not state.warning:
             return Step(state.with_(warning=True), ("screen.still_there",))
         return Step(state)

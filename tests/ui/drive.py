@@ -91,7 +91,18 @@ def main(data_dir: str, result_path: str, plan_path: str, settings_path: str = "
         langs = speaker.langs[heard_from[0] :]
         heard_from[0] = len(speaker.said)
         staff = app.staff
+        slips = app.session.slips
+        printed = getattr(slips.last_printer, "output", b"") if slips is not None else b""
+        if printed:
+            Path(result_path).with_name(f"printed-{name}.bin").write_bytes(printed)
+        from kivy.uix.image import Image
+
+        slip_shown = any(
+            getattr(w, "slip", False) for w in app.content.walk(restrict=True) if isinstance(w, Image)
+        )
         result["notes"][name] = {
+            "printed_bytes": len(printed),
+            "slip_shown": slip_shown,
             "screen": state.screen,
             "lang": state.lang,
             "entry": state.entry,

@@ -192,3 +192,75 @@ def test_readback_playing_pauses_the_idle_timer(tmp_path: Path) -> None:
     assert notes["playing"]["screen"] == "review" and not notes["playing"]["warning"]
     assert "screen.still_there" not in said(notes["playing"])
     assert notes["ended"]["warning"], "once the prompt has ended, inactivity counts again"
+
+
+TICKET_PLAN = [*REVIEW_PLAN, "ya", {"note": "ticket"}]
+
+
+def test_slip_prints_the_ticket_large_with_pictogram_dates_and_a_qr_code(tmp_path: Path) -> None:
+    import datetime as dt
+
+    import cv2
+    import numpy as np
+
+    from kiosk.slip import make_slip, raster_to_image, render_slip
+    from layanan.domain.catalog import load_catalog
+    from layanan.domain.prompts import PromptBook, load_pack
+
+    today = dt.date.today()
+    ticket = drive(tmp_path, TICKET_PLAN, {"kiosk": {"printer": "dummy"}})["notes"]["ticket"]
+    assert ticket["screen"] == "ticket" and ticket["printed_bytes"] > 1000
+    assert said(ticket)[-1] == "slip.printed" and not ticket["slip_shown"]
+    printed = raster_to_image((tmp_path / "printed-ticket.bin").read_bytes())
+    assert printed.width == 576
+    # the bytes carry the whole slip: what render_slip draws for this ticket today, dot for dot
+    catalog = load_catalog()
+    slip = make_slip(catalog, PromptBook(catalog, load_pack("id")), "ktp_new", ticket["ticket"], today, "")
+    drawn_slip = render_slip(slip, 576)
+    expected = np.asarray(drawn_slip.image) < 128
+    got = np.asarray(printed)[: expected.shape[0]] < 128
+    assert (expected != got).mean() < 0.002
+    assert slip.free and slip.ready_by > today and slip.bring == ("Fotokopi Kartu Keluarga",)
+    # ticket code large (more than 2 cm of 80 mm paper's 8 dots/mm), inked; "gratis" and pictogram there
+    left, top, right, bottom = drawn_slip.boxes["ticket"]
+    assert bottom - top >= 100 and got[top:bottom, left:right].mean() > 0.15
+    for part in ("icon", "free"):
+        left, top, right, bottom = drawn_slip.boxes[part]
+        assert got[top:bottom, left:right].mean() > 0.1, part
+    # the QR code reads back as the ticket code
+    rgb = cv2.cvtColor(np.asarray(printed), cv2.COLOR_GRAY2BGR)
+    text, _, _ = cv2.QRCodeDetector().detectAndDecode(rgb)
+    assert text == ticket["ticket"]
+
+
+def test_slip_without_a_printer_is_on_screen_to_photograph(tmp_path: Path) -> None:
+    ticket = drive(tmp_path, TICKET_PLAN, {"kiosk": {"printer": ""}})["notes"]["ticket"]
+    assert ticket["slip_shown"] and ticket["printed_bytes"] == 0
+    assert said(ticket)[-1] == "slip.photo"
+    assert any("Foto layar ini dengan HP" in text for text in ticket["content"])
+
+
+def test_slip_screen_timeout_says_goodbye_not_that_data_was_deleted(tmp_path: Path) -> None:
+    notes = drive(tmp_path, [*TICKET_PLAN, {"idle": 80}, {"note": "home"}])["notes"]
+    assert notes["home"]["screen"] == "attract"
+    assert said(notes["home"])[0] == "screen.goodbye" and "screen.timeout" not in said(notes["home"])
+
+
+def test_slip_english_session_stays_english_to_the_end(tmp_path: Path) -> None:
+    to_nik = ["start", "lang:en", "lang:en", "cat:ktp", "cat:ktp", "svc:ktp_new", "svc:ktp_new"]
+    plan = [*to_nik, *keys(NIK), *keys(KK), *keys(PHONE), "ya", "doc:kk_copy", "doc:kk_copy", "ya", "ya"]
+    plan += [{"note": "ticket"}, "batal", {"note": "left"}]
+    notes = drive(tmp_path, plan)["notes"]
+    langs = notes["ticket"]["said_langs"]
+    assert set(langs[langs.index("en") :]) == {"en"}, langs  # from the language choice to the ticket
+    left = notes["left"]
+    assert left["screen"] == "attract" and said(left) == ["screen.goodbye"] and left["said_langs"] == ["en"]
+
+
+def test_slip_no_phone_means_no_promise_of_a_call(tmp_path: Path) -> None:
+    plan = [*TO_NIK, *keys(NIK), *keys(KK), "lewati", "lewati", "doc:kk_copy", "doc:kk_copy", "ya", "ya"]
+    ticket = drive(tmp_path, [*plan, {"note": "ticket"}])["notes"]["ticket"]
+    assert "done.no_phone" in said(ticket) and "done.phone" not in said(ticket)
+    assert not any("menghubungi" in text for text in ticket["content"])
+    with_phone = drive(tmp_path / "phone", TICKET_PLAN)["notes"]["ticket"]
+    assert "done.phone" in said(with_phone)
