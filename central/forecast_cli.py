@@ -18,7 +18,6 @@ import time
 from pathlib import Path
 from typing import TextIO
 
-from central import compose
 from central.cli import add_db_flag
 from central.forecast import engine, plan
 from central.forecast.history import HistoryError, Panel, merge, read_csv_file
@@ -115,7 +114,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         from central.web_db import open_database
 
         try:
-            db = open_database(settings, args.db, pool_size=2)
+            db = open_database(settings, args.db, pool_size=2, create=False)
             mine = panel_from_db(db, services, settings.site.time_zone, args.area)
         except Exception as exc:  # noqa: BLE001 - the database is the usual cause: say so, no trace
             print(f"kiosk-central forecast: cannot read the database: {exc}", file=sys.stderr)
@@ -135,7 +134,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         log.info("forecast: %d series in %.1f s", len(result.forecasts), time.perf_counter() - started)
         if args.save:
             if db is None:
-                db = compose_db(settings, args.db)
+                from central.web_db import open_database
+
+                db = open_database(settings, args.db, pool_size=2)
             run_id = plan.save(db, result, "history+db" if args.history else "db")
             print(f"kiosk-central forecast: saved as run {run_id} for the console", file=sys.stderr)
         if args.json:
@@ -146,10 +147,3 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         if db is not None:
             db.close()
     return 0
-
-
-def compose_db(settings: Settings, url: str | None):  # type: ignore[no-untyped-def]
-    from central.web_db import open_database
-
-    compose.keys_dir(settings)
-    return open_database(settings, url, pool_size=2)

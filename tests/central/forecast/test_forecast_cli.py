@@ -54,3 +54,33 @@ def test_a_bad_history_row_or_horizon_is_named(tmp_path: Path) -> None:
     assert code == 2 and "--horizon '2y'" in err
     code, _, err = central("forecast", "--no-db", "--data-dir", str(tmp_path))
     assert code == 1 and "no history to forecast from" in err
+
+
+def test_save_keeps_the_kecamatan_forecast_for_the_plan_page(tmp_path: Path) -> None:
+    import sqlite3
+
+    gen = generate(Spec(villages=12, weeks=80, end=dt.date(2026, 11, 30), seed=2))
+    csv_path = tmp_path / "riwayat.csv"
+    csv_path.write_text(to_csv_text(gen.panel))
+    db = tmp_path / "central.db"
+    from central import compose
+    from tests.support.office import office_settings
+
+    compose.store(
+        office_settings(tmp_path, f"sqlite:///{db}"), f"sqlite:///{db}"
+    ).close()  # the office's database
+    code, _, err = central(
+        "forecast",
+        "--history",
+        str(csv_path),
+        "--db",
+        f"sqlite:///{db}",
+        "--save",
+        "--data-dir",
+        str(tmp_path),
+    )
+    assert code == 0 and "saved as run 1" in err, err
+    with sqlite3.connect(db) as conn:
+        items = {r[0] for r in conn.execute("SELECT DISTINCT item FROM forecast_totals WHERE run_id = 1")}
+        weeks = conn.execute("SELECT COUNT(DISTINCT step) FROM forecast_weeks").fetchone()[0]
+    assert items == {"ktp_blank", "kk_form", "akta_paper", "staff_minutes"} and weeks == 8
