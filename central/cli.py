@@ -49,8 +49,14 @@ def add_db_flag(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def store_from(args: argparse.Namespace, settings: Settings) -> CentralStore:
-    return compose.store(settings, args.db)
+def store_from(args: argparse.Namespace, settings: Settings, create: bool = False) -> CentralStore:
+    """The store of ``--db``; a database that does not exist ends the command with exit 2 and what to give
+    instead, unless ``create`` (serve, web) makes it."""
+    try:
+        return compose.store(settings, args.db, create)
+    except compose.MissingDatabase as exc:
+        print(f"kiosk-central: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def central_keys_dir(settings: Settings) -> Path:

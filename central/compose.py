@@ -5,20 +5,39 @@ The kiosk has its own (``kiosk.compose``); the two share only the core (``layana
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
 from central import migrations
 from central.receiver import Receiver, ReceiverOptions
-from central.store import CentralStore, open_store
+from central.store import CentralStore, open_store, sqlite_path
 from layanan.config import Settings
 from layanan.security.crypto import load_office_signing_key, sign
 
+log = logging.getLogger(__name__)
 
-def store(settings: Settings, url: str | None = None) -> CentralStore:
+
+class MissingDatabase(ValueError):
+    """A command that reads the office's database was pointed at one that does not exist."""
+
+
+def store(settings: Settings, url: str | None = None, create: bool = True) -> CentralStore:
     """The central store at ``url``, else ``central.db_url``, else ``central.db`` in the data dir, with the office
-    schema's migrations applied."""
-    opened = open_store(url if url is not None else settings.central.db_url, settings.data_dir)
+    schema's migrations applied. A missing SQLite file is made (and logged) only with ``create`` (serve, web);
+    other commands get MissingDatabase, so a mistyped or forgotten --db never reads an empty new database."""
+    chosen = url if url is not None else settings.central.db_url
+    path = sqlite_path(chosen, settings.data_dir)
+    if path is not None and not path.exists():
+        if not create:
+            where = f"{path} (the default: central.db in the data dir)" if not chosen else str(path)
+            raise MissingDatabase(
+                f"there is no database at {where}; give the office's database with --db sqlite:///PATH or "
+                "--db postgresql://... (or central.db_url in the config); only 'kiosk-central serve' and "
+                "'kiosk-central web' create a new one"
+            )
+        log.warning("no database at %s yet: creating a new, empty one", path)
+    opened = open_store(chosen, settings.data_dir)
     migrations.upgrade_store(opened)
     return opened
 

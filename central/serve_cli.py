@@ -42,7 +42,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     url = args.broker or settings.kiosk.broker_url
     try:
-        probe = store_from(args, settings)
+        probe = store_from(args, settings, create=True)
         probe.close()
     except Exception as exc:  # noqa: BLE001 - any database error is reported, not traced
         print(f"kiosk-central serve: cannot open the database: {exc}", file=sys.stderr)

@@ -641,13 +641,22 @@ class PostgresStore(SqlStore):
         self.conn.close()
 
 
-def open_store(url: str, default_dir: Path | None = None) -> CentralStore:
-    """``sqlite:///PATH``, ``postgresql://...[?schema=NAME]``, or empty for ``central.db`` in ``default_dir``."""
+def sqlite_path(url: str, default_dir: Path | None = None) -> Path | None:
+    """The file of an SQLite URL (or of the default ``central.db`` in ``default_dir``); None for other databases."""
     if not url:
-        return SqliteStore((default_dir or Path.cwd()) / "central.db")
+        return (default_dir or Path.cwd()) / "central.db"
     parsed = urlparse(url)
     if parsed.scheme == "sqlite":
-        return SqliteStore(Path(parsed.path if parsed.netloc == "" else parsed.netloc + parsed.path))
+        return Path(parsed.path if parsed.netloc == "" else parsed.netloc + parsed.path)
+    return None
+
+
+def open_store(url: str, default_dir: Path | None = None) -> CentralStore:
+    """``sqlite:///PATH``, ``postgresql://...[?schema=NAME]``, or empty for ``central.db`` in ``default_dir``."""
+    path = sqlite_path(url, default_dir)
+    if path is not None:
+        return SqliteStore(path)
+    parsed = urlparse(url)
     if parsed.scheme in ("postgresql", "postgres"):
         query = dict(parse_qsl(parsed.query))
         schema = query.pop("schema", "")

@@ -11,7 +11,7 @@ import getpass
 import json
 import sys
 
-from central import accounts
+from central import accounts, compose
 from central.cli import add_db_flag
 from central.web_db import open_database
 from layanan.config import Settings
@@ -48,7 +48,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.action != "list" and not args.name:
         print(f"kiosk-central users {args.action}: name the account", file=sys.stderr)
         return 2
-    db = open_database(settings, args.db)
+    try:
+        db = open_database(settings, args.db, create=False)
+    except compose.MissingDatabase as exc:
+        print(f"kiosk-central users: {exc}", file=sys.stderr)
+        return 2
     try:
         return _ACTIONS[args.action](db, args)
     except accounts.AccountError as exc:

@@ -7,7 +7,10 @@ from central.db import Database
 from layanan.config import Settings
 
 
-def open_database(settings: Settings, url: str | None = None, pool_size: int = 8) -> Database:
-    """Open (and if needed create and migrate) the office database, then a pooled ``Database`` on it."""
-    compose.store(settings, url).close()
+def open_database(
+    settings: Settings, url: str | None = None, pool_size: int = 8, create: bool = True
+) -> Database:
+    """Open (and, with ``create``, make; always migrate) the office database, then a pooled ``Database`` on it;
+    compose.MissingDatabase when it is not there and ``create`` is false."""
+    compose.store(settings, url, create).close()
     return Database(url if url is not None else settings.central.db_url, settings.data_dir, pool_size)

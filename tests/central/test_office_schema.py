@@ -11,6 +11,7 @@ from central import accounts, audit, migrations
 from central.db import Database
 from central.office_keys import nik_index
 from central.sla import Calendar, HolidayFileError, read_office_days
+from central.store import open_store
 from central.web_db import open_database
 from tests.support.office import office_settings
 
@@ -81,6 +82,7 @@ def test_users_command_reads_the_password_from_stdin_never_from_the_command_line
     from tests.support.kiosk_env import ROOT, child_env
 
     db = f"sqlite:///{tmp_path / 'central.db'}"
+    open_store(db).close()  # as 'kiosk-central serve' leaves it
 
     def users(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
         return subprocess.run(

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from central.store import open_store
 from tests.support.kiosk_env import drop_schema, postgres_schema_url
 from tools.net import Mosquitto, start_mosquitto
 
@@ -14,7 +15,7 @@ from tools.net import Mosquitto, start_mosquitto
 @pytest.fixture(params=["sqlite", "postgresql"])
 def central_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
-        yield f"sqlite://{tmp_path / 'central.db'}"
+        yield made_sqlite(tmp_path)
         return
     url, schema = postgres_schema_url()
     try:
@@ -25,7 +26,15 @@ def central_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[s
 
 @pytest.fixture
 def sqlite_db_url(tmp_path: Path) -> str:
-    return f"sqlite://{tmp_path / 'central.db'}"
+    return made_sqlite(tmp_path)
+
+
+def made_sqlite(tmp_path: Path) -> str:
+    """An office database as 'kiosk-central serve' leaves it on its first start (other commands refuse a missing
+    one)."""
+    url = f"sqlite://{tmp_path / 'central.db'}"
+    open_store(url).close()
+    return url
 
 
 BROKER_CONFIG = ["set_tcp_nodelay true", "max_queued_messages 100000"]
