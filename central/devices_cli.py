@@ -8,7 +8,10 @@ import argparse
 import json
 import sys
 import time
+from pathlib import Path
+from typing import Any
 
+from central import qr
 from central.cli import add_db_flag, store_from
 from central.store import CentralStore, Device
 from layanan.config import Settings
@@ -19,7 +22,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "file",
         nargs="?",
-        help="import: the device record JSON from the provisioning helper; disable/enable: the device id",
+        help="import: the device record from 'kiosk-provision register' (.register.json, or the QR picture "
+        ".register.png or a photo of it); disable/enable: the device id",
+    )
+    parser.add_argument(
+        "--replace",
+        action="store_true",
+        help="import: give an already registered device the record's new key (a replacement kiosk or SD card)",
     )
     parser.add_argument("--json", action="store_true", help="print JSON")
     add_db_flag(parser)
@@ -35,17 +44,65 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 print("kiosk-central devices import: name the device record file", file=sys.stderr)
                 return 2
             try:
-                with open(args.file) as fh:
-                    device = Device.from_record(json.load(fh), time.time())
-            except (OSError, json.JSONDecodeError, ValueError) as exc:
+                device = Device.from_record(_read_record(Path(args.file)), time.time())
+            except (OSError, ValueError) as exc:
                 print(f"kiosk-central devices import: {args.file}: {exc}", file=sys.stderr)
                 return 2
-            store.add_device(device)
-            print(f"registered {device.device_id} (village {device.village_code or '-'})")
-            return 0
+            return _import(store, device, args.replace)
         return _list(store, settings, args.json)
     finally:
         store.close()
+
+
+def _read_record(path: Path) -> Any:
+    """The record as JSON, from the .register.json or from the QR code of the .register.png (or a photo)."""
+    text = qr.read_qr_text(path) if qr.is_picture(path) else path.read_text(encoding="utf-8")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not a device record from 'kiosk-provision register' ({exc})") from None
+
+
+def _import(store: CentralStore, device: Device, replace: bool) -> int:
+    old = store.device(device.device_id)
+    if old is None:
+        store.add_device(device)
+        print(
+            f"registered {device.device_id} (village {device.village_code or '-'}, key {device.public_key[:16]}...)"
+        )
+        return 0
+    if (old.public_key, old.village_code, old.credentials_sha256) == (
+        device.public_key,
+        device.village_code,
+        device.credentials_sha256,
+    ):
+        print(f"{device.device_id} is already registered with this record; nothing changed")
+        return 0
+    if not replace:
+        print(
+            f"kiosk-central devices import: {device.device_id} is already registered with key "
+            f"{old.public_key[:16]}... (village {old.village_code or '-'}); this record has key "
+            f"{device.public_key[:16]}... (village {device.village_code or '-'}). If this is a replacement kiosk "
+            "or SD card, add --replace (the old key stops working); if not, the record may be forged: ask the "
+            "technician",
+            file=sys.stderr,
+        )
+        return 1
+    store.add_device(device)
+    changed = [
+        f"{what} {a[:16] + '...' if what == 'key' else a or '-'} -> {b[:16] + '...' if what == 'key' else b or '-'}"
+        for what, a, b in (
+            ("key", old.public_key, device.public_key),
+            ("village", old.village_code, device.village_code),
+            ("credentials", old.credentials_sha256[:12], device.credentials_sha256[:12]),
+        )
+        if a != b
+    ]
+    print(
+        f"replaced {device.device_id}: {'; '.join(changed)}"
+        + ("; it stays disabled ('devices enable ID')" if old.disabled else "")
+    )
+    return 0
 
 
 def _switch(store: CentralStore, action: str, device_id: str | None) -> int:

@@ -165,7 +165,7 @@ def test_a_new_key_or_a_disabled_kiosk_takes_effect_within_seconds(
         record = json.loads(site.device_record().read_text())
         rekeyed = tmp_path / "rekeyed.json"
         rekeyed.write_text(json.dumps({**record, "public_key": bytes(new_key.verify_key).hex()}))
-        done = run_cli("central.cli", ["devices", "import", str(rekeyed), *base])
+        done = run_cli("central.cli", ["devices", "import", str(rekeyed), "--replace", *base])
         assert done.returncode == 0, done.stderr
         assert until(kiosk, old_key, "bad_signature", 10) < 2.0 + 3
         assert until(kiosk, new_key, "acked", 5) < 3
