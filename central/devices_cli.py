@@ -105,6 +105,15 @@ def _import(store: CentralStore, device: Device, replace: bool) -> int:
     return 0
 
 
+def _ago(seconds: float | None) -> str:
+    return "never" if seconds is None else f"{seconds} s ago"
+
+
+def _or(value: object, unit: str = "") -> str:
+    """A telemetry value, or '-' when the kiosk never reported it."""
+    return "-" if value is None else f"{value}{unit}"
+
+
 def _switch(store: CentralStore, action: str, device_id: str | None) -> int:
     if not device_id:
         print(f"kiosk-central devices {action}: name the device id", file=sys.stderr)
@@ -149,9 +158,9 @@ def _list(store, settings: Settings, as_json: bool) -> int:  # type: ignore[no-u
     for r in rows:
         flag = "DISABLED" if r["disabled"] else "SILENT" if r["silent"] else "ok"
         print(
-            f"{r['device_id']:<20} {flag:<7} seen {r['last_seen_s_ago']} s ago  queue {r['queue_depth']}  "
-            f"oldest {r['oldest_pending_s']} s  disk {r['disk_free_mb']} MB  quarantined {r['quarantined']}  "
-            f"sw {r['versions'].get('sw', '?')}"
+            f"{r['device_id']:<20} {flag:<7} seen {_ago(r['last_seen_s_ago'])}  queue {_or(r['queue_depth'])}  "
+            f"oldest {_or(r['oldest_pending_s'], ' s')}  disk {_or(r['disk_free_mb'], ' MB')}  "
+            f"quarantined {_or(r['quarantined'])}  sw {r['versions'].get('sw', 'unknown')}"
         )
     if not rows:
         print("no devices registered; 'kiosk-central devices import FILE' adds one")

@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import base64
 import csv
+import datetime as dt
 import json
 import os
 import sys
 from pathlib import Path
 from typing import Any, TextIO
+from zoneinfo import ZoneInfo
 
 from nacl.public import PrivateKey
 
@@ -88,26 +90,54 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"wrote {written} attachments under {args.attachments}", file=sys.stderr)
     finally:
         store.close()
+    zone = ZoneInfo(settings.site.time_zone)
+    for row in rows:
+        row["received"] = readable_time(row["received_at"], zone)
     out = sys.stdout if args.out == "-" else _private_text(Path(args.out))
     try:
         if args.format == "json":
             json.dump(rows, out, indent=2, ensure_ascii=False)
             out.write("\n")
         else:
-            fields = sorted({k for r in rows for k in r}) if rows else ["msg_id"]
-            writer = csv.DictWriter(out, fieldnames=fields)
-            writer.writeheader()
-            for r in rows:
-                writer.writerow(
-                    {
-                        k: json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v
-                        for k, v in r.items()
-                    }
-                )
+            _write_csv(out, [_flat(r) for r in rows])
+        out.flush()
+    except BrokenPipeError:  # 'export | head' closed the pipe: the reader has what it wanted
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     finally:
         if out is not sys.stdout:
             out.close()
     return 0
+
+
+LEADING = ["received", "ticket", "service_id", "status", "device_id", "msg_id"]
+"""The columns a person reads first; the rest follow sorted, each opened field in a 'field.NAME' column."""
+
+
+def readable_time(epoch: float, zone: ZoneInfo) -> str:
+    """``2026-12-07 08:12:03 WIT``: the office's own time zone, named as people say it (WIB, WITA, WIT)."""
+    return dt.datetime.fromtimestamp(epoch, zone).strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+def _flat(row: dict[str, Any]) -> dict[str, Any]:
+    flat = {k: v for k, v in row.items() if k not in ("fields", "documents")}
+    for name, value in (row.get("fields") or {}).items():
+        flat[f"field.{name}"] = value
+    if "documents" in row:
+        flat["documents"] = "; ".join(str(d) for d in row["documents"])
+    return flat
+
+
+def _write_csv(out: TextIO, rows: list[dict[str, Any]]) -> None:
+    present = {k for r in rows for k in r} or {"msg_id"}
+    columns = [c for c in LEADING if c in present] + sorted(present - set(LEADING))
+    writer = csv.DictWriter(out, fieldnames=columns)
+    writer.writeheader()
+    for r in rows:
+        writer.writerow(
+            {k: json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v for k, v in r.items()}
+        )
 
 
 def _private_text(path: Path) -> TextIO:
