@@ -30,6 +30,8 @@ from layanan.domain.events import (
     TicketNotFound,
 )
 from layanan.domain.flow import Flow, State, Step
+from layanan.domain.prompts import load_pack
+from layanan.domain.status import parse_status
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +89,9 @@ class KioskSession:
     camera: Camera | None = None
     slips: Any = None
     """The ticket slips (:class:`kiosk.slip.TicketSlips`): printed, or shown on the ticket screen."""
+    status_words: dict[str, Any] = field(default_factory=dict)
+    """Each language's office words (``[office]`` of its pack): how a ticket's status text is read back. Empty:
+    the packs of the flow's languages."""
     photos: dict[str, bytes] = field(default_factory=dict)
     """Encoded photos by attachment id, in memory only until the request is queued (then sealed)."""
     strict: bool = True
@@ -97,6 +102,8 @@ class KioskSession:
 
     def __post_init__(self) -> None:
         self.state = self.flow.start().state
+        if not self.status_words:
+            self.status_words = {lang: load_pack(lang).office for lang in self.flow.languages}
 
     def start(self) -> Step:
         step = self.flow.start()
@@ -175,11 +182,10 @@ class KioskSession:
             return None
         if isinstance(effect, LookUpTicket):
             found = self.queue.find_ticket(effect.number)
-            return (
-                TicketNotFound()
-                if found is None
-                else TicketFound(found.ticket, found.service_id, found.status)
-            )
+            if found is None:
+                return TicketNotFound()
+            status = parse_status(found.status, self.status_words)
+            return TicketFound(found.ticket, found.service_id, found.status, status.state, status.reason)
         if isinstance(effect, CaptureNow):
             if self.camera is not None:
                 self.camera.capture_now()

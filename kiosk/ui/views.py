@@ -14,6 +14,8 @@ from kiosk.ui.widgets import Panel, PictoButton, big_label
 from layanan.domain.catalog import Catalog
 from layanan.domain.flow import NUMERIC_KINDS, Flow, State
 from layanan.domain.prompts import PromptBook, camera_hint_key
+from layanan.domain.status import ICONS as STATUS_ICONS
+from layanan.domain.status import TicketStatus
 
 GLOBAL_ICONS = {
     "ulang": "ulang",
@@ -322,7 +324,13 @@ def status_view(ctx: ViewContext, state: State) -> Widget:
         big_label(ctx.book.text(f"svc:{state.service}:title"), font_size=24, bold=True, size_hint_y=0.2)
     )
     news = state.status or ctx.book.text("status.no_news")
-    root.add_widget(big_label(news, font_size=28, bold=bool(state.status), size_hint_y=0.45))
+    key = TicketStatus(state.status_state, state.status_reason).key if state.status else None
+    if key is None:
+        root.add_widget(big_label(news, font_size=28, bold=bool(state.status), size_hint_y=0.45))
+    else:  # the office's state with its pictogram (said aloud too)
+        root.add_widget(
+            PictoButton("", STATUS_ICONS[key], news, orientation="horizontal", font_size=28, size_hint_y=0.45)
+        )
     return root
 
 

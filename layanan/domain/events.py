@@ -82,6 +82,10 @@ class TicketFound:
     ticket: str
     service_id: str
     status: str | None
+    state: str | None = None
+    """The status read as the office's state (:mod:`layanan.domain.status`), None when unknown or no news."""
+    reason: str | None = None
+    """Why the office refused it, when it did and said why."""
 
 
 @dataclass(frozen=True)

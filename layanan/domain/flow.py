@@ -46,6 +46,7 @@ from layanan.domain.events import (
 )
 from layanan.domain.prompts import camera_hint_key
 from layanan.domain.request import Request
+from layanan.domain.status import TicketStatus, status_keys
 from layanan.domain.words import COMMANDS, DIGITS, number_words
 
 GLOBAL_TARGETS = ("ulang", "kembali", "batal", "bantuan")
@@ -89,6 +90,9 @@ class State:
     hint: str | None = None
     status: str | None = None
     """On the ticket-status screen: what central last said about the ticket ("" when there is no news yet)."""
+    status_state: str | None = None
+    status_reason: str | None = None
+    """That status read as the office's state and reason (:mod:`layanan.domain.status`), when known."""
     submitting: bool = False
     ticket: str | None = None
     printed: bool = False
@@ -162,7 +166,12 @@ class Flow:
             return self._on_camera_event(state, event)
         if isinstance(event, TicketFound):
             found = state.with_(
-                ticket=event.ticket, service=event.service_id, status=event.status or "", entry=""
+                ticket=event.ticket,
+                service=event.service_id,
+                status=event.status or "",
+                status_state=event.state,
+                status_reason=event.reason,
+                entry="",
             )
             return Step(found, self._status_text(found))
         if isinstance(event, TicketNotFound):
@@ -494,8 +503,8 @@ class Flow:
         return self._unknown(state, target)
 
     def _status_text(self, state: State) -> tuple[str, ...]:
-        news = "status.news" if state.status else "status.no_news"
-        return ("status.ticket", *spell_ticket(state.ticket or ""), f"svc:{state.service}:title", news)
+        news = status_keys(TicketStatus(state.status_state, state.status_reason), bool(state.status))
+        return ("status.ticket", *spell_ticket(state.ticket or ""), f"svc:{state.service}:title", *news)
 
     def _on_ticket(self, state: State, target: str) -> Step:
         if target == "selesai":

@@ -9,6 +9,7 @@ be rendered ahead of time (:func:`all_keys`).
 
 from __future__ import annotations
 
+import dataclasses
 import string
 import tomllib
 from collections.abc import Iterator, Mapping
@@ -32,6 +33,8 @@ class LanguagePack:
     tts_voice: str
     prompts: Mapping[str, str]
     ui: Mapping[str, str]
+    office: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    """The office console's words (states, reasons): what a ticket's status says, read back by the kiosk."""
 
     def label(self, key: str) -> str:
         return self.ui.get(key, key)
@@ -55,7 +58,12 @@ def load_pack(code: str, directory: Path | None = None) -> LanguagePack:
     prompts, ui = data.get("prompts"), data.get("ui", {})
     if not isinstance(prompts, dict) or not all(isinstance(v, str) for v in prompts.values()):
         raise CatalogError(f"{source}: [prompts] must be a table of key = text")
-    return LanguagePack(code, str(data.get("name", code)), str(data.get("tts_voice", code)), prompts, ui)
+    office = data.get("office", {})
+    if not isinstance(office, dict):
+        raise CatalogError(f"{source}: [office] must be a table of key = text")
+    return LanguagePack(
+        code, str(data.get("name", code)), str(data.get("tts_voice", code)), prompts, ui, office
+    )
 
 
 class PromptBook:

@@ -392,3 +392,21 @@ def test_the_top_bar_speaker_button_is_a_target_of_every_screen_and_says_the_pro
     assert again.state == attract and again.say == flow.start().say
     with pytest.raises(UnknownTarget, match="'attract' has no element 'kembali'"):
         flow.handle(attract, Tap("kembali"))
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("Siap diambil", ("status.siap_diambil",)),
+        ("Ready for pickup", ("status.siap_diambil",)),
+        ("Diproses", ("status.diproses",)),
+        ("Ditolak: Dokumen kurang", ("status.kurang_dokumen",)),
+        ("Ditolak: Data tidak sesuai", ("status.ditolak", "reason.data_tidak_sesuai")),
+        ("something else", ("status.news",)),
+    ],
+)
+def test_the_office_status_is_said_with_fixed_prompt_keys(text, said):
+    from layanan.domain.status import parse_status, status_keys
+
+    words = {lang: load_pack(lang).office for lang in ("id", "en")}
+    assert status_keys(parse_status(text, words), True) == said

@@ -264,3 +264,22 @@ def test_slip_no_phone_means_no_promise_of_a_call(tmp_path: Path) -> None:
     assert not any("menghubungi" in text for text in ticket["content"])
     with_phone = drive(tmp_path / "phone", TICKET_PLAN)["notes"]["ticket"]
     assert "done.phone" in said(with_phone)
+
+
+@pytest.mark.parametrize(
+    ("sent", "spoken", "icon"),
+    [
+        ("Siap diambil", ["status.siap_diambil"], "status_siap"),
+        ("Ditolak: Dokumen kurang", ["status.kurang_dokumen"], "status_kurang"),
+        ("Ditolak: Data tidak sesuai", ["status.ditolak", "reason.data_tidak_sesuai"], "status_ditolak"),
+    ],
+)
+def test_status_of_a_ticket_is_spoken_with_its_pictogram(tmp_path: Path, sent, spoken, icon) -> None:
+    plan = [*TICKET_PLAN, {"status": sent}, "selesai", "tiket", *keys("0001"), "ya", {"note": "status"}]
+    note = drive(tmp_path, plan)["notes"]["status"]
+    assert note["screen"] == "status" and note["ticket"]
+    assert said(note)[-len(spoken) :] == spoken, said(note)
+    assert "status.news" not in said(note)
+    assert any(w["icon"] == icon and sent in w["text"] for w in note["drawn"]), [
+        w["icon"] for w in note["drawn"]
+    ]

@@ -50,6 +50,7 @@ from tools.icons.parts import (
     cross_badge,
     cycle_badge,
     envelope,
+    exclaim_badge,
     family,
     finger_lines,
     heart,
@@ -528,6 +529,59 @@ def hint_ok(cv: Canvas) -> None:
     check_badge(cv, (196, 190), 46)
 
 
+# ticket status (what the office says about a request) ----------
+def status_diterima(cv: Canvas) -> None:
+    """Received: the letter has arrived (an envelope with a tick)."""
+    envelope(cv, 16, 52, 216, 190)
+    check_badge(cv, (196, 190), 44)
+
+
+def status_diproses(cv: Canvas) -> None:
+    """Being worked on: an hourglass."""
+    cv.outlined(
+        [Poly.of([(64, 28), (192, 28), (136, 128), (192, 228), (64, 228), (120, 128)])], WHITE, NAVY, 10
+    )
+    cv.fill([(96, 56), (160, 56), (128, 110)], AMBER)
+    cv.fill([(128, 160), (170, 214), (86, 214)], AMBER)
+    for y in (24, 232):
+        cv.line([(48, y), (208, y)], NAVY, 16)
+
+
+def status_siap(cv: Canvas) -> None:
+    """Ready to collect: a new card held out on an open hand."""
+    id_card(cv, 60, 28, 232, 136)
+    hand = palm_up_hand(118, 168, 88)
+    cv.outlined(hand, WHITE, WHITE, 16)
+    cv.outlined(hand, WHITE)
+    finger_lines(cv, 118, 168, 88)
+
+
+def status_selesai(cv: Canvas) -> None:
+    """Done: a sheet with a tick."""
+    sheet(cv, 40, 20, 186, 226)
+    text_bars(cv, 64, 64, [92, 74, 92, 56], 28, width=10)
+    check_badge(cv, (192, 192), 46)
+
+
+def status_kurang(cv: Canvas) -> None:
+    """A document is missing: a sheet, the place of a second one empty, and a warning."""
+    for x in range(120, 232, 24):
+        cv.line([(x, 60), (x + 12, 60)], NAVY, 7)
+        cv.line([(x, 236), (x + 12, 236)], NAVY, 7)
+    for y in range(60, 236, 24):
+        cv.line([(232, y), (232, y + 12)], NAVY, 7)
+    sheet(cv, 24, 20, 150, 206)
+    text_bars(cv, 46, 62, [80, 64, 80], 26, width=10)
+    exclaim_badge(cv, (190, 164), 42)
+
+
+def status_ditolak(cv: Canvas) -> None:
+    """Refused: a sheet with a cross."""
+    sheet(cv, 40, 20, 186, 226)
+    text_bars(cv, 64, 64, [92, 74, 92, 56], 28, width=10)
+    cross_badge(cv, (192, 192), 46)
+
+
 # staff ----------
 def staff(cv: Canvas) -> None:
     person(cv, 128, 250, 224)
@@ -573,6 +627,8 @@ ICONS: dict[str, Draw] = {
     "doc_bring": doc_bring, "hint_closer": hint_closer, "hint_steady": hint_steady, "hint_light": hint_light,
     "hint_glare": hint_glare, "hint_center": hint_center, "hint_ok": hint_ok,
     "staff": staff, "queue": queue, "ticket": ticket,
+    "status_diterima": status_diterima, "status_diproses": status_diproses, "status_siap": status_siap,
+    "status_selesai": status_selesai, "status_kurang": status_kurang, "status_ditolak": status_ditolak,
 }  # fmt: skip
 """Icon id -> drawing function; must cover exactly ``ICON_IDS``."""
 

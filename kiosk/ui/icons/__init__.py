@@ -28,9 +28,20 @@ FIELD_ICONS = ("nik", "phone", "rt_rw", "date", "name", "choice")
 DOCUMENT_ICONS = ("doc_ktp", "doc_kk", "doc_letter", "doc_photo", "doc_bring")
 HINT_ICONS = ("hint_closer", "hint_steady", "hint_light", "hint_glare", "hint_center", "hint_ok")
 STAFF_ICONS = ("staff", "queue", "ticket")
+STATUS_ICONS = (
+    "status_diterima", "status_diproses", "status_siap", "status_selesai", "status_kurang", "status_ditolak",
+)  # fmt: skip
+"""What the office says about a ticket (its state, and a missing document)."""
 
 ICON_IDS: tuple[str, ...] = (
-    SERVICE_ICONS + ACTION_ICONS + LANGUAGE_ICONS + FIELD_ICONS + DOCUMENT_ICONS + HINT_ICONS + STAFF_ICONS
+    SERVICE_ICONS
+    + ACTION_ICONS
+    + LANGUAGE_ICONS
+    + FIELD_ICONS
+    + DOCUMENT_ICONS
+    + HINT_ICONS
+    + STAFF_ICONS
+    + STATUS_ICONS
 )
 """Every icon id; the file is ``<id>.png`` in :data:`ICON_DIR`. ``bantuan`` and ``call_staff`` look alike."""
 
