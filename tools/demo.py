@@ -177,6 +177,19 @@ class Demo:
         self.console_server, _ = serve_in_thread(self.console, "127.0.0.1", port)
         self.console_url = f"http://127.0.0.1:{port}/"
         say(f"office console on {self.console_url} (login: {DEMO_USER} / {DEMO_PASSWORD})")
+        say(
+            f"public page (no login) on {self.console_url}publik, the supervisors' plan on {self.console_url}rencana"
+        )
+        threading.Thread(target=self._history, args=(settings, central.db_url, db), daemon=True).start()
+
+    def _history(self, settings: Settings, db_url: str, db: Any) -> None:
+        """A generated history behind the demo's own kiosk, so that /publik and /rencana have something to show."""
+        from tools.office_history import demo
+
+        try:
+            demo(settings, db_url, db, say)
+        except Exception as exc:  # noqa: BLE001 - the demo goes on without it
+            say(f"the generated history could not be loaded ({exc}); /publik and /rencana stay empty")
 
     def stop(self) -> None:
         self.stop_event.set()

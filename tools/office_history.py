@@ -13,6 +13,7 @@ import hashlib
 import json
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -170,3 +171,26 @@ def hours_online(
                     rows.append((device_id, start + h))
     with db.tx() as cur:
         insert_many(cur, "kiosk_hours (device_id, hour)", rows, per=500)
+
+
+def demo(
+    settings: Settings, db_url: str, db: Database, say: Callable[[str], None], villages: int = 24
+) -> None:
+    """What ``make demo`` shows on /publik and /rencana: two years of generated demand for ``villages``
+    villages, the last half year of it as requests in the office, the published aggregates, and a saved
+    forecast (with the generated history as the paper registers kept before the kiosks)."""
+    from central import transparency
+    from central.forecast import engine, plan
+    from tools.demand import Spec, generate
+
+    started = time.time()
+    gen = generate(Spec(villages=villages, weeks=104, seed=7))
+    loaded = load(settings, db_url, db, gen, weeks=26)
+    catalog = load_catalog(settings.kiosk.catalog or None)
+    transparency.refresh(db, plan.demand_services(catalog), settings.site.time_zone)
+    result = engine.forecast(gen.panel, 8, workers=1, derived=plan.derived_series(catalog))
+    plan.save(db, result, "demo: generated history")
+    say(
+        f"generated history: {loaded.requests} requests from {loaded.devices} villages in "
+        f"{time.time() - started:.0f} s; the public page and the plan page show it"
+    )
