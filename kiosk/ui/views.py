@@ -26,7 +26,7 @@ GLOBAL_ICONS = {
     "tidak": "tidak",
     "selesai": "ya",
     "lewati": "next",
-    "start": "speaker",
+    "start": "start",
 }
 
 
@@ -290,7 +290,7 @@ def attract_view(ctx: ViewContext, state: State) -> Widget:
     root.add_widget(big_label(ctx.book.text("screen.attract"), font_size=30, bold=True, size_hint_y=0.3))
     root.add_widget(
         ctx.button(
-            "start", "speaker", ctx.book.pack.label("start"), colour=theme.GO, font_size=34, size_hint_y=0.5
+            "start", "start", ctx.book.pack.label("start"), colour=theme.GO, font_size=34, size_hint_y=0.5
         )
     )
     root.add_widget(

@@ -16,6 +16,12 @@ from typing import Any
 FIELD_KINDS = ("nik", "kk", "phone", "digits", "date", "choice")
 MAX_CHOICES = 6
 """At most about six choices on a screen (low-literacy rule)."""
+ACTION_ICONS = (
+    "ulang", "kembali", "batal", "bantuan", "ya", "tidak", "next", "speaker", "mic", "mic_off", "camera",
+    "keypad_del", "home", "start", "staff", "staff_key",
+)  # fmt: skip
+"""Pictograms of the buttons every screen has (repeat, back, cancel, help, yes, no, skip, start, microphone,
+staff...): a choice drawn with one of them would say two things, so the catalog may not use them."""
 
 
 class CatalogError(ValueError):
@@ -294,7 +300,43 @@ def parse_catalog(data: Mapping[str, Any], source: str, languages: tuple[str, ..
         n = sum(1 for s in services.values() if s.category == c.id)
         if not 1 <= n <= MAX_CHOICES:
             raise CatalogError(f"{source}: category '{c.id}': needs 1 to {MAX_CHOICES} services, has {n}")
-    return Catalog(tuple(categories), services, fields, documents, languages, supplies)
+    catalog = Catalog(tuple(categories), services, fields, documents, languages, supplies)
+    _check_pictograms(catalog, source)
+    return catalog
+
+
+def _check_pictograms(catalog: Catalog, source: str) -> None:
+    """Every choice has its own picture: none is an action button's, an option never borrows a category's or
+    service's, and no two choices on one screen look the same."""
+    screens: dict[str, list[tuple[str, str]]] = {
+        "categories": [(f"categories.{c.id}", c.icon) for c in catalog.categories]
+    }
+    for c in catalog.categories:
+        screens[f"services of '{c.id}'"] = [(f"services.{s.id}", s.icon) for s in catalog.services_in(c.id)]
+    for f in catalog.fields.values():
+        if f.options:
+            screens[f"options of '{f.id}'"] = [(f"fields.{f.id}.options.{o.id}", o.icon) for o in f.options]
+    for s in catalog.services.values():
+        screens[f"documents of '{s.id}'"] = [
+            (f"documents.{d}", catalog.documents[d].icon) for d in s.documents
+        ]
+    chosen = {c.icon for c in catalog.categories} | {s.icon for s in catalog.services.values()}
+    for screen, entries in screens.items():
+        seen: dict[str, str] = {}
+        for entry, icon in entries:
+            if icon in ACTION_ICONS:
+                raise CatalogError(
+                    f"{source}: {entry}: icon '{icon}' is an action button's; draw the choice its own pictogram"
+                )
+            if ".options." in entry and icon in chosen:
+                raise CatalogError(
+                    f"{source}: {entry}: icon '{icon}' belongs to a category or service; draw the option its own"
+                )
+            if icon in seen:
+                raise CatalogError(
+                    f"{source}: {entry}: icon '{icon}' is already {seen[icon]}'s on the same screen ({screen})"
+                )
+            seen[icon] = entry
 
 
 def load_catalog(path: str | Path | None = None, languages: tuple[str, ...] = ("id", "en")) -> Catalog:

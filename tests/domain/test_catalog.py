@@ -120,3 +120,22 @@ def test_a_supply_that_is_not_defined_is_refused_with_its_service() -> None:
     data["services"][0]["supplies"] = {"ktp_blank": -1}
     with pytest.raises(CatalogError, match="units per request must be a number above 0"):
         parse_catalog(data, "c.toml")
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda d: d["fields"]["sktm_purpose"]["options"][1].update(icon="bantuan"), "is an action button's"),
+        (lambda d: d["categories"][0].update(icon="start"), "is an action button's"),
+        (
+            lambda d: d["fields"]["complaint_topic"]["options"][1].update(icon="bansos"),
+            "belongs to a category",
+        ),
+        (lambda d: d["documents"]["marriage_book"].update(icon="doc_letter"), "on the same screen"),
+    ],
+)
+def test_a_choice_drawn_with_a_borrowed_pictogram_is_refused(mutate, message):
+    data = shipped()
+    mutate(data)
+    with pytest.raises(CatalogError, match=message):
+        parse_catalog(data, "catalog.toml")

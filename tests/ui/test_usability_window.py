@@ -283,3 +283,24 @@ def test_status_of_a_ticket_is_spoken_with_its_pictogram(tmp_path: Path, sent, s
     assert any(w["icon"] == icon and sent in w["text"] for w in note["drawn"]), [
         w["icon"] for w in note["drawn"]
     ]
+
+
+def test_pictograms_of_choices_are_their_own_and_start_is_not_the_speaker(tmp_path: Path) -> None:
+    from layanan.domain.catalog import ACTION_ICONS
+
+    plan = [{"note": "attract"}, "start", "lang:id", "lang:id", "cat:pengaduan", "cat:pengaduan"]
+    plan += [{"note": "topics"}, "batal", "batal", "start", "lang:id", "lang:id", "cat:surat", "cat:surat"]
+    plan += ["svc:sk_usaha", "svc:sk_usaha", *keys(NIK), {"note": "business"}]
+    notes = drive(tmp_path, plan)["notes"]
+    assert drawn(notes["attract"], "start")["icon"] == "start"
+    topics = {w["target"]: w["icon"] for w in notes["topics"]["drawn"] if w["target"].startswith("opt:")}
+    assert topics == {
+        "opt:road": "opt_road",
+        "opt:water": "opt_water",
+        "opt:electricity": "opt_electricity",
+        "opt:service": "opt_service",
+    }
+    business = [w["icon"] for w in notes["business"]["drawn"] if w["target"].startswith("opt:")]
+    assert len(set(business)) == len(business) == 4 and not set(business) & set(ACTION_ICONS)
+    labels = {w["target"]: w["text"] for w in notes["business"]["drawn"]}
+    assert "Bantuan" not in labels["bantuan"], "the help button does not share the social-aid category's word"

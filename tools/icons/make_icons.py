@@ -582,6 +582,184 @@ def status_ditolak(cv: Canvas) -> None:
     cross_badge(cv, (192, 192), 46)
 
 
+# choices (options of choice fields): each its own picture, never a service's or an action's ----------
+def minus_badge(cv: Canvas, c: tuple[float, float], r: float = 42, color: str = ORANGE) -> None:
+    cv.disc(c, r + 7, WHITE)
+    cv.disc(c, r, color)
+    cv.line([(c[0] - 0.55 * r, c[1]), (c[0] + 0.55 * r, c[1])], WHITE, 0.30 * r)
+
+
+def opt_lost(cv: Canvas) -> None:
+    """Lost: a card and a magnifying glass searching for it."""
+    id_card(cv, 14, 40, 190, 160, face=True)
+    cv.disc((176, 172), 46, WHITE)
+    cv.ring((176, 172), 40, NAVY, 14)
+    cv.line([(204, 200), (240, 236)], NAVY, 22)
+
+
+def opt_damaged(cv: Canvas) -> None:
+    """Damaged: a card split by a crack."""
+    id_card(cv, 18, 50, 238, 206)
+    crack = [(120, 40), (140, 90), (112, 124), (146, 170), (126, 216)]
+    cv.line(crack, WHITE, 26)
+    cv.line(crack, RED, 8)
+
+
+def opt_member_add(cv: Canvas) -> None:
+    person(cv, 80, 220, 150)
+    person(cv, 150, 220, 120, fill=ORANGE, halo_w=7)
+    plus_badge(cv, (200, 70), 40)
+
+
+def opt_member_remove(cv: Canvas) -> None:
+    person(cv, 80, 220, 150)
+    person(cv, 150, 220, 120, fill=SKY, halo_w=7)
+    minus_badge(cv, (200, 70), 40)
+
+
+def opt_data_fix(cv: Canvas) -> None:
+    sheet(cv, 30, 20, 176, 226)
+    text_bars(cv, 54, 64, [92, 74, 92, 56], 30, width=10)
+    pencil(cv, (184, 170), 130, AMBER)
+
+
+def opt_school(cv: Canvas) -> None:
+    """School: an open book."""
+    cv.outlined([Poly.of([(128, 70), (30, 46), (30, 196), (128, 220)])], WHITE, NAVY, 10)
+    cv.outlined([Poly.of([(128, 70), (226, 46), (226, 196), (128, 220)])], SKY, NAVY, 10)
+    for i in range(3):
+        cv.line([(48, 90 + 30 * i), (108, 104 + 30 * i)], NAVY, 7)
+
+
+def opt_health(cv: Canvas) -> None:
+    """Health care: a first-aid box with a cross."""
+    cv.fill(rrect_pts(92, 40, 164, 76, 10), NAVY)
+    cv.box(24, 64, 232, 220, 22, fill=WHITE)
+    cv.line([(128, 96), (128, 190)], BLUE, 34)
+    cv.line([(80, 143), (176, 143)], BLUE, 34)
+
+
+def opt_shop(cv: Canvas) -> None:
+    """A warung: a striped awning over a counter."""
+    cv.box(36, 120, 220, 230, 6, fill=WHITE)
+    for i in range(5):
+        x = 20 + 43 * i
+        cv.outlined(
+            [Poly.of([(x, 40), (x + 43, 40), (x + 43, 100), (x, 100)])],
+            ORANGE if i % 2 == 0 else WHITE,
+            NAVY,
+            6,
+        )
+    cv.box(64, 150, 128, 230, 4, fill=SKY)
+
+
+def opt_farming(cv: Canvas) -> None:
+    padi(cv, 90, 128, 180, GOLD)
+    padi(cv, 168, 140, 150, GOLD)
+    cv.line([(24, 234), (232, 234)], NAVY, 12)
+
+
+def opt_fishing(cv: Canvas) -> None:
+    """Fishing: a fish."""
+    cv.outlined([Poly.of([(170, 128), (236, 76), (236, 180)])], SKY, NAVY, 9)
+    cv.outlined([Poly.of(ellipse_pts((110, 128), (90, 54)))], SKY, NAVY, 9)
+    cv.disc((66, 116), 10, NAVY)
+    cv.arc((118, 128), (28, 44), -60, 60, NAVY, 7)
+
+
+def opt_crafts(cv: Canvas) -> None:
+    """Crafts: a woven basket."""
+    cv.arc((128, 110), (70, 70), 180, 360, NAVY, 12)
+    pts = [(32, 110), (224, 110), (196, 226), (60, 226)]
+    cv.outlined([Poly.of(pts)], AMBER, NAVY, 10)
+    for y in (140, 170, 200):
+        cv.line([(40 + (y - 110) * 0.24, y), (216 - (y - 110) * 0.24, y)], NAVY, 6)
+    for x in (84, 128, 172):
+        cv.line([(x, 114), (x + (128 - x) * 0.2, 222)], NAVY, 6)
+
+
+def opt_aid_missing(cv: Canvas) -> None:
+    """Aid did not come: a rice sack with a cross."""
+    cv.outlined(sack(24, 30, 184, 230), TERRACOTTA)
+    sack_tie(cv, 24, 30, 184, 230)
+    cross_badge(cv, (196, 186), 42)
+
+
+def opt_aid_short(cv: Canvas) -> None:
+    """Aid was short: a half-empty sack with a minus."""
+    cv.outlined(sack(40, 100, 170, 230), TERRACOTTA)
+    sack_tie(cv, 40, 100, 170, 230)
+    minus_badge(cv, (196, 72), 42)
+
+
+def opt_aid_wrong(cv: Canvas) -> None:
+    """Aid went to the wrong person: a target with the arrow off its centre."""
+    for r, c in ((100, WHITE), (70, RED), (40, WHITE)):
+        cv.outlined([Disc((118, 138), r)], c, NAVY, 8)
+    cv.disc((118, 138), 14, RED)
+    cv.line([(236, 24), (196, 62)], NAVY, 12)
+    cv.outlined([Poly.of([(172, 86), (204, 74), (186, 56)])], NAVY, NAVY, 4)
+
+
+def opt_road(cv: Canvas) -> None:
+    """A road going into the distance."""
+    cv.outlined([Poly.of([(100, 24), (156, 24), (240, 232), (16, 232)])], "#5B6270", NAVY, 8)
+    for y0, y1 in ((36, 64), (92, 132), (164, 216)):
+        cv.line([(128, y0), (128, y1)], WHITE, 6 + y0 * 0.05)
+
+
+def opt_water(cv: Canvas) -> None:
+    """Water: a drop."""
+    top = (128, 18)
+    drop = [top] + [tuple(p) for p in ellipse_pts((128, 158), (78, 78), 0, -30, 210)]
+    cv.outlined([Poly.of(drop)], SKY, NAVY, 10)
+    cv.arc((128, 158), (48, 48), 100, 160, WHITE, 10)
+
+
+def opt_electricity(cv: Canvas) -> None:
+    """Electricity: a lightning bolt."""
+    bolt = [(150, 16), (58, 144), (120, 144), (96, 240), (198, 104), (134, 104), (170, 16)]
+    cv.outlined([Poly.of(bolt)], AMBER, NAVY, 10)
+
+
+def opt_service(cv: Canvas) -> None:
+    """The service at the office: a counter bell."""
+    cv.outlined([Poly.of(ellipse_pts((128, 180), (92, 92), 0, 180, 360))], GOLD, NAVY, 10)
+    cv.line([(20, 192), (236, 192)], NAVY, 18)
+    cv.disc((128, 80), 14, NAVY)
+    cv.arc((128, 180), (60, 60), 215, 255, WHITE, 9)
+
+
+def doc_marriage(cv: Canvas) -> None:
+    """The marriage book: a booklet with two rings."""
+    cv.box(44, 20, 212, 236, 12, fill=GREEN)
+    cv.line([(64, 24), (64, 232)], NAVY, 8)
+    cv.ring((118, 128), 34, GOLD, 12)
+    cv.ring((158, 128), 34, GOLD, 12)
+
+
+def start(cv: Canvas) -> None:
+    """Start: a finger touching the screen (not the speaker, which means "say it again")."""
+    for r in (42, 70):
+        cv.arc((104, 84), (r, r), 200, 340, BLUE, 10)
+    cv.outlined([Stroke(((104, 84), (104, 170)), 40)], WHITE, NAVY, 9)
+    cv.outlined(
+        [Poly.of([(84, 140), (196, 140), (204, 200), (160, 244), (92, 244), (70, 196)])], WHITE, NAVY, 9
+    )
+    cv.line([(136, 150), (136, 176)], NAVY, 6)
+    cv.line([(168, 150), (168, 176)], NAVY, 6)
+
+
+def staff_key(cv: Canvas) -> None:
+    """The staff entry: a key (not the person of "petugas")."""
+    cv.outlined([Disc((76, 128), 56)], GOLD, NAVY, 10)
+    cv.disc((66, 128), 18, WHITE)
+    cv.ring((66, 128), 18, NAVY, 8)
+    cv.outlined([Poly.of([(124, 112), (236, 112), (236, 144), (124, 144)])], GOLD, NAVY, 9)
+    for x in (186, 214):
+        cv.outlined([Poly.of([(x, 140), (x + 18, 140), (x + 18, 184), (x, 184)])], GOLD, NAVY, 8)
+
+
 # staff ----------
 def staff(cv: Canvas) -> None:
     person(cv, 128, 250, 224)
@@ -629,6 +807,13 @@ ICONS: dict[str, Draw] = {
     "staff": staff, "queue": queue, "ticket": ticket,
     "status_diterima": status_diterima, "status_diproses": status_diproses, "status_siap": status_siap,
     "status_selesai": status_selesai, "status_kurang": status_kurang, "status_ditolak": status_ditolak,
+    "opt_lost": opt_lost, "opt_damaged": opt_damaged, "opt_member_add": opt_member_add,
+    "opt_member_remove": opt_member_remove, "opt_data_fix": opt_data_fix, "opt_school": opt_school,
+    "opt_health": opt_health, "opt_shop": opt_shop, "opt_farming": opt_farming, "opt_fishing": opt_fishing,
+    "opt_crafts": opt_crafts, "opt_aid_missing": opt_aid_missing, "opt_aid_short": opt_aid_short,
+    "opt_aid_wrong": opt_aid_wrong, "opt_road": opt_road, "opt_water": opt_water,
+    "opt_electricity": opt_electricity, "opt_service": opt_service, "doc_marriage": doc_marriage,
+    "start": start, "staff_key": staff_key,
 }  # fmt: skip
 """Icon id -> drawing function; must cover exactly ``ICON_IDS``."""
 

@@ -21,13 +21,19 @@ SERVICE_ICONS = (
 )  # fmt: skip
 ACTION_ICONS = (
     "ulang", "kembali", "batal", "bantuan", "ya", "tidak", "next", "speaker", "mic", "mic_off", "camera",
-    "keypad_del", "home",
+    "keypad_del", "home", "start",
 )  # fmt: skip
+OPTION_ICONS = (
+    "opt_lost", "opt_damaged", "opt_member_add", "opt_member_remove", "opt_data_fix", "opt_school", "opt_health",
+    "opt_shop", "opt_farming", "opt_fishing", "opt_crafts", "opt_aid_missing", "opt_aid_short", "opt_aid_wrong",
+    "opt_road", "opt_water", "opt_electricity", "opt_service",
+)  # fmt: skip
+"""One picture per option of a choice field (catalog options never borrow a service's or an action's)."""
 LANGUAGE_ICONS = ("lang_id", "lang_en")
 FIELD_ICONS = ("nik", "phone", "rt_rw", "date", "name", "choice")
-DOCUMENT_ICONS = ("doc_ktp", "doc_kk", "doc_letter", "doc_photo", "doc_bring")
+DOCUMENT_ICONS = ("doc_ktp", "doc_kk", "doc_letter", "doc_photo", "doc_bring", "doc_marriage")
 HINT_ICONS = ("hint_closer", "hint_steady", "hint_light", "hint_glare", "hint_center", "hint_ok")
-STAFF_ICONS = ("staff", "queue", "ticket")
+STAFF_ICONS = ("staff", "queue", "ticket", "staff_key")
 STATUS_ICONS = (
     "status_diterima", "status_diproses", "status_siap", "status_selesai", "status_kurang", "status_ditolak",
 )  # fmt: skip
@@ -42,6 +48,7 @@ ICON_IDS: tuple[str, ...] = (
     + HINT_ICONS
     + STAFF_ICONS
     + STATUS_ICONS
+    + OPTION_ICONS
 )
 """Every icon id; the file is ``<id>.png`` in :data:`ICON_DIR`. ``bantuan`` and ``call_staff`` look alike."""
 
