@@ -15,6 +15,8 @@ from typing import Any
 from layanan.config import Settings
 
 log = logging.getLogger(__name__)
+STAFF_HOLD_S = 3.0
+"""How long the staff badge is held to open the staff view."""
 
 
 def configure_window(settings: Settings, width: int | None = None, height: int | None = None) -> None:
@@ -77,6 +79,7 @@ def build_app_class() -> type:
             session.on_change = lambda step: (previous(step), self._render_trigger(), self._follow(step))
             self.presence = presence
             self.staff: StaffPanel | None = None
+            self._staff_hold = Clock.schedule_once(lambda dt: None, 0)
             # one guard for the app's life, so waits and locks add up across openings of the staff view
             self.staff_guard = StaffPinGuard.from_settings(settings.kiosk)
             from kivy.uix.image import Image
@@ -150,8 +153,11 @@ def build_app_class() -> type:
             self.meter_bar = ProgressBar(max=1.0, value=self.level, size_hint_y=0.3)
             meter.add_widget(self.meter_bar)
             self.top.add_widget(meter)
-            staff = PictoButton("staff", "staff", "", size_hint_x=None, width=Window.width * 0.07)
-            staff.bind(on_release=lambda b: self.open_staff())
+            # staff only: held 3 s (a citizen's tap just hears what it is), never the person of "petugas"
+            staff = PictoButton(
+                "staff", "staff_key", "", size_hint_x=None, width=max(Window.width * 0.09, 64)
+            )
+            staff.bind(on_press=lambda b: self.staff_pressed(), on_release=lambda b: self.staff_released())
             self.top.add_widget(staff)
             self._render_banner(ctx, state)
             self.content.clear_widgets()
@@ -316,8 +322,27 @@ def build_app_class() -> type:
             if busy is not None and busy():  # a long read-back is not inactivity: count from its end
                 self.last_input = time.monotonic()
                 return
-            if self.session.state.screen != "attract" and self.staff is None:
+            # the staff view does not stop the clock: a citizen's half-typed number is wiped all the same
+            if self.session.state.screen != "attract":
                 self.session.dispatch(Idle(time.monotonic() - self.last_input))
+                if self.session.state.screen == "attract" and self.staff is not None:
+                    self.staff.close()
+
+        def staff_pressed(self) -> None:
+            """The staff badge went down: say what it is; held STAFF_HOLD_S, it opens the staff view."""
+            self.last_input = time.monotonic()
+            if self.staff is not None:
+                return
+            self.session.speaker.say(("staff.hold",), self.session.state.lang)
+            self._staff_hold.cancel()
+            self._staff_hold = Clock.schedule_once(lambda dt: self._staff_held(), STAFF_HOLD_S)
+
+        def staff_released(self) -> None:
+            self._staff_hold.cancel()
+
+        def _staff_held(self) -> None:
+            self.session.speaker.say(("staff.pin",), self.session.state.lang)
+            self.open_staff()
 
         def open_staff(self) -> None:
             self.staff = StaffPanel(

@@ -6,6 +6,7 @@ decision; this view only shows the keypad, the wait or lock counting down, and t
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +20,9 @@ from kivy.uix.scrollview import ScrollView
 from kiosk.staff_pin import StaffPinGuard
 from kiosk.ui import theme
 from kiosk.ui.widgets import PictoButton, big_label
+
+STAFF_TIMEOUT_S = 20.0
+"""The staff view closes itself after this long without a key."""
 
 
 def todays_tickets(queue: Any, now: float | None = None) -> list[Any]:
@@ -44,14 +48,23 @@ class StaffPanel(Popup):  # type: ignore[misc]
         self.entry = ""
         self.status = ""
         """What the PIN view shows: ready, wait (after a wrong PIN), locked, unset (no PIN on this kiosk), open."""
-        self._countdown = Clock.schedule_interval(lambda dt: self._show_status(), 0.5)
+        self.last_key = time.monotonic()
+        self.closed = False
+        self._countdown = Clock.schedule_interval(lambda dt: self._tick(), 0.5)
         self.show_pin()
+
+    def _tick(self) -> None:
+        """No key for STAFF_TIMEOUT_S: the view closes by itself (a citizen may have opened it)."""
+        if time.monotonic() - self.last_key >= STAFF_TIMEOUT_S:
+            self.close()
+            return
+        self._show_status()
 
     def _button(
         self, target: str, icon: str, text: str, action: Callable[[], None], **kw: Any
     ) -> PictoButton:
         btn = PictoButton(target, icon, text, **kw)
-        btn.bind(on_release=lambda b: action())
+        btn.bind(on_release=lambda b: (setattr(self, "last_key", time.monotonic()), action()))
         return btn
 
     def show_pin(self) -> None:
@@ -62,7 +75,8 @@ class StaffPanel(Popup):  # type: ignore[misc]
         for key in "1234567890":
             pad.add_widget(self._button(f"pin:{key}", "", key, lambda k=key: self.key(k), font_size=30))
         pad.add_widget(self._button("pin:ok", "ya", "", self.submit, colour=theme.GO))
-        pad.add_widget(self._button("pin:close", "batal", "", self.close, colour=theme.STOP))
+        # white, framed in red: the red cross stays visible (it was red on red)
+        pad.add_widget(self._button("pin:close", "batal", "", self.close, accent=theme.STOP))
         box.add_widget(pad)
         self.content = box
         self._show_status()
@@ -100,7 +114,6 @@ class StaffPanel(Popup):  # type: ignore[misc]
 
     def show_queue(self) -> None:
         self.status = "open"
-        self._countdown.cancel()
         self.title = self.book.pack.label("queue_title")
         counts = self.queue.counts()
         box = BoxLayout(orientation="vertical", spacing=6)
@@ -128,6 +141,9 @@ class StaffPanel(Popup):  # type: ignore[misc]
             return service_id
 
     def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
         self._countdown.cancel()
         self.dismiss()
         self._on_close()

@@ -72,8 +72,32 @@ def main(data_dir: str, result_path: str, phase: str, lock_s: str) -> int:
     def mark(what: str) -> Callable[[], bool]:
         return lambda: (note(what), True)[1]
 
+    def hold(target: str, seconds: float) -> Callable[[], bool | None]:
+        """A real touch held ``seconds`` (the staff badge opens the view after 3 s held)."""
+        from kivy.tests.common import UnitTestTouch
+
+        from tests.ui.tap_through import find
+
+        touch: list[object] = []
+
+        def check() -> bool | None:
+            if not touch:
+                widget = find(target)
+                if widget is None:
+                    return False
+                touch.append(UnitTestTouch(*widget.to_window(*widget.center)))
+                touch.append(time.monotonic() + seconds)
+                touch[0].touch_down()  # type: ignore[attr-defined]
+                return None
+            if time.monotonic() < touch[1]:  # type: ignore[operator]
+                return None
+            touch[0].touch_up()  # type: ignore[attr-defined]
+            return True
+
+        return check
+
     plan: list[Callable[[], bool | None]] = [
-        lambda: tap("staff") is not None,
+        hold("staff", 3.3),
         until("ready|locked", 5),
         mark("opened"),
     ]

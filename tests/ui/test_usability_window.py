@@ -304,3 +304,23 @@ def test_pictograms_of_choices_are_their_own_and_start_is_not_the_speaker(tmp_pa
     assert len(set(business)) == len(business) == 4 and not set(business) & set(ACTION_ICONS)
     labels = {w["target"]: w["text"] for w in notes["business"]["drawn"]}
     assert "Bantuan" not in labels["bantuan"], "the help button does not share the social-aid category's word"
+
+
+def test_long_press_opens_the_staff_view_a_tap_only_says_what_it_is(tmp_path: Path) -> None:
+    plan = ["staff", {"note": "tap"}, {"press": "staff", "hold_s": 3.4}, {"wait": 0.5}, {"note": "held"}]
+    plan += [{"wait": 21}, {"note": "later"}]
+    notes = drive(tmp_path, plan)["notes"]
+    assert notes["tap"]["staff"] is None and said(notes["tap"]) == ["staff.hold"]
+    staff = drawn(notes["tap"], "staff")
+    assert staff["icon"] == "staff_key" and min(staff["rect"][2:]) >= 47  # 9 mm on a 7-inch 800x480 panel
+    assert notes["held"]["staff"] is not None and said(notes["held"]) == ["staff.pin"]
+    assert notes["later"]["staff"] is None, "the staff view closes itself after 20 s without a key"
+
+
+def test_long_press_staff_view_does_not_stop_the_idle_wipe(tmp_path: Path) -> None:
+    plan = [*TO_NIK, *keys(NIK[:6]), {"press": "staff", "hold_s": 3.4}, {"wait": 0.5}, {"note": "open"}]
+    plan += [{"idle": 80}, {"note": "wiped"}]
+    notes = drive(tmp_path, plan)["notes"]
+    assert notes["open"]["staff"] is not None and notes["open"]["entry"] == NIK[:6]
+    wiped = notes["wiped"]
+    assert wiped["screen"] == "attract" and wiped["entry"] == "" and wiped["staff"] is None
