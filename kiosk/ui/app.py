@@ -177,7 +177,7 @@ def build_app_class() -> type:
                 message = ctx.book.text("screen.still_there")
             elif state.staff_called:
                 message, icon = ctx.book.text("screen.staff_called"), "staff"
-            elif state.error and state.screen != "field":
+            elif state.error:  # on every screen with the cross, number errors too
                 message, icon = ctx.book.text(f"err.{state.error}"), "tidak"
             elif state.hold_to_talk:
                 message, icon = ctx.book.text("hint.hold_to_talk"), "mic"

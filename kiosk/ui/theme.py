@@ -13,3 +13,5 @@ WARNING = (1.0, 0.93, 0.70, 1)
 ACTION_COLOURS = {"batal": STOP, "tidak": STOP, "ya": GO, "bantuan": HELP}
 THICK = 6
 """Border width (px) of a highlighted or marked button: the shape says it, not colour alone."""
+FAULT_BG = (1.0, 0.92, 0.92, 1)
+"""Behind a wrong group of digits (framed in red, with a cross under it)."""

@@ -7,15 +7,17 @@ from dataclasses import dataclass
 
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
+from kivy.uix.label import Label
 from kivy.uix.widget import Widget
 
 from kiosk.ui import theme
-from kiosk.ui.widgets import Panel, PictoButton, big_label
+from kiosk.ui.widgets import SYMBOL_FONT, Panel, PictoButton, big_label
 from layanan.domain.catalog import Catalog
 from layanan.domain.flow import NUMERIC_KINDS, Flow, State
 from layanan.domain.prompts import PromptBook, camera_hint_key
 from layanan.domain.status import ICONS as STATUS_ICONS
 from layanan.domain.status import TicketStatus
+from layanan.domain.validation import faulty_groups
 
 GLOBAL_ICONS = {
     "ulang": "ulang",
@@ -102,27 +104,17 @@ def field_view(ctx: ViewContext, state: State) -> Widget:
     root = BoxLayout(orientation="horizontal" if ctx.landscape else "vertical", spacing=10, padding=6)
     left = Panel(orientation="vertical", padding=10, spacing=6)
     left.add_widget(
-        big_label(ctx.book.text(f"field:{spec.id}:title"), font_size=30, bold=True, size_hint_y=0.25)
+        big_label(ctx.book.text(f"field:{spec.id}:title"), font_size=30, bold=True, size_hint_y=0.22)
     )
-    shown = grouped(state.entry) if spec.kind in ("nik", "kk", "phone") else state.entry
-    left.add_widget(big_label(shown or "_", font_size=46, bold=True, size_hint_y=0.35))
-    length = (
-        f"{len(state.entry)} / {spec.max_len if spec.kind not in ('phone', 'digits') else len(state.entry)}"
-    )
-    left.add_widget(
-        big_label(length if spec.kind in ("nik", "kk", "date") else "", font_size=18, size_hint_y=0.1)
-    )
-    if state.error:
-        left.add_widget(
-            big_label(
-                ctx.book.text(f"err.{state.error}"),
-                font_size=20,
-                colour=theme.STOP,
-                bold=True,
-                size_hint_y=0.3,
-            )
-        )
-    elif spec.optional:
+    if spec.kind in ("nik", "kk"):  # 16 slots in groups of four: what is missing, and which group is wrong
+        left.add_widget(number_slots(state.entry, faulty_groups(state.error), size_hint_y=0.48))
+    else:
+        shown = grouped(state.entry) if spec.kind == "phone" else state.entry
+        left.add_widget(big_label(shown or "_", font_size=46, bold=True, size_hint_y=0.38))
+        length = f"{len(state.entry)} / {spec.max_len}" if spec.kind == "date" else ""
+        left.add_widget(big_label(length, font_size=18, size_hint_y=0.1))
+    # the error itself is on the banner, with its cross, and spoken
+    if spec.optional:
         left.add_widget(ctx.action("lewati", size_hint_y=0.3))
     else:
         left.add_widget(Widget(size_hint_y=0.3))
@@ -131,14 +123,44 @@ def field_view(ctx: ViewContext, state: State) -> Widget:
     return root
 
 
+def number_slots(entry: str, faulty: tuple[int, ...], **kwargs: object) -> Widget:
+    """Four groups of four slots: typed digits, ``_`` where one is still missing, a wrong group framed in
+    red with a cross under it (shape and colour, not colour alone)."""
+    box = BoxLayout(orientation="vertical", spacing=2, **kwargs)  # type: ignore[arg-type]
+    groups = GridLayout(cols=4, spacing=6, size_hint_y=0.7)
+    marks = GridLayout(cols=4, spacing=6, size_hint_y=0.3)
+    for g in range(4):
+        part = entry[4 * g : 4 * g + 4]
+        bad = g in faulty
+        slot = Panel(
+            bg_color=theme.FAULT_BG if bad else theme.CARD,
+            border=True,
+            border_color=theme.STOP if bad else theme.INK,
+            line_width=theme.THICK if bad else 1.5,
+        )
+        slot.faulty = bad
+        slot.add_widget(
+            big_label(
+                part + "_" * (4 - len(part)), font_size=30, bold=True, colour=theme.STOP if bad else theme.INK
+            )
+        )
+        groups.add_widget(slot)
+        marks.add_widget(
+            Label(text="\u2716" if bad else "", color=theme.STOP, font_size=24, font_name=SYMBOL_FONT)
+        )
+    box.add_widget(groups)
+    box.add_widget(marks)
+    return box
+
+
 def keypad(ctx: ViewContext) -> Widget:
-    """Digits 1-9, delete, 0 and the green confirm, in the same places on every number screen."""
+    """Digits 1-9, delete and 0, in the same places on every number screen."""
     pad = GridLayout(cols=3, spacing=6)
     for key in "123456789":
         pad.add_widget(ctx.button(f"key:{key}", "", key, font_size=36))
     pad.add_widget(ctx.button("key:del", "keypad_del", "", colour=theme.MUTED))
     pad.add_widget(ctx.button("key:0", "", "0", font_size=36))
-    pad.add_widget(ctx.action("ya"))
+    pad.add_widget(Widget())  # the confirm stays at the bottom right, as on every screen
     return pad
 
 
@@ -357,10 +379,7 @@ def bottom_bar(ctx: ViewContext, state: State) -> Widget:
         bar.add_widget(ctx.action(target))
     targets = ctx.flow.targets(state)
     confirm = "selesai" if "selesai" in targets else "ya"
-    keypad_screen = (state.screen == "field" and ctx.flow.current_field(state).kind in NUMERIC_KINDS) or (
-        state.screen == "status" and not state.ticket
-    )
-    if confirm in targets and not keypad_screen:
+    if confirm in targets:
         bar.add_widget(ctx.action(confirm, size_hint_x=1.6))
     else:
         bar.add_widget(Widget(size_hint_x=1.6))

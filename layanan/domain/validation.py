@@ -147,3 +147,18 @@ def check_date(value: str) -> str | None:
     if day.year < 1900:
         return "date.invalid"
     return None
+
+
+FAULTY_DIGITS = {"province": (0, 2), "region": (2, 6), "date": (6, 12), "serial": (12, 16)}
+"""Which digits of a 16-digit NIK or KK number an error is about (start, end): the screen marks their groups
+of four, and the spoken error names them in plain words ("dua angka pertama salah")."""
+
+
+def faulty_groups(error: str | None, size: int = 4) -> tuple[int, ...]:
+    """The groups of four digits (0 to 3) that a NIK or KK number's error points at; none for other errors."""
+    if not error or error.partition(".")[0] not in ("nik", "kk"):
+        return ()
+    span = FAULTY_DIGITS.get(error.partition(".")[2])
+    if span is None:
+        return ()
+    return tuple(range(span[0] // size, (span[1] - 1) // size + 1))

@@ -77,3 +77,13 @@ def test_small_numbers_and_dates():
     assert v.check_date("29022024") is None
     assert v.check_date("29022023") == "date.invalid"
     assert v.check_date("2902202") == "date.length"
+
+
+def test_a_number_error_points_at_its_groups_of_four():
+    from layanan.domain.validation import faulty_groups
+
+    assert faulty_groups("nik.province") == (0,)
+    assert faulty_groups("kk.region") == (0, 1)
+    assert faulty_groups("nik.date") == (1, 2)
+    assert faulty_groups("nik.serial") == (3,)
+    assert faulty_groups("nik.length") == () and faulty_groups("phone.prefix") == ()

@@ -324,3 +324,18 @@ def test_long_press_staff_view_does_not_stop_the_idle_wipe(tmp_path: Path) -> No
     assert notes["open"]["staff"] is not None and notes["open"]["entry"] == NIK[:6]
     wiped = notes["wiped"]
     assert wiped["screen"] == "attract" and wiped["entry"] == "" and wiped["staff"] is None
+
+
+def test_number_error_marks_the_wrong_group_and_says_it_in_plain_words(tmp_path: Path) -> None:
+    bad_province = "99" + NIK[2:]
+    plan = [*TO_NIK, *keys(NIK[:9]), {"note": "typing"}, *keys(NIK[9:15]), "key:del"]
+    plan += [*["key:del"] * 14, *keys(bad_province), {"note": "wrong"}]
+    notes = drive(tmp_path, plan)["notes"]
+    typing = notes["typing"]
+    assert any(t.startswith(NIK[8]) and t.endswith("___") for t in typing["content"]), typing["content"]
+    assert "____" in typing["content"], "an empty group is drawn as four empty slots"
+    wrong = notes["wrong"]
+    assert wrong["error"] == "nik.province" and said(wrong)[-1] == "err.nik.province"
+    assert wrong["banner"] and any("Dua angka pertama" in t for t in wrong["banner"])
+    assert "\u2716" in wrong["content"], "a cross under the wrong group"
+    assert "kode provinsi" not in " ".join(wrong["banner"])
