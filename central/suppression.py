@@ -17,6 +17,7 @@ out shields nothing, so it counts too).
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Hashable, Mapping, Sequence
 from typing import TypeVar
 
@@ -35,43 +36,78 @@ def _bounds(values: Mapping[K, int], hidden: Mapping[K, str], k: int) -> dict[K,
     return out
 
 
+def _members(groups: Sequence[tuple[K, Sequence[K]]]) -> dict[K, list[int]]:
+    member: dict[K, list[int]] = {}
+    for g, (total, parts) in enumerate(groups):
+        for c in (total, *parts):
+            member.setdefault(c, []).append(g)
+    return member
+
+
 def propagate(
     values: Mapping[K, int],
     hidden: Mapping[K, str],
     groups: Sequence[tuple[K, Sequence[K]]],
     k: int = SMALL,
-    rounds: int = 50,
+    member: Mapping[K, list[int]] | None = None,
 ) -> tuple[dict[K, tuple[float, float]], dict[K, int]]:
-    """What a reader can infer: each cell's range, and for each hidden cell the last group that narrowed it."""
+    """What a reader can infer: each cell's range, and for each hidden cell the last group that narrowed it.
+
+    A work list of groups: a group is looked at again only when one of its cells narrowed elsewhere."""
+    member = _members(groups) if member is None else member
     b = _bounds(values, hidden, k)
     by: dict[K, int] = {}
-    touched = [g for g in range(len(groups)) if any(c in hidden for c in (groups[g][0], *groups[g][1]))]
-    for _ in range(rounds):
-        changed = False
-        for g in touched:
-            total, parts = groups[g]
-            lo_sum = sum(b[p][0] for p in parts)
-            hi_sum = sum(b[p][1] for p in parts)
-            t_lo, t_hi = b[total]
-            new_t = (max(t_lo, lo_sum), min(t_hi, hi_sum))
-            if new_t != b[total]:
-                b[total] = new_t
-                by[total] = g
-                changed = True
-            t_lo, t_hi = b[total]
-            for p in parts:
-                if p not in hidden:
-                    continue
-                p_lo, p_hi = b[p]
-                others_lo = sum(b[q][0] for q in parts if q != p)
-                others_hi = sum(b[q][1] for q in parts if q != p)
-                new = (max(p_lo, t_lo - others_hi), min(p_hi, t_hi - others_lo))
-                if new != (p_lo, p_hi):
-                    b[p] = new
-                    by[p] = g
-                    changed = True
-        if not changed:
-            break
+    queue = deque(g for g, (total, parts) in enumerate(groups) if total in hidden or any(p in hidden for p in parts))
+    queued = set(queue)
+    budget = 200 * (len(queue) + 1)
+    while queue:
+        budget -= 1
+        if budget < 0:
+            raise RuntimeError("suppression: the ranges do not settle (are the totals consistent?)")
+        g = queue.popleft()
+        queued.discard(g)
+        total, parts = groups[g]
+        lo_sum, hi_fin, hi_inf = 0.0, 0.0, 0
+        for p in parts:
+            lo, hi = b[p]
+            lo_sum += lo
+            if hi == INF:
+                hi_inf += 1
+            else:
+                hi_fin += hi
+        changed: list[K] = []
+        t_lo, t_hi = b[total]
+        new_t = (max(t_lo, lo_sum), min(t_hi, INF if hi_inf else hi_fin))
+        if new_t != (t_lo, t_hi):
+            b[total] = new_t
+            by[total] = g
+            changed.append(total)
+            t_lo, t_hi = new_t
+        for p in parts:
+            if p not in hidden:
+                continue
+            p_lo, p_hi = b[p]
+            others_lo = lo_sum - p_lo
+            others_hi = INF if hi_inf - (p_hi == INF) > 0 else hi_fin - (0 if p_hi == INF else p_hi)
+            new = (max(p_lo, t_lo - others_hi), min(p_hi, t_hi - others_lo))
+            if new != (p_lo, p_hi):
+                b[p] = new
+                by[p] = g
+                changed.append(p)
+                lo_sum += new[0] - p_lo
+                if p_hi == INF:
+                    hi_inf -= 1
+                else:
+                    hi_fin -= p_hi
+                if new[1] == INF:
+                    hi_inf += 1
+                else:
+                    hi_fin += new[1]
+        for c in changed:
+            for other in member[c]:
+                if other not in queued:
+                    queue.append(other)
+                    queued.add(other)
     return b, by
 
 
@@ -80,12 +116,9 @@ def suppress(
 ) -> dict[K, str]:
     """The cells to hide: ``{cell: "lt5" | "x"}``."""
     hidden: dict[K, str] = {c: PRIMARY for c, v in values.items() if v < k}
-    member: dict[K, list[int]] = {}
-    for g, (total, parts) in enumerate(groups):
-        for c in (total, *parts):
-            member.setdefault(c, []).append(g)
+    member = _members(groups)
     for _ in range(10_000):
-        bounds, by = propagate(values, hidden, groups, k)
+        bounds, by = propagate(values, hidden, groups, k, member)
         # a hidden cell that can be worked out exactly gives its neighbours away too, whatever its size
         exposed = [c for c in hidden if bounds[c][0] >= bounds[c][1]]
         if not exposed:
