@@ -219,7 +219,7 @@ def public_page(request: Request) -> Response:
     response = render(
         request, "publik.html", public=True, **page_context(console, v, lang, live_href, names, False)
     )
-    response.headers["Cache-Control"] = "public, max-age=300"
+    response.headers["Cache-Control"] = "private, max-age=300"  # the language form carries a CSRF token
     return response
 
 

@@ -52,7 +52,7 @@ def _prepare(url: str) -> float:
         now_h = int(time.time() // 3600)
         conn.execute(
             "INSERT INTO kiosk_hours (device_id, hour) SELECT d.device_id, h FROM devices d,"
-            " generate_series(%s, %s) AS h WHERE abs(hashtext(d.device_id || h::text)) % 10 <> 0",
+            " generate_series(%s, %s) AS h WHERE abs(hashtext(d.device_id || h::text)) %% 10 <> 0",
             (now_h - 14 * 24, now_h - 1),
         )
         conn.execute("ANALYZE")
@@ -105,6 +105,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     running = build(settings, args.db, None, link=False, refresh=False)
     running.indexer.stop()
     db = running.console.db
+    if args.reuse and db.one("SELECT COUNT(*) FROM kiosk_hours") == (0,):
+        report["prepare_s"] = round(_prepare(args.db), 1)
     services = demand_services(load_catalog())
     if not args.reuse or transparency.meta(db) is None:
         started = time.perf_counter()
