@@ -57,7 +57,9 @@ def propagate(
     member = _members(groups) if member is None else member
     b = _bounds(values, hidden, k)
     by: dict[K, int] = {}
-    queue = deque(g for g, (total, parts) in enumerate(groups) if total in hidden or any(p in hidden for p in parts))
+    queue = deque(
+        g for g, (total, parts) in enumerate(groups) if total in hidden or any(p in hidden for p in parts)
+    )
     queued = set(queue)
     budget = 200 * (len(queue) + 1)
     while queue:
