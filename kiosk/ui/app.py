@@ -91,7 +91,9 @@ def build_app_class() -> type:
         def build(self) -> Widget:
             Window.clearcolor = theme.BACKGROUND
             self.root_box = BoxLayout(orientation="vertical", padding=6, spacing=6)
-            self.top = BoxLayout(orientation="horizontal", size_hint_y=0.17, spacing=8)
+            # a fixed height: a banner must not squeeze the talk button under a fingertip (9 mm)
+            top_height = max(Window.height * 0.16, 72)
+            self.top = BoxLayout(orientation="horizontal", size_hint_y=None, height=top_height, spacing=8)
             self.banner = BoxLayout(size_hint_y=None, height=0)
             self.content = BoxLayout()
             self.bottom = BoxLayout(size_hint_y=0.2 if Window.width >= Window.height else 0.13)
@@ -135,22 +137,22 @@ def build_app_class() -> type:
                 getattr(self.session.slips, "last_png", None),
             )
             self.top.clear_widgets()
-            speaker = ctx.button("ulang", "speaker", "", size_hint_x=None, width=Window.width * 0.1)
+            speaker = ctx.button("ulang", "speaker", "", size_hint_x=None, width=max(Window.width * 0.1, 64))
             self.top.add_widget(speaker)
             self.top_prompt = views.top_text(ctx, state)
             self.top_label = big_label(self.top_prompt, font_size=19, bold=True)  # 32 while it shows partials
             self.top.add_widget(self.top_label)
-            meter = BoxLayout(orientation="vertical", size_hint_x=None, width=Window.width * 0.12)
+            meter = BoxLayout(orientation="vertical", size_hint_x=None, width=max(Window.width * 0.12, 72))
             # Hold to talk: press and hold the microphone while speaking, as in a voice message. Bound to
             # touches, not to this widget's release: a re-render while it is held replaces the widget.
             voice_off = self.listener is not None and self.listener.unavailable(state.lang) is not None
             self.drawn_voice_off = voice_off
             self.mic = PictoButton(
-                "talk", "mic_off" if voice_off else "mic", "", size_hint_y=0.7, highlighted=self.talk_held
+                "talk", "mic_off" if voice_off else "mic", "", size_hint_y=0.84, highlighted=self.talk_held
             )
             self.mic.bind(on_press=lambda b: self.hold_to_talk())
             meter.add_widget(self.mic)
-            self.meter_bar = ProgressBar(max=1.0, value=self.level, size_hint_y=0.3)
+            self.meter_bar = ProgressBar(max=1.0, value=self.level, size_hint_y=0.16)
             meter.add_widget(self.meter_bar)
             self.top.add_widget(meter)
             # staff only: held 3 s (a citizen's tap just hears what it is), never the person of "petugas"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import os
 import subprocess
 import sys
@@ -64,6 +65,12 @@ press on it on a kiosk whose microphone is missing, ``@busy`` a citizen arriving
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("outdir", help="directory for the PNG files")
     parser.add_argument("--size", action="append", help=f"WIDTHxHEIGHT (default: {', '.join(SIZES)})")
+    parser.add_argument(
+        "--widgets",
+        action="store_true",
+        help="also write NAME.widgets.json beside each PNG: every drawn text and touch target with its place "
+        "(what the contrast and target-size check measures)",
+    )
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -74,13 +81,50 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         failed = 0
         for size in sizes:
             cmd = [sys.executable, "-m", "kiosk", "screenshots", str(out), "--size", size]
+            cmd += ["--widgets"] if args.widgets else []
             failed += subprocess.run(cmd, env=os.environ.copy()).returncode != 0
         return 1 if failed else 0
     width, height = (int(v) for v in sizes[0].split("x"))
-    return _shoot(out, width, height, settings)
+    return _shoot(out, width, height, settings, args.widgets)
 
 
-def _shoot(out: Path, width: int, height: int, settings: Settings) -> int:
+def drawn_widgets(window: Any) -> dict[str, list[dict[str, Any]]]:
+    """Every text and touch target on screen, in window pixels (x, y from the bottom left, width, height)."""
+    from kivy.uix.label import Label
+    from kivy.uix.modalview import ModalView
+
+    texts, targets = [], []
+    covered = window.children and isinstance(window.children[0], ModalView)  # the staff view hides the rest
+    for top in window.children[:1] if covered else window.children:
+        for widget in top.walk():
+            if widget.get_root_window() is None or widget.width <= 1 or widget.height <= 1:
+                continue
+            x, y = widget.to_window(widget.x, widget.y)
+            rect = [round(x), round(y), round(widget.width), round(widget.height)]
+            if isinstance(widget, Label) and widget.text.strip() and widget.opacity > 0:
+                tw, th = widget.texture_size
+                texts.append(
+                    {
+                        "text": widget.text,
+                        "color": list(widget.color),
+                        "font_size": float(widget.font_size),
+                        "bold": bool(widget.bold),
+                        "rect": rect,
+                        "ink": [
+                            round(x + (widget.width - tw) / 2),
+                            round(y + (widget.height - th) / 2),
+                            tw,
+                            th,
+                        ],
+                    }
+                )
+            target = getattr(widget, "target", None)
+            if isinstance(target, str) and target:
+                targets.append({"target": target, "rect": rect})
+    return {"size": list(window.size), "texts": texts, "targets": targets}
+
+
+def _shoot(out: Path, width: int, height: int, settings: Settings, widgets: bool = False) -> int:
     data_dir = Path(tempfile.mkdtemp(prefix="kiosk-shots-"))
     still = data_dir / "camera.png"
     _draw_page_on_table(still)
@@ -107,7 +151,7 @@ def _shoot(out: Path, width: int, height: int, settings: Settings) -> int:
 
     def advance(dt: float) -> None:
         if not steps:
-            _staff(app, out, width, height, written)
+            _staff(app, out, width, height, written, widgets)
             return
         number, (name, taps) = steps.pop(0)
         for tap in taps:
@@ -131,6 +175,8 @@ def _shoot(out: Path, width: int, height: int, settings: Settings) -> int:
         path = out / f"{width}x{height}-{number:02d}-{name}.png"
         _screenshot(Window, path)
         written.append(path)
+        if widgets:
+            path.with_suffix(".widgets.json").write_text(json.dumps(drawn_widgets(Window)))
         if name == "ticket":
             _print_slip(app, out / "ticket-slip.png")
         Clock.schedule_once(advance, 0.05)
@@ -167,7 +213,7 @@ def _draw_page_on_table(path: Path) -> None:
     cv2.imwrite(str(path), cv2.GaussianBlur(table, (0, 0), 3))
 
 
-def _staff(app: Any, out: Path, width: int, height: int, written: list[Path]) -> None:
+def _staff(app: Any, out: Path, width: int, height: int, written: list[Path], widgets: bool = False) -> None:
     from kivy.clock import Clock
     from kivy.core.window import Window
 
@@ -176,6 +222,8 @@ def _staff(app: Any, out: Path, width: int, height: int, written: list[Path]) ->
     def shoot_pin(dt: float) -> None:
         path = out / f"{width}x{height}-{len(TOUR) + 1:02d}-staff-pin.png"
         _screenshot(Window, path)
+        if widgets:
+            path.with_suffix(".widgets.json").write_text(json.dumps(drawn_widgets(Window)))
         written.append(path)
         app.staff.show_queue()  # a picture of the queue, whatever this kiosk's PIN: no PIN is tried
         Clock.schedule_once(shoot_queue, 0.4)
@@ -183,6 +231,8 @@ def _staff(app: Any, out: Path, width: int, height: int, written: list[Path]) ->
     def shoot_queue(dt: float) -> None:
         path = out / f"{width}x{height}-{len(TOUR) + 2:02d}-staff-queue.png"
         _screenshot(Window, path)
+        if widgets:
+            path.with_suffix(".widgets.json").write_text(json.dumps(drawn_widgets(Window)))
         written.append(path)
         app.stop()
 

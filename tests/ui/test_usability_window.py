@@ -339,3 +339,17 @@ def test_number_error_marks_the_wrong_group_and_says_it_in_plain_words(tmp_path:
     assert wrong["banner"] and any("Dua angka pertama" in t for t in wrong["banner"])
     assert "\u2716" in wrong["content"], "a cross under the wrong group"
     assert "kode provinsi" not in " ".join(wrong["banner"])
+
+
+def test_highlight_is_a_thick_border_and_tick_and_ya_keeps_its_place(tmp_path: Path) -> None:
+    plan = ["start", "lang:id", "lang:id", "cat:ktp", {"note": "heard"}, "cat:ktp", "svc:ktp_new"]
+    plan += ["svc:ktp_new", {"note": "nik"}]
+    notes = drive(tmp_path, plan)["notes"]
+    tile = drawn(notes["heard"], "cat:ktp")
+    assert tile["highlighted"] and tile["line_width"] >= 5 and "\u2714" in tile["text"]
+    plain = drawn(notes["heard"], "cat:kk")
+    assert not plain["highlighted"] and plain["line_width"] < 5
+    # the green confirm is at the bottom right on the choice screen and on the keypad screen alike
+    assert drawn(notes["heard"], "ya")["rect"] == drawn(notes["nik"], "ya")["rect"]
+    talk = drawn(notes["nik"], "talk")
+    assert min(talk["rect"][2:]) >= 47, talk["rect"]  # 9 mm on a 7-inch 800x480 panel
