@@ -118,7 +118,8 @@ class AudioPack:
         parts: list[np.ndarray] = []
         missing, run = 0, 0
         for key in keys:
-            data = self._clip_samples(lang, key)
+            key, _, own = key.partition("@")  # KEY@LANG: said in that language (the language screen)
+            data = self._clip_samples(own or lang, key)
             if data is None:
                 missing += 1
                 continue

@@ -272,6 +272,8 @@ class Flow:
             return ("screen.camera", f"doc:{state.camera_document}")
         if state.screen == "status" and state.ticket:
             return self._status_text(state)
+        if state.screen == "language":  # asked in every language offered, each in its own voice
+            return ("screen.language", *(in_language("screen.language", lang) for lang in self.languages[1:]))
         return (f"screen.{state.screen}",)
 
     def review_lines(self, state: State) -> tuple[str, ...]:
@@ -700,6 +702,11 @@ class UnknownTarget(LookupError):
     def __init__(self, screen: str, target: str, valid: tuple[str, ...]) -> None:
         super().__init__(f"screen '{screen}' has no element '{target}'; its elements are: {', '.join(valid)}")
         self.screen, self.target, self.valid = screen, target, valid
+
+
+def in_language(key: str, lang: str) -> str:
+    """A prompt key said in ``lang`` whatever the session's language (``screen.language@en``)."""
+    return f"{key}@{lang}"
 
 
 def spell_ticket(ticket: str) -> tuple[str, ...]:

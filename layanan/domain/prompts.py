@@ -73,6 +73,12 @@ class PromptBook:
         self.catalog, self.pack = catalog, pack
 
     def text(self, key: str) -> str:
+        """The key's text; a key said in another language (``KEY@LANG``, :func:`~layanan.domain.flow.in_language`)
+        is not shown in this one: its text is empty."""
+        if "@" in key:
+            key, _, lang = key.partition("@")
+            if lang != self.pack.code:
+                return ""
         if key in self.pack.prompts:
             return self.pack.prompts[key]
         kind, _, rest = key.partition(":")
@@ -103,6 +109,8 @@ class PromptBook:
         parts: list[str] = []
         for key in keys:
             text = self.text(key)
+            if not text:
+                continue
             if key.startswith(("digit:", "letter:")) and parts and parts[-1].endswith(" "):
                 parts[-1] += text + " "
             else:

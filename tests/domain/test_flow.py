@@ -410,3 +410,11 @@ def test_the_office_status_is_said_with_fixed_prompt_keys(text, said):
 
     words = {lang: load_pack(lang).office for lang in ("id", "en")}
     assert status_keys(parse_status(text, words), True) == said
+
+
+def test_the_language_screen_asks_in_every_language_offered(flow):
+    step = flow.handle(flow.start().state, Tap("start"))
+    assert step.state.screen == "language" and step.say == ("screen.language", "screen.language@en")
+    book = PromptBook(CATALOG, load_pack("id"))
+    assert book.sentence(step.say) == book.text("screen.language")  # shown in the screen's language only
+    assert PromptBook(CATALOG, load_pack("en")).text("screen.language@en").startswith("Choose a language")

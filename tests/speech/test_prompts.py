@@ -276,3 +276,22 @@ def test_a_device_that_refuses_the_prompt_rate_in_mono_gets_it_at_its_own_rate_i
     fake.opened.clear()
     assert speaker.play(tone, PACK_RATE) is True
     assert fake.opened == [(48000, 2)]  # remembered: the next prompt goes straight to the device's format
+
+
+def test_a_key_with_a_language_is_said_from_that_language_s_clips(tmp_path: Path) -> None:
+    write_clip(tmp_path / "id" / key_file("screen.language"), level(1000))
+    write_clip(tmp_path / "en" / key_file("screen.language"), level(3000))
+    samples = AudioPack(tmp_path).samples("id", ["screen.language", "screen.language@en"])
+    assert samples[:2205].tolist() == [1000] * 2205
+    assert 3000 in samples[2205:].tolist()
+
+
+def test_digits_in_a_row_are_cut_to_their_speech_and_said_in_groups_of_four(tmp_path: Path) -> None:
+    quiet = np.zeros(int(0.3 * PACK_RATE), dtype=np.int16)
+    for d in "0123456789":
+        write_clip(
+            tmp_path / "id" / key_file(f"digit:{d}"), np.concatenate([quiet, level(5000, 4410), quiet])
+        )
+    eight = AudioPack(tmp_path).samples("id", [f"digit:{d}" for d in "32010145"])
+    # 8 x 0.2 s of speech, gaps of 0.06 s inside a group and 0.35 s between the two groups, 0.12 s at the end
+    assert abs(len(eight) / PACK_RATE - (8 * 0.2 + 6 * 0.06 + 0.35 + 0.12)) < 0.05
