@@ -154,7 +154,7 @@ def test_the_office_installs_alone_without_the_kiosks_libraries(
     proc = office.command("kiosk-central", "--help")
     assert proc.returncode == 0 and "serve" in proc.stdout, proc.stderr[-3000:]
     assert office.importable("psycopg")
-    for absent in ("kivy", "cv2", "vosk", "sounddevice", "numpy"):
+    for absent in ("kivy", "cv2", "vosk", "sounddevice", "ai_edge_litert"):
         assert not office.importable(absent), absent
     db = office.work / "central.db"
     proc = office.command("kiosk-central", "devices", "--db", f"sqlite:///{db}")
