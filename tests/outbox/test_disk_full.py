@@ -119,8 +119,9 @@ def test_on_a_full_disk_the_citizen_hears_the_error_and_staff_are_called(tiny_di
     speaker = SilentSpeaker()
     session = KioskSession(Flow(load_catalog()), queue, speaker, on_staff=called.append, strict=False)
     session.start()
+    # Lewati is tapped twice: the first tap says what it will do
     taps = ["start", "lang:id", "lang:id", "cat:pengaduan", "cat:pengaduan", "opt:road", "opt:road", "key:2",
-            "ya", "lewati", "ya", "ya"]  # fmt: skip
+            "ya", "lewati", "lewati", "ya", "ya"]  # fmt: skip
     for target in taps:
         session.dispatch(Tap(target))
     assert session.state.screen == "review" and session.state.error == "queue.failed"
