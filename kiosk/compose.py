@@ -57,7 +57,9 @@ def slips(settings: Settings, cat: Catalog, books: dict[str, PromptBook]):  # ty
     from kiosk.slip import TicketSlips, open_printer
 
     k = settings.kiosk
-    return TicketSlips(cat, books, lambda: open_printer(k.printer), k.office_hours, k.printer_width)
+    return TicketSlips(
+        cat, books, lambda: open_printer(k.printer, k.printer_width), k.office_hours, k.printer_width
+    )
 
 
 def speaker(settings: Settings, voice=None):  # type: ignore[no-untyped-def]

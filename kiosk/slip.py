@@ -211,8 +211,13 @@ class SlipPrinter(Protocol):
 class EscposPrinter:
     """A python-escpos printer: the slip as one raster image (``GS v 0``), then a cut."""
 
-    def __init__(self, printer: Any) -> None:
+    def __init__(self, printer: Any, width: int = 576) -> None:
         self.printer = printer
+        # the paper's dots across, for python-escpos's width check (a generic profile says "Unknown" and prints
+        # a note to stdout for every image)
+        media = printer.profile.profile_data.setdefault("media", {}).setdefault("width", {})
+        if media.get("pixels") in (None, "Unknown"):
+            media["pixels"] = width
 
     def print_slip(self, image: Image.Image) -> None:
         self.printer.image(image, impl="bitImageRaster", center=False)
@@ -224,21 +229,23 @@ class EscposPrinter:
         return bytes(getattr(self.printer, "output", b""))
 
 
-def open_printer(spec: str) -> EscposPrinter | None:
+def open_printer(spec: str, width: int = 576) -> EscposPrinter | None:
     """The printer ``kiosk.printer`` names, or None (no printer: the screen shows the slip)."""
     from escpos import printer as escpos_printer
 
     spec = spec.strip()
     if spec == "auto":
-        return EscposPrinter(escpos_printer.File(str(AUTO_DEVICE))) if AUTO_DEVICE.exists() else None
+        if not AUTO_DEVICE.exists():
+            return None
+        return EscposPrinter(escpos_printer.File(str(AUTO_DEVICE)), width)
     if not spec:
         return None
     if spec == "dummy":
-        return EscposPrinter(escpos_printer.Dummy())
+        return EscposPrinter(escpos_printer.Dummy(), width)
     if spec.startswith("usb:"):
         _, vendor, product = spec.split(":")
-        return EscposPrinter(escpos_printer.Usb(int(vendor, 16), int(product, 16)))
-    return EscposPrinter(escpos_printer.File(spec))
+        return EscposPrinter(escpos_printer.Usb(int(vendor, 16), int(product, 16)), width)
+    return EscposPrinter(escpos_printer.File(spec), width)
 
 
 def raster_to_image(data: bytes) -> Image.Image:
