@@ -70,7 +70,7 @@ class Detection:
     cut_off: bool
     """The outline touches the frame border: part of the document is outside the picture."""
     method: str
-    """Which proposal won: ``mask`` (the learned model), ``edges``, ``regions``, ``fine-edges``, or ``none``."""
+    """Which proposal won: ``edges``, ``regions``, ``fine-edges``, or ``none``."""
     confidence: float = 0.0
     """How sure the detector is of the outline, 0-1. Below ``CONFIDENCE_MIN`` the outline is not trusted: the
     capture keeps the whole frame and flags the photo for the clerk."""
@@ -301,27 +301,13 @@ are then refined on the full image."""
 CONFIDENCE_MIN = 0.5
 """Detections less sure than this are not trusted (``Detection.unsure``)."""
 
-DETECTORS = ("auto", "learned", "classical")
-"""``learned``: the mask model (outline_model.py) and sub-pixel refinement; ``classical``: edge and region
-proposals only; ``auto``: learned when the model is shipped and loads, else classical."""
 
-
-def find_document(image: np.ndarray, document_kind: str | None = None, detector: str = "auto") -> Detection:
+def find_document(image: np.ndarray, document_kind: str | None = None) -> Detection:
     """The document's outline in ``image`` (BGR or grey); with ``document_kind`` (ktp, card, kk, letter) only
-    outlines of that kind's proportions count. ``detector`` is one of ``DETECTORS``."""
+    outlines of that kind's proportions count."""
     if document_kind is not None and document_kind not in DOCUMENT_KINDS:
         raise ValueError(f"unknown document kind {document_kind!r}; use one of {', '.join(DOCUMENT_KINDS)}")
-    if detector not in DETECTORS:
-        raise ValueError(f"unknown detector {detector!r}; use one of {', '.join(DETECTORS)}")
     find = _find
-    if detector != "classical":
-        from kiosk.vision.outline_model import find_with_mask, shipped_model
-
-        model = shipped_model()
-        if model is not None:
-            find = lambda img, kind: find_with_mask(img, kind, model)  # noqa: E731
-        elif detector == "learned":
-            raise ValueError("the learned detector needs the document mask model, which is not installed")
     h, w = image.shape[:2]
     scale = DETECT_MAX_SIDE / max(h, w)
     if scale >= 1:
@@ -391,7 +377,9 @@ def _find(image: np.ndarray, document_kind: str | None) -> Detection:
         # no four-sided outline; a big blob running into the border is a document pushed half out of view
         cut = largest_blob[1] and largest_blob[0] > 0.1 * frame_area
         return Detection(None, largest_blob[0] / frame_area if cut else 0.0, cut, "none")
-    _, method, quad, contour, confidence = best
+    _, method, quad, contour, contrast_min = best
+    # 0.5 where the learned detector's calibration put the weakest side's contrast (learned.confidence_of)
+    confidence = float(np.clip((contrast_min - 0.85) / 0.2, 0, 1))
     qarea = cv2.contourArea(quad)
     blob_area, _, blob = largest_blob
     if blob is not None and blob_area > 1.5 * qarea:

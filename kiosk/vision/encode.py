@@ -27,7 +27,7 @@ from kiosk.vision.detect import to_gray
 
 log = logging.getLogger(__name__)
 
-TARGET_BYTES = {"card": 60_000, "page": 150_000}
+TARGET_BYTES = {"card": 60_000, "page": 150_000, "frame": 150_000}
 """Largest encoded size per document family."""
 MIN_TEXT_SSIM = 0.90
 """SSIM on the text regions that still reads as the original (tuned on the generated cards and pages)."""
@@ -168,12 +168,17 @@ def _decode(data: bytes) -> np.ndarray:
 
 
 def encode_document(
-    warp: np.ndarray, family: str, target: int | None = None, min_text_ssim: float = MIN_TEXT_SSIM
+    warp: np.ndarray,
+    family: str,
+    target: int | None = None,
+    min_text_ssim: float = MIN_TEXT_SSIM,
+    quality_floor: int = QUALITY_FLOOR,
 ) -> Encoded:
     """The smallest encoding of the treated warp that stays legible; within ``target`` bytes if at all
-    possible."""
+    possible. ``family`` is ``card``, ``page`` or ``frame`` (a whole photo kept for the clerk: grey, no paper
+    levelling, a page's budget)."""
     if family not in TARGET_BYTES:
-        raise ValueError(f"unknown document family {family!r}; use card or page")
+        raise ValueError(f"unknown document family {family!r}; use card, page or frame")
     target = TARGET_BYTES[family] if target is None else target
     reference = treat(warp, family)
     mask = text_mask(reference)
@@ -197,7 +202,7 @@ def encode_document(
                 cache[q] = (data, *legibility(reference, _decode(data), mask))
             return cache[q]
 
-        lo, hi = QUALITY_FLOOR, 95
+        lo, hi = quality_floor, 95
         if trial(lo)[1] >= min_text_ssim:
             hi = lo  # the usual case for clean documents: two encodes, no search
         elif trial(hi)[1] < min_text_ssim:

@@ -128,9 +128,10 @@ def motion_score(previous_small: np.ndarray | None, current_small: np.ndarray) -
 
 
 def document_region(frame: np.ndarray, detection: Detection) -> np.ndarray:
-    """The document flattened to ``ANALYSIS_LONG_SIDE`` (the whole frame, resized, when none was found)."""
+    """The document flattened to ``ANALYSIS_LONG_SIDE`` (the whole frame, resized, when none was found or the
+    detector is not sure of it)."""
     h, w = frame.shape[:2]
-    corners = detection.corners_array()
+    corners = None if detection.unsure else detection.corners_array()
     if corners is None:
         scale = ANALYSIS_LONG_SIDE / max(h, w)
         return cv2.resize(frame, (int(w * scale), int(h * scale)), interpolation=cv2.INTER_AREA)
@@ -189,8 +190,8 @@ def assess(
         problems.append("too_bright")
     if detection.cut_off:
         problems.append("cut_off")
-    elif detection.corners is None:
-        problems.append("no_document")
+    elif detection.corners is None or detection.unsure:
+        problems.append("no_document")  # an outline the detector is not sure of is not one to capture
     elif detection.area_fraction < MIN_FILL[fam]:
         problems.append("too_small")
     if "too_bright" not in problems and glare > GLARE_BLOB:

@@ -43,6 +43,9 @@ class CameraStep:
         self.latest: np.ndarray | None = None
         """The last preview frame (for the screen only; never stored)."""
         self.progress = 0.0
+        self.reviews: dict[str, str] = {}
+        """Attachment id -> why the clerk should check that photo (the detector was not sure of the outline,
+        or found none: the whole frame was kept). The flag is also inside the photo's file (vision/review.py)."""
         self._stop = threading.Event()
         self._now = threading.Event()
         self._thread: threading.Thread | None = None
@@ -109,6 +112,13 @@ class CameraStep:
         attachment = capture.attachment()
         att_id = new_msg_id()
         self.photos[att_id] = attachment.data
-        log.info("photo of a %s taken: %d bytes", attachment.document_kind, len(attachment.data))
+        if attachment.review is not None:
+            self.reviews[att_id] = attachment.review
+        log.info(
+            "photo of a %s taken: %d bytes%s",
+            attachment.document_kind,
+            len(attachment.data),
+            f", flagged for the clerk ({attachment.review})" if attachment.review else "",
+        )
         self._stop.set()
         self.post(Captured(self._document, att_id))

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from kiosk.vision.camera import CameraError, FrameSource, NoCameraError
+from kiosk.vision.review import read_review
 from kiosk.vision.step import CameraStep
 from layanan.domain.events import CameraFailed, Captured, Event
 from tests.support.frames import FakeCamera
@@ -61,6 +62,7 @@ class TestCameraContract:
         captured = wait_until(step.outcome, 20, "a photo or a failure")
         assert isinstance(captured, Captured) and captured.document == "ktp_scan"
         assert step.photos[captured.attachment_id][:4] == b"RIFF"  # a WebP file
+        assert step.camera.reviews == {}  # a sure outline: not flagged
 
     def test_the_big_button_takes_a_photo_even_of_a_blurred_card(self, make: MakeStep) -> None:
         step = make(lambda: FakeCamera([blurred()]))
@@ -68,6 +70,17 @@ class TestCameraContract:
         step.camera.capture_now()
         captured = wait_until(step.outcome, 20, "a photo or a failure")
         assert isinstance(captured, Captured) and captured.attachment_id in step.photos
+
+    def test_the_big_button_without_a_document_in_view_keeps_the_frame_whole_and_flags_it(
+        self, make: MakeStep
+    ) -> None:
+        step = make(lambda: FakeCamera([synth.background("cloth", (640, 480), seed=4)]))
+        step.camera.start("ktp_scan", "ktp")
+        step.camera.capture_now()
+        captured = wait_until(step.outcome, 20, "a photo or a failure")
+        assert isinstance(captured, Captured)
+        assert step.camera.reviews[captured.attachment_id] == "no_outline"
+        assert read_review(step.photos[captured.attachment_id]) == "no_outline"
 
     def test_a_camera_pulled_out_mid_capture_is_camera_failed(self, make: MakeStep) -> None:
         step = make(lambda: FakeCamera([blurred()], unplug_after=3))

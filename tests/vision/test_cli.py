@@ -11,6 +11,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from kiosk.vision.detect import CONFIDENCE_MIN
+from kiosk.vision.review import read_review
 from layanan.domain.prompts import load_pack
 from tools.vision import synth
 
@@ -37,6 +39,7 @@ def test_kiosk_capture_prints_the_verdict_corners_and_size_and_writes_the_file(t
     assert result["verdict"]["hints"][0]["id"] == "ok"
     corners = np.array(result["corners"])
     assert np.abs(corners - scene.corners).max() <= 3.0
+    assert result["confidence"] >= CONFIDENCE_MIN and result["review"] is None
     assert result["output"] == str(out)
     assert out.stat().st_size == result["encoded_bytes"] <= 60_000
     assert cv2.imdecode(np.frombuffer(out.read_bytes(), np.uint8), cv2.IMREAD_UNCHANGED) is not None
@@ -63,9 +66,14 @@ def test_kiosk_capture_says_the_hint_in_the_language_asked(tmp_path: Path):
         "capture", str(photo), "--document-kind", "ktp", "--lang", "en", "--out", str(tmp_path / "x.webp")
     )
     assert proc.returncode == 0, proc.stderr
-    hint = json.loads(proc.stdout)["verdict"]["hints"][0]
+    result = json.loads(proc.stdout)
+    hint = result["verdict"]["hints"][0]
     assert hint["key"] == "camera.no_document"
     assert hint["text"] == load_pack("en").prompts["camera.no_document"]
+    # no outline: the whole frame is kept, and flagged for the clerk in the JSON and in the file itself
+    assert result["corners"] is None and result["review"] == "no_outline"
+    assert (result["encoded"]["width"], result["encoded"]["height"]) == (640, 480)
+    assert read_review((tmp_path / "x.webp").read_bytes()) == "no_outline"
 
 
 def test_kiosk_capture_of_a_corrupt_file_says_what_is_wrong(tmp_path: Path):

@@ -95,7 +95,7 @@ def test_a_pale_card_on_a_white_table_is_found_by_its_tint(seed):
 def test_a_white_page_on_a_white_table_is_missed_rather_than_cropped_wrongly(seed):
     scene = synth.render("letter", size=(1280, 720), bg="white", fill=0.3, angle=6, tilt=0.05, seed=seed)
     found = find_document(scene.image, "letter")
-    if found.corners is not None:
+    if found.corners is not None and not found.unsure:  # an unsure outline is not cropped to (pipeline.py)
         assert np.abs(np.array(found.corners) - order_corners(scene.corners)).max() <= 6.0
 
 
