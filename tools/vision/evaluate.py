@@ -1,7 +1,8 @@
 """Score a document detector on the scene families (families.py), per family.
 
-``python -m tools.vision.evaluate --split tune --scenes 100`` prints a table; ``kiosk bench vision --json``
-reports the held-out families with the same function. Tune on ``--split tune`` only.
+``python -m tools.vision.evaluate --split tune --scenes 100 [--detector learned --model M.tflite]`` prints a
+table; ``kiosk bench vision --json`` reports the held-out families with the same function. Tune on
+``--split tune`` only.
 
 Per family: a scene is *found* when the detector returns four corners it is sure of (its confidence reaches
 ``kiosk.vision.detect.CONFIDENCE_MIN``; an unsure detection is sent as the whole frame, flagged for the clerk);
@@ -92,6 +93,15 @@ def evaluate(
     return [score_family(f, scenes, detect, blur_every) for f in fams]
 
 
+def learned_detector(model_path: str) -> Detector:
+    """The learned detector of tools/vision/learned.py with the mask model at ``model_path``."""
+    from tools.vision.learned import find_with_mask
+    from tools.vision.outline_model import MaskModel
+
+    model = MaskModel(model_path)
+    return lambda image, kind: find_with_mask(image, kind, model)
+
+
 def table(rows: list[dict[str, Any]]) -> str:
     out = [
         "| family | split | scenes | found | within 2 % | wrong but sure | unsure | median error % diag "
@@ -114,10 +124,11 @@ def main() -> None:
     parser.add_argument("--scenes", type=int, default=100)
     parser.add_argument("--blur-every", type=int, default=4)
     parser.add_argument("--json", action="store_true")
-    parser.add_argument("--detector", default="auto", choices=("auto", "learned", "classical"))
+    parser.add_argument("--detector", default="classical", choices=("classical", "learned"))
+    parser.add_argument("--model", help="the mask model (.tflite) for --detector learned (train_outline.py)")
     args = parser.parse_args()
     fams = [F.BY_NAME[n] for n in args.family] if args.family else list(F.split(args.split))
-    detect = lambda image, kind: find_document(image, kind, detector=args.detector)  # noqa: E731
+    detect = find_document if args.detector == "classical" else learned_detector(args.model)
     rows = evaluate(fams, args.scenes, detect, blur_every=args.blur_every)
     if args.json:
         print(json.dumps(rows, indent=1))

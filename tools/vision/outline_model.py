@@ -1,6 +1,6 @@
-"""The learned half of document detection: a small int8 LiteRT network marks which pixels of a 160x128 copy of
-the frame belong to the document (``models/document_mask.tflite``, model card beside it); the mask's largest
-region becomes a quadrilateral, which :mod:`kiosk.vision.detect` then refines on the full frame's edges.
+"""The mask model of the learned detector (learned.py; trained by train_outline.py, not shipped): a small int8
+LiteRT network marks which pixels of a 160x128 copy of the frame belong to the document; the mask's largest
+region becomes a quadrilateral, which learned.py then refines on the full frame's edges.
 
 The network sees the whole document at once (its colour, its print, its straight outline), so a dark header
 band, a busy tablecloth or lines crossing the card do not fool it the way edge and threshold proposals are
@@ -13,8 +13,6 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
-from functools import cache
-from importlib import resources
 from pathlib import Path
 
 import cv2
@@ -22,7 +20,6 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-MODEL_NAME = "document_mask.tflite"
 INPUT_SIZE = (160, 128)
 """Width, height of the network's input (the frame is resized to it whatever its proportions)."""
 MASK_SIZE = (80, 64)
@@ -33,10 +30,6 @@ MASK_MIN_AREA = 0.02
 
 class OutlineModelError(RuntimeError):
     """The mask model is missing or cannot be loaded."""
-
-
-def default_model_path() -> Path:
-    return Path(str(resources.files("kiosk.models").joinpath(MODEL_NAME)))
 
 
 def _interpreter(path: Path):  # type: ignore[no-untyped-def]
@@ -50,8 +43,8 @@ def _interpreter(path: Path):  # type: ignore[no-untyped-def]
 class MaskModel:
     """The document-mask network on LiteRT, one thread."""
 
-    def __init__(self, model_path: str | Path | None = None, sha256: str | None = None) -> None:
-        path = Path(model_path) if model_path else default_model_path()
+    def __init__(self, model_path: str | Path, sha256: str | None = None) -> None:
+        path = Path(model_path)
         if not path.is_file():
             raise OutlineModelError(f"document mask model {path} is missing")
         if sha256 is not None and hashlib.sha256(path.read_bytes()).hexdigest() != sha256:
@@ -77,16 +70,6 @@ class MaskModel:
         self._it.invoke()
         raw = self._it.get_tensor(self._out["index"])[0, ..., 0]
         return ((raw.astype(np.float32) - self._out_zero) * self._out_scale).clip(0, 1)
-
-
-@cache
-def shipped_model() -> MaskModel | None:
-    """The model in ``kiosk.models``, loaded once; None (classical detection only) when it cannot be loaded."""
-    try:
-        return MaskModel()
-    except (OutlineModelError, ValueError, RuntimeError) as exc:
-        log.warning("document mask model not used: %s", exc)
-        return None
 
 
 @dataclass(frozen=True)
@@ -143,7 +126,7 @@ def quad_from_mask(prob: np.ndarray, frame_size: tuple[int, int]) -> MaskQuad | 
     inter = float((poly & region).sum())
     union = float((poly | region).sum())
     x, y, w, h = stats[best, :4]
-    touches = x == 0 or y == 0 or x + w >= mw or y + h >= mh
+    touches = x <= 1 or y <= 1 or x + w >= mw - 1 or y + h >= mh - 1  # within a cell of the border
     fw, fh = frame_size
     # 4x-upsampled mask pixel centre u -> mask coordinate (u + 0.5) / 4 - 0.5 -> frame pixel
     k = np.array([fw / mw, fh / mh], np.float32)
@@ -154,51 +137,3 @@ def quad_from_mask(prob: np.ndarray, frame_size: tuple[int, int]) -> MaskQuad | 
         float(np.abs(2 * prob - 1).mean()),
         bool(touches),
     )
-
-
-def find_with_mask(image: np.ndarray, document_kind: str | None, model: MaskModel):  # type: ignore[no-untyped-def]
-    """``find_document`` with the mask model: the mask's quadrilateral, its sides moved onto the frame's
-    brightness steps (first within a mask cell or so, preferring steps near where the mask put them, then to a
-    fraction of a pixel), and a confidence from how well mask, outline and edges agree."""
-    from kiosk.vision.detect import (
-        BORDER_PX,
-        DOCUMENT_KINDS,
-        Detection,
-        _lab,
-        order_corners,
-        to_gray,
-    )
-    from kiosk.vision.outline import refine_on_steps, side_contrast
-
-    h, w = image.shape[:2]
-    prob = model.mask(image)
-    found = quad_from_mask(prob, (w, h))
-    if found is None:
-        return Detection(None, 0.0, False, "none", 0.0)
-    gray = cv2.GaussianBlur(to_gray(image), (5, 5), 0)
-    cell = w / MASK_SIZE[0]
-    quad = order_corners(found.corners)
-    quad = order_corners(refine_on_steps(quad, gray, max_move=1.5 * cell, prior=0.6 * cell))
-    corners = order_corners(refine_on_steps(quad, gray, max_move=2.0))
-    cut_off = found.touches_border or bool(
-        np.any(corners < BORDER_PX)
-        or np.any(corners[:, 0] > w - 1 - BORDER_PX)
-        or np.any(corners[:, 1] > h - 1 - BORDER_PX)
-    )
-    contrast = side_contrast(_lab(image), corners)
-    ratio_error = 0.0
-    if document_kind is not None:
-        sides = np.linalg.norm(corners - np.roll(corners, -1, axis=0), axis=1)
-        a, b = (sides[0] + sides[2]) / 2, (sides[1] + sides[3]) / 2
-        ratio_error = abs(max(a, b) / max(1e-6, min(a, b)) / DOCUMENT_KINDS[document_kind][0] - 1)
-    confidence = confidence_of(found.agreement, found.decisiveness, float(contrast.min()), ratio_error)
-    area = float(cv2.contourArea(corners)) / (w * h)
-    return Detection(tuple((float(x), float(y)) for x, y in corners), area, cut_off, "mask", confidence)
-
-
-def confidence_of(agreement: float, decisiveness: float, contrast: float, ratio_error: float) -> float:
-    """0-1 from the mask's agreement with the outline (IoU), how decided the mask is, the weakest side's colour
-    contrast, and how far the outline's proportions are from the kind's."""
-    a = np.clip((agreement - 0.85) / 0.1, 0, 1)
-    r = np.clip(1 - (ratio_error - 0.1) / 0.1, 0, 1)
-    return float(min(a, r) * (0.5 + 0.5 * min(1.0, contrast / 0.5)))
