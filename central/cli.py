@@ -36,7 +36,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "central.forecast_cli",
         "weekly demand per village x service and kecamatan with 80% intervals: forecast [--horizon 8w] [--json]",
     ),
-    "publish": ("central.publish_cli", "the public transparency pages as a static site: publish OUTDIR [--area KODE]"),
+    "publish": (
+        "central.publish_cli",
+        "the public transparency pages as a static site: publish OUTDIR [--area KODE]",
+    ),
     "bench": ("tools.bench.office", "benchmarks, from a checkout: bench web --requests N --devices N"),
 }
 
