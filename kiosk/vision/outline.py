@@ -275,13 +275,23 @@ def band_extension(
     ):
         return 0.0
     prof = cv2.remap(lab, pts[..., 0].copy(), pts[..., 1].copy(), cv2.INTER_LINEAR)  # (n, k, 3)
-    best, strength = 0.0, 0.0
-    for d in range(6, reach + 1):
-        strip = np.median(prof[:, 2 : d - 2], axis=1)  # the band's colour at each point along the side
-        centre = np.median(strip, axis=0)
-        if float((np.linalg.norm(strip - centre, axis=1) < 20).mean()) < 0.55:
-            break  # no longer one uniform strip: whatever lies further out is not a band
-        step = np.linalg.norm(prof[:, d + 3] - prof[:, d - 3], axis=1)
-        if float((step >= min_delta).mean()) >= 0.75 and float(step.mean()) > strength:
-            best, strength = float(d), float(step.mean())
-    return best
+    # the band's colour at each point along the side, just outside it; the points must mostly agree on it
+    ref = np.median(prof[:, 2:6], axis=1)
+    if float((np.linalg.norm(ref - np.median(ref, axis=0), axis=1) < 20).mean()) < 0.55:
+        return 0.0
+    near = (np.linalg.norm(prof - ref[:, None, :], axis=2) < 20).astype(np.float32)  # (n, k)
+    run = np.cumsum(near, axis=1)
+    d = np.arange(6, reach + 1)
+    # share of offsets 2 .. d-2 still of the band's colour (white text printed on the band is a short break)
+    held = (run[:, d - 2] - run[:, 1:2]) / (d - 3)[None, :] >= 0.7
+    uniform = held.mean(axis=0) >= 0.55
+    stop = int(np.argmin(uniform)) if not uniform.all() else len(d)  # the first offset past the band
+    if stop == 0:
+        return 0.0
+    d = d[:stop]
+    step = np.linalg.norm(prof[:, d + 3] - prof[:, d - 3], axis=2)  # (n, len(d))
+    good = (step >= min_delta).mean(axis=0) >= 0.75
+    if not good.any():
+        return 0.0
+    strength = np.where(good, step.mean(axis=0), -1.0)
+    return float(d[int(np.argmax(strength))])
