@@ -18,6 +18,7 @@ from central import audit, cases, updates
 from central.accounts import User
 from central.web.auth import page
 from central.web.console import Console, console_of, flash, redirect, remote_of, render
+from layanan.photo_review import read_review
 from layanan.security.crypto import unseal
 
 log = logging.getLogger(__name__)
@@ -89,9 +90,27 @@ def _open(console: Console, case: cases.Case, user: User) -> tuple[dict[str, Any
         except ValueError:
             photos.append({"id": att_id, "src": None})
             continue
-        kind = "image/png" if raw[:4] == b"\x89PNG" else "image/jpeg"
-        photos.append({"id": att_id, "src": f"data:{kind};base64,{base64.b64encode(raw).decode('ascii')}"})
+        src = f"data:{_media_type(raw)};base64,{base64.b64encode(raw).decode('ascii')}"
+        review = read_review(raw)
+        photos.append(
+            {"id": att_id, "src": src, "review": review and _REVIEW_KEYS.get(review, "request.photo_check")}
+        )
     return personal, "", photos
+
+
+_REVIEW_KEYS = {
+    "low_confidence": "request.photo_check_low_confidence",
+    "no_outline": "request.photo_check_no_outline",
+}
+"""The kiosk's review flag (written into the photo, :mod:`layanan.photo_review`) -> what the clerk is told."""
+
+
+def _media_type(raw: bytes) -> str:
+    if raw[:4] == b"\x89PNG":
+        return "image/png"
+    if raw[:4] == b"RIFF" and raw[8:12] == b"WEBP":
+        return "image/webp"
+    return "image/jpeg"
 
 
 def _fields(console: Console, case: cases.Case, personal: dict[str, Any], lang: str) -> list[tuple[str, str]]:

@@ -4,7 +4,7 @@ and what the outbox attaches to a request (``Capture.attachment()``; the outbox 
 When the detector is not sure of the outline (``Detection.unsure``) or found none, the document is not cut out:
 the whole frame is kept, grey, at a higher quality (text SSIM ``REVIEW_TEXT_SSIM``, quality floor
 ``REVIEW_QUALITY_FLOOR``, a page's byte budget), and the photo is flagged for the clerk (``Capture.review``,
-``Attachment.review`` and the file's own metadata, :mod:`kiosk.vision.review`). A card with its top cut off is
+``Attachment.review`` and the file's own metadata, :mod:`layanan.photo_review`). A card with its top cut off is
 worse than a whole photo the clerk has to look at.
 """
 
@@ -21,7 +21,7 @@ from kiosk.vision.detect import Detection, find_document
 from kiosk.vision.encode import Encoded, encode_document
 from kiosk.vision.flatten import warp
 from kiosk.vision.quality import Verdict, assess, family
-from kiosk.vision.review import add_review
+from layanan.photo_review import add_review
 
 log = logging.getLogger(__name__)
 

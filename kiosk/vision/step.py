@@ -45,7 +45,7 @@ class CameraStep:
         self.progress = 0.0
         self.reviews: dict[str, str] = {}
         """Attachment id -> why the clerk should check that photo (the detector was not sure of the outline,
-        or found none: the whole frame was kept). The flag is also inside the photo's file (vision/review.py)."""
+        or found none: the whole frame was kept). The flag is also inside the photo's file (layanan/photo_review.py)."""
         self._stop = threading.Event()
         self._now = threading.Event()
         self._thread: threading.Thread | None = None

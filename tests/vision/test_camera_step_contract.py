@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from kiosk.vision.camera import CameraError, FrameSource, NoCameraError
-from kiosk.vision.review import read_review
 from kiosk.vision.step import CameraStep
 from layanan.domain.events import CameraFailed, Captured, Event
+from layanan.photo_review import read_review
 from tests.support.frames import FakeCamera
 from tests.support.waiting import wait_until
 from tools.vision import synth

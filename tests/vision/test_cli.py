@@ -12,8 +12,8 @@ import cv2
 import numpy as np
 
 from kiosk.vision.detect import CONFIDENCE_MIN
-from kiosk.vision.review import read_review
 from layanan.domain.prompts import load_pack
+from layanan.photo_review import read_review
 from tools.vision import synth
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -14,7 +14,7 @@ import pytest
 from kiosk.vision.detect import CONFIDENCE_MIN, find_document, order_corners
 from kiosk.vision.pipeline import capture_document
 from kiosk.vision.quality import assess
-from kiosk.vision.review import read_review
+from layanan.photo_review import read_review
 from tools.vision import families, synth, textures
 
 

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from kiosk.vision.review import add_review, read_review
+from layanan.photo_review import add_review, read_review
 from tools.vision import synth
 
 

@@ -203,3 +203,27 @@ def test_the_english_pack_names_the_states(office: Office) -> None:
     c.post("/lang", data={"lang": "en", "back": "/inbox", "csrftoken": token(c)})
     text = c.get("/inbox").text
     assert "Inbox" in text and "Received" in text and "Kotak masuk" not in text
+
+
+def test_a_photo_the_kiosk_was_unsure_of_is_flagged_for_the_clerk(office: Office) -> None:
+    # the kiosk's own capture of a table with no card on it: the whole frame, flagged inside the file
+    from kiosk.vision.pipeline import capture_document
+    from tools.vision import synth
+
+    flagged = capture_document(synth.background("table", (640, 480)), "ktp").attachment().data
+    office.start()
+    office.device("kiosk-jayapura-01", "91.03.05.2001")
+    plain = office.request("kiosk-jayapura-01", "ktp_new", photos=(_sample_jpeg(),))
+    unsure = office.request("kiosk-jayapura-01", "ktp_new", photos=(flagged, _sample_jpeg()))
+    office.user("ani", "clerk", "91.03", "dukcapil")
+    office.index()
+    c = client(office, "ani")
+    page = c.get(f"/requests/{unsure.msg_id}").text
+    assert page.count('class="photo-check"') == 1  # the flagged photo only, not the good one beside it
+    assert "Periksa foto ini." in page and "tidak menemukan tepi dokumen" in page
+    assert "data:image/webp;base64," in page
+    assert 'class="photo-check"' not in c.get(f"/requests/{plain.msg_id}").text
+
+
+def _sample_jpeg() -> bytes:
+    return (Path(__file__).parent / "ktp-sample.jpg").read_bytes()

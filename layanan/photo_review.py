@@ -4,8 +4,9 @@ carries the bytes (the outbox seals and chunks them; central opens them).
 The flag is a small XMP packet: in a WebP file an ``XMP `` chunk (the file becomes the extended VP8X form,
 which every WebP decoder reads), in a JPEG file an APP1 XMP segment after the start marker. The packet holds one
 property, ``layanan:review``, with the reason (``low_confidence``: the outline was not trusted and the whole
-frame was kept; ``no_outline``: no document outline was found). Pure Python, no image library: the office side
-can read it with :func:`read_review` alone.
+frame was kept; ``no_outline``: no document outline was found). Pure Python, no image library: it lives in the
+shared core because the kiosk writes the flag (``kiosk.vision.pipeline``) and the office console reads it
+(``central.web.requests``) to tell the clerk which photo to check.
 """
 
 from __future__ import annotations
