@@ -20,7 +20,7 @@ from nacl.public import PrivateKey
 
 from central.db import Database, is_database_error
 from central.office_keys import nik_index
-from central.sla import Calendar
+from layanan.calendar import Calendar
 from layanan.domain.catalog import Catalog
 from layanan.security.crypto import unseal
 

@@ -154,7 +154,7 @@ def load_cases(db: Database, since: float, tz: ZoneInfo) -> Cases:
 
 
 def within_sla(done_local: dt.date, due_date: str) -> bool:
-    """Completed on or before its due date (which ``central.sla`` counted in working days)."""
+    """Completed on or before its due date (which ``layanan.calendar`` counted in working days)."""
     return done_local.isoformat() <= due_date
 
 

@@ -8,6 +8,7 @@ import logging
 
 from kiosk.outbox import wiring
 from kiosk.outbox.store import LocalQueue
+from layanan.calendar import Calendar, HolidayFileError, read_office_days
 from layanan.config import Settings
 from layanan.domain.catalog import Catalog, load_catalog
 from layanan.domain.flow import Flow
@@ -58,8 +59,25 @@ def slips(settings: Settings, cat: Catalog, books: dict[str, PromptBook]):  # ty
 
     k = settings.kiosk
     return TicketSlips(
-        cat, books, lambda: open_printer(k.printer, k.printer_width), k.office_hours, k.printer_width
+        cat,
+        books,
+        lambda: open_printer(k.printer, k.printer_width),
+        k.office_hours,
+        k.printer_width,
+        calendar=office_calendar(settings),
     )
+
+
+def office_calendar(settings: Settings) -> Calendar:
+    """Public holidays plus the office's own days from ``DATA_DIR/holidays.txt`` (the office's file, copied at
+    provisioning). A broken file is reported and the national holidays alone are used: the slip's date is an
+    estimate, and a citizen must never be stopped by it."""
+    path = settings.data_dir / "holidays.txt"
+    try:
+        return Calendar(read_office_days(path))
+    except HolidayFileError as exc:
+        log.error("%s; fix or remove that file: the slip counts national holidays only until then", exc)
+        return Calendar()
 
 
 def speaker(settings: Settings, voice=None):  # type: ignore[no-untyped-def]

@@ -2,7 +2,8 @@
 
 The slip holds no personal data: the ticket code (large, and as a QR code), the service's pictogram and name, the
 date, what to bring, the office hours, "gratis" where the service is free and the date it should be ready (the
-service's ``sla_days`` in working days, Monday to Friday). It is drawn once as a picture (:func:`render_slip`)
+service's ``sla_days`` in working days: Monday to Friday less public holidays and the office's own days,
+counted by the same :class:`layanan.calendar.Calendar` as the office's SLA). It is drawn once as a picture (:func:`render_slip`)
 and sent to the printer as a raster image (``GS v 0``): Indonesian text, pictograms and the QR code print the
 same on every ESC/POS printer, whatever its code pages and fonts. :func:`raster_to_image` reads such bytes back
 into a picture (the tests, and ``kiosk screenshots``).
@@ -25,6 +26,7 @@ from typing import Any, Protocol
 
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
+from layanan.calendar import Calendar
 from layanan.domain.catalog import Catalog
 from layanan.domain.prompts import PromptBook
 
@@ -50,18 +52,14 @@ class Slip:
     """``slip.*`` words of the language pack (date, ready, bring, hours, free, title)."""
 
 
-def working_days_after(day: dt.date, days: int) -> dt.date:
-    """The date ``days`` working days (Monday to Friday) after ``day``. The office's holidays are its own
-    (the console knows them); on the slip the date is an estimate and says so."""
-    while days > 0:
-        day += dt.timedelta(days=1)
-        if day.weekday() < 5:
-            days -= 1
-    return day
-
-
 def make_slip(
-    catalog: Catalog, book: PromptBook, service_id: str, ticket: str, today: dt.date, hours: str
+    catalog: Catalog,
+    book: PromptBook,
+    service_id: str,
+    ticket: str,
+    today: dt.date,
+    hours: str,
+    calendar: Calendar | None = None,
 ) -> Slip:
     service = catalog.services[service_id]
     labels = {k[5:]: v for k, v in book.pack.prompts.items() if k.startswith("slip.")}
@@ -70,7 +68,7 @@ def make_slip(
         service_title=book.text(f"svc:{service_id}:title"),
         icon=service.icon,
         date=today,
-        ready_by=working_days_after(today, service.sla_days),
+        ready_by=(calendar or Calendar()).add_working_days(today, service.sla_days),
         bring=tuple(book.text(f"doc:{d}") for d in service.documents),
         hours=hours or labels.get("hours_default", ""),
         free=service.free,
@@ -284,9 +282,12 @@ class TicketSlips:
         hours: str = "",
         width: int = 576,
         today: Callable[[], dt.date] = dt.date.today,
+        calendar: Calendar | None = None,
     ) -> None:
         self.catalog, self.books, self.printer, self.hours, self.width = catalog, books, printer, hours, width
         self.today = today
+        self.calendar = calendar or Calendar()
+        """Working days for the "ready by" date: public holidays and the office's days (``holidays.txt``)."""
         self.last: Drawn | None = None
         self.last_png: bytes | None = None
         """The last slip as PNG (the ticket screen shows it when it did not print)."""
@@ -295,7 +296,9 @@ class TicketSlips:
     def issue(self, service_id: str, ticket: str, lang: str) -> bool:
         """Draw the slip and print it; True when it printed. A missing or failing printer never stops the
         citizen: the ticket screen then shows the same slip to photograph."""
-        slip = make_slip(self.catalog, self.books[lang], service_id, ticket, self.today(), self.hours)
+        slip = make_slip(
+            self.catalog, self.books[lang], service_id, ticket, self.today(), self.hours, self.calendar
+        )
         self.last = render_slip(slip, self.width)
         self.last_png = png_bytes(self.last.image)
         try:

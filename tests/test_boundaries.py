@@ -26,7 +26,6 @@ OFFICE_ONLY = {
     "uvicorn",
     "argon2",
     "asgi_csrf",
-    "holidays",
     "itsdangerous",
     "multipart",
     "python_multipart",

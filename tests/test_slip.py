@@ -6,7 +6,10 @@ import datetime as dt
 
 import numpy as np
 
-from kiosk.slip import TicketSlips, make_slip, open_printer, raster_to_image, render_slip, working_days_after
+from kiosk.compose import office_calendar
+from kiosk.slip import TicketSlips, make_slip, open_printer, raster_to_image, render_slip
+from layanan.calendar import Calendar
+from layanan.config import KioskSettings, Settings
 from layanan.domain.catalog import load_catalog
 from layanan.domain.prompts import PromptBook, load_pack
 
@@ -14,11 +17,32 @@ CATALOG = load_catalog()
 BOOKS = {lang: PromptBook(CATALOG, load_pack(lang)) for lang in ("id", "en")}
 
 
-def test_the_ready_date_counts_working_days_only():
+def test_the_ready_date_skips_weekends_and_public_holidays():
     friday = dt.date(2026, 12, 11)
-    assert working_days_after(friday, 1) == dt.date(2026, 12, 14)  # Monday
-    assert working_days_after(friday, 5) == dt.date(2026, 12, 18)
-    assert working_days_after(friday, 14) == dt.date(2026, 12, 31)
+    slip = make_slip(CATALOG, BOOKS["id"], "akta_lahir", "L-0007", friday, "")
+    sla = CATALOG.services["akta_lahir"].sla_days
+    calendar = Calendar()
+    assert slip.ready_by == calendar.add_working_days(friday, sla)
+    assert calendar.add_working_days(friday, 1) == dt.date(2026, 12, 14)  # Monday
+    # Christmas (Friday 25th) and New Year (Friday 1st) are not working days: 14 days end on 4 January, not 31 December
+    assert calendar.add_working_days(friday, 14) == dt.date(2027, 1, 4)
+
+
+def test_the_slip_counts_the_offices_own_days_from_its_holiday_file(tmp_path, caplog):
+    settings = Settings(kiosk=KioskSettings(data_dir=tmp_path))
+    (tmp_path / "holidays.txt").write_text("# cuti bersama\n2026-12-14 cuti bersama\n", encoding="utf-8")
+    slips = TicketSlips(
+        CATALOG, BOOKS, lambda: None, today=lambda: dt.date(2026, 12, 11), calendar=office_calendar(settings)
+    )
+    make = make_slip(CATALOG, BOOKS["id"], "akta_lahir", "L-0007", dt.date(2026, 12, 11), "", slips.calendar)
+    assert make.ready_by == Calendar(frozenset({dt.date(2026, 12, 14)})).add_working_days(
+        dt.date(2026, 12, 11), CATALOG.services["akta_lahir"].sla_days
+    )
+    assert slips.calendar.add_working_days(dt.date(2026, 12, 11), 1) == dt.date(2026, 12, 15)
+    # a broken file is named and does not stop the kiosk: national holidays only
+    (tmp_path / "holidays.txt").write_text("14 Desember cuti\n", encoding="utf-8")
+    assert office_calendar(settings).add_working_days(dt.date(2026, 12, 11), 1) == dt.date(2026, 12, 14)
+    assert "holidays.txt:1" in caplog.text and "fix or remove that file" in caplog.text
 
 
 def test_the_printer_gets_the_slip_as_one_raster_image_and_it_reads_back_dot_for_dot():

@@ -23,8 +23,8 @@ from central import compose
 from central.db import Database
 from central.forecast.plan import insert_many
 from central.indexer import Indexer
-from central.sla import Calendar
 from central.store import Device, StoredRequest
+from layanan.calendar import Calendar
 from layanan.config import Settings
 from layanan.domain.catalog import load_catalog
 from layanan.security.crypto import ensure_central_keypair, seal

@@ -22,8 +22,8 @@ from starlette.responses import HTMLResponse, RedirectResponse
 
 from central import office_keys
 from central.db import Database
-from central.sla import Calendar
 from central.updates import StatusLink
+from layanan.calendar import Calendar
 from layanan.config import Settings
 from layanan.domain.catalog import Catalog
 from layanan.security.crypto import KeyFileError

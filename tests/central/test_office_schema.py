@@ -10,9 +10,9 @@ import pytest
 from central import accounts, audit, migrations
 from central.db import Database
 from central.office_keys import nik_index
-from central.sla import Calendar, HolidayFileError, read_office_days
 from central.store import open_store
 from central.web_db import open_database
+from layanan.calendar import Calendar, HolidayFileError, read_office_days
 from tests.support.office import office_settings
 
 

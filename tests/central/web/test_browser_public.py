@@ -10,8 +10,8 @@ from typing import Any
 from central import transparency as tr
 from central.forecast import engine, plan
 from central.publish_cli import publish
-from central.sla import Calendar
 from central.web.console import Console
+from layanan.calendar import Calendar
 from layanan.domain.catalog import load_catalog
 from tests.central.web.test_browser import log_in
 from tests.support.office import Office

@@ -92,9 +92,9 @@ def test_a_missing_office_key_says_why_and_the_rest_keeps_working(office: Office
 
 def test_a_database_that_is_down_gets_a_clear_page(tmp_path: Path) -> None:
     from central.db import Database
-    from central.sla import Calendar
     from central.web.app import create_app
     from central.web.console import Console
+    from layanan.calendar import Calendar
     from layanan.domain.catalog import load_catalog
 
     url = "postgresql://postgres@127.0.0.1:1/nothing"

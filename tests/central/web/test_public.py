@@ -13,8 +13,8 @@ import httpx
 from central import transparency as tr
 from central.forecast.plan import demand_services
 from central.publish_cli import publish
-from central.sla import Calendar
 from central.web.console import Console
+from layanan.calendar import Calendar
 from layanan.domain.catalog import load_catalog
 from tests.support.kiosk_env import run_cli
 from tests.support.office import Office
