@@ -1,17 +1,26 @@
 """``kiosk-provision install-model SOURCE``: a language pack or model from a local path, checked and swapped
 in atomically.
 
-SOURCE is a Vosk model directory or archive (.zip, .tar.gz, .tgz, .tar), a ``.tflite`` file or a prompt audio
-directory. Its manifest (``--manifest``, else ``SOURCE/manifest.json`` for a directory, else
-``SOURCE.manifest.json`` beside a file or archive) is JSON::
+SOURCE is a Vosk model directory or archive (.zip, .tar.gz, .tgz, .tar), a ``.tflite`` file, a prompt audio
+directory, or a model's manifest itself (``models/manifest.json`` of a release: the file it names beside it is
+installed). Its manifest (``--manifest``, else ``SOURCE/manifest.json`` for a directory, else
+``SOURCE.manifest.json`` beside a file or archive, else a ``manifest.json`` beside it naming it as its ``file``)
+is JSON::
 
-    {"name": "vosk-id", "kind": "vosk" | "tflite" | "prompts", "version": "1",
+    {"name": "vosk-en", "kind": "vosk" | "tflite" | "prompts", "version": "1", "lang": "en",
      "sha256": "<hex, of the .tflite file or the archive>",
      "files": {"relative/path": "<hex>", ...}}          # every file of a directory (optional for an archive)
 
+The speech model's own manifest (``models/manifest.json``: ``"engine": "litert"``, ``"file"``, ``"tokens"``,
+...) is such a manifest too: its engine gives the kind. The installed copy keeps every key the publisher wrote,
+because the speech engine reads its tokens and features from it.
+
 Everything is copied (or extracted) into ``<data_dir>/models/.store/<name>-<digest>/`` and checked there, so
-what is installed is exactly what was verified. Then ``<data_dir>/models/<name>`` (a symlink: what the kiosk
-loads) is replaced in one rename, and the old target stays as ``<name>.previous`` for ``--rollback NAME``."""
+what is installed is exactly what was verified; a speech model is also loaded there by the kiosk's own speech
+loader before it is made current. Then ``<data_dir>/models/<name>`` (a symlink) is replaced in one rename, and
+the old target stays as ``<name>.previous`` for ``--rollback NAME``. A speech model (the LiteRT model of
+Indonesian, a Vosk model with a ``lang``) is what the kiosk's speech then loads: the device config's
+``speech.models_dir`` or ``speech.vosk_models`` is pointed at the link."""
 
 from __future__ import annotations
 
@@ -24,9 +33,9 @@ import sys
 import tarfile
 import tempfile
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, TextIO
 
 from layanan.config import Settings
 from provisioning.common import (
@@ -37,15 +46,23 @@ from provisioning.common import (
     guarded,
     models_dir,
     read_device_settings,
+    replace_section,
+    write_device_settings,
 )
 
 NO_CONFIG_FLAGS = True
 
 KINDS = ("vosk", "tflite", "prompts")
+ENGINE_KINDS = {"litert": "tflite", "tflite": "tflite", "vosk": "vosk"}
+"""A speech model's manifest says its ``engine`` (models/manifest.json: ``litert``) instead of a kind."""
 ARCHIVES = (".zip", ".tar.gz", ".tgz", ".tar")
 AUDIO = (".wav", ".ogg", ".opus", ".mp3", ".flac")
 STORE = ".store"
 MANIFEST = "manifest.json"
+LITERT_FILE = "digits-id.tflite"
+"""The file name the kiosk's speech loads from ``speech.models_dir`` (kiosk/speech/engines.py)."""
+BIG = 8 * 2**20
+"""Copies larger than this print their progress."""
 
 
 def sha256_file(path: Path) -> str:
@@ -56,6 +73,40 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+class Progress:
+    """How much of a big copy is done, every 10 %, on stderr: a 1 GB model on a slow USB stick takes minutes,
+    and a silent terminal looks like a hang."""
+
+    def __init__(self, total: int, label: str, out: TextIO | None = None) -> None:
+        self.total, self.label, self.done, self._shown = total, label, 0, -1
+        self.out = out or sys.stderr
+
+    def add(self, n: int) -> None:
+        self.done += n
+        if self.total < BIG:
+            return
+        tenth = min(10, self.done * 10 // max(1, self.total))
+        if tenth > self._shown:
+            self._shown = tenth
+            print(
+                f"  {self.label}: {self.done / 2**20:.0f} of {self.total / 2**20:.0f} MB ({tenth * 10} %)",
+                file=self.out,
+                flush=True,
+            )
+
+
+def copy_file(src: Path, dst: Path, progress: Progress) -> None:
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    with src.open("rb") as fin, dst.open("wb") as fout:
+        _copy_stream(fin, fout, progress)
+
+
+def _copy_stream(fin: BinaryIO, fout: BinaryIO, progress: Progress) -> None:
+    for block in iter(lambda: fin.read(1 << 20), b""):
+        fout.write(block)
+        progress.add(len(block))
+
+
 @dataclass(frozen=True)
 class Manifest:
     name: str
@@ -63,43 +114,104 @@ class Manifest:
     version: str
     sha256: str
     files: dict[str, str]
+    file: str = ""
+    """The model file a single-file manifest names (models/manifest.json: ``digits-id.tflite``)."""
+    lang: str = ""
+    """The language a speech model serves (``id`` for the LiteRT model, ``en`` for an English Vosk model)."""
+    data: dict[str, Any] = field(default_factory=dict, compare=False)
+    """Everything the publisher wrote: kept in the installed copy, the speech engine reads its tokens."""
 
     @classmethod
     def load(cls, path: Path, name: str | None) -> Manifest:
-        try:
-            data: Any = json.loads(path.read_text())
-        except FileNotFoundError:
-            raise ProvisionError(
-                f"the manifest {path} is missing; put the model's manifest.json beside it or pass "
-                "--manifest FILE"
-            ) from None
-        except (OSError, ValueError) as exc:
-            raise ProvisionError(
-                f"the manifest {path} is not readable JSON ({exc}); get a good copy of it"
-            ) from None
-        if not isinstance(data, dict):
-            raise ProvisionError(f"the manifest {path} is not a JSON object; get a good copy of it")
+        data = _read_json(path)
+        kind = str(data.get("kind") or ENGINE_KINDS.get(str(data.get("engine", "")), ""))
         manifest = cls(
             name=str(name or data.get("name") or ""),
-            kind=str(data.get("kind", "")),
+            kind=kind,
             version=str(data.get("version", "")),
             sha256=str(data.get("sha256", "")).lower(),
             files={str(k): str(v).lower() for k, v in dict(data.get("files") or {}).items()},
+            file=str(data.get("file") or ""),
+            lang=str(data.get("lang") or ""),
+            data=data,
         )
         if not manifest.name or "/" in manifest.name or manifest.name.startswith("."):
             raise ProvisionError(
-                f"the manifest {path} has no usable 'name'; add one (e.g. vosk-id) or pass --name"
+                f"the manifest {path} has no usable 'name'; add one (e.g. vosk-en) or pass --name"
             )
         if manifest.kind not in KINDS:
+            given = (
+                f"kind {data['kind']!r}"
+                if data.get("kind")
+                else (
+                    f"engine {data['engine']!r}" if data.get("engine") else "neither a 'kind' nor an 'engine'"
+                )
+            )
             raise ProvisionError(
-                f"the manifest {path} has kind {manifest.kind!r}; use one of {', '.join(KINDS)}"
+                f'the manifest {path} has {given}; give it "kind": one of {", ".join(KINDS)} '
+                '(or "engine": litert or vosk)'
+            )
+        if "/" in manifest.file or manifest.file.startswith("."):
+            raise ProvisionError(
+                f"the manifest {path} names the file {manifest.file!r}; give a plain file name"
             )
         return manifest
 
+    @property
+    def is_speech(self) -> bool:
+        """A model the kiosk's speech loads: the LiteRT model with its tokens, or a Vosk model for a language."""
+        return (self.kind == "tflite" and "tokens" in self.data) or (self.kind == "vosk" and bool(self.lang))
+
     def to_json(self) -> str:
-        data = {"name": self.name, "kind": self.kind, "version": self.version, "sha256": self.sha256,
-                "files": self.files}  # fmt: skip
+        data = {**self.data, "name": self.name, "kind": self.kind, "version": self.version}
+        data.pop("files", None)
+        data.pop("sha256", None)
+        if self.sha256:
+            data["sha256"] = self.sha256
+        if self.files:
+            data["files"] = self.files
         return json.dumps(data, indent=2, sort_keys=True)
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data: Any = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ProvisionError(
+            f"the manifest {path} is missing; put the model's manifest.json beside it or pass --manifest FILE"
+        ) from None
+    except (OSError, ValueError) as exc:
+        raise ProvisionError(
+            f"the manifest {path} is not readable JSON ({exc}); get a good copy of it"
+        ) from None
+    if not isinstance(data, dict):
+        raise ProvisionError(f"the manifest {path} is not a JSON object; get a good copy of it")
+    return data
+
+
+def _names_file(manifest: Path) -> str:
+    """The ``file`` a manifest names, or "" (not a single-file manifest, or no readable manifest at all)."""
+    try:
+        data = json.loads(manifest.read_text())
+    except (OSError, ValueError):
+        return ""
+    return str(data.get("file") or "") if isinstance(data, dict) else ""
+
+
+def resolve(source: Path, given: Path | None) -> tuple[Path, Path]:
+    """(the model to install, its manifest). SOURCE may be the manifest itself, or a folder whose manifest.json
+    names one file (a release's ``models/``): then that file is the model."""
+    if source.is_file() and source.name.endswith(".json") and given is None:
+        named = _names_file(source)
+        if not named:
+            raise ProvisionError(
+                f"the manifest {source} names no model 'file'; pass the model itself (its folder, archive or "
+                "file) and this manifest with --manifest"
+            )
+        return source.parent / named, source
+    if source.is_dir() and given is None and _names_file(source / MANIFEST):
+        return source / _names_file(source / MANIFEST), source / MANIFEST
+    return source, find_manifest(source, given)
 
 
 def find_manifest(source: Path, given: Path | None) -> Path:
@@ -113,6 +225,9 @@ def find_manifest(source: Path, given: Path | None) -> Path:
     ):
         if candidate.exists():
             return candidate
+    beside = source.with_name(MANIFEST)
+    if _names_file(beside) == source.name:  # a release's models/manifest.json names digits-id.tflite
+        return beside
     return source.with_name(source.name + ".manifest.json")
 
 
@@ -205,13 +320,17 @@ def stage(source: Path, manifest: Manifest, staging: Path) -> None:
     """Copy or extract SOURCE into ``staging`` and verify it there."""
     content = staging / "content"
     if source.is_dir():
-        shutil.copytree(source, content, symlinks=False, ignore=shutil.ignore_patterns(MANIFEST))
+        files = {rel: p for rel, p in _files(source).items() if rel != MANIFEST}
+        progress = Progress(sum(p.stat().st_size for p in files.values()), f"copying {manifest.name}")
+        content.mkdir()
+        for rel, path in files.items():
+            copy_file(path, content / rel, progress)
         verify_tree(content, manifest, source)
     elif source.name.endswith(ARCHIVES):
         if not manifest.sha256:
             raise ProvisionError(f"the manifest of {source} has no 'sha256' for the archive; add it")
         copied = staging / source.name
-        shutil.copyfile(source, copied)
+        copy_file(source, copied, Progress(source.stat().st_size, f"copying {source.name}"))
         _check_sha(copied, manifest.sha256, source)
         raw = staging / "extract"
         raw.mkdir()
@@ -224,10 +343,36 @@ def stage(source: Path, manifest: Manifest, staging: Path) -> None:
         if not manifest.sha256:
             raise ProvisionError(f"the manifest of {source} has no 'sha256' for the file; add it")
         content.mkdir()
-        shutil.copyfile(source, content / source.name)
-        _check_sha(content / source.name, manifest.sha256, source)
+        target = content / (manifest.file or source.name)
+        copy_file(source, target, Progress(source.stat().st_size, f"copying {source.name}"))
+        _check_sha(target, manifest.sha256, source)
     check_kind(content, manifest, source)
     (content / MANIFEST).write_text(manifest.to_json() + "\n")
+    if manifest.is_speech:
+        check_speech(content, manifest, source)
+
+
+def check_speech(content: Path, manifest: Manifest, source: Path) -> None:
+    """Load the staged copy with the kiosk's own speech loader (kiosk/speech/engines.py), as the kiosk will:
+    a model speech cannot use is never made current."""
+    try:
+        from kiosk.speech.engines import EngineUnavailable, LanguagePack, load_recognizer
+    except ImportError as exc:
+        raise ProvisionError(
+            f"the kiosk's speech software cannot be imported ({exc}); install the kiosk first "
+            "(pip install 'layanan_desa-...whl[kiosk,provision]', docs/provisioning.md step 1)"
+        ) from None
+    if manifest.kind == "tflite":
+        pack = LanguagePack(manifest.lang or "id", "litert", content / manifest.file, content / MANIFEST)
+    else:
+        pack = LanguagePack(manifest.lang, "vosk", content)
+    try:
+        load_recognizer(pack)
+    except EngineUnavailable as exc:
+        raise ProvisionError(
+            f"{source} passed its checksums but the kiosk's speech cannot load it ({exc}); nothing was changed: "
+            "get the model and its manifest.json from the same release"
+        ) from None
 
 
 def _check_sha(path: Path, expected: str, source: Path) -> None:
@@ -237,6 +382,25 @@ def _check_sha(path: Path, expected: str, source: Path) -> None:
             f"checksum mismatch for {source} (sha256 {got[:12]}..., manifest {expected[:12]}...); "
             "copy it again"
         )
+
+
+def intact(directory: Path, manifest: Manifest) -> bool:
+    """Is the installed copy still what was verified: its manifest as written, every file's checksum?"""
+    try:
+        if (directory / MANIFEST).read_text() != manifest.to_json() + "\n":
+            return False
+        if manifest.files:
+            verify_tree(directory, manifest, directory)
+        elif manifest.sha256 and manifest.kind == "tflite":  # one file (an archive's sha256 is the archive's)
+            return sha256_file(directory / (manifest.file or _only_file(directory))) == manifest.sha256
+    except (OSError, ProvisionError):
+        return False
+    return True
+
+
+def _only_file(directory: Path) -> str:
+    names = [rel for rel in _files(directory) if rel != MANIFEST]
+    return names[0] if len(names) == 1 else MANIFEST + ".missing"
 
 
 def _digest(manifest: Manifest) -> str:
@@ -258,20 +422,23 @@ def _prune(root: Path, name: str) -> None:
             shutil.rmtree(entry, ignore_errors=True)
 
 
-def install(source: Path, manifest_path: Path | None, name: str | None, root: Path) -> str:
+def install(source: Path, manifest_path: Path | None, name: str | None, root: Path) -> tuple[str, Manifest]:
+    """Install SOURCE under ``root``; (what was done, the manifest)."""
+    source, manifest_file = resolve(source, manifest_path)
     if not source.exists():
         raise ProvisionError(
-            f"the model source {source} does not exist; pass the path of the model folder, archive or file"
+            f"the model source {source} does not exist; pass the path of the model folder, archive or file "
+            "(or of a release's models/manifest.json)"
         )
     if not os.access(source, os.R_OK):
         raise ProvisionError(
             f"the model source {source} is not readable; check the USB stick and its permissions"
         )
-    manifest = Manifest.load(find_manifest(source, manifest_path), name)
+    manifest = Manifest.load(manifest_file, name)
     target = f"{STORE}/{manifest.name}-{_digest(manifest)}"
     link = root / manifest.name
-    if link.is_symlink() and os.readlink(link) == target and (root / target).is_dir():
-        return f"{manifest.name} {manifest.version} is already installed; nothing changed"
+    if link.is_symlink() and os.readlink(link) == target and intact(root / target, manifest):
+        return f"{manifest.name} {manifest.version} is already installed; nothing changed", manifest
     if link.exists() and not link.is_symlink():
         raise ProvisionError(f"{link} is not a link made by install-model; move it away and install again")
     (root / STORE).mkdir(parents=True, exist_ok=True)
@@ -283,10 +450,14 @@ def install(source: Path, manifest_path: Path | None, name: str | None, root: Pa
             else source.stat().st_size
         )
         print(
-            f"copying and checking {manifest.name} {manifest.version} ({size / 2**20:.0f} MB)...",
+            f"copying and checking {manifest.name} {manifest.version} ({size / 2**20:.1f} MB)...",
             file=sys.stderr,
         )
         stage(source, manifest, staging)
+        if (root / target).exists() and not intact(root / target, manifest):
+            shutil.rmtree(
+                root / target
+            )  # a damaged copy (the SD card, a hand-edit): replaced by the good one
         if not (root / target).exists():
             (staging / "content").rename(root / target)
         if link.is_symlink() and os.readlink(link) != target:
@@ -295,7 +466,29 @@ def install(source: Path, manifest_path: Path | None, name: str | None, root: Pa
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     _prune(root, manifest.name)
-    return f"{manifest.name} {manifest.version} ({manifest.kind}) installed in {link}"
+    return f"{manifest.name} {manifest.version} ({manifest.kind}) installed in {link}", manifest
+
+
+def point_speech(settings: Settings, link: Path, manifest: Manifest) -> tuple[Settings, str]:
+    """The settings with the kiosk's speech pointed at an installed speech model, and what that means."""
+    if manifest.kind == "tflite":
+        if manifest.file != LITERT_FILE or (manifest.lang or "id") != "id":
+            return settings, (
+                f"note: the kiosk's Indonesian speech loads {LITERT_FILE} only; {manifest.name} is installed "
+                "but not used by speech"
+            )
+        if settings.speech.models_dir == str(link):
+            return settings, f"Indonesian speech uses {link}"
+        return replace_section(settings, "speech", models_dir=str(link)), (
+            f"Indonesian speech now uses {link} (speech.models_dir)"
+        )
+    entry = f"{manifest.lang}={link}"
+    others = tuple(v for v in settings.speech.vosk_models if v.split("=", 1)[0].strip() != manifest.lang)
+    if entry in settings.speech.vosk_models:
+        return settings, f"speech in '{manifest.lang}' uses {link}"
+    return replace_section(settings, "speech", vosk_models=(*others, entry)), (
+        f"speech in '{manifest.lang}' now uses {link} (speech.vosk_models)"
+    )
 
 
 def rollback(root: Path, name: str) -> str:
@@ -322,11 +515,13 @@ def installed(root: Path) -> dict[str, Manifest]:
     return found
 
 
-def make_manifest(source: Path, name: str, kind: str, version: str) -> dict[str, Any]:
+def make_manifest(source: Path, name: str, kind: str, version: str, lang: str = "") -> dict[str, Any]:
     """The manifest of SOURCE as it is now (for whoever publishes a model; check it before you trust it)."""
     if kind not in KINDS:
         raise ProvisionError(f"--kind {kind!r} is unknown; use one of {', '.join(KINDS)}")
     data: dict[str, Any] = {"name": name, "kind": kind, "version": version}
+    if lang:
+        data["lang"] = lang
     if source.is_dir():
         data["files"] = {rel: sha256_file(p) for rel, p in _files(source).items() if rel != MANIFEST}
     else:
@@ -337,7 +532,10 @@ def make_manifest(source: Path, name: str, kind: str, version: str) -> dict[str,
 def configure(parser: argparse.ArgumentParser) -> None:
     add_config_flag(parser)
     parser.add_argument(
-        "source", type=Path, nargs="?", help="model folder, archive, .tflite file or prompt folder"
+        "source",
+        type=Path,
+        nargs="?",
+        help="model folder, archive, .tflite file or prompt folder, or a release's models/manifest.json",
     )
     parser.add_argument("--manifest", type=Path, help="the manifest (default: beside or inside SOURCE)")
     parser.add_argument("--name", help="install under this name instead of the manifest's")
@@ -347,6 +545,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--kind", choices=KINDS, help="with --make-manifest: vosk, tflite or prompts")
     parser.add_argument("--version", dest="model_version", default="1", help="with --make-manifest: version")
+    parser.add_argument(
+        "--lang", default="", help="with --make-manifest: the language a Vosk model serves (e.g. en)"
+    )
 
 
 def install_model(args: argparse.Namespace) -> int:
@@ -354,17 +555,27 @@ def install_model(args: argparse.Namespace) -> int:
         if args.source is None or not args.source.exists() or not args.name or not args.kind:
             raise ProvisionError("--make-manifest needs an existing SOURCE, --name and --kind")
         path = find_manifest(args.source, args.manifest)
-        data = make_manifest(args.source, args.name, args.kind, args.model_version)
+        data = make_manifest(args.source, args.name, args.kind, args.model_version, args.lang)
         atomic_write_text(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
         print(f"{path} written; publish it with the model")
         return 0
-    root = models_dir(read_device_settings(config_path(args)))
+    path = config_path(args)
+    settings = read_device_settings(path)
+    root = models_dir(settings)
     if args.rollback:
         print(rollback(root, args.rollback))
         return 0
     if args.source is None:
-        raise ProvisionError("no model given; pass the model's path (or --rollback NAME)")
-    print(install(args.source, args.manifest, args.name, root))
+        raise ProvisionError(
+            "no model given; pass the model's path, e.g. /media/usb/models/manifest.json (or --rollback NAME)"
+        )
+    done, manifest = install(args.source, args.manifest, args.name, root)
+    print(done)
+    if manifest.is_speech:
+        changed, what = point_speech(settings, root / manifest.name, manifest)
+        if changed != settings:
+            write_device_settings(path, changed)
+        print(what)
     return 0
 
 

@@ -20,6 +20,7 @@ import wave
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 from layanan.config import Settings
@@ -328,16 +329,22 @@ def check_broker(ctx: Context) -> tuple[str, str, str]:
 
 
 def check_models(ctx: Context) -> tuple[str, str, str]:
+    """Speech in every configured language, loaded by the kiosk's own loader and run once on a synthesized
+    utterance (so this cannot pass while speech fails), then the other installed models."""
     root = models_dir(ctx.settings)
     found = installed(root)
-    if not found:
-        return (
-            WARN,
-            f"no models installed in {root}",
-            "kiosk-provision install-model PATH (Vosk model, .tflite, prompts)",
-        )
-    loaded, failed = [], []
+    loaded: list[str] = []
+    for lang in ctx.settings.kiosk.languages if ctx.settings.speech.enabled else ():
+        status, text, fix = _check_speech(ctx.settings, lang, root)
+        if status == FAIL:
+            return FAIL, text, fix
+        loaded.append(text)
+    used = _speech_dirs(ctx.settings)
+    unused = [n for n, m in found.items() if m.is_speech and (root / n) not in used]
+    failed = []
     for name, manifest in found.items():
+        if manifest.is_speech:
+            continue  # loaded above as speech loads it, or reported as not used
         try:
             LOADERS[manifest.kind](root / name)
             loaded.append(f"{name} ({manifest.kind} {manifest.version})")
@@ -349,7 +356,66 @@ def check_models(ctx: Context) -> tuple[str, str, str]:
             "; ".join(failed),
             "install the model again (or kiosk-provision install-model --rollback NAME)",
         )
-    return PASS, "loaded " + ", ".join(loaded), ""
+    detail = "loaded " + ", ".join(loaded) if loaded else "no speech language and no model installed"
+    if unused:
+        return (
+            WARN,
+            f"{detail}; {', '.join(unused)} installed but speech does not use it",
+            f"point speech at it: kiosk-provision install-model {root / unused[0] / 'manifest.json'}",
+        )
+    return PASS, detail, ""
+
+
+SPEECH_FIX = "install the model again: kiosk-provision install-model /media/usb/models/manifest.json"
+
+
+def _check_speech(settings: Settings, lang: str, root: Path) -> tuple[str, str, str]:
+    """Load ``lang``'s speech engine exactly as the kiosk does (kiosk/speech/engines.py) and hear one clip."""
+    try:
+        from kiosk.speech.engines import EngineUnavailable, load_recognizer, pack_for
+    except ImportError as exc:
+        return (
+            FAIL,
+            f"the kiosk's speech software cannot be imported ({_short(exc)})",
+            "install the kiosk's wheel",
+        )
+    pack = pack_for(lang, settings)
+    if pack.engine == "none":
+        return PASS, f"{lang}: touch only (no speech model for it)", ""
+    where = pack.manifest if pack.manifest is not None else pack.model
+    fix = SPEECH_FIX
+    if pack.model is not None and pack.model.is_relative_to(root):  # installed by install-model
+        fix += f" (or --rollback {pack.model.relative_to(root).parts[0]})"
+    try:
+        recognizer = load_recognizer(pack)
+        recognizer.recognize(_spoken_clip())
+    except EngineUnavailable as exc:
+        return FAIL, f"speech {lang} ({pack.engine}) fails with {where}: {exc}", fix
+    except Exception as exc:  # loaded, but one utterance takes it down: the kiosk would fail the same way
+        return (
+            FAIL,
+            f"speech {lang} ({pack.engine}) fails on a test utterance with {where}: {_short(exc)}",
+            fix,
+        )
+    manifest = getattr(recognizer, "manifest", None)
+    what = f"{manifest.name} {manifest.version}" if manifest is not None else str(pack.model)
+    return PASS, f"speech {lang} ({pack.engine} {what})", ""
+
+
+def _speech_dirs(settings: Settings) -> set[Path]:
+    dirs = {Path(settings.speech.models_dir).expanduser()} if settings.speech.models_dir else set()
+    return dirs | {Path(v.split("=", 1)[1].strip()).expanduser() for v in settings.speech.vosk_models}
+
+
+def _spoken_clip() -> Any:
+    """0.3 s of quiet, 0.6 s of a voiced vowel (150 Hz and its harmonics), 0.3 s of quiet: loud enough that
+    the recognizer runs its model instead of skipping silence."""
+    import numpy as np
+
+    t = np.arange(int(0.6 * 16000)) / 16000
+    voice = sum(np.sin(2 * np.pi * 150 * k * t) / k for k in range(1, 12)) * np.hanning(len(t))
+    quiet = np.zeros(int(0.3 * 16000))
+    return (np.concatenate([quiet, voice * 6000, quiet])).astype(np.int16)
 
 
 def _load_tflite(directory: Path) -> None:
