@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from layanan.config import Settings, load_settings
+from layanan.config import Settings
 
 DEFAULT_DB = "postgresql://postgres@127.0.0.1:5432/test?schema=bench_public"
 TARGET_MS = 300.0
@@ -59,33 +59,19 @@ def _prepare(url: str) -> float:
     return time.perf_counter() - started
 
 
-def _percentiles(values: list[float]) -> dict[str, float]:
-    from tools.bench.web import _percentiles as p
-
-    return p(values)
-
-
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    import tempfile
-    from pathlib import Path
-
-    from nacl.public import PrivateKey
-
     from central import transparency
     from central.forecast.plan import demand_services
-    from central.web_cli import build, serve_in_thread
+    from central.web_cli import build
     from layanan.domain.catalog import load_catalog
-    from layanan.security.crypto import seal, write_key
+    from layanan.security.crypto import seal
     from tools.bench import machine
-    from tools.bench.web import load
-    from tools.net import free_port, wait_for_port
+    from tools.bench.web import bench_office, bench_settings, load, serving, time_pages
 
     if not args.db.startswith("postgresql"):
         print("kiosk-central bench public: give a postgresql:// URL with ?schema=NAME", file=sys.stderr)
         return 2
-    work = Path(tempfile.mkdtemp(prefix="bench-public-"))
-    key = PrivateKey.generate()
-    write_key(work / "keys" / "central_private.key", bytes(key))
+    work, key = bench_office("bench-public-")
     report: dict[str, Any] = {"machine": machine(), "requests": args.requests, "devices": args.devices}
     if not args.reuse:
         sealed = seal(
@@ -94,14 +80,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         report["load_s"] = round(load(args.db, args.requests, args.devices, sealed), 1)
         report["prepare_s"] = round(_prepare(args.db), 1)
         print(f"bench public: loaded in {report['load_s']} + {report['prepare_s']} s", file=sys.stderr)
-    settings = load_settings(
-        None,
-        env={},
-        overrides={
-            "kiosk": {"data_dir": str(work)},
-            "central": {"db_url": args.db, "web_secure_cookies": False},
-        },
-    )
+    settings = bench_settings(work, args.db)
     running = build(settings, args.db, None, link=False, refresh=False)
     running.indexer.stop()
     db = running.console.db
@@ -128,22 +107,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         "village": f"/publik?wilayah={v}",
         "open data of a kecamatan (CSV)": f"/publik/data.csv?wilayah={v[:8]}",
     }
-    port = free_port()
-    server, _ = serve_in_thread(running, "127.0.0.1", port)
-    try:
-        wait_for_port(port, 30)
-        report["pages_ms"] = {}
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
-            for name, path in pages.items():
-                client.get(path)  # warm
-                times = []
-                for _ in range(args.repeat):
-                    r = client.get(path)
-                    if r.status_code != 200:
-                        raise RuntimeError(f"{name}: {r.status_code}")
-                    times.append(float(r.headers["server-timing"].split("dur=")[1]))
-                report["pages_ms"][name] = _percentiles(times)
-                print(f"bench public: {name}: {report['pages_ms'][name]}", file=sys.stderr)
+    with serving(running) as url, httpx.Client(base_url=url, timeout=60) as client:
+        report["pages_ms"] = time_pages(
+            {name: (client, lambda path=path: path) for name, path in pages.items()},
+            args.repeat,
+            "bench public",
+        )
         report["plans"] = {
             "children of a kecamatan": db.explain(
                 "SELECT * FROM public_cells WHERE parent = ? AND service = ? AND area <> '' ORDER BY area, service",
@@ -152,9 +121,5 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         }
         report["target_p95_ms"] = TARGET_MS
         report["met"] = all(p["p95"] <= TARGET_MS for p in report["pages_ms"].values())
-    finally:
-        server.should_exit = True
-        time.sleep(0.5)
-        running.stop()
     print(json.dumps(report, indent=2))
     return 0
