@@ -12,6 +12,10 @@ from central.store import CentralStore
 from layanan.cli import dispatch
 from layanan.config import Settings
 
+OFFICE_CONFIG = Path("/etc/kiosk/central.toml")
+"""The office's settings (``kiosk-provision broker-config`` writes them; docs/operations.md describes each key):
+read without --config or $KIOSK_CONFIG; the systemd unit kiosk-central.service names the same file."""
+
 COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("central.serve_cli", "receive requests from the kiosks (MQTT v5 shared subscription)"),
     "keys": (
@@ -72,6 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         COMMANDS,
         sys.argv[1:] if argv is None else argv,
         "Central office receiver for the Layanan Desa kiosks.",
+        (OFFICE_CONFIG,),
     )
 
 

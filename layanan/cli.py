@@ -11,21 +11,25 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from layanan.config import ConfigError, Settings, load_settings, parse_set_flags
+from layanan.config import DEFAULT_CONFIG_PATHS, ConfigError, Settings, load_settings, parse_set_flags
 
 log = logging.getLogger(__name__)
 
 
-def add_config_flags(parser: argparse.ArgumentParser) -> None:
+def add_config_flags(
+    parser: argparse.ArgumentParser, config_paths: Sequence[Path] = DEFAULT_CONFIG_PATHS
+) -> None:
     """The flags every command accepts; they override the file and the environment."""
     group = parser.add_argument_group("configuration")
     group.add_argument(
-        "--config", help="TOML config file (default: $KIOSK_CONFIG, then /etc/kiosk/kiosk.toml)"
+        "--config",
+        help=f"TOML config file (default: $KIOSK_CONFIG, then {', then '.join(map(str, config_paths))})",
     )
     group.add_argument("--data-dir", help="data directory (queue, keys, prompt audio)")
     group.add_argument("--device-id", help="provisioned device id")
@@ -37,15 +41,19 @@ def add_config_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument("-v", "--verbose", action="store_true", help="debug logging")
 
 
-def settings_from_args(args: argparse.Namespace) -> Settings:
-    """Resolve file < environment < flags into one Settings."""
+def settings_from_args(args: argparse.Namespace, config_paths: Sequence[Path] = ()) -> Settings:
+    """Resolve file < environment < flags into one Settings; without --config or $KIOSK_CONFIG the first of
+    ``config_paths`` that exists is read (the office's /etc/kiosk/central.toml), then the kiosk's default."""
     layer: dict[str, dict[str, Any]] = parse_set_flags(args.set)
     kiosk = layer.setdefault("kiosk", {})
     for flag in ("data_dir", "device_id", "broker_url", "lang"):
         value = getattr(args, flag, None)
         if value is not None:
             kiosk[flag] = value
-    return load_settings(args.config, overrides=layer)
+    config = args.config
+    if not config and not os.environ.get("KIOSK_CONFIG"):
+        config = next((p for p in config_paths if p.exists()), None)
+    return load_settings(config, overrides=layer)
 
 
 def setup_logging(verbose: bool) -> None:
@@ -79,8 +87,15 @@ def import_command(module_name: str) -> Any:
     return importlib.import_module(module_name)
 
 
-def dispatch(prog: str, table: Mapping[str, tuple[str, str]], argv: Sequence[str], description: str) -> int:
-    """Run one sub-command of ``table``; shared by ``kiosk``, ``kiosk bench`` and the other entry points."""
+def dispatch(
+    prog: str,
+    table: Mapping[str, tuple[str, str]],
+    argv: Sequence[str],
+    description: str,
+    config_paths: Sequence[Path] = (),
+) -> int:
+    """Run one sub-command of ``table``; shared by ``kiosk``, ``kiosk bench`` and the other entry points.
+    ``config_paths``: files read before the kiosk's default when neither --config nor $KIOSK_CONFIG names one."""
     argv = list(argv)
     if not argv or argv[0] in ("-h", "--help"):
         lines = [f"usage: {prog} COMMAND [options]", "", description, "", "commands:"]
@@ -104,11 +119,15 @@ def dispatch(prog: str, table: Mapping[str, tuple[str, str]], argv: Sequence[str
     parser = argparse.ArgumentParser(prog=f"{prog} {name}", description=table[name][1])
     module.configure(parser)
     if not getattr(module, "NO_CONFIG_FLAGS", False):
-        add_config_flags(parser)
+        add_config_flags(parser, (*config_paths, *DEFAULT_CONFIG_PATHS))
     args = parser.parse_args(rest)
     setup_logging(getattr(args, "verbose", False))
     try:
-        settings = settings_from_args(args) if not getattr(module, "NO_CONFIG_FLAGS", False) else Settings()
+        settings = (
+            settings_from_args(args, config_paths)
+            if not getattr(module, "NO_CONFIG_FLAGS", False)
+            else Settings()
+        )
     except ConfigError as exc:
         print(f"{prog} {name}: configuration refused: {exc}", file=sys.stderr)
         return 2
