@@ -25,7 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "selftest": (
         "provisioning.selftest",
-        "check microphone, speaker, camera, touch, disk, clock, broker, models",
+        "check microphone, speaker, camera, touch, disk, clock, broker, speech models, prompts",
     ),
     "render-firmware": (
         "provisioning.firmware",

@@ -418,6 +418,45 @@ def _spoken_clip() -> Any:
     return (np.concatenate([quiet, voice * 6000, quiet])).astype(np.int16)
 
 
+def check_prompts(ctx: Context) -> tuple[str, str, str]:
+    """Every spoken prompt of every configured language has its audio (``kiosk prompts`` renders them with
+    espeak-ng; a staff recording counts too). A fresh kiosk has none: without them every screen is silent."""
+    from kiosk import compose
+    from kiosk.speech.prompts import AudioPack
+    from layanan.domain.prompts import all_keys
+
+    settings = ctx.settings
+    pack = AudioPack(settings.data_dir / "prompts")
+    missing: dict[str, int] = {}
+    total = 0
+    for code, book in compose.prompt_books(settings, compose.catalog(settings)).items():
+        keys = set(all_keys(book.catalog, book.pack))
+        total += len(keys)
+        gaps = sum(pack.source(code, key) == "missing" for key in keys)
+        if gaps:
+            missing[code] = gaps
+    if missing:
+        counts = ", ".join(f"{n} of {code}" for code, n in missing.items())
+        n = sum(missing.values())
+        return (
+            FAIL,
+            f"{n} prompt{'s' if n != 1 else ''} missing ({counts}) in {pack.root}: those screens would be silent",
+            f"render them (espeak-ng, about a minute): {prompts_command(ctx)}",
+        )
+    return PASS, f"all {total} prompts of {', '.join(settings.kiosk.languages)} present in {pack.root}", ""
+
+
+def prompts_command(ctx: Context) -> str:
+    """``kiosk prompts`` as the kiosk's user (the files must stay theirs), with this config."""
+    import sys
+
+    kiosk = Path(sys.executable).with_name("kiosk")
+    command = f"{kiosk if kiosk.exists() else 'kiosk'} prompts --config {ctx.config}"
+    data = ctx.settings.data_dir
+    owner = data.owner() if data.exists() else "root"
+    return f"sudo -u {owner} {command}" if owner != "root" else f"sudo {command}"
+
+
 def _load_tflite(directory: Path) -> None:
     from ai_edge_litert.interpreter import Interpreter
 
@@ -455,6 +494,7 @@ CHECKS: dict[str, Check] = {
     "touchscreen": check_touchscreen,
     "broker": check_broker,
     "models": check_models,
+    "prompts": check_prompts,
 }
 """Check name -> function; the report lists them in this order."""
 
