@@ -55,6 +55,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         max_payload=settings.central.max_payload,
         auto_register=args.auto_register,
         crash_after_commits=args.crash_after_commits,
+        time_zone=settings.site.time_zone,
     )
     try:
         receiver = compose.receiver(settings, url, args.db, options)

@@ -13,8 +13,9 @@ given by a flag before (ports, listeners, paths, time zone: kept in ``choices.to
 ``provisioning.broker_choices``), and adds the new devices; ``--revoke ID`` removes a stolen kiosk. File modes
 and owners (the broker alone reads passwd, acl, server.key) are set by ``provisioning.broker_files``.
 
-The ACL lets each device write only ``kiosk/v1/{id}/req``, ``att/#``, ``status``, ``tel`` and ``updack`` (its
-acknowledgement of a status update), and read only its own ``ack`` and ``upd``; the office user reads and writes
+The ACL lets each device write only ``kiosk/v1/{id}/req``, ``att/#``, ``status``, ``tel``, ``updack`` (its
+acknowledgement of a status update) and ``ask`` (a question about a ticket), and read only its own ``ack``, ``upd``
+and ``ans``; the office user reads and writes
 all of ``kiosk/v1/#`` (also through ``$share`` groups)."""
 
 from __future__ import annotations
@@ -41,8 +42,9 @@ REVOKED_FILE = "revoked"
 MESSAGE_SIZE_LIMIT = MAX_CHUNK_BYTES
 """Largest payload the broker takes: a 32 KB attachment chunk is the largest message of the protocol (an envelope is
 at most 16 KB, telemetry 8 KB). Anything bigger is dropped by the broker before a receiver has to read it."""
-DEVICE_WRITE = ("req", "att/#", "status", "tel", "updack")
-DEVICE_READ = ("ack", "upd")
+DEVICE_WRITE = ("req", "att/#", "status", "tel", "updack", "ask")
+DEVICE_READ = ("ack", "upd", "ans")
+"""``ask``/``ans``: a kiosk asks the office about a ticket made at another kiosk, and reads the answer."""
 
 
 def acl_text(central_user: str) -> str:
