@@ -14,6 +14,7 @@ from typing import Any
 from central import qr
 from central.cli import add_db_flag, store_from
 from central.store import CentralStore, Device
+from central.versions import versions_text
 from layanan.config import Settings
 
 
@@ -160,7 +161,7 @@ def _list(store, settings: Settings, as_json: bool) -> int:  # type: ignore[no-u
         print(
             f"{r['device_id']:<20} {flag:<7} seen {_ago(r['last_seen_s_ago'])}  queue {_or(r['queue_depth'])}  "
             f"oldest {_or(r['oldest_pending_s'], ' s')}  disk {_or(r['disk_free_mb'], ' MB')}  "
-            f"quarantined {_or(r['quarantined'])}  sw {r['versions'].get('sw', 'unknown')}"
+            f"quarantined {_or(r['quarantined'])}  {versions_text(r['versions'])}"
         )
     if not rows:
         print("no devices registered; 'kiosk-central devices import FILE' adds one")

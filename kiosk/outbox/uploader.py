@@ -27,6 +27,7 @@ import paho.mqtt.client as mqtt
 import kiosk
 from kiosk.outbox.retry import backoff
 from kiosk.outbox.store import LocalQueue, OutgoingRow
+from kiosk.outbox.versions import collect_versions
 from layanan.config import Settings
 from layanan.domain.envelope import (
     Ack,
@@ -301,7 +302,7 @@ class Uploader:
         return events
 
     def _send_telemetry(self, store: LocalQueue, client: mqtt.Client) -> None:
-        tel = collect_telemetry(store, self.settings.data_dir, self._clock(), self._public_hex)
+        tel = collect_telemetry(store, self.settings.data_dir, self._clock(), self._public_hex, self.settings)
         client.publish(topic(self.device_id, "tel"), tel.to_bytes(), qos=0)
 
     # --- paho side (network thread) --------------------------------------------------------------------------------
@@ -368,7 +369,10 @@ class Uploader:
         return verify(message, signature, self._office_key)
 
 
-def collect_telemetry(store: LocalQueue, data_dir: Path, now: float, public_hex: str = "") -> Telemetry:
+def collect_telemetry(
+    store: LocalQueue, data_dir: Path, now: float, public_hex: str = "", settings: Settings | None = None
+) -> Telemetry:
+    """The kiosk's health; ``versions`` names the software, catalog and models (kiosk/outbox/versions.py)."""
     stats = store.stats()
     try:
         disk_free = shutil.disk_usage(data_dir if data_dir.exists() else store.path.parent).free // (
@@ -376,11 +380,7 @@ def collect_telemetry(store: LocalQueue, data_dir: Path, now: float, public_hex:
         )
     except OSError:
         disk_free = -1
-    versions = {"sw": kiosk.__version__}
-    models = data_dir / "models"
-    if models.is_dir():
-        for manifest in sorted(models.glob("*.json"))[:8]:
-            versions[manifest.stem[:32]] = str(int(manifest.stat().st_mtime))
+    versions = collect_versions(settings) if settings is not None else {"sw": kiosk.__version__}
     return Telemetry(
         queue_depth=stats.depth,
         oldest_pending_s=None
