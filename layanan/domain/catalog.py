@@ -305,9 +305,23 @@ def parse_catalog(data: Mapping[str, Any], source: str, languages: tuple[str, ..
     return catalog
 
 
+def _check_document_pictograms(catalog: Catalog, source: str) -> None:
+    """No two documents share a picture anywhere in the catalog: a citizen who cannot read tells the documents
+    to bring apart by their picture alone, whichever service lists them."""
+    owner: dict[str, str] = {}
+    for doc in catalog.documents.values():
+        if doc.icon in owner:
+            raise CatalogError(
+                f"{source}: documents.{doc.id}: icon '{doc.icon}' is already documents.{owner[doc.icon]}'s; "
+                "a citizen tells documents apart by their picture: give each its own (docs/icons.md)"
+            )
+        owner[doc.icon] = doc.id
+
+
 def _check_pictograms(catalog: Catalog, source: str) -> None:
     """Every choice has its own picture: none is an action button's, an option never borrows a category's or
-    service's, and no two choices on one screen look the same."""
+    service's, no two choices on one screen look the same, and no two documents anywhere."""
+    _check_document_pictograms(catalog, source)
     screens: dict[str, list[tuple[str, str]]] = {
         "categories": [(f"categories.{c.id}", c.icon) for c in catalog.categories]
     }

@@ -131,7 +131,11 @@ def test_a_supply_that_is_not_defined_is_refused_with_its_service() -> None:
             lambda d: d["fields"]["complaint_topic"]["options"][1].update(icon="bansos"),
             "belongs to a category",
         ),
-        (lambda d: d["documents"]["marriage_book"].update(icon="doc_letter"), "on the same screen"),
+        (lambda d: d["fields"]["sktm_purpose"]["options"][1].update(icon="opt_school"), "on the same screen"),
+        (
+            lambda d: d["documents"]["marriage_book"].update(icon="doc_ktp_copy"),
+            "documents.marriage_book: icon 'doc_ktp_copy' is already documents.ktp_copy's",
+        ),
     ],
 )
 def test_a_choice_drawn_with_a_borrowed_pictogram_is_refused(mutate, message):
@@ -139,3 +143,46 @@ def test_a_choice_drawn_with_a_borrowed_pictogram_is_refused(mutate, message):
     mutate(data)
     with pytest.raises(CatalogError, match=message):
         parse_catalog(data, "catalog.toml")
+
+
+def tiny_catalog(documents: dict[str, str]) -> dict:
+    """One category, a service per document (so no two documents share a screen), each document its icon."""
+    text = {"id": "teks", "en": "text"}
+    return {
+        "schema": 1,
+        "categories": [{"id": "surat", "icon": "surat", "title": text, "prompt": text}],
+        "fields": {},
+        "documents": {doc: {"icon": icon, "title": text} for doc, icon in documents.items()},
+        "services": [
+            {
+                "id": f"svc_{doc}",
+                "category": "surat",
+                "icon": f"svc_{doc}",
+                "ticket_letter": "S",
+                "office": "desa",
+                "title": text,
+                "prompt": text,
+                "done": text,
+                "documents": [doc],
+            }
+            for doc, icon in documents.items()
+        ],
+    }
+
+
+def test_two_documents_with_one_pictogram_are_refused_even_on_different_screens():
+    ok = parse_catalog(
+        tiny_catalog({"death_letter": "doc_death_letter", "ktp_deceased": "doc_ktp_deceased"}), "t.toml"
+    )
+    assert {d.icon for d in ok.documents.values()} == {"doc_death_letter", "doc_ktp_deceased"}
+    borrowed = tiny_catalog({"death_letter": "doc_letter", "police_report": "doc_letter"})
+    with pytest.raises(CatalogError) as err:
+        parse_catalog(borrowed, "t.toml")
+    assert str(err.value).startswith(
+        "t.toml: documents.police_report: icon 'doc_letter' is already documents.death_letter's"
+    )
+
+
+def test_every_document_of_the_shipped_catalog_has_its_own_pictogram():
+    icons = [d.icon for d in load_catalog().documents.values()]
+    assert len(icons) == len(set(icons)) == 13

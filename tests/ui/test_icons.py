@@ -71,3 +71,18 @@ def test_generator_refuses_an_unknown_id(tmp_path: Path, capsys: pytest.CaptureF
     assert main(["--out", str(tmp_path), "--only", "no_such_icon"]) == 2
     assert "no_such_icon" in capsys.readouterr().err
     assert not list(tmp_path.iterdir())
+
+
+def test_every_pictogram_the_shipped_catalog_names_is_drawn_and_documents_use_document_ones() -> None:
+    from kiosk.ui.icons import DOCUMENT_ICONS
+    from layanan.domain.catalog import load_catalog
+
+    catalog = load_catalog()
+    named = {c.icon for c in catalog.categories} | {s.icon for s in catalog.services.values()}
+    named |= {o.icon for f in catalog.fields.values() for o in f.options} | {
+        f.icon for f in catalog.fields.values()
+    }
+    documents = {d.id: d.icon for d in catalog.documents.values()}
+    assert named | set(documents.values()) <= set(ICON_IDS)
+    assert all(icon in DOCUMENT_ICONS for icon in documents.values()), documents
+    assert len(set(documents.values())) == len(documents), "each document has a picture of its own"

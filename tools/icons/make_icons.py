@@ -34,12 +34,14 @@ from tools.icons.canvas import (
     ellipse_pts,
     rrect_pts,
 )
+from tools.icons.documents import DOCUMENT_DRAWINGS
 from tools.icons.parts import (
     AMBER,
     BLUE,
     GOLD,
     GREEN,
     ORANGE,
+    PINK,
     RED,
     ROSE,
     SKY,
@@ -127,7 +129,7 @@ def akta(cv: Canvas) -> None:
 
 def akta_lahir(cv: Canvas) -> None:
     bundle = Poly.of(ellipse_pts((128, 146), (70, 96)))
-    cv.outlined([bundle], "#F6A5C0")
+    cv.outlined([bundle], PINK)
     cv.outlined([Disc((128, 96), 40)], WHITE, NAVY, 9)
     cv.arc((128, 96), (44, 44), 200, 340, NAVY, 9)
     for x in (113, 143):
@@ -417,43 +419,6 @@ def choice(cv: Canvas) -> None:
         cv.line([(98, y), (226 - 30 * (i % 2), y)], NAVY, 22)
 
 
-# documents ----------
-def doc_ktp(cv: Canvas) -> None:
-    id_card(cv, 18, 50, 238, 206)
-
-
-def doc_kk(cv: Canvas) -> None:
-    sheet(cv, 50, 20, 206, 236)
-    family(cv, 116, 112, 64, ORANGE)
-    text_bars(cv, 74, 146, [108, 90, 108, 70], 24, width=10)
-
-
-def doc_letter(cv: Canvas) -> None:
-    sheet(cv, 50, 20, 206, 236)
-    text_bars(cv, 74, 64, [84, 108, 100, 108, 64], 24, width=10)
-    cv.ring((162, 196), 22, BLUE, 7)
-    cv.disc((162, 196), 9, BLUE)
-    cv.line([(76, 204), (90, 190), (100, 206), (112, 192), (124, 200)], NAVY, 6)
-
-
-def doc_photo(cv: Canvas) -> None:
-    sheet(cv, 26, 16, 164, 204)
-    text_bars(cv, 48, 58, [82, 64, 82], 26, width=10)
-    cv.fill(rrect_pts(81, 130, 247, 244, 24), WHITE)
-    cv.fill(rrect_pts(124, 109, 204, 140, 12), WHITE)
-    camera(cv, 164, 178, 150, BLUE)
-
-
-def doc_bring(cv: Canvas) -> None:
-    sheet(cv, 92, 16, 224, 186)
-    text_bars(cv, 114, 58, [70, 84, 60], 26, width=10)
-    cv.fill(rrect_pts(176, 134, 206, 164, 4), BLUE)
-    hand = palm_up_hand(110, 184, 72)
-    cv.outlined(hand, WHITE, WHITE, 16)
-    cv.outlined(hand, WHITE)
-    finger_lines(cv, 110, 184, 72)
-
-
 # camera hints ----------
 def small_card(cv: Canvas, x0: float = 70, y0: float = 88, x1: float = 186, y1: float = 168) -> None:
     id_card(cv, x0, y0, x1, y1)
@@ -730,14 +695,6 @@ def opt_service(cv: Canvas) -> None:
     cv.arc((128, 180), (60, 60), 215, 255, WHITE, 9)
 
 
-def doc_marriage(cv: Canvas) -> None:
-    """The marriage book: a booklet with two rings."""
-    cv.box(44, 20, 212, 236, 12, fill=GREEN)
-    cv.line([(64, 24), (64, 232)], NAVY, 8)
-    cv.ring((118, 128), 34, GOLD, 12)
-    cv.ring((158, 128), 34, GOLD, 12)
-
-
 def start(cv: Canvas) -> None:
     """Start: a finger touching the screen (not the speaker, which means "say it again")."""
     for r in (42, 70):
@@ -801,8 +758,7 @@ ICONS: dict[str, Draw] = {
     "next": next_, "speaker": speaker_, "mic": mic, "mic_off": mic_off, "camera": camera_, "keypad_del": keypad_del, "home": home,
     "lang_id": lang_id, "lang_en": lang_en,
     "nik": nik, "phone": phone, "rt_rw": rt_rw, "date": date, "name": name, "choice": choice,
-    "doc_ktp": doc_ktp, "doc_kk": doc_kk, "doc_letter": doc_letter, "doc_photo": doc_photo,
-    "doc_bring": doc_bring, "hint_closer": hint_closer, "hint_steady": hint_steady, "hint_light": hint_light,
+    "hint_closer": hint_closer, "hint_steady": hint_steady, "hint_light": hint_light,
     "hint_glare": hint_glare, "hint_center": hint_center, "hint_ok": hint_ok,
     "staff": staff, "queue": queue, "ticket": ticket,
     "status_diterima": status_diterima, "status_diproses": status_diproses, "status_siap": status_siap,
@@ -812,8 +768,9 @@ ICONS: dict[str, Draw] = {
     "opt_health": opt_health, "opt_shop": opt_shop, "opt_farming": opt_farming, "opt_fishing": opt_fishing,
     "opt_crafts": opt_crafts, "opt_aid_missing": opt_aid_missing, "opt_aid_short": opt_aid_short,
     "opt_aid_wrong": opt_aid_wrong, "opt_road": opt_road, "opt_water": opt_water,
-    "opt_electricity": opt_electricity, "opt_service": opt_service, "doc_marriage": doc_marriage,
+    "opt_electricity": opt_electricity, "opt_service": opt_service,
     "start": start, "staff_key": staff_key,
+    **DOCUMENT_DRAWINGS,
 }  # fmt: skip
 """Icon id -> drawing function; must cover exactly ``ICON_IDS``."""
 

@@ -38,6 +38,8 @@ ROSE = "#D81B60"
 PURPLE = "#7E57C2"
 SKY = "#9CCBF2"
 TERRACOTTA = "#C2562A"
+PINK = "#F6A5C0"
+"""The swaddling cloth of a newborn (akta_lahir, the birth letter)."""
 
 
 def figure(cx: float, base: float, h: float) -> list[Shape]:

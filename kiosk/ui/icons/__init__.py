@@ -31,7 +31,14 @@ OPTION_ICONS = (
 """One picture per option of a choice field (catalog options never borrow a service's or an action's)."""
 LANGUAGE_ICONS = ("lang_id", "lang_en")
 FIELD_ICONS = ("nik", "phone", "rt_rw", "date", "name", "choice")
-DOCUMENT_ICONS = ("doc_ktp", "doc_kk", "doc_letter", "doc_photo", "doc_bring", "doc_marriage")
+DOCUMENT_ICONS = (
+    "doc_ktp_copy", "doc_ktp_deceased", "doc_aid_card", "doc_kk", "doc_kk_copy", "doc_police_report",
+    "doc_supporting_letter", "doc_birth_letter", "doc_death_letter", "doc_birth_certificate",
+    "doc_business_photo", "doc_house_photo", "doc_marriage", "doc_ktp", "doc_letter", "doc_photo", "doc_bring",
+)  # fmt: skip
+"""One picture per catalog document (the catalog check refuses two documents with one picture); ``doc_ktp``
+and ``doc_letter`` are generic ones for other offices' catalogs, ``doc_photo`` the camera's "no document" hint and
+``doc_bring`` the documents screen's own."""
 HINT_ICONS = ("hint_closer", "hint_steady", "hint_light", "hint_glare", "hint_center", "hint_ok")
 STAFF_ICONS = ("staff", "queue", "ticket", "staff_key")
 STATUS_ICONS = (
