@@ -35,6 +35,20 @@ def uploader(settings: Settings, keys: crypto.DeviceKeys | None = None):  # type
     return Uploader(settings, wiring.queue_path(settings), wiring.signer(keys), keys.public_hex)
 
 
+def office_asker(settings: Settings, keys: crypto.DeviceKeys | None = None):  # type: ignore[no-untyped-def]
+    """Asks the office over MQTT about tickets made at another kiosk; answers count only when signed by the
+    office key pinned on this kiosk (none pinned: every question gets "belum ada kabar")."""
+    from kiosk.outbox.ask import OfficeAsker
+
+    keys = keys or device_keys(settings)
+    try:
+        office = crypto.load_office_verify_key(settings.data_dir / "keys")
+    except crypto.KeyFileError as exc:
+        log.warning("ticket look-up at the office is off: %s", exc)
+        office = b""
+    return OfficeAsker(settings, wiring.signer(keys), office)
+
+
 def catalog(settings: Settings) -> Catalog:
     return load_catalog(settings.kiosk.catalog or None, settings.kiosk.languages)
 
@@ -104,8 +118,9 @@ def voice(settings: Settings):  # type: ignore[no-untyped-def]
     )
 
 
-def _post_to_main_loop(session):  # type: ignore[no-untyped-def]
-    """Events from worker threads (camera, presence, microphone) reach the session on Kivy's main loop."""
+def post_to_main_loop(session):  # type: ignore[no-untyped-def]
+    """Events from worker threads (camera, presence, microphone, the office's answers) reach the session on
+    Kivy's main loop."""
     from kivy.clock import Clock
 
     def post(event):  # type: ignore[no-untyped-def]
@@ -119,9 +134,7 @@ def camera(settings: Settings, session):  # type: ignore[no-untyped-def]
     from kiosk.vision.camera import open_source
     from kiosk.vision.step import CameraStep
 
-    return CameraStep(
-        lambda: open_source(settings.vision.camera), _post_to_main_loop(session), session.photos
-    )
+    return CameraStep(lambda: open_source(settings.vision.camera), post_to_main_loop(session), session.photos)
 
 
 def presence(settings: Settings, session):  # type: ignore[no-untyped-def]
@@ -134,5 +147,5 @@ def presence(settings: Settings, session):  # type: ignore[no-untyped-def]
     return PresenceWatch(
         lambda: open_source(settings.vision.camera),
         lambda: PresenceDetector(BlazeFaceDetector(model)),
-        _post_to_main_loop(session),
+        post_to_main_loop(session),
     )

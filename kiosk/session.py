@@ -15,12 +15,14 @@ from typing import Any, Protocol
 
 from kiosk.outbox.store import QueuedRequest
 from layanan.domain.events import (
+    AskOffice,
     CallStaff,
     CameraFailed,
     CaptureNow,
     Effect,
     Event,
     LookUpTicket,
+    NoAnswer,
     StartCamera,
     StopCamera,
     Submit,
@@ -28,8 +30,10 @@ from layanan.domain.events import (
     Submitted,
     TicketFound,
     TicketNotFound,
+    TicketNotHere,
 )
 from layanan.domain.flow import Flow, State, Step
+from layanan.domain.lookup import TicketAnswer
 from layanan.domain.prompts import load_pack
 from layanan.domain.status import parse_status
 
@@ -47,11 +51,19 @@ class Speaker(Protocol):
 
 
 class Queue(Protocol):
-    def enqueue(  # type: ignore[no-untyped-def]
-        self, request, ticket_prefix: str = "A", files: Sequence[bytes] = ()
-    ) -> QueuedRequest: ...
+    kiosk_code: str
+    """The kiosk's 3-digit code, the start of its tickets."""
+
+    def enqueue(self, request, files: Sequence[bytes] = ()) -> QueuedRequest: ...  # type: ignore[no-untyped-def]
 
     def find_ticket(self, number: str) -> QueuedRequest | None: ...
+
+
+class OfficeAsker(Protocol):
+    """Asks the office about a ticket made at another kiosk (``kiosk.outbox.ask``). ``reply`` is called once, from
+    any thread: with the office's answer, or with None when it could not be asked or did not answer in time."""
+
+    def ask(self, ticket: str, lang: str, reply: Callable[[TicketAnswer | None], None]) -> None: ...
 
 
 class Camera(Protocol):
@@ -94,6 +106,11 @@ class KioskSession:
     the packs of the flow's languages."""
     photos: dict[str, bytes] = field(default_factory=dict)
     """Encoded photos by attachment id, in memory only until the request is queued (then sealed)."""
+    office: OfficeAsker | None = None
+    """Asks the office about tickets this kiosk does not have; None: only the local queue is looked in."""
+    post: Callable[[Event], object] | None = None
+    """How an event from another thread (the office's answer) reaches the session; None: dispatched at once.
+    The app posts it to Kivy's main loop."""
     strict: bool = True
     """Flow errors propagate (tests, ``kiosk simulate``). The kiosk app sets it False: a flow bug is logged,
     the citizen asked to try again and staff called, and the screen stays as it was (nothing is lost)."""
@@ -155,7 +172,7 @@ class KioskSession:
         if isinstance(effect, Submit):
             files = [self.photos[a] for a in effect.request.attachments if a in self.photos]
             try:
-                queued = self.queue.enqueue(effect.request, effect.ticket_letter, files=files)
+                queued = self.queue.enqueue(effect.request, files=files)
             except (
                 Exception
             ) as exc:  # disk full, broken database: the citizen must hear it and staff must help
@@ -182,10 +199,18 @@ class KioskSession:
             return None
         if isinstance(effect, LookUpTicket):
             found = self.queue.find_ticket(effect.number)
-            if found is None:
+            if found is not None:
+                status = parse_status(found.status, self.status_words)
+                return TicketFound(found.ticket, found.service_id, found.status, status.state, status.reason)
+            if self.office is None:
                 return TicketNotFound()
-            status = parse_status(found.status, self.status_words)
-            return TicketFound(found.ticket, found.service_id, found.status, status.state, status.reason)
+            number = effect.number
+            return TicketNotHere(number if len(number) > 4 else self.queue.kiosk_code + number)
+        if isinstance(effect, AskOffice):
+            if self.office is None:
+                return NoAnswer(effect.ticket)
+            self.office.ask(effect.ticket, effect.lang, lambda answer: self._answered(effect.ticket, answer))
+            return None
         if isinstance(effect, CaptureNow):
             if self.camera is not None:
                 self.camera.capture_now()
@@ -195,3 +220,23 @@ class KioskSession:
                 self.camera.stop()
             return None
         raise TypeError(f"unknown effect {effect!r}")
+
+    def _answered(self, ticket: str, answer: TicketAnswer | None) -> None:
+        """The office's answer about ``ticket`` (None: no answer in time, or offline), as an event for the flow."""
+        event: Event
+        if answer is None:
+            event = NoAnswer(ticket)
+        elif not answer.found:
+            event = TicketNotFound(asked=ticket)
+        else:
+            status = parse_status(answer.status or None, self.status_words)
+            event = TicketFound(
+                answer.ticket,
+                answer.service_id,
+                answer.status or None,
+                status.state,
+                status.reason,
+                answer.date,
+                asked=ticket,
+            )
+        (self.post or self.dispatch)(event)

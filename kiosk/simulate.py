@@ -181,8 +181,12 @@ class RecordingQueue:
     def __init__(self, inner: Any) -> None:
         self.inner, self.last_request = inner, None
 
-    def enqueue(self, request: Any, ticket_prefix: str = "A", files: Any = ()) -> Any:
-        queued = self.inner.enqueue(request, ticket_prefix, files=files)
+    @property
+    def kiosk_code(self) -> str:
+        return str(self.inner.kiosk_code)
+
+    def enqueue(self, request: Any, files: Any = ()) -> Any:
+        queued = self.inner.enqueue(request, files=files)
         self.last_request = request
         return queued
 
@@ -235,7 +239,7 @@ def list_targets(flow: Flow) -> dict[str, list[str]]:
     out["review"] = list(flow.targets(State(screen="review")))
     out["ticket"] = list(flow.targets(State(screen="ticket")))
     out["status (typing)"] = list(flow.targets(State(screen="status")))
-    out["status (found)"] = list(flow.targets(State(screen="status", ticket="K-0001")))
+    out["status (found)"] = list(flow.targets(State(screen="status", ticket="0010001")))
     return out
 
 

@@ -29,6 +29,7 @@ from PIL import Image, ImageDraw, ImageFont, ImageOps
 from layanan.calendar import Calendar
 from layanan.domain.catalog import Catalog
 from layanan.domain.prompts import PromptBook
+from layanan.domain.request import format_ticket
 
 log = logging.getLogger(__name__)
 ICON_DIR = Path(__file__).parent / "ui" / "icons"
@@ -152,10 +153,11 @@ def render_slip(slip: Slip, width: int = 576) -> Drawn:
     # the ticket code: the largest thing on the slip
     size = width // 4
     font = _font(size)
-    left_top = draw.textbbox((0, 0), slip.ticket, font=font)
+    shown = format_ticket(slip.ticket)  # in its two groups, as it is said; the QR code holds the digits alone
+    left_top = draw.textbbox((0, 0), shown, font=font)
     w, h = left_top[2] - left_top[0], left_top[3] - left_top[1]
     x = (width - w) // 2 - left_top[0]
-    draw.text((x, y - left_top[1]), slip.ticket, font=font, fill=INK)
+    draw.text((x, y - left_top[1]), shown, font=font, fill=INK)
     boxes["ticket"] = (x + left_top[0], y, x + left_top[2], y + h)
     y += h + margin
     if slip.free:
@@ -318,4 +320,4 @@ class TicketSlips:
 
 def slip_lines(slip: Slip) -> Sequence[str]:
     """The slip's words, for logs and tests (no personal data)."""
-    return (slip.ticket, slip.service_title, *slip.bring, slip.hours)
+    return (format_ticket(slip.ticket), slip.service_title, *slip.bring, slip.hours)

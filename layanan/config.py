@@ -65,6 +65,16 @@ class KioskSettings:
     """A service catalog TOML file; empty means the one shipped in the package."""
     village_code: str = "91.03.05.2001"
     """Kemendagri kode wilayah of the village office."""
+    kiosk_code: str = field(
+        default="",
+        metadata=_check(
+            lambda v: v == "" or (len(v) == 3 and v.isascii() and v.isdigit() and v != "000"),
+            "use exactly 3 digits from 001 to 999, each kiosk of the office its own (kiosk-provision init "
+            "--kiosk-code NNN)",
+        ),
+    )
+    """The kiosk's code within its office, 3 digits (001-999): every ticket it issues starts with it (``123 0427``),
+    so tickets are unique within the office. Empty: 001 (the demo and tests); ``kiosk-provision init`` sets it."""
     width: int = field(
         default=800, metadata=_check(lambda v: 320 <= v <= 4096, "use a width from 320 to 4096")
     )

@@ -41,13 +41,15 @@ def test_confirmed_request_is_queued_sealed_and_the_ticket_shown(tmp_path: Path)
     for target in TAPS:
         session.dispatch(Tap(target))
     session.dispatch(Tap("ya"))
-    assert session.state.screen == "ticket" and session.state.ticket == "P-0001"
-    assert [r.ticket for r in queue.list()] == ["P-0001"]
+    assert session.state.screen == "ticket" and session.state.ticket == "0010001"
+    assert [r.ticket for r in queue.list()] == ["0010001"]
     assert speaker.said[-1][0] == "screen.ticket"
 
 
 class BrokenQueue:
-    def enqueue(self, request, ticket_prefix="A", files=()):  # noqa: ANN001
+    kiosk_code = "001"
+
+    def enqueue(self, request, files=()):  # noqa: ANN001
         raise OSError("disk full")
 
 

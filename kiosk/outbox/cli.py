@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import random
 import sys
 import time
+from zoneinfo import ZoneInfo
 
+from kiosk.outbox.refusal import META_KEY, Refusal
 from kiosk.outbox.synthetic import synthetic_request
 from kiosk.outbox.wiring import device_keys, open_queue, queue_path
 from layanan.config import Settings
+from layanan.domain.request import format_ticket
 from layanan.security.crypto import KeyFileError
 
 
@@ -54,7 +58,7 @@ def _fill(args: argparse.Namespace, settings: Settings) -> int:
     queue = open_queue(settings, keys)
     started = time.monotonic()
     for i in range(args.n):
-        item = queue.enqueue(synthetic_request(rng), "A")
+        item = queue.enqueue(synthetic_request(rng))
         print(item.msg_id, flush=True)
         if (i + 1) % 1000 == 0:
             print(f"enqueued {i + 1}/{args.n}", file=sys.stderr, flush=True)
@@ -95,8 +99,10 @@ def show_status(settings: Settings, as_json: bool = False) -> int:
     quarantined = queue.quarantined()
     recent = queue.list(limit=10)
     chunks_pending = queue.chunks_pending()
+    refusal = Refusal.from_json(queue.get_meta(META_KEY))
     queue.close()
     now = time.time()
+    zone = settings.site.time_zone
     report = {
         "queue": str(path),
         "counts": counts,
@@ -106,6 +112,15 @@ def show_status(settings: Settings, as_json: bool = False) -> int:
         else round(now - stats.oldest_pending_at, 1),
         "attachment_chunks_pending": chunks_pending,
         "last_sync_s_ago": None if stats.last_sync_at is None else round(now - stats.last_sync_at, 1),
+        "last_sync": "never" if stats.last_sync_at is None else when(stats.last_sync_at, now, zone),
+        "office_refusal": None
+        if refusal is None
+        else {
+            "reason": refusal.reason,
+            "source": refusal.source,
+            "at": when(refusal.at, now, zone),
+            "fix": refusal.fix,
+        },
         "quarantined": [
             {"msg_id": q.msg_id, "ticket": q.ticket, "service": q.service_id, "tries": q.tries, "reason": why}
             for q, why in quarantined
@@ -120,14 +135,31 @@ def show_status(settings: Settings, as_json: bool = False) -> int:
         return 0
     print(f"queue {path}")
     print("  " + ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) if counts else "  empty")
+    oldest = "none" if stats.oldest_pending_at is None else _span(now - stats.oldest_pending_at)
     print(
-        f"  oldest pending: {report['oldest_pending_s']} s   last sync: {report['last_sync_s_ago']} s ago"
+        f"  oldest pending: {oldest}   last sync: {report['last_sync']}"
         f"   attachment chunks pending: {chunks_pending}"
     )
+    if refusal is not None:
+        print(f"  {refusal.describe(zone)}")
     for q in report["quarantined"]:
         print(
-            f"  QUARANTINED {q['ticket']} {q['service']} tries={q['tries']} reason={q['reason']} id={q['msg_id']}"
+            f"  QUARANTINED {format_ticket(q['ticket'])} {q['service']} tries={q['tries']} reason={q['reason']} id={q['msg_id']}"
         )
     for r in report["recent"]:
-        print(f"  {r['ticket']:<8} {r['service']:<18} {r['state']:<12} {r['status'] or ''}")
+        print(f"  {format_ticket(r['ticket']):<8} {r['service']:<18} {r['state']:<12} {r['status'] or ''}")
     return 0
+
+
+def when(epoch: float, now: float, zone: str) -> str:
+    """``2026-12-07 10:42 WITA (5 min ago)``: the kiosk's own time zone, as people name it."""
+    moment = dt.datetime.fromtimestamp(epoch, ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M %Z")
+    return f"{moment} ({_span(now - epoch)} ago)" if now >= epoch else moment
+
+
+def _span(seconds: float) -> str:
+    """A duration as a person says it: 12 s, 5 min, 3 h, 2 days."""
+    for unit, size in (("days", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= 2 * size if unit == "days" else seconds >= size:
+            return f"{int(seconds // size)} {unit}"
+    return f"{max(0, int(seconds))} s"

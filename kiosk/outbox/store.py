@@ -18,7 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from layanan.domain.envelope import MAX_ATTACHMENT_BYTES, MAX_ATTACHMENT_CHUNKS
-from layanan.domain.request import Request, new_msg_id, ticket_code
+from layanan.domain.request import (
+    DEFAULT_KIOSK_CODE,
+    TICKET_NUMBER_DIGITS,
+    Request,
+    check_kiosk_code,
+    new_msg_id,
+    ticket_code,
+)
 
 log = logging.getLogger(__name__)
 
@@ -191,20 +198,28 @@ def _disk_full(exc: BaseException) -> bool:
 class LocalQueue:
     """Enqueue confirmed requests durably; the uploader reads and updates the same table."""
 
-    def __init__(self, path: Path, seal: Sealer, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        path: Path,
+        seal: Sealer,
+        clock: Callable[[], float] = time.time,
+        kiosk_code: str = DEFAULT_KIOSK_CODE,
+    ) -> None:
+        """``kiosk_code``: the kiosk's 3-digit code (``kiosk.kiosk_code``), the start of each ticket it issues."""
         self.path = path
         self._seal = seal
         self._clock = clock
+        self.kiosk_code = check_kiosk_code(kiosk_code)
         self.conn = connect(path)
 
     def enqueue(
         self,
         request: Request,
-        ticket_prefix: str = "A",
         files: Sequence[bytes] = (),
         chunk_bytes: int = CHUNK_BYTES,
     ) -> QueuedRequest:
-        """Seal, store and commit (synchronous=FULL) one request; return it with its msg id and ticket.
+        """Seal, store and commit (synchronous=FULL) one request; return it with its msg id and ticket (the kiosk
+        code and the request's number: ``1230427``).
 
         ``files`` are the request's photos (encoded images): each is sealed whole, cut into chunks of at most
         ``chunk_bytes`` and committed in the same transaction as the request.
@@ -227,7 +242,7 @@ class LocalQueue:
             seq = conn.execute(
                 "UPDATE counters SET value = value + 1 WHERE name = 'seq' RETURNING value"
             ).fetchone()[0]
-            ticket = ticket_code(ticket_prefix, seq)
+            ticket = ticket_code(self.kiosk_code, seq)
             conn.execute(
                 "INSERT INTO requests (msg_id, seq, service_id, ticket, lang, created_at, sealed, attachments)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -384,13 +399,39 @@ class LocalQueue:
         )
 
     def find_ticket(self, number: str) -> QueuedRequest | None:
-        """The newest request whose ticket ends in ``-number`` (the four digits a citizen reads off the slip)."""
+        """The newest request with this ticket: its 7 digits (``1230427``), an old code as stored (``K-0427``), or
+        the last 4 digits alone (every ticket in this queue is this kiosk's own, old ones too)."""
+        if len(number) == TICKET_NUMBER_DIGITS and number.isdigit():
+            where, value = "substr(ticket, -4) = ?", number
+        else:
+            where, value = "ticket = ?", number
         row = self.conn.execute(
             "SELECT msg_id, seq, service_id, ticket, lang, created_at, state, tries, status FROM requests"
-            " WHERE ticket LIKE ? ORDER BY seq DESC LIMIT 1",
-            (f"%-{number}",),
+            f" WHERE {where} ORDER BY seq DESC LIMIT 1",
+            (value,),
         ).fetchone()
         return QueuedRequest(*row) if row else None
+
+    def next_number(self) -> int:
+        """The number (sequence) the next request gets; its ticket ends in that number's last 4 digits."""
+        return int(self.conn.execute("SELECT value FROM counters WHERE name = 'seq'").fetchone()[0]) + 1
+
+    def continue_from(self, next_number: int) -> int:
+        """A replacement kiosk continues its predecessor's numbering: the next request gets at least
+        ``next_number`` (never less than this queue would give anyway: the counter never moves back).
+        Returns the number the next request gets."""
+        if next_number < 1:
+            raise ValueError(f"the next ticket number must be 1 or more, not {next_number}")
+        self.conn.execute("BEGIN IMMEDIATE")  # synchronous=FULL: a power cut must not undo the floor
+        try:
+            self.conn.execute(
+                "UPDATE counters SET value = MAX(value, ?) WHERE name = 'seq'", (next_number - 1,)
+            )
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        return self.next_number()
 
     def set_status(self, msg_id: str, status: str) -> bool:
         """A status update from central (``upd``) for one ticket."""

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from kiosk.outbox.store import LocalQueue
 from layanan.config import Settings
+from layanan.domain.request import DEFAULT_KIOSK_CODE
 from layanan.security.crypto import (
     CENTRAL_PUBLIC_FILE,
     OFFICE_VERIFY_FILE,
@@ -60,7 +61,24 @@ def device_keys(settings: Settings, init: bool = False) -> DeviceKeys:
 
 
 def open_queue(settings: Settings, keys: DeviceKeys) -> LocalQueue:
-    return LocalQueue(queue_path(settings), lambda data: seal(data, keys.central_public))
+    return LocalQueue(
+        queue_path(settings), lambda data: seal(data, keys.central_public), kiosk_code=kiosk_code(settings)
+    )
+
+
+def kiosk_code(settings: Settings) -> str:
+    """The kiosk's 3-digit code for its tickets: ``kiosk.kiosk_code``, or 001 on a kiosk without one (the demo,
+    tests; ``kiosk-provision init`` and ``selftest`` require one on a real kiosk, and a kiosk that lacks it says
+    so in its log)."""
+    if settings.kiosk.kiosk_code:
+        return settings.kiosk.kiosk_code
+    if not settings.kiosk.device_id.startswith("demo-"):
+        log.warning(
+            "kiosk.kiosk_code is not set: tickets start with %s and may collide with another kiosk's; "
+            "run kiosk-provision init --kiosk-code NNN",
+            DEFAULT_KIOSK_CODE,
+        )
+    return DEFAULT_KIOSK_CODE
 
 
 def signer(keys: DeviceKeys) -> Callable[[bytes], bytes]:

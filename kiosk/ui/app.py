@@ -397,6 +397,8 @@ def make_app(settings: Settings, voice: bool = True) -> Any:
     session = KioskSession(flow, queue, compose.speaker(settings, listener), strict=False)
     session.slips = compose.slips(settings, cat, books)
     session.camera = compose.camera(settings, session)
+    session.office = compose.office_asker(settings)  # tickets made at another kiosk
+    session.post = compose.post_to_main_loop(session)
     presence = compose.presence(settings, session) if settings.vision.presence else None
     return build_app_class()(session, books, queue, settings, listener, presence)
 

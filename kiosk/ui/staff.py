@@ -20,6 +20,7 @@ from kivy.uix.scrollview import ScrollView
 from kiosk.staff_pin import StaffPinGuard
 from kiosk.ui import theme
 from kiosk.ui.widgets import PictoButton, big_label
+from layanan.domain.request import format_ticket
 
 STAFF_TIMEOUT_S = 20.0
 """The staff view closes itself after this long without a key."""
@@ -126,7 +127,7 @@ class StaffPanel(Popup):  # type: ignore[misc]
         for head in ("Tiket", "Layanan", "Antrean", "Status"):
             grid.add_widget(Label(text=f"[b]{head}[/b]", markup=True, font_size=18))
         for r in todays_tickets(self.queue):
-            for cell in (r.ticket, self._title(r.service_id), r.state, r.status or "-"):
+            for cell in (format_ticket(r.ticket), self._title(r.service_id), r.state, r.status or "-"):
                 grid.add_widget(Label(text=str(cell), font_size=18))
         scroll = ScrollView()
         scroll.add_widget(grid)

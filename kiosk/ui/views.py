@@ -13,8 +13,9 @@ from kivy.uix.widget import Widget
 from kiosk.ui import theme
 from kiosk.ui.widgets import SYMBOL_FONT, Panel, PictoButton, big_label
 from layanan.domain.catalog import Catalog
-from layanan.domain.flow import NUMERIC_KINDS, Flow, State
+from layanan.domain.flow import NUMERIC_KINDS, TICKET_DIGITS, Flow, State
 from layanan.domain.prompts import PromptBook, camera_hint_key
+from layanan.domain.request import KIOSK_CODE_DIGITS, format_ticket
 from layanan.domain.status import ICONS as STATUS_ICONS
 from layanan.domain.status import TicketStatus
 from layanan.domain.validation import faulty_groups
@@ -276,7 +277,7 @@ def ticket_view(ctx: ViewContext, state: State) -> Widget:
     root = BoxLayout(orientation="horizontal" if ctx.landscape else "vertical", spacing=8)
     card = Panel(orientation="vertical", padding=12, spacing=4)
     card.add_widget(big_label(ctx.book.text("screen.ticket"), font_size=22, size_hint_y=0.16))
-    card.add_widget(big_label(state.ticket or "", font_size=84, bold=True, size_hint_y=0.34))
+    card.add_widget(big_label(format_ticket(state.ticket or ""), font_size=84, bold=True, size_hint_y=0.34))
     card.add_widget(
         big_label(ctx.book.text(f"svc:{state.service}:title"), font_size=22, bold=True, size_hint_y=0.14)
     )
@@ -329,19 +330,27 @@ def attract_view(ctx: ViewContext, state: State) -> Widget:
 
 
 def status_view(ctx: ViewContext, state: State) -> Widget:
-    """Check a ticket: four digits on the keypad, then what central last said about it."""
+    """Check a ticket: its 7 digits on the keypad (or the last 4 at the kiosk that made it), then what central
+    last said about it; a ticket made elsewhere is asked of the office meanwhile ("status.asking")."""
     if not state.ticket:
         root = BoxLayout(orientation="horizontal" if ctx.landscape else "vertical", spacing=10, padding=6)
         left = Panel(orientation="vertical", padding=10)
         left.add_widget(big_label(ctx.book.pack.label("tiket"), font_size=28, bold=True, size_hint_y=0.3))
-        left.add_widget(big_label("?-" + (state.entry or "____"), font_size=56, bold=True, size_hint_y=0.4))
-        error = ctx.book.text(f"err.{state.error}") if state.error else ""
-        left.add_widget(big_label(error, font_size=20, colour=theme.STOP, bold=True, size_hint_y=0.3))
+        padded = state.entry.ljust(TICKET_DIGITS, "_")  # shown in the slip's two groups: 123 0427
+        typed = f"{padded[:KIOSK_CODE_DIGITS]} {padded[KIOSK_CODE_DIGITS:]}"
+        left.add_widget(big_label(typed, font_size=56, bold=True, size_hint_y=0.4))
+        if state.asking:
+            left.add_widget(
+                big_label(ctx.book.text("status.asking"), font_size=20, bold=True, size_hint_y=0.3)
+            )
+        else:
+            error = ctx.book.text(f"err.{state.error}") if state.error else ""
+            left.add_widget(big_label(error, font_size=20, colour=theme.STOP, bold=True, size_hint_y=0.3))
         root.add_widget(left)
         root.add_widget(keypad(ctx))
         return root
     root = Panel(orientation="vertical", padding=12, spacing=4)
-    root.add_widget(big_label(state.ticket, font_size=72, bold=True, size_hint_y=0.35))
+    root.add_widget(big_label(format_ticket(state.ticket), font_size=72, bold=True, size_hint_y=0.35))
     root.add_widget(
         big_label(ctx.book.text(f"svc:{state.service}:title"), font_size=24, bold=True, size_hint_y=0.2)
     )

@@ -77,7 +77,8 @@ class CameraFailed:
 
 @dataclass(frozen=True)
 class TicketFound:
-    """The local queue knows this ticket: its service and the latest status central sent (None: no news yet)."""
+    """The local queue (or the office, asked over MQTT) knows this ticket: its service and the latest status
+    central sent (None: no news yet)."""
 
     ticket: str
     service_id: str
@@ -86,11 +87,33 @@ class TicketFound:
     """The status read as the office's state (:mod:`layanan.domain.status`), None when unknown or no news."""
     reason: str | None = None
     """Why the office refused it, when it did and said why."""
+    date: str = ""
+    """The day the office received it (``YYYY-MM-DD``), when the office answered."""
+    asked: str = ""
+    """The ticket the office was asked about (its answer); empty when the local queue answered."""
 
 
 @dataclass(frozen=True)
 class TicketNotFound:
-    """No ticket with that number on this kiosk."""
+    """No ticket with that number on this kiosk, nor at the office when it was asked (``asked``)."""
+
+    asked: str = ""
+
+
+@dataclass(frozen=True)
+class TicketNotHere:
+    """The ticket is not in this kiosk's queue (made at another kiosk, or before its SD card was replaced): the
+    office can be asked. ``ticket`` is the whole 7-digit code."""
+
+    ticket: str
+    asked: str = ""
+
+
+@dataclass(frozen=True)
+class NoAnswer:
+    """The office could not be asked about ``asked`` (offline) or did not answer in time: "belum ada kabar"."""
+
+    asked: str
 
 
 VOICE_PROBLEMS = {"microphone": "microphone", "model": "voice_off"}
@@ -133,6 +156,8 @@ Event = (
     | CameraFailed
     | TicketFound
     | TicketNotFound
+    | TicketNotHere
+    | NoAnswer
     | VoiceUnavailable
     | RoomBusy
 )
@@ -143,7 +168,6 @@ class Submit:
     """Queue this request durably, then send ``Submitted(ticket)`` back."""
 
     request: Request
-    ticket_letter: str
 
 
 @dataclass(frozen=True)
@@ -174,9 +198,19 @@ class StopCamera:
 
 @dataclass(frozen=True)
 class LookUpTicket:
-    """Find the ticket whose number is ``number`` (the four digits of ``K-0427``) in the local queue."""
+    """Find a ticket in the local queue: ``number`` is its 7 digits (``1230427``) or, for a ticket of this kiosk,
+    the last 4 (``0427``). Answered by ``TicketFound``, ``TicketNotFound`` or ``TicketNotHere``."""
 
     number: str
 
 
-Effect = Submit | CallStaff | StartCamera | CaptureNow | StopCamera | LookUpTicket
+@dataclass(frozen=True)
+class AskOffice:
+    """Ask the office about a ticket made elsewhere (``kiosk/v1/{device}/ask``); the answer comes back later as
+    ``TicketFound``, ``TicketNotFound`` or ``NoAnswer``."""
+
+    ticket: str
+    lang: str
+
+
+Effect = Submit | CallStaff | StartCamera | CaptureNow | StopCamera | LookUpTicket | AskOffice

@@ -22,6 +22,7 @@ from layanan.domain import validation
 from layanan.domain.catalog import Catalog, FieldSpec
 from layanan.domain.events import (
     VOICE_PROBLEMS,
+    AskOffice,
     CallStaff,
     CameraFailed,
     CameraHint,
@@ -31,6 +32,7 @@ from layanan.domain.events import (
     Event,
     Idle,
     LookUpTicket,
+    NoAnswer,
     Presence,
     RoomBusy,
     Spoken,
@@ -42,10 +44,11 @@ from layanan.domain.events import (
     Tap,
     TicketFound,
     TicketNotFound,
+    TicketNotHere,
     VoiceUnavailable,
 )
 from layanan.domain.prompts import camera_hint_key
-from layanan.domain.request import Request
+from layanan.domain.request import KIOSK_CODE_DIGITS, TICKET_NUMBER_DIGITS, Request
 from layanan.domain.status import TicketStatus, status_keys
 from layanan.domain.words import COMMANDS, DIGITS, number_words
 
@@ -56,6 +59,8 @@ KEYPAD_HINT_AFTER = 2
 """After this many spoken groups taken back on one screen the kiosk says, once, that the keypad works too: in
 a loud room a group can take several tries (the babble voice scenarios: 1.6 takes a group)."""
 KEYPAD = tuple(f"key:{d}" for d in "1234567890") + ("key:del",)
+TICKET_DIGITS = KIOSK_CODE_DIGITS + TICKET_NUMBER_DIGITS
+"""A ticket is typed whole (7 digits, ``123 0427``) or, at the kiosk that made it, as its last 4."""
 NUMERIC_KINDS = ("nik", "kk", "phone", "digits", "date")
 COMPLETE_GOES_ON = ("nik", "kk")
 """Numbers of a fixed length (16 digits): typed to the last digit, they are checked at once and, if right, the
@@ -93,6 +98,10 @@ class State:
     status_state: str | None = None
     status_reason: str | None = None
     """That status read as the office's state and reason (:mod:`layanan.domain.status`), when known."""
+    status_date: str = ""
+    """The day the office received the ticket (``YYYY-MM-DD``), when the office was asked about it."""
+    asking: str = ""
+    """On the ticket-status screen: the ticket the kiosk is asking the office about (made elsewhere)."""
     submitting: bool = False
     ticket: str | None = None
     printed: bool = False
@@ -164,18 +173,8 @@ class Flow:
             return Step(state.with_(submitting=False, error="queue.failed"), ("err.queue.failed",))
         if isinstance(event, Captured | CameraHint | CameraFailed):
             return self._on_camera_event(state, event)
-        if isinstance(event, TicketFound):
-            found = state.with_(
-                ticket=event.ticket,
-                service=event.service_id,
-                status=event.status or "",
-                status_state=event.state,
-                status_reason=event.reason,
-                entry="",
-            )
-            return Step(found, self._status_text(found))
-        if isinstance(event, TicketNotFound):
-            return Step(state.with_(error="status.not_found", entry=""), ("err.status.not_found",))
+        if isinstance(event, TicketFound | TicketNotFound | TicketNotHere | NoAnswer):
+            return self._on_lookup(state, event)
         if isinstance(event, RoomBusy):
             if state.screen == "attract":  # nobody to tell
                 return Step(state)
@@ -460,8 +459,7 @@ class Flow:
             if state.submitting:
                 return Step(state)
             request = self.request(state)
-            letter = self._service(state).ticket_letter
-            return Step(state.with_(submitting=True), ("screen.submitting",), (Submit(request, letter),))
+            return Step(state.with_(submitting=True), ("screen.submitting",), (Submit(request),))
         if target == "tidak":
             if not self._service(state).fields:
                 return self._go(state, "documents")
@@ -486,23 +484,53 @@ class Flow:
         )
 
     def _on_status(self, state: State, target: str) -> Step:
-        """Ticket status: type the ticket's four digits, hear what central last said about it."""
+        """Ticket status: type the ticket's 7 digits (or the last 4 at the kiosk that made it), hear what central
+        last said about it."""
         if state.ticket:
             if target == "selesai":
                 return self._home(state, ("screen.goodbye",))
             return self._unknown(state, target)
+        if state.asking and target in (*KEYPAD, "ya"):
+            return Step(state, ("status.asking",))  # the office is being asked: wait for its answer
         if target in KEYPAD:
             key = target[4:]
             if key == "del":
                 return Step(state.with_(entry=state.entry[:-1], error=None), ("key.del",))
-            if len(state.entry) >= 4:
+            if len(state.entry) >= TICKET_DIGITS:
                 return Step(state, ("err.status.length",))
             return Step(state.with_(entry=state.entry + key, error=None), (f"digit:{key}",))
         if target == "ya":
-            if len(state.entry) != 4:
+            if len(state.entry) not in (TICKET_NUMBER_DIGITS, TICKET_DIGITS):
                 return Step(state.with_(error="status.length"), ("err.status.length",))
             return Step(state, (), (LookUpTicket(state.entry),))
         return self._unknown(state, target)
+
+    def _on_lookup(
+        self, state: State, event: TicketFound | TicketNotFound | TicketNotHere | NoAnswer
+    ) -> Step:
+        """What the local queue or the office said about the ticket typed. An answer that comes after the citizen
+        left the screen (the office is asked in the background) changes nothing."""
+        if state.screen != "status" or state.ticket or event.asked != state.asking:
+            return Step(state)
+        if isinstance(event, TicketNotHere):
+            asking = state.with_(asking=event.ticket, error=None)
+            return Step(asking, ("status.asking",), (AskOffice(event.ticket, state.lang),))
+        if isinstance(event, NoAnswer):
+            return Step(state.with_(asking="", error="status.no_answer", entry=""), ("err.status.no_answer",))
+        if isinstance(event, TicketNotFound):
+            return Step(state.with_(asking="", error="status.not_found", entry=""), ("err.status.not_found",))
+        found = state.with_(
+            ticket=event.ticket,
+            service=event.service_id,
+            status=event.status or "",
+            status_state=event.state,
+            status_reason=event.reason,
+            status_date=event.date,
+            asking="",
+            error=None,
+            entry="",
+        )
+        return Step(found, self._status_text(found))
 
     def _status_text(self, state: State) -> tuple[str, ...]:
         news = status_keys(TicketStatus(state.status_state, state.status_reason), bool(state.status))
@@ -624,7 +652,9 @@ class Flow:
             return self._spoken_digits(state, words)
         if state.screen == "status" and not state.ticket:
             digits = "".join(DIGITS[w] for w in words if w in DIGITS)
-            if digits and len(state.entry) + len(digits) <= 4:
+            if digits and state.asking:
+                return Step(state, ("status.asking",))
+            if digits and len(state.entry) + len(digits) <= TICKET_DIGITS:
                 return Step(
                     state.with_(entry=state.entry + digits, error=None), tuple(f"digit:{d}" for d in digits)
                 )
@@ -710,7 +740,7 @@ def in_language(key: str, lang: str) -> str:
 
 
 def spell_ticket(ticket: str) -> tuple[str, ...]:
-    """``K-0427`` -> letter K, then each digit, for the speaker."""
+    """``1230427`` -> each digit, for the speaker (an old ``K-0427``: letter K, then each digit)."""
     return tuple(f"letter:{c}" if c.isalpha() else f"digit:{c}" for c in ticket if c.isalnum())
 
 
