@@ -188,6 +188,19 @@ MIGRATIONS += (
     ),
 )
 
+MIGRATIONS += (
+    (
+        7,
+        "tickets unique within the office: find a ticket without its kiosk, and a kiosk by its code",
+        (
+            # devices.kiosk_code itself is added by the receiver's own schema check (central.store), which
+            # reads it; here the look-ups get their indexes
+            "CREATE INDEX IF NOT EXISTS requests_ticket ON requests (ticket, received_at)",
+            "CREATE INDEX IF NOT EXISTS devices_kiosk_code ON devices (kiosk_code)",
+        ),
+    ),
+)
+
 LATEST = MIGRATIONS[-1][0]
 
 
@@ -216,7 +229,10 @@ def upgrade(cur: Cursor) -> list[int]:
             (version, name, time.time()),
         )
         applied.append(version)
-        log.info("office schema: applied migration %d (%s)", version, name)
+        # on an empty database the caller says it once (central.compose.store); on an older one, each step
+        log.log(
+            logging.INFO if done else logging.DEBUG, "office schema: applied migration %d (%s)", version, name
+        )
     return applied
 
 

@@ -29,6 +29,8 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 
+from central.broker_help import ProblemLog
+from central.lookup import TicketResponder
 from central.store import CONFLICT, REFUSED, CentralStore, Chunk, DeadLetter, Device, StoredRequest
 from layanan.config import MqttSettings
 from layanan.domain.envelope import (
@@ -42,7 +44,7 @@ from layanan.domain.envelope import (
     parse_topic,
     topic,
 )
-from layanan.link import connect_async, make_client, set_nodelay
+from layanan.link import connect_async, make_client, problem_of_refusal, set_nodelay, watch_connect_failures
 from layanan.security.crypto import verify
 
 log = logging.getLogger(__name__)
@@ -141,6 +143,8 @@ class ReceiverOptions:
     """Chunks that no request has declared after this long are dropped (``central.orphan_chunk_s``)."""
     crash_after_commits: int = 0
     """Fault injection for tests: exit the process right after this many commits, before their acks."""
+    time_zone: str = "Asia/Jakarta"
+    """The office's time zone: the day a ticket was received, in answers to kiosks' ticket questions."""
 
 
 class Receiver:
@@ -180,6 +184,10 @@ class Receiver:
         self.telemetry_refused = 0
         """Telemetry from ids not in the registry (or disabled): counted and dropped, never stored."""
         self.ready = threading.Event()
+        self._problems = ProblemLog(log, mqtt_settings, broker_url)
+        """Why the broker cannot be reached or refuses us, said once per cause with the file and the fix."""
+        self.responder = TicketResponder(store_factory, signer, self.options.time_zone)
+        """Answers kiosks' ticket questions (``ask``) on a thread of its own (:mod:`central.lookup`)."""
 
     def start(self) -> Receiver:
         self._stop.clear()
@@ -208,10 +216,12 @@ class Receiver:
             max_inflight=1000,
         )
         client.on_connect = self._on_connect
+        watch_connect_failures(client, self._problems.report)
         client.on_message = self._on_message
         client.on_subscribe = lambda *args: self.ready.set()  # subscribed: nothing sent from now on is missed
         connect_async(client, address, self.mqtt_settings, persistent=expiry > 0, session_expiry_s=expiry)
         self._serving.set()
+        self.responder.start(lambda name, payload: client.publish(name, payload, qos=1))
         client.loop_start()
         # two validated batches wait at most: then validation waits, the inbox fills and paho's thread waits
         validated: queue.Queue[Validated | None] = queue.Queue(maxsize=2)
@@ -245,6 +255,7 @@ class Receiver:
             with contextlib.suppress(queue.Full):
                 validated.put(None, timeout=30)
             committer.join(30)
+            self.responder.stop()
             client.disconnect()
             client.loop_stop()
             lookups.close()
@@ -314,11 +325,14 @@ class Receiver:
 
     def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
         if reason.is_failure:
-            log.warning("broker refused the receiver: %s", reason)
+            self._problems.report(problem_of_refusal(reason))
             return
+        self._problems.connected()
         set_nodelay(client)
         share = f"$share/{self.options.group}/kiosk/v1/+"
-        client.subscribe([(f"{share}/req", 1), (f"{share}/att/#", 1), (f"{share}/tel", 0)])
+        client.subscribe(
+            [(f"{share}/req", 1), (f"{share}/att/#", 1), (f"{share}/tel", 0), (f"{share}/ask", 1)]
+        )
         log.info("receiver connected to %s (group %s)", self.broker_url, self.options.group)
 
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
@@ -326,6 +340,9 @@ class Receiver:
 
         paho has already acknowledged the message to the broker at QoS 1; the application ack, after the commit,
         is what the kiosk waits for, so a message lost here is sent again by its kiosk."""
+        if msg.topic.endswith("/ask"):  # a ticket question: answered apart, never behind a batch of requests
+            self.responder.offer(msg.topic, bytes(msg.payload))
+            return
         item = Incoming(msg.topic, bytes(msg.payload), self._clock())
         with self._held_lock:
             self._held += 1

@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlencode, urlparse, urlunparse
 
+from layanan.domain.request import is_old_ticket
+
 log = logging.getLogger(__name__)
 
 
@@ -33,6 +35,9 @@ class Device:
     registered_at: float = 0.0
     disabled: bool = False
     """Refused as if unknown (``kiosk-central devices disable ID``): a stolen kiosk, or one being re-provisioned."""
+    kiosk_code: str = ""
+    """The kiosk's 3-digit code, the start of its tickets; unique among the office's active kiosks (empty: a
+    record from before tickets carried it)."""
 
     @classmethod
     def from_record(cls, record: dict[str, Any], now: float) -> Device:
@@ -42,12 +47,16 @@ class Device:
                 raise ValueError(f"device record: '{key}' is missing or not text")
         if not re.fullmatch(r"[0-9a-f]{64}", record["public_key"]):
             raise ValueError("device record: 'public_key' must be 64 lower-case hex digits (Ed25519)")
+        code = str(record.get("kiosk_code", ""))
+        if code and (not re.fullmatch(r"\d{3}", code) or code == "000"):
+            raise ValueError("device record: 'kiosk_code' must be 3 digits, 001 to 999")
         return cls(
             record["device_id"],
             record["public_key"],
             str(record.get("village_code", "")),
             str(record.get("credentials_sha256", "")),
             now,
+            kiosk_code=code,
         )
 
 
@@ -159,10 +168,27 @@ class CentralStore(Protocol):
         """The latest telemetry of a device, or None."""
         ...
 
+    def devices_with_code(self, kiosk_code: str) -> list[Device]:
+        """Registered devices (disabled ones too) that carry this kiosk code."""
+        ...
+
     def requests(self) -> list[StoredRequest]: ...
     def count_requests(self) -> int: ...
     def dead_letters(self) -> list[DeadLetter]: ...
     def find_ticket(self, device_id: str, ticket: str) -> StoredRequest | None: ...
+    def find_tickets(self, ticket: str, limit: int = 10) -> list[StoredRequest]:
+        """Requests with this ticket code from any kiosk of the office, newest first."""
+        ...
+
+    def last_request(self, device_id: str) -> StoredRequest | None:
+        """The device's request with the highest number (its latest ticket)."""
+        ...
+
+    def ticket_status(self, msg_id: str) -> str:
+        """What the kiosk was last told about this request (the console's status update, else the status
+        ``kiosk-central update`` stored); "" when nothing yet."""
+        ...
+
     def set_status(self, msg_id: str, status: str) -> bool: ...
     def close(self) -> None: ...
 
@@ -171,13 +197,14 @@ _DDL = """
 CREATE TABLE IF NOT EXISTS devices (
     device_id TEXT PRIMARY KEY, public_key TEXT NOT NULL, village_code TEXT NOT NULL DEFAULT '',
     credentials_sha256 TEXT NOT NULL DEFAULT '', registered_at DOUBLE PRECISION NOT NULL,
-    disabled_at DOUBLE PRECISION);
+    disabled_at DOUBLE PRECISION, kiosk_code TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS requests (
     msg_id TEXT PRIMARY KEY, device_id TEXT NOT NULL, seq BIGINT NOT NULL, ticket TEXT NOT NULL,
     service_id TEXT NOT NULL, lang TEXT NOT NULL, created_ms BIGINT NOT NULL, received_at DOUBLE PRECISION NOT NULL,
     digest TEXT NOT NULL, sealed {blob} NOT NULL, attachments INTEGER NOT NULL DEFAULT 0,
     status TEXT NOT NULL DEFAULT 'received', status_at DOUBLE PRECISION);
 CREATE INDEX IF NOT EXISTS requests_device_ticket ON requests (device_id, ticket);
+CREATE INDEX IF NOT EXISTS requests_ticket ON requests (ticket, received_at);
 CREATE TABLE IF NOT EXISTS dead_letters (
     id {serial}, received_at DOUBLE PRECISION NOT NULL, reason TEXT NOT NULL, detail TEXT NOT NULL,
     topic TEXT NOT NULL, device_id TEXT NOT NULL DEFAULT '', msg_id TEXT NOT NULL DEFAULT '', payload {blob} NOT NULL);
@@ -193,6 +220,10 @@ CREATE TABLE IF NOT EXISTS att_chunks (
     received_at DOUBLE PRECISION NOT NULL, PRIMARY KEY (att_id, device_id, n))
 """
 
+_ADD_KIOSK_CODE = "ALTER TABLE devices ADD COLUMN kiosk_code TEXT NOT NULL DEFAULT ''"
+"""The receiver reads a device's kiosk code, so its own schema check adds the column (like ``disabled_at``);
+the office's migration 7 indexes it."""
+
 _CHUNKS_BEFORE = "att_chunks_before_device_key"
 """Databases made before chunks were bound to their sender keyed ``att_chunks`` by (att_id, n) only."""
 
@@ -203,6 +234,12 @@ _REQ_SELECT = (
     " AND a.status = 'complete') FROM requests r"
 )
 _DEAD_PAYLOAD_LIMIT = 64 * 1024
+_DEV_COLS = "d.device_id, d.public_key, d.village_code, d.credentials_sha256, d.registered_at, d.disabled_at, d.kiosk_code"
+
+
+def _device(row: Sequence[Any]) -> Device:
+    """A ``devices`` row selected as :data:`_DEV_COLS`."""
+    return Device(*row[:5], disabled=row[5] is not None, kiosk_code=row[6] or "")
 
 
 def storable(text: str, limit: int) -> str:
@@ -263,6 +300,7 @@ class SqlStore:
                 )
                 if cur.rowcount == 1:
                     outcomes.append(NEW)
+                    self._warn_if_ticket_taken(cur, r)
                     for att_id, n_chunks, size, sha in r.att_refs:
                         cur.execute(
                             self._sql(
@@ -333,6 +371,32 @@ class SqlStore:
                     ),
                 )
         return outcomes
+
+    def _warn_if_ticket_taken(self, cur: Any, r: StoredRequest) -> None:
+        """A ticket code the office already has from another kiosk, or from this one at a number not below this
+        request's (its numbering went back: a replacement that did not continue): two citizens hold the same code.
+        The request is kept all the same (never lose one); the log names codes and ids, no personal data."""
+        if is_old_ticket(r.ticket):
+            return  # old codes were unique per kiosk only
+        cur.execute(
+            self._sql(
+                "SELECT msg_id, device_id FROM requests WHERE ticket = ? AND msg_id <> ?"
+                " AND (device_id <> ? OR seq >= ?) LIMIT 1"
+            ),
+            (r.ticket, r.msg_id, r.device_id, r.seq),
+        )
+        row = cur.fetchone()
+        if row is not None:
+            log.warning(
+                "ticket %s of msg %s from %s is already at the office as msg %s from %s: two kiosks share a "
+                "kiosk code, or a replacement did not continue its numbering (kiosk-central devices show ID); "
+                "stored anyway",
+                r.ticket,
+                r.msg_id,
+                r.device_id,
+                row[0],
+                row[1],
+            )
 
     def _store_chunk(self, cur: Any, c: Chunk) -> tuple[str, DeadLetter | None]:
         """Keep one chunk under its sender, unless its attachment is declared by another device or has fewer
@@ -457,9 +521,10 @@ class SqlStore:
         with self._tx() as cur:
             cur.execute(
                 self._sql(
-                    "INSERT INTO devices (device_id, public_key, village_code, credentials_sha256, registered_at)"
-                    " VALUES (?, ?, ?, ?, ?) ON CONFLICT (device_id) DO UPDATE SET public_key = excluded.public_key,"
-                    " village_code = excluded.village_code, credentials_sha256 = excluded.credentials_sha256"
+                    "INSERT INTO devices (device_id, public_key, village_code, credentials_sha256, registered_at,"
+                    " kiosk_code) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (device_id) DO UPDATE SET"
+                    " public_key = excluded.public_key, village_code = excluded.village_code,"
+                    " credentials_sha256 = excluded.credentials_sha256, kiosk_code = excluded.kiosk_code"
                 ),
                 (
                     device.device_id,
@@ -467,6 +532,7 @@ class SqlStore:
                     device.village_code,
                     device.credentials_sha256,
                     device.registered_at,
+                    device.kiosk_code,
                 ),
             )
 
@@ -479,22 +545,21 @@ class SqlStore:
             return bool(cur.rowcount)
 
     def device(self, device_id: str) -> Device | None:
+        rows = self._query(f"SELECT {_DEV_COLS} FROM devices d WHERE d.device_id = ?", (device_id,))
+        return _device(rows[0]) if rows else None
+
+    def devices_with_code(self, kiosk_code: str) -> list[Device]:
         rows = self._query(
-            "SELECT device_id, public_key, village_code, credentials_sha256, registered_at, disabled_at FROM devices"
-            " WHERE device_id = ?",
-            (device_id,),
+            f"SELECT {_DEV_COLS} FROM devices d WHERE d.kiosk_code = ? ORDER BY d.device_id", (kiosk_code,)
         )
-        return Device(*rows[0][:5], rows[0][5] is not None) if rows else None
+        return [_device(r) for r in rows]
 
     def devices(self) -> list[DeviceView]:
         rows = self._query(
-            "SELECT d.device_id, d.public_key, d.village_code, d.credentials_sha256, d.registered_at, d.disabled_at,"
-            " t.data, t.received_at FROM devices d LEFT JOIN telemetry t ON t.device_id = d.device_id"
-            " ORDER BY d.device_id"
+            f"SELECT {_DEV_COLS}, t.data, t.received_at FROM devices d"
+            " LEFT JOIN telemetry t ON t.device_id = d.device_id ORDER BY d.device_id"
         )
-        return [
-            DeviceView(Device(*r[:5], r[5] is not None), json.loads(r[6]) if r[6] else {}, r[7]) for r in rows
-        ]
+        return [DeviceView(_device(r), json.loads(r[7]) if r[7] else {}, r[8]) for r in rows]
 
     def telemetry(self, device_id: str) -> dict[str, Any] | None:
         rows = self._query("SELECT data FROM telemetry WHERE device_id = ?", (device_id,))
@@ -530,6 +595,30 @@ class SqlStore:
             (device_id, ticket),
         )
         return StoredRequest(*rows[0][:9], bytes(rows[0][9]), *rows[0][10:]) if rows else None
+
+    def find_tickets(self, ticket: str, limit: int = 10) -> list[StoredRequest]:
+        rows = self._query(
+            f"{_REQ_SELECT} WHERE r.ticket = ? ORDER BY r.received_at DESC, r.seq DESC LIMIT ?",
+            (ticket, limit),
+        )
+        return [StoredRequest(*r[:9], bytes(r[9]), *r[10:]) for r in rows]
+
+    def last_request(self, device_id: str) -> StoredRequest | None:
+        rows = self._query(f"{_REQ_SELECT} WHERE r.device_id = ? ORDER BY r.seq DESC LIMIT 1", (device_id,))
+        return StoredRequest(*rows[0][:9], bytes(rows[0][9]), *rows[0][10:]) if rows else None
+
+    def ticket_status(self, msg_id: str) -> str:
+        try:  # the console's updates (a migrated office database)
+            rows = self._query(
+                "SELECT text FROM status_updates WHERE msg_id = ? ORDER BY id DESC LIMIT 1", (msg_id,)
+            )
+        except Exception:  # noqa: BLE001 - a receiver-only database has no status_updates table
+            rows = []
+        if rows:
+            return str(rows[0][0])
+        rows = self._query("SELECT status FROM requests WHERE msg_id = ?", (msg_id,))
+        status = str(rows[0][0]) if rows else ""
+        return "" if status == "received" else status
 
     def set_status(self, msg_id: str, status: str) -> bool:
         with self._tx() as cur:
@@ -578,8 +667,11 @@ class SqliteStore(SqlStore):
             columns = cur.execute("PRAGMA table_info(att_chunks)").fetchall()  # (cid, name, type, ..., pk)
             if any(c[1] == "device_id" and c[5] == 0 for c in columns):
                 _rekey_chunks(cur, "BLOB")
-            if "disabled_at" not in {c[1] for c in cur.execute("PRAGMA table_info(devices)").fetchall()}:
+            device_columns = {c[1] for c in cur.execute("PRAGMA table_info(devices)").fetchall()}
+            if "disabled_at" not in device_columns:
                 cur.execute("ALTER TABLE devices ADD COLUMN disabled_at DOUBLE PRECISION")
+            if "kiosk_code" not in device_columns:  # a database from before tickets carried the kiosk code
+                cur.execute(_ADD_KIOSK_CODE)
         for suffix in ("-wal", "-shm"):  # SQLite gives them the database's mode; older ones may be 0644
             _private_file(path.with_name(path.name + suffix), create=False)
 
@@ -631,6 +723,12 @@ class PostgresStore(SqlStore):
             )
             if cur.fetchone() is None:  # a database from before devices could be disabled
                 cur.execute("ALTER TABLE devices ADD COLUMN disabled_at DOUBLE PRECISION")
+            cur.execute(
+                "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema()"
+                " AND table_name = 'devices' AND column_name = 'kiosk_code'"
+            )
+            if cur.fetchone() is None:  # a database from before tickets carried the kiosk code
+                cur.execute(_ADD_KIOSK_CODE)
 
     @contextmanager
     def _tx(self) -> Iterator[Any]:

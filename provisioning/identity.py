@@ -6,7 +6,11 @@ and the time zone. Running ``init`` again with the same values changes nothing; 
 the file atomically (mode 0640 from the start) and keeps what ``keys`` added.
 
 The staff PIN: a new kiosk gets one, asked twice on a terminal or made at random and printed once, and only its
-salted hash is written (``layanan.security.pin``). ``--staff-pin-stdin`` reads it from a pipe for scripts;
+salted hash is written (``layanan.security.pin``).
+
+The kiosk code (``--kiosk-code``, 3 digits, unique within the office) begins every ticket the kiosk issues;
+``--next-ticket N`` makes a replacement kiosk continue its predecessor's numbering (``kiosk-central devices import
+--replace`` prints N); the counter never moves back. ``--staff-pin-stdin`` reads it from a pipe for scripts;
 ``--new-staff-pin`` replaces it later. There is no default PIN: only ``demo-*`` devices, which ``init`` does not
 make, open the staff view with 1234."""
 
@@ -21,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from layanan.config import ConfigError, Settings, load_settings
+from layanan.domain.request import check_kiosk_code, format_ticket, ticket_code
 from layanan.security.pin import generate_pin, hash_pin, verify_pin, weak_pin_reason
 from provisioning.common import (
     ProvisionError,
@@ -87,6 +92,7 @@ class Identity:
     broker_url: str
     time_zone: str
     data_dir: Path
+    kiosk_code: str = ""
     staff_pin_hash: str | None = None
     """The hash to write; None keeps what the config has."""
 
@@ -97,6 +103,7 @@ class Identity:
         kiosk: dict[str, object] = {
             "device_id": self.device_id,
             "village_code": self.village_code,
+            "kiosk_code": self.kiosk_code,
             "languages": self.languages,
             "lang": self.languages[0],
             "broker_url": self.broker_url,
@@ -148,9 +155,14 @@ def identity_from_args(args: argparse.Namespace) -> Identity:
             f"time zone {args.time_zone!r} is not an Indonesian zone; use --time-zone WIB, WITA or WIT "
             "(Asia/Jakarta, Asia/Makassar, Asia/Jayapura)"
         )
+    try:
+        code = check_kiosk_code(args.kiosk_code)
+    except ValueError as exc:
+        raise ProvisionError(f"--kiosk-code: {exc}") from None
     identity = Identity(
         device_id=device_id,
         village_code=check_village_code(args.village_code),
+        kiosk_code=code,
         panel=args.display,
         orientation=args.orientation,
         languages=languages,
@@ -237,7 +249,7 @@ NEW_KIOSK_DEFAULTS = {
     "data_dir": "/var/lib/kiosk",
 }
 """Values for flags left out on a new kiosk; on a provisioned one a left-out flag keeps its value."""
-REQUIRED = ("device_id", "village_code", "broker_url")
+REQUIRED = ("device_id", "village_code", "broker_url", "kiosk_code")
 
 
 def fill_missing(args: argparse.Namespace, base: Settings | None) -> None:
@@ -253,6 +265,7 @@ def fill_missing(args: argparse.Namespace, base: Settings | None) -> None:
     current = {
         "device_id": base.kiosk.device_id,
         "village_code": base.kiosk.village_code,
+        "kiosk_code": base.kiosk.kiosk_code,
         "broker_url": base.kiosk.broker_url,
         "display": base.site.panel,
         "orientation": base.site.orientation,
@@ -263,6 +276,11 @@ def fill_missing(args: argparse.Namespace, base: Settings | None) -> None:
     for name, value in current.items():
         if getattr(args, name) is None:
             setattr(args, name, value)
+    if not args.kiosk_code:
+        raise ProvisionError(
+            "this kiosk has no kiosk code yet (provisioned before tickets carried one); add --kiosk-code NNN, "
+            "3 digits that no other kiosk of the office has (kiosk-central devices lists them)"
+        )
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -271,6 +289,18 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add("--device-id", help="the kiosk's id, e.g. desa-91030520-01 (lower case, digits, -); needed once")
     add("--village-code", help="Kemendagri kode wilayah of the village, e.g. 91.03.05.2001; needed once")
     add("--broker-url", help="central office broker, e.g. mqtts://10.8.0.1:8883; needed once")
+    add(
+        "--kiosk-code",
+        help="3 digits, 001-999, that no other kiosk of the office has: every ticket of this kiosk starts with "
+        "them (123 0427); needed once",
+    )
+    add(
+        "--next-ticket",
+        type=int,
+        metavar="N",
+        help="a replacement kiosk continues its predecessor's numbering: its next ticket gets number N (as "
+        "'kiosk-central devices import --replace' prints it); never moves the numbering back",
+    )
     add("--display", help="touch panel: 800x480 or 1024x600 (new kiosk: 800x480)")
     add("--orientation", help=f"panel mounting: {', '.join(ORIENTATIONS)} (new kiosk: landscape)")
     add("--languages", help="language packs offered, first is the default (new kiosk: id,en)")
@@ -304,18 +334,46 @@ def init(args: argparse.Namespace) -> int:
     settings = identity.apply(base or Settings())
     if base is not None and settings == base:
         print(f"{path}: already provisioned as {identity.device_id}; nothing changed")
-        return 0
-    write_device_settings(path, settings)
-    print(
-        f"{path}: device {identity.device_id} in village {identity.village_code} written; next: "
-        "kiosk-provision keys"
-    )
+    else:
+        write_device_settings(path, settings)
+        print(
+            f"{path}: device {identity.device_id} (kiosk code {identity.kiosk_code}) in village "
+            f"{identity.village_code} written; next: kiosk-provision keys"
+        )
+    if args.next_ticket is not None:
+        continue_numbering(settings, args.next_ticket)
     if new_pin is not None:  # only now that it is stored; never logged, shown this once
         print(
             f"staff PIN: {new_pin}  (shown only this once: give it to the village staff; to change it, "
             "kiosk-provision init --new-staff-pin)"
         )
     return 0
+
+
+def continue_numbering(settings: Settings, next_ticket: int) -> None:
+    """Raise the queue's counter so the next request gets at least ``next_ticket``; say what it will be."""
+    from kiosk.outbox.store import LocalQueue
+
+    if next_ticket < 1:
+        raise ProvisionError(f"--next-ticket {next_ticket}: give the number the next ticket gets, 1 or more")
+    queue = LocalQueue(settings.data_dir / "queue.db", _never_seal, kiosk_code=settings.kiosk.kiosk_code)
+    try:
+        before = queue.next_number()
+        after = queue.continue_from(next_ticket)
+    finally:
+        queue.close()
+    first = format_ticket(ticket_code(settings.kiosk.kiosk_code, after))
+    if after > next_ticket:
+        print(
+            f"this kiosk's numbering was already at {before}, past --next-ticket {next_ticket}; it stays (the "
+            f"next ticket is {first})"
+        )
+    else:
+        print(f"the next ticket of this kiosk is {first} (number {after}), continuing its predecessor's")
+
+
+def _never_seal(data: bytes) -> bytes:
+    raise RuntimeError("init never queues a request")
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

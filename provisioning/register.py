@@ -1,6 +1,7 @@
 """``kiosk-provision register``: the record the central office imports, as JSON and as a QR code PNG.
 
-The record is ``{"device_id", "public_key" (Ed25519, hex), "village_code", "credentials_sha256"}`` and goes to
+The record is ``{"device_id", "public_key" (Ed25519, hex), "village_code", "kiosk_code", "credentials_sha256"}``
+(the kiosk code begins the kiosk's tickets; the office refuses one another kiosk has) and goes to
 the office with ``kiosk-central devices import FILE``. Beside it goes ``<device>.passwd``: the device's line
 for the office Mosquitto password file, already PBKDF2-hashed (``broker-config --devices DIR`` reads it), so
 the clear password never leaves the kiosk."""
@@ -42,6 +43,7 @@ class RegisterRecord:
     public_key: str
     village_code: str
     credentials_sha256: str
+    kiosk_code: str = ""
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True, separators=(",", ":"))
@@ -49,12 +51,18 @@ class RegisterRecord:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RegisterRecord:
         return cls(
-            **{k: str(data[k]) for k in ("device_id", "public_key", "village_code", "credentials_sha256")}
+            **{k: str(data[k]) for k in ("device_id", "public_key", "village_code", "credentials_sha256")},
+            kiosk_code=str(data.get("kiosk_code", "")),
         )
 
 
 def build_record(settings: Settings) -> tuple[RegisterRecord, str]:
     """The record and the device's broker password (which never goes into the record)."""
+    if not settings.kiosk.kiosk_code:
+        raise ProvisionError(
+            "this kiosk has no kiosk code; run 'kiosk-provision init --kiosk-code NNN' (3 digits no other kiosk "
+            "of the office has) first"
+        )
     kdir = keys_dir(settings)
     try:
         keys = load_device_keys(kdir)
@@ -66,6 +74,7 @@ def build_record(settings: Settings) -> tuple[RegisterRecord, str]:
         public_key=keys.public_hex,
         village_code=settings.kiosk.village_code,
         credentials_sha256=credentials_sha256(password),
+        kiosk_code=settings.kiosk.kiosk_code,
     )
     return record, password
 
