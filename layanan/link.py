@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 import socket
 import ssl
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
@@ -112,3 +114,50 @@ def set_nodelay(client: mqtt.Client) -> None:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     except (OSError, AttributeError) as exc:
         log.debug("could not set TCP_NODELAY: %s", exc)
+
+
+# --- why a connection failed ------------------------------------------------------------------------------------
+
+CA, HOSTNAME, TLS, UNREACHABLE, AUTH, REFUSED = "ca", "hostname", "tls", "unreachable", "auth", "refused"
+_MISMATCH = (62, 64)  # X509_V_ERR_HOSTNAME_MISMATCH, X509_V_ERR_IP_ADDRESS_MISMATCH
+_AUTH_CODES = (134, 135)  # v5 "Bad user name or password", "Not authorized"; 3.1.1's 4 and 5 map here
+
+
+@dataclass(frozen=True)
+class ConnectProblem:
+    """Why one attempt to connect failed, sorted by what a person does about it; ``detail`` is the library's own
+    words (a certificate check, a CONNACK reason). Each side words the fix for its own files."""
+
+    kind: str
+    """CA (the certificate is not signed by the CA file), HOSTNAME (not made for the name dialled), TLS (any other
+    TLS failure), UNREACHABLE (no TCP connection), AUTH (user or password refused), REFUSED (any other CONNACK)."""
+    detail: str
+
+
+def problem_of_error(exc: BaseException | None) -> ConnectProblem:
+    """The problem behind an exception raised while connecting (TCP, TLS handshake)."""
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        detail = exc.verify_message or str(exc)
+        return ConnectProblem(HOSTNAME if exc.verify_code in _MISMATCH else CA, detail)
+    if isinstance(exc, ssl.SSLError):
+        return ConnectProblem(TLS, exc.reason or str(exc))
+    if exc is None:
+        return ConnectProblem(UNREACHABLE, "connection failed")
+    return ConnectProblem(UNREACHABLE, str(exc) or type(exc).__name__)
+
+
+def problem_of_refusal(reason: object) -> ConnectProblem:
+    """The problem behind a CONNACK that refused the client (paho's ReasonCode)."""
+    return ConnectProblem(AUTH if getattr(reason, "value", None) in _AUTH_CODES else REFUSED, str(reason))
+
+
+def watch_connect_failures(client: mqtt.Client, report: Callable[[ConnectProblem], None]) -> None:
+    """Call ``report`` with the reason of every connect attempt that fails before the CONNACK.
+
+    paho retries on its own and keeps the exception to itself; it calls ``on_connect_fail`` from inside its
+    ``except`` block, so the exception is still the one being handled there."""
+
+    def on_connect_fail(client: mqtt.Client, userdata: object) -> None:
+        report(problem_of_error(sys.exc_info()[1]))
+
+    client.on_connect_fail = on_connect_fail
