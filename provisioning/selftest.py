@@ -318,14 +318,26 @@ def check_broker(ctx: Context) -> tuple[str, str, str]:
                     "broker-config --devices'"
                 ),
             )
-        return (
-            PASS,
-            f"connected to {where} as {s.mqtt.username}" + (" over TLS" if tls else " WITHOUT TLS"),
-            "",
-        )
+        connected = f"connected to {where} as {s.mqtt.username}" + (" over TLS" if tls else " WITHOUT TLS")
+        return _office_verdict(ctx, connected)
     finally:
         client.disconnect()
         client.loop_stop()
+
+
+def _office_verdict(ctx: Context, connected: str) -> tuple[str, str, str]:
+    """The broker let the kiosk in; has the office itself refused it? The uploader stores the office's last
+    refusal in the queue (kiosk/outbox/refusal.py): a kiosk the office has not imported fails here."""
+    from kiosk.outbox.refusal import OFFICE, read_refusal
+
+    refusal = read_refusal(ctx.settings.data_dir / "queue.db")
+    if refusal is None or refusal.source != OFFICE:  # a broker refusal is over: the broker just let it in
+        return PASS, connected, ""
+    return (
+        FAIL,
+        f"{connected}, but the {refusal.describe(ctx.settings.site.time_zone)}".split(" - ")[0],
+        refusal.fix,
+    )
 
 
 def check_models(ctx: Context) -> tuple[str, str, str]:

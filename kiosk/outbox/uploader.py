@@ -25,6 +25,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 
 import kiosk
+from kiosk.outbox.refusal import BROKER, DEVICE_REASONS, META_KEY, OFFICE, Refusal
 from kiosk.outbox.retry import backoff
 from kiosk.outbox.store import LocalQueue, OutgoingRow
 from kiosk.outbox.versions import collect_versions
@@ -114,6 +115,8 @@ class Uploader:
         self._last_tel = -1e9
         self.last_refusal = ""
         """Why the broker last refused the connection (bad credentials, not authorised), for the staff view."""
+        self._refusal: Refusal | None = None
+        """The refusal stored in the queue (kiosk/outbox/refusal.py): written only when it changes."""
         self.chunk_sends: Counter[tuple[str, int]] = Counter()
         """Sends per (attachment, chunk): shows that a chunk acknowledged once is never sent again."""
         self.sent = 0
@@ -146,6 +149,7 @@ class Uploader:
             stop.wait()
             return
         store = LocalQueue(self.queue_path, seal=_no_seal, clock=self._clock)
+        self._refusal = Refusal.from_json(store.get_meta(META_KEY))
         recovered = store.recover()
         if recovered:
             log.info("uploader: %d requests were in flight before the restart; sending them again", recovered)
@@ -177,11 +181,17 @@ class Uploader:
         for kind, payload in events:
             if kind == "connected":
                 self._on_connected_event(store)
+                if self._refusal is not None and self._refusal.source == BROKER:
+                    self._note_refusal(store, None)
+            elif kind == "refused":
+                self._note_refusal(store, Refusal(payload, now, BROKER))
             elif kind == "disconnected":
                 self._connected = False
             elif kind == "ack":
                 acked.update(payload.ids)
                 chunks_acked.update(payload.chunks)
+                if payload.ids and self._refusal is not None:  # the office accepts this kiosk again
+                    self._note_refusal(store, None)
                 for rej in payload.rejected:
                     if rej.msg_id in acked:
                         continue
@@ -195,6 +205,8 @@ class Uploader:
                             0.0  # a central that trusts on first use learns the key from telemetry
                         )
                     log.warning("central rejected msg_id=%s: %s", rej.msg_id, rej.reason)
+                    if rej.reason in DEVICE_REASONS and not payload.ids:
+                        self._note_refusal(store, Refusal(rej.reason, now, OFFICE))
             elif kind == "upd" and store.set_status(payload.msg_id, payload.status):
                 log.info("status of ticket %s: %s", payload.ticket, payload.status)
                 # stored: tell central, which resends the update until it hears this
@@ -244,6 +256,16 @@ class Uploader:
                 self._last_tel = mono
                 self._next_tel = mono + self.settings.outbox.telemetry_s
             self._fill_window(store, client, now, mono)
+
+    def _note_refusal(self, store: LocalQueue, refusal: Refusal | None) -> None:
+        """Store the office's (or its broker's) refusal of this kiosk, or clear it; a repeat of the same reason
+        is not written again (the SD card)."""
+        if (refusal and (refusal.reason, refusal.source)) == (
+            self._refusal and (self._refusal.reason, self._refusal.source)
+        ):
+            return
+        self._refusal = refusal
+        store.set_meta(META_KEY, refusal.to_json() if refusal else "")
 
     def _on_connected_event(self, store: LocalQueue) -> None:
         self._connected = True
@@ -326,6 +348,7 @@ class Uploader:
         if reason.is_failure:
             log.warning("broker refused the connection: %s", reason)
             self.last_refusal = str(reason)
+            self._events.put(("refused", str(reason)))
             return
         set_nodelay(client)
         client.subscribe([(topic(self.device_id, "ack"), 1), (topic(self.device_id, "upd"), 1)])
