@@ -248,7 +248,7 @@ def test_another_kiosk_cannot_corrupt_a_photo_on_its_way(
     keys = device_keys(settings)
     q = open_queue(settings, keys)
     blob = os.urandom(150_000)
-    item = q.enqueue(Request("ktp", "id", {"nik": "9103010101010001"}), "K", files=[blob])
+    item = q.enqueue(Request("ktp", "id", {"nik": "9103010101010001"}), files=[blob])
     [(att_id, n_chunks)] = q.conn.execute("SELECT att_id, chunks FROM attachments").fetchall()
     q.close()
     rec = receiver(broker.url, central_db_url, settings).start()

@@ -12,6 +12,7 @@ from kiosk.outbox.store import LocalQueue
 from kiosk.outbox.synthetic import synthetic_request
 from kiosk.outbox.uploader import Uploader
 from kiosk.outbox.wiring import device_keys, open_queue, queue_path, signer
+from layanan.domain.request import format_ticket
 from tests.support.delivery import acked_count, receiver
 from tests.support.kiosk_env import make_site, run_cli
 from tests.support.waiting import wait_until
@@ -33,7 +34,7 @@ def test_a_request_travels_to_central_is_exported_and_its_status_comes_back(
     settings = site.settings()
     keys = device_keys(settings)
     q = open_queue(settings, keys)
-    item = q.enqueue(synthetic_request(random.Random(1)), "K")
+    item = q.enqueue(synthetic_request(random.Random(1)))
     expected = synthetic_request(random.Random(1))
     q.close()
     rec = receiver(broker.url, central_db_url, settings).start()
@@ -53,10 +54,12 @@ def test_a_request_travels_to_central_is_exported_and_its_status_comes_back(
         assert code == 0, err
         assert next(csv.DictReader(io.StringIO(out)))["ticket"] == item.ticket
 
+        # tickets are unique within the office: the ticket as printed on the slip is enough (issue 34, item 5)
         code, out, err = central(
-            "update", item.ticket, "siap diambil", "--device", site.device_id, "--broker", broker.url, *base
+            "update", format_ticket(item.ticket), "siap diambil", "--broker", broker.url, *base
         )
         assert code == 0, err
+        assert f"{site.device_id} {format_ticket(item.ticket)}: siap diambil" in out
         local = LocalQueue(queue_path(settings), seal=lambda b: b)
         wait_until(lambda: local.list()[0].status == "siap diambil", 20, "the status shown on the kiosk")
         local.close()

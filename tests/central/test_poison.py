@@ -97,7 +97,7 @@ def test_a_flood_of_poison_beside_another_kiosks_requests_holds_none_of_them_up(
     q = open_queue(settings, keys)
     rng = random.Random(33)
     for _ in range(400):
-        q.enqueue(synthetic_request(rng), "K")
+        q.enqueue(synthetic_request(rng))
     q.close()
     poison = poison_payloads(bad)
     rec = receiver(broker.url, central_db_url, settings).start()

@@ -44,7 +44,7 @@ def test_a_receiver_killed_for_good_strands_nothing_beyond_one_resend(
     q = open_queue(settings, keys)
     rng = random.Random(2)
     for _ in range(1500):
-        q.enqueue(synthetic_request(rng), "K")
+        q.enqueue(synthetic_request(rng))
     q.close()
     serve = ["serve", "--broker", broker.url, "--db", central_db_url, "--data-dir", str(site.central_dir)]
     logs = [tmp_path / "central-a.log", tmp_path / "central-b.log"]

@@ -20,7 +20,7 @@ from layanan.security.crypto import sign
 def test_the_signed_request_declares_each_photos_chunks_size_and_digest(tmp_path: Path) -> None:
     q = LocalQueue(tmp_path / "q.db", seal=lambda b: b)
     photo = bytes(range(256)) * 400
-    item = q.enqueue(Request("ktp", "id"), "K", files=[photo], chunk_bytes=10_000)
+    item = q.enqueue(Request("ktp", "id"), files=[photo], chunk_bytes=10_000)
     [row] = q.due(1, now=1e12)
     key = SigningKey.generate()
     env = build_envelope(
@@ -35,6 +35,6 @@ def test_the_signed_request_declares_each_photos_chunks_size_and_digest(tmp_path
 def test_a_photo_larger_than_central_takes_is_refused_at_enqueue_with_what_to_do(tmp_path: Path) -> None:
     q = LocalQueue(tmp_path / "q.db", seal=lambda b: b)
     with pytest.raises(ValueError, match="lower resolution"):
-        q.enqueue(Request("ktp", "id"), "K", files=[b"\xff" * (MAX_ATTACHMENT_BYTES + 1)])
+        q.enqueue(Request("ktp", "id"), files=[b"\xff" * (MAX_ATTACHMENT_BYTES + 1)])
     assert q.counts() == {}, "nothing was queued"
     q.close()

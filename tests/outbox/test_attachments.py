@@ -30,7 +30,7 @@ def acked_chunks(site) -> set[tuple[str, int]]:  # type: ignore[no-untyped-def]
 
 def test_only_unacknowledged_chunks_are_due_again(tmp_path: Path) -> None:
     q = LocalQueue(tmp_path / "q.db", seal=lambda b: b)
-    item = q.enqueue(Request("ktp", "id"), "K", files=[os.urandom(100_000)])
+    item = q.enqueue(Request("ktp", "id"), files=[os.urandom(100_000)])
     due = q.due_chunks(100)
     assert [n for _, _, n, _ in due] == [0, 1, 2, 3]
     assert all(len(data) <= CHUNK_BYTES for *_, data in due)
@@ -51,8 +51,8 @@ def test_photo_upload_interrupted_several_times_arrives_intact_and_completes_the
     keys = device_keys(settings)
     photos = [os.urandom(200_000), os.urandom(40_000)]
     q = open_queue(settings, keys)
-    item = q.enqueue(Request("ktp", "id", {"nik": "9103010101010001"}), "K", files=photos)
-    plain = q.enqueue(Request("kk", "id", {"nik": "9103010101010002"}), "K")
+    item = q.enqueue(Request("ktp", "id", {"nik": "9103010101010001"}), files=photos)
+    plain = q.enqueue(Request("kk", "id", {"nik": "9103010101010002"}))
     q.close()
     proxy = Proxy(broker.port, Link("200-kB/s", 8 * 200_000, 0.0)).start()  # a large upload spans the cuts
     rec = receiver(broker.url, sqlite_db_url, settings).start()

@@ -24,7 +24,7 @@ def enqueue(site: Site, n: int, seed: int = 0) -> list[str]:
     settings = site.settings()
     q = open_queue(settings, device_keys(settings))
     rng = random.Random(seed)
-    ids = [q.enqueue(synthetic_request(rng), "K").msg_id for _ in range(n)]
+    ids = [q.enqueue(synthetic_request(rng)).msg_id for _ in range(n)]
     q.close()
     return ids
 

@@ -26,9 +26,9 @@ def test_poison_request_is_quarantined_and_the_rest_of_the_queue_flows(
     keys = device_keys(settings)
     q = open_queue(settings, keys)
     rng = random.Random(5)
-    poison = q.enqueue(synthetic_request(rng), "K")
+    poison = q.enqueue(synthetic_request(rng))
     for _ in range(20):
-        q.enqueue(synthetic_request(rng), "K")
+        q.enqueue(synthetic_request(rng))
     q.close()
     # central already holds a different request under the poison's msg id: every send is a replay conflict
     other = Envelope(poison.msg_id, site.device_id, 1, 0, Body("bansos", "Z-0001", "id", b"other")).signed(

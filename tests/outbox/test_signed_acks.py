@@ -39,7 +39,7 @@ def rows(site) -> dict[str, tuple[str, bool, str | None]]:  # type: ignore[no-un
 
 def test_mark_acked_refuses_a_request_that_was_never_sent(tmp_path: Path) -> None:
     q = LocalQueue(tmp_path / "q.db", seal=lambda b: b"sealed:" + b)
-    item = q.enqueue(Request("ktp", "id", {"nik": "9103010101010001"}), "K")
+    item = q.enqueue(Request("ktp", "id", {"nik": "9103010101010001"}))
     assert q.mark_acked([item.msg_id], time.time()) == 0, "never sent: central cannot have committed it"
     assert q.conn.execute("SELECT state, sealed IS NOT NULL FROM requests").fetchone() == ("pending", 1)
     q.mark_in_flight([item.msg_id])
@@ -57,7 +57,7 @@ def test_forged_acks_and_updates_change_nothing_and_the_office_s_do(
     keys = device_keys(settings)
     q = open_queue(settings, keys)
     rng = random.Random(5)
-    ids = [q.enqueue(synthetic_request(rng), "K").msg_id for _ in range(20)]
+    ids = [q.enqueue(synthetic_request(rng)).msg_id for _ in range(20)]
     q.close()
     attacker = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="attacker", protocol=mqtt.MQTTv5)
     attacker.connect("127.0.0.1", broker.port)

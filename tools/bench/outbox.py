@@ -155,7 +155,7 @@ def run_bench(n: int, window: int, sqlite_commits: int) -> dict[str, Any]:
         _progress(f"durable enqueue of {n} requests (the backlog) ...")
         start = time.perf_counter()
         for i, request in enumerate(requests):
-            queue.enqueue(request, "K")
+            queue.enqueue(request)
             if (i + 1) % 2000 == 0:
                 _progress(f"  {i + 1}/{n}")
         enqueue_rate = n / (time.perf_counter() - start)
