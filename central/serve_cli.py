@@ -1,4 +1,10 @@
-"""``kiosk-central serve --broker URL --db URL``: run one receiver until SIGTERM/SIGINT."""
+"""``kiosk-central serve --broker URL --db URL``: run one receiver until SIGTERM/SIGINT.
+
+The broker, its CA file, the user and its password file come from the office's ``central.toml`` (written by
+``kiosk-provision broker-config``). Before anything is created, serve checks what it can check alone: the broker
+URL, that the CA and password files can be read, and the office signing key; then it makes the database if there
+is none (saying so once). A broker that cannot be reached or refuses the receiver is logged once per cause, with
+the file, the user and the fix (``central.broker_help``)."""
 
 from __future__ import annotations
 
@@ -10,9 +16,11 @@ import threading
 from types import FrameType
 
 from central import compose
+from central.broker_help import missing_files
 from central.cli import add_db_flag, store_from
 from central.receiver import ReceiverOptions, unique_client_id
 from layanan.config import Settings
+from layanan.link import BrokerAddress
 from layanan.security.crypto import KeyFileError
 
 log = logging.getLogger(__name__)
@@ -41,6 +49,20 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     url = args.broker or settings.kiosk.broker_url
+    try:
+        BrokerAddress.parse(url)
+    except ValueError as exc:
+        print(f"kiosk-central serve: {exc} (--broker or kiosk.broker_url in central.toml)", file=sys.stderr)
+        return 2
+    problem = missing_files(settings.mqtt, url)
+    if problem is not None:
+        print(f"kiosk-central serve: {problem}", file=sys.stderr)
+        return 2
+    try:
+        compose.office_signer(settings)
+    except KeyFileError as exc:  # acks must be signed: kiosks ignore unsigned ones
+        print(f"kiosk-central serve: {exc}", file=sys.stderr)
+        return 2
     try:
         probe = store_from(args, settings, create=True)
         probe.close()

@@ -89,7 +89,7 @@ def receiver_text(choices: BrokerChoices, names: list[str], zone: str) -> str:
     """The office receiver's central.toml: every key is described in docs/operations.md."""
     q = json.dumps  # a JSON string is a TOML basic string
     rdir, data = Path(choices.receiver_dir), Path(choices.receiver_data_dir)
-    db = choices.office_db or f"sqlite:///{data / 'central.db'}"
+    db = choices.office_db or f"sqlite://{data / 'central.db'}"  # sqlite:// + an absolute path
     return "\n".join(
         [
             "# The office receiver's settings (kiosk-central serve, web, and every other kiosk-central command).",

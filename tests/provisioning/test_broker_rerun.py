@@ -128,7 +128,7 @@ def test_central_toml_names_the_tls_listener_the_ca_the_user_and_the_password_fi
     assert receiver.kiosk.broker_url == "mqtts://10.8.0.1:18883"
     assert (receiver.mqtt.username, receiver.mqtt.password_file, receiver.mqtt.ca_file) == (
         "central", "/etc/kiosk/central.password", "/etc/kiosk/ca.crt")  # fmt: skip
-    assert receiver.central.db_url == "sqlite:////var/lib/kiosk-central/central.db"
+    assert receiver.central.db_url == "sqlite:///var/lib/kiosk-central/central.db"
     assert receiver.kiosk.data_dir == Path("/var/lib/kiosk-central")
 
 
