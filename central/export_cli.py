@@ -1,4 +1,8 @@
-"""``kiosk-central export --format csv|json [--dead-letters]``: requests with personal data opened, or dead letters."""
+"""``kiosk-central export --format csv|json [--dead-letters]``: requests with personal data opened, or dead letters.
+
+Rows are for people: the service's Indonesian name beside its id (from the catalog), and the receive time in the
+zone of the kiosk's village (WIB, WITA or WIT from the province of its kode wilayah; the office's
+``site.time_zone`` for a kiosk whose village is not known), named in a ``zone`` column."""
 
 from __future__ import annotations
 
@@ -17,7 +21,9 @@ from nacl.public import PrivateKey
 
 from central import office_keys
 from central.cli import add_db_flag, central_keys_dir, store_from
+from central.zones import zone_of_village
 from layanan.config import Settings
+from layanan.domain.catalog import CatalogError, load_catalog
 from layanan.security.crypto import CENTRAL_PRIVATE_FILE, KeyFileError, unseal
 
 Keys = list[PrivateKey]
@@ -48,6 +54,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     store = store_from(args, settings)
     try:
+        villages = {view.device.device_id: view.device.village_code for view in store.devices()}
         if args.dead_letters:
             rows = [
                 {
@@ -90,9 +97,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"wrote {written} attachments under {args.attachments}", file=sys.stderr)
     finally:
         store.close()
-    zone = ZoneInfo(settings.site.time_zone)
+    names = service_names(settings)
     for row in rows:
+        zone = ZoneInfo(zone_of_village(villages.get(row["device_id"], ""), settings.site.time_zone))
         row["received"] = readable_time(row["received_at"], zone)
+        row["zone"] = row["received"].rsplit(" ", 1)[-1]
+        if "service_id" in row:
+            row["service"] = names.get(row["service_id"], f"(not in the catalog: {row['service_id']})")
     out = sys.stdout if args.out == "-" else _private_text(Path(args.out))
     try:
         if args.format == "json":
@@ -111,8 +122,19 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-LEADING = ["received", "ticket", "service_id", "status", "device_id", "msg_id"]
+LEADING = ["received", "zone", "ticket", "service", "service_id", "status", "device_id", "msg_id"]
 """The columns a person reads first; the rest follow sorted, each opened field in a 'field.NAME' column."""
+
+
+def service_names(settings: Settings) -> dict[str, str]:
+    """Service id -> its Indonesian name in the catalog the office uses (``kiosk.catalog``, else the shipped one);
+    ids alone when that catalog cannot be read (the export still runs)."""
+    try:
+        catalog = load_catalog(settings.kiosk.catalog or None, ("id",))
+    except CatalogError as exc:
+        print(f"kiosk-central export: service names left out: {exc}", file=sys.stderr)
+        return {}
+    return {sid: service.title.get("id") for sid, service in catalog.services.items()}
 
 
 def readable_time(epoch: float, zone: ZoneInfo) -> str:
