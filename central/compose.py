@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlparse, urlunparse
 
 from central import migrations
 from central.receiver import Receiver, ReceiverOptions
@@ -24,22 +25,55 @@ class MissingDatabase(ValueError):
 
 def store(settings: Settings, url: str | None = None, create: bool = True) -> CentralStore:
     """The central store at ``url``, else ``central.db_url``, else ``central.db`` in the data dir, with the office
-    schema's migrations applied. A missing SQLite file is made (and logged) only with ``create`` (serve, web);
-    other commands get MissingDatabase, so a mistyped or forgotten --db never reads an empty new database."""
+    schema's migrations applied. A database that does not exist yet (a missing SQLite file, an empty PostgreSQL
+    schema) is made, and said so in one line, only with ``create`` (serve, web); other commands get
+    MissingDatabase, so a mistyped or forgotten --db never reads an empty new database."""
     chosen = url if url is not None else settings.central.db_url
     path = sqlite_path(chosen, settings.data_dir)
-    if path is not None and not path.exists():
-        if not create:
-            where = f"{path} (the default: central.db in the data dir)" if not chosen else str(path)
-            raise MissingDatabase(
-                f"there is no database at {where}; give the office's database with --db sqlite:///PATH or "
-                "--db postgresql://... (or central.db_url in the config); only 'kiosk-central serve' and "
-                "'kiosk-central web' create a new one"
-            )
-        log.warning("no database at %s yet: creating a new, empty one", path)
+    if path is not None and not path.exists() and not create:
+        where = f"{path} (the default: central.db in the data dir)" if not chosen else str(path)
+        raise MissingDatabase(
+            f"there is no database at {where}; give the office's database with --db sqlite:///PATH or "
+            "--db postgresql://... (or central.db_url in the config); only 'kiosk-central serve' and "
+            "'kiosk-central web' create a new one"
+        )
+    if path is None and not create and postgres_is_empty(chosen):
+        raise MissingDatabase(
+            f"the database {shown(chosen)} has no office tables (an empty schema); check --db, or run "
+            "'kiosk-central serve' once to create it"
+        )
+    new_file = path is not None and not path.exists()
     opened = open_store(chosen, settings.data_dir)
-    migrations.upgrade_store(opened)
+    applied = migrations.upgrade_store(opened)
+    if new_file:
+        log.info("no database at %s yet: creating a new, empty one with the office schema", path)
+    elif applied and applied[0] == 1:
+        log.info("database %s had no office schema: created it (migrations 1-%d)", shown(chosen), applied[-1])
     return opened
+
+
+def shown(url: str) -> str:
+    """A database URL without its password, for messages and logs."""
+    parsed = urlparse(url)
+    if parsed.password is None:
+        return url
+    return urlunparse(parsed._replace(netloc=parsed.netloc.replace(f":{parsed.password}@", ":***@")))
+
+
+def postgres_is_empty(url: str) -> bool:
+    """True when a PostgreSQL database (or its ``?schema=NAME``) holds no office tables yet."""
+    import psycopg
+
+    parsed = urlparse(url)
+    query = dict(parse_qsl(parsed.query))
+    schema = query.pop("schema", "")
+    with psycopg.connect(urlunparse(parsed._replace(query=urlencode(query))), autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'devices'"
+            " AND table_schema = COALESCE(NULLIF(%s, ''), current_schema())",
+            (schema,),
+        ).fetchone()
+    return not row or row[0] == 0
 
 
 def keys_dir(settings: Settings) -> Path:

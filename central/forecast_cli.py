@@ -134,9 +134,14 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         log.info("forecast: %d series in %.1f s", len(result.forecasts), time.perf_counter() - started)
         if args.save:
             if db is None:
+                from central.compose import MissingDatabase
                 from central.web_db import open_database
 
-                db = open_database(settings, args.db, pool_size=2)
+                try:
+                    db = open_database(settings, args.db, pool_size=2, create=False)
+                except MissingDatabase as exc:  # --save never makes a database of its own
+                    print(f"kiosk-central forecast: {exc}", file=sys.stderr)
+                    return 2
             run_id = plan.save(db, result, "history+db" if args.history else "db")
             print(f"kiosk-central forecast: saved as run {run_id} for the console", file=sys.stderr)
         if args.json:

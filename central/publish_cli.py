@@ -104,7 +104,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         )
         return 2
     try:
-        db = open_database(settings, args.db, pool_size=2)
+        db = open_database(settings, args.db, pool_size=2, create=False)  # publishing never makes a database
     except Exception as exc:  # noqa: BLE001 - the database is the usual cause: say so, no trace
         print(f"kiosk-central publish: cannot open the database: {exc}", file=sys.stderr)
         return 2

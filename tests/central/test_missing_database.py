@@ -9,7 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.kiosk_env import kill, make_site, run_cli, spawn
+from tests.support.kiosk_env import (
+    TEST_POSTGRES_URL,
+    drop_schema,
+    kill,
+    make_site,
+    postgres_schema_url,
+    run_cli,
+    spawn,
+)
 from tests.support.waiting import wait_until
 
 
@@ -65,3 +73,51 @@ def test_serve_creates_the_database_once_and_says_so(tmp_path: Path) -> None:
         "central.cli", ["devices", "--db", f"sqlite://{db}", "--data-dir", str(site.central_dir)]
     )
     assert listed.returncode == 0, listed.stderr
+
+
+def test_publish_given_a_missing_database_makes_neither_it_nor_the_site(tmp_path: Path) -> None:
+    site = make_site(tmp_path, "mqtt://127.0.0.1:1")
+    missing, out = tmp_path / "typo" / "central.db", tmp_path / "site"
+    done = run_cli(
+        "central.cli",
+        ["publish", str(out), "--db", f"sqlite://{missing}", "--data-dir", str(site.central_dir)],
+    )
+    assert done.returncode == 2 and f"no database at {missing}" in done.stderr, done.stderr
+    assert not missing.parent.exists() and not out.exists()
+
+
+def schema_tables(schema: str) -> int:
+    import psycopg
+
+    with psycopg.connect(TEST_POSTGRES_URL, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = %s", (schema,)
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def test_an_empty_postgresql_schema_is_refused_until_serve_creates_it_saying_so_once(tmp_path: Path) -> None:
+    site = make_site(tmp_path, "mqtt://127.0.0.1:1")
+    url, schema = postgres_schema_url()
+    flags = ["--db", url, "--data-dir", str(site.central_dir)]
+    try:
+        for command in (["devices"], ["users", "list"], ["publish", str(tmp_path / "site")]):
+            done = run_cli("central.cli", [*command, *flags])
+            assert done.returncode == 2, done.stdout
+            assert "has no office tables (an empty schema)" in done.stderr, done.stderr
+            assert "run 'kiosk-central serve' once to create it" in done.stderr
+            assert schema_tables(schema) == 0, f"{command} created tables"
+        log = tmp_path / "serve.log"
+        proc = spawn("central.cli", ["serve", "--broker", "mqtt://127.0.0.1:1", *flags], log)
+        try:
+            wait_until(lambda: "serving" in log.read_text(), 60, "serve to create the schema")
+        finally:
+            kill(proc, signal.SIGTERM)
+        lines = log.read_text().splitlines()
+        created = [line for line in lines if "had no office schema: created it" in line]
+        assert len(created) == 1 and " INFO " in created[0], lines
+        assert not [line for line in lines if "applied migration" in line or " WARNING " in line], lines
+        listed = run_cli("central.cli", ["devices", *flags])
+        assert listed.returncode == 0, listed.stderr
+    finally:
+        drop_schema(schema)
