@@ -86,3 +86,10 @@ def test_every_pictogram_the_shipped_catalog_names_is_drawn_and_documents_use_do
     assert named | set(documents.values()) <= set(ICON_IDS)
     assert all(icon in DOCUMENT_ICONS for icon in documents.values()), documents
     assert len(set(documents.values())) == len(documents), "each document has a picture of its own"
+
+
+def test_every_document_pictogram_matches_a_fresh_drawing() -> None:
+    from kiosk.ui.icons import DOCUMENT_ICONS
+
+    stale = [i for i in DOCUMENT_ICONS if not np.array_equal(render_icon(i), load(icon_path(i)))]
+    assert not stale, f"{stale} differ from tools/icons/documents.py; run python -m tools.icons.make_icons"

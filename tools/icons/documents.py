@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from tools.icons.canvas import NAVY, WHITE, Canvas, Disc, Poly, Shape, bezier, ellipse_pts, rrect_pts
 from tools.icons.parts import (
     BLUE,
@@ -172,10 +174,9 @@ def doc_letter(cv: Canvas) -> None:
 def doc_police_report(cv: Canvas) -> None:
     """The police report of a loss: a letter carrying the police shield with its star."""
     letter(cv)
-    left = bezier((128, 236), (100, 222), (80, 200), (80, 164))
-    shield = [(128, 118), (176, 128)]
-    shield += [tuple(p) for p in bezier((176, 128), (176, 200), (156, 222), (128, 236))]
-    shield += [(float(x), float(y)) for x, y in left[1:]] + [(80, 128)]
+    right = bezier((176, 128), (176, 200), (156, 222), (128, 236))
+    left = bezier((128, 236), (100, 222), (80, 200), (80, 164))[1:]
+    shield = np.concatenate([[(128, 118), (176, 128)], right, left, [(80, 128)]])
     cv.outlined([Poly.of(shield)], GOLD, NAVY, 9)
     cv.outlined([star(128, 172, 30)], WHITE, NAVY, 6)
 
