@@ -83,10 +83,11 @@ class Device:
         return (self.data_dir / "keys" / "broker.password").read_text().strip()
 
 
-def provision_device(office: Office, root: Path, device_id: str) -> Device:
+def provision_device(office: Office, root: Path, device_id: str, kiosk_code: str = "001") -> Device:
     config, data = root / device_id / "kiosk.toml", root / device_id / "data"
     run_ok("init", "--config", config, "--device-id", device_id, "--village-code", "91.03.05.2001",
-           "--broker-url", f"mqtts://127.0.0.1:{office.port}", "--data-dir", data)  # fmt: skip
+           "--kiosk-code", kiosk_code, "--broker-url", f"mqtts://127.0.0.1:{office.port}",
+           "--data-dir", data)  # fmt: skip
     run_ok(
         "keys",
         "--config",

@@ -18,6 +18,7 @@ def init_args(config: Path, data: Path, **changes: str) -> list[str]:
     values = {
         "--device-id": "desa-test-01",
         "--village-code": "91.03.05.2001",
+        "--kiosk-code": "001",
         "--broker-url": "mqtt://127.0.0.1:1883",
         "--data-dir": str(data),
     } | changes

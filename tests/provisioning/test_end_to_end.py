@@ -37,8 +37,9 @@ def test_blank_device_to_registered_self_tested_kiosk(
     office = Office(tmp_path / "office").prepare()  # the office: sealing keys, trial CA, central broker user
     kiosk = provision_device(office, tmp_path / "kiosks", "desa-e2e-01")  # init -> keys -> register
     record = json.loads((office.devices_dir / "desa-e2e-01.register.json").read_text())
-    assert set(record) == {"device_id", "public_key", "village_code", "credentials_sha256"}
+    assert set(record) == {"device_id", "public_key", "village_code", "kiosk_code", "credentials_sha256"}
     assert record["device_id"] == "desa-e2e-01" and record["village_code"] == "91.03.05.2001"
+    assert record["kiosk_code"] == "001", "the office refuses a kiosk code another kiosk has"
     qr = cv2.imread(str(office.devices_dir / "desa-e2e-01.register.png"))
     assert (
         json.loads(cv2.QRCodeDetectorAruco().detectAndDecode(qr)[0]) == record
@@ -108,7 +109,17 @@ def test_selftest_loads_the_real_vosk_model_and_fails_a_damaged_tflite(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config = tmp_path / "kiosk.toml"
-    init = ["init", "--config", str(config), "--device-id", "desa-e2e-03", "--village-code", "91.03.05.2001"]
+    init = [
+        "init",
+        "--config",
+        str(config),
+        "--device-id",
+        "desa-e2e-03",
+        "--village-code",
+        "91.03.05.2001",
+        "--kiosk-code",
+        "001",
+    ]
     assert (
         provision([*init, "--broker-url", "mqtt://127.0.0.1:1883", "--data-dir", str(tmp_path / "data")]) == 0
     )

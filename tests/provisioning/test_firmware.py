@@ -18,7 +18,7 @@ from tests.support.installed import installed
 
 def init(tmp_path: Path, **flags: str) -> Path:
     config = tmp_path / "kiosk.toml"
-    argv = ["init", "--config", str(config), "--device-id", "desa-fw-01", "--village-code", "91.03.05.2001",
+    argv = ["init", "--config", str(config), "--device-id", "desa-fw-01", "--village-code", "91.03.05.2001", "--kiosk-code", "001",
             "--broker-url", "mqtts://10.8.0.1:8883", "--data-dir", str(tmp_path / "data")]  # fmt: skip
     argv += [x for kv in flags.items() for x in kv]
     assert provision(argv) == 0

@@ -22,7 +22,17 @@ SHIPPED = Path(__file__).resolve().parents[2] / "models"
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
     path = tmp_path / "kiosk.toml"
-    init = ["init", "--config", str(path), "--device-id", "desa-s-01", "--village-code", "91.03.05.2001"]
+    init = [
+        "init",
+        "--config",
+        str(path),
+        "--device-id",
+        "desa-s-01",
+        "--village-code",
+        "91.03.05.2001",
+        "--kiosk-code",
+        "001",
+    ]
     rc = provision(
         [
             *init,

@@ -24,7 +24,17 @@ TINY = FIXTURES / "tiny_add.tflite"
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
     path = tmp_path / "kiosk.toml"
-    init = ["init", "--config", str(path), "--device-id", "desa-m-01", "--village-code", "91.03.05.2001"]
+    init = [
+        "init",
+        "--config",
+        str(path),
+        "--device-id",
+        "desa-m-01",
+        "--village-code",
+        "91.03.05.2001",
+        "--kiosk-code",
+        "001",
+    ]
     assert (
         provision([*init, "--broker-url", "mqtt://127.0.0.1:1883", "--data-dir", str(tmp_path / "data")]) == 0
     )

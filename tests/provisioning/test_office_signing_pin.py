@@ -14,7 +14,7 @@ from provisioning.cli import main as provision
 @pytest.fixture
 def kiosk(tmp_path: Path) -> tuple[Path, Path]:
     config, data = tmp_path / "kiosk.toml", tmp_path / "data"
-    init = ["init", "--config", str(config), "--device-id", "desa-pin-01", "--village-code", "91.03.05.2001",
+    init = ["init", "--config", str(config), "--device-id", "desa-pin-01", "--village-code", "91.03.05.2001", "--kiosk-code", "001",
             "--broker-url", "mqtt://127.0.0.1:1883", "--data-dir", str(data)]  # fmt: skip
     assert provision(init) == 0
     return config, data

@@ -23,7 +23,17 @@ def test_selftest_fails_until_the_prompts_are_rendered_with_the_command_it_names
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config = tmp_path / "kiosk.toml"
-    init = ["init", "--config", str(config), "--device-id", "desa-p-01", "--village-code", "91.03.05.2001"]
+    init = [
+        "init",
+        "--config",
+        str(config),
+        "--device-id",
+        "desa-p-01",
+        "--village-code",
+        "91.03.05.2001",
+        "--kiosk-code",
+        "001",
+    ]
     rc = provision([*init, "--kiosk-code", "103", "--languages", "id", "--broker-url", "mqtt://127.0.0.1:1883",
                     "--data-dir", str(tmp_path / "d")])  # fmt: skip
     assert rc == 0

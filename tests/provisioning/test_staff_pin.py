@@ -26,7 +26,7 @@ SHOWN = re.compile(r"staff PIN: (\d{6})\b")
 
 
 def init_argv(config: Path, *extra: str) -> list[str]:
-    return ["init", "--config", str(config), "--device-id", "desa-pin-01", "--village-code", "91.03.05.2001",
+    return ["init", "--config", str(config), "--device-id", "desa-pin-01", "--village-code", "91.03.05.2001", "--kiosk-code", "001",
             "--broker-url", "mqtt://127.0.0.1:1883", "--data-dir", str(config.parent / "data"), *extra]  # fmt: skip
 
 
