@@ -46,7 +46,6 @@ from provisioning.common import (
     guarded,
     models_dir,
     read_device_settings,
-    replace_section,
     write_device_settings,
 )
 
@@ -59,8 +58,6 @@ ARCHIVES = (".zip", ".tar.gz", ".tgz", ".tar")
 AUDIO = (".wav", ".ogg", ".opus", ".mp3", ".flac")
 STORE = ".store"
 MANIFEST = "manifest.json"
-LITERT_FILE = "digits-id.tflite"
-"""The file name the kiosk's speech loads from ``speech.models_dir`` (kiosk/speech/engines.py)."""
 BIG = 8 * 2**20
 """Copies larger than this print their progress."""
 
@@ -349,30 +346,9 @@ def stage(source: Path, manifest: Manifest, staging: Path) -> None:
     check_kind(content, manifest, source)
     (content / MANIFEST).write_text(manifest.to_json() + "\n")
     if manifest.is_speech:
+        from provisioning.speech_models import check_speech
+
         check_speech(content, manifest, source)
-
-
-def check_speech(content: Path, manifest: Manifest, source: Path) -> None:
-    """Load the staged copy with the kiosk's own speech loader (kiosk/speech/engines.py), as the kiosk will:
-    a model speech cannot use is never made current."""
-    try:
-        from kiosk.speech.engines import EngineUnavailable, LanguagePack, load_recognizer
-    except ImportError as exc:
-        raise ProvisionError(
-            f"the kiosk's speech software cannot be imported ({exc}); install the kiosk first "
-            "(pip install 'layanan_desa-...whl[kiosk,provision]', docs/provisioning.md step 1)"
-        ) from None
-    if manifest.kind == "tflite":
-        pack = LanguagePack(manifest.lang or "id", "litert", content / manifest.file, content / MANIFEST)
-    else:
-        pack = LanguagePack(manifest.lang, "vosk", content)
-    try:
-        load_recognizer(pack)
-    except EngineUnavailable as exc:
-        raise ProvisionError(
-            f"{source} passed its checksums but the kiosk's speech cannot load it ({exc}); nothing was changed: "
-            "get the model and its manifest.json from the same release"
-        ) from None
 
 
 def _check_sha(path: Path, expected: str, source: Path) -> None:
@@ -469,28 +445,6 @@ def install(source: Path, manifest_path: Path | None, name: str | None, root: Pa
     return f"{manifest.name} {manifest.version} ({manifest.kind}) installed in {link}", manifest
 
 
-def point_speech(settings: Settings, link: Path, manifest: Manifest) -> tuple[Settings, str]:
-    """The settings with the kiosk's speech pointed at an installed speech model, and what that means."""
-    if manifest.kind == "tflite":
-        if manifest.file != LITERT_FILE or (manifest.lang or "id") != "id":
-            return settings, (
-                f"note: the kiosk's Indonesian speech loads {LITERT_FILE} only; {manifest.name} is installed "
-                "but not used by speech"
-            )
-        if settings.speech.models_dir == str(link):
-            return settings, f"Indonesian speech uses {link}"
-        return replace_section(settings, "speech", models_dir=str(link)), (
-            f"Indonesian speech now uses {link} (speech.models_dir)"
-        )
-    entry = f"{manifest.lang}={link}"
-    others = tuple(v for v in settings.speech.vosk_models if v.split("=", 1)[0].strip() != manifest.lang)
-    if entry in settings.speech.vosk_models:
-        return settings, f"speech in '{manifest.lang}' uses {link}"
-    return replace_section(settings, "speech", vosk_models=(*others, entry)), (
-        f"speech in '{manifest.lang}' now uses {link} (speech.vosk_models)"
-    )
-
-
 def rollback(root: Path, name: str) -> str:
     link, previous = root / name, root / f"{name}.previous"
     if not previous.is_symlink() or not (root / os.readlink(previous)).exists():
@@ -572,6 +526,8 @@ def install_model(args: argparse.Namespace) -> int:
     done, manifest = install(args.source, args.manifest, args.name, root)
     print(done)
     if manifest.is_speech:
+        from provisioning.speech_models import point_speech
+
         changed, what = point_speech(settings, root / manifest.name, manifest)
         if changed != settings:
             write_device_settings(path, changed)
