@@ -47,8 +47,10 @@ def load_pack(code: str, directory: Path | None = None) -> LanguagePack:
     else:
         ref = resources.files("layanan").joinpath(f"data/lang/{code}.toml")
         if not ref.is_file():
+            where = f"{directory}/{code}.toml" if directory is not None else f"a folder's {code}.toml"
             raise CatalogError(
-                f"language pack '{code}' is not installed; install it with 'kiosk-provision install-model'"
+                f"language pack '{code}' is neither shipped nor provisioned: put {where} (the [prompts] of"
+                f" layanan/data/lang/id.toml translated), or remove '{code}' from kiosk.languages"
             )
         source, raw = f"layanan/data/lang/{code}.toml", ref.read_bytes()
     try:
