@@ -18,10 +18,11 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 
+from central.broker_help import ProblemLog
 from central.db import Cursor, Database
 from layanan.config import MqttSettings
 from layanan.domain.envelope import EnvelopeError, StatusUpdate, UpdateAck, parse_topic, topic
-from layanan.link import connect_async, make_client
+from layanan.link import connect_async, make_client, problem_of_refusal, watch_connect_failures
 
 log = logging.getLogger(__name__)
 NEVER = 1e18
@@ -49,7 +50,16 @@ def connect(
     """A started client connected to the broker, or None when it cannot be reached in ``timeout``."""
     client, address = make_client(client_id, broker_url, mqtt_settings, persistent=False, protocol="5")
     connected = threading.Event()
-    client.on_connect = lambda c, u, f, reason, p: None if reason.is_failure else connected.set()
+    problems = ProblemLog(log, mqtt_settings, broker_url)  # the file, the user and the fix, once
+    watch_connect_failures(client, problems.report)
+
+    def on_connect(c: mqtt.Client, u: Any, f: Any, reason: Any, p: Any) -> None:
+        if reason.is_failure:
+            problems.report(problem_of_refusal(reason))
+        else:
+            connected.set()
+
+    client.on_connect = on_connect
     connect_async(client, address, mqtt_settings, persistent=False)
     client.loop_start()
     if connected.wait(timeout):
@@ -111,6 +121,7 @@ class StatusLink:
         self._client: mqtt.Client | None = None
         self.connected = False
         self.acks = 0
+        self._problems = ProblemLog(log, mqtt_settings, broker_url)
 
     def start(self) -> StatusLink:
         # a clean session: an ack missed while the console was down is answered again after the next resend
@@ -118,6 +129,7 @@ class StatusLink:
             self.client_id, self.broker_url, self.mqtt_settings, persistent=False, protocol="5"
         )
         client.on_connect = self._on_connect
+        watch_connect_failures(client, self._problems.report)
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         connect_async(client, address, self.mqtt_settings, persistent=False)
@@ -142,8 +154,9 @@ class StatusLink:
 
     def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
         if reason.is_failure:
-            log.warning("broker refused the console's status link: %s", reason)
+            self._problems.report(problem_of_refusal(reason))
             return
+        self._problems.connected()
         client.subscribe([("$share/office-updates/kiosk/v1/+/updack", 1)])
         self.connected = True
         self._wake.set()

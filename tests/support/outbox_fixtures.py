@@ -19,6 +19,7 @@ def central_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[s
         return
     url, schema = postgres_schema_url()
     try:
+        open_store(url).close()  # as serve leaves it: other commands refuse an empty schema
         yield url
     finally:
         drop_schema(schema)
