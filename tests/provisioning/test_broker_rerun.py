@@ -169,3 +169,15 @@ def test_the_office_unit_reads_the_path_kiosk_central_reads_by_default() -> None
     parser = __import__("argparse").ArgumentParser()
     firmware.configure(parser)
     assert parser.get_default("central_config") == str(OFFICE_CONFIG) == "/etc/kiosk/central.toml"
+
+
+def test_every_key_of_central_toml_is_described_in_docs_operations(tmp_path: Path) -> None:
+    import tomllib
+
+    out = tmp_path / "broker"
+    assert broker_config(out) == 0
+    written = tomllib.loads((out / "central.toml").read_text())
+    keys = [f"{section}.{key}" for section, values in written.items() for key in values]
+    page = (ROOT / "docs/operations.md").read_text()
+    section = page[page.index("## The office receiver's settings") :]
+    assert len(keys) >= 7 and [k for k in keys if f"| `{k}` |" not in section] == []
