@@ -48,9 +48,10 @@ def test_device_cannot_publish_on_another_devices_topics(
     central.subscribe("kiosk/v1/#")
     dev_a = device_client(office, a)
     try:
-        for leaf in ("req", "att/018f/0", "status", "tel", "ack", "upd"):
+        for leaf in ("req", "att/018f/0", "status", "tel", "ack", "upd", "ask", "ans"):
             dev_a.publish(f"kiosk/v1/{b.device_id}/{leaf}", b"forged")
         dev_a.publish(f"kiosk/v1/{a.device_id}/ack", b"own ack is read-only for the device")
+        dev_a.publish(f"kiosk/v1/{a.device_id}/ans", b"own answers are read-only for the device")
         dev_a.publish(f"kiosk/v1/{a.device_id}/req", b"sentinel")
         received = []
         while True:
