@@ -71,8 +71,8 @@ def test_the_acl_gives_devices_only_their_own_topics() -> None:
     lines = acl_text("central").splitlines()
     patterns = sorted(line for line in lines if line.startswith("pattern"))
     assert patterns == sorted(
-        [f"pattern write kiosk/v1/%u/{leaf}" for leaf in ("req", "att/#", "status", "tel", "updack")]
-        + [f"pattern read kiosk/v1/%u/{leaf}" for leaf in ("ack", "upd")]
+        [f"pattern write kiosk/v1/%u/{leaf}" for leaf in ("req", "att/#", "status", "tel", "updack", "ask")]
+        + [f"pattern read kiosk/v1/%u/{leaf}" for leaf in ("ack", "upd", "ans")]
     )
     assert not any("readwrite" in line for line in patterns)
 
