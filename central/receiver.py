@@ -137,10 +137,10 @@ class ReceiverOptions:
     """Messages received and not yet validated, at most; when the database stalls, the network thread waits for
     room, so the broker (which keeps the rest) and TCP hold the backlog instead of this process's memory."""
     orphan_chunk_s: float = 3 * 86400.0
+    """Chunks that no request has declared after this long are dropped (``central.orphan_chunk_s``)."""
     registry_ttl_s: float = 5.0
     """A device's registry entry is read again after this long: a new key or a disabled kiosk takes effect within
     it, in every running receiver."""
-    """Chunks that no request has declared after this long are dropped (``central.orphan_chunk_s``)."""
     crash_after_commits: int = 0
     """Fault injection for tests: exit the process right after this many commits, before their acks."""
     time_zone: str = "Asia/Jakarta"
