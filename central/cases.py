@@ -36,7 +36,8 @@ REASONS = ("dokumen_kurang", "data_tidak_sesuai", "bukan_wewenang", "ganda", "la
 PAGE = 50
 OVERDUE_CAP = 1000
 _CURSOR = re.compile(r"^(\d{4}-\d{2}-\d{2})~(\d+(?:\.\d+)?)~([0-9a-f-]{36})$")
-_TICKET = re.compile(r"^[A-Z]-\d{4}$")
+_TICKET = re.compile(r"^(\d{7}|[A-Z]-\d{4})$")
+"""A ticket as stored: 7 digits (``1230427``, typed as ``123 0427``) or an old code (``K-0427``)."""
 _NIK = re.compile(r"^\d{16}$")
 
 
@@ -195,8 +196,11 @@ def get(db: Database, user: User, msg_id: str) -> Case | None:
 
 
 def search(db: Database, user: User, text: str, nik_index: Any) -> list[Case]:
-    """By ticket code (``K-0427``, every kiosk of the area) or by NIK through its blind index."""
+    """By ticket code (``123 0427``, or an old ``K-0427`` of every kiosk of the area) or by NIK through its blind
+    index."""
     text = text.strip().upper().replace(" ", "")
+    if re.fullmatch(r"[A-Z]\d{4}", text):  # an old code typed without its hyphen
+        text = f"{text[0]}-{text[1:]}"
     where, params = scope(user)
     if _TICKET.match(text):
         where.append("c.ticket = ?")
@@ -207,7 +211,7 @@ def search(db: Database, user: User, text: str, nik_index: Any) -> list[Case]:
         where.append("c.nik_index = ?")
         params.append(nik_index(text))
     else:
-        raise QueryError("search: type a ticket code such as K-0427 or a 16-digit NIK")
+        raise QueryError("search: type a ticket code such as 123 0427 (or an old K-0427) or a 16-digit NIK")
     sql = (
         f"SELECT {_CASE_COLS} FROM cases c WHERE {' AND '.join(where)} ORDER BY c.received_at DESC LIMIT 100"
     )

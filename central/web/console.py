@@ -26,6 +26,7 @@ from central.updates import StatusLink
 from layanan.calendar import Calendar
 from layanan.config import Settings
 from layanan.domain.catalog import Catalog
+from layanan.domain.request import format_ticket
 from layanan.security.crypto import KeyFileError
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,7 @@ class Console:
         )
         self.env.filters["when"] = self.when
         self.env.filters["ago"] = ago
+        self.env.filters["ticket"] = format_ticket  # 1230427 -> 123 0427, as on the slip
 
     def word(self, lang: str, key: str, **kw: Any) -> str:
         text = self.words.get(lang, {}).get(key) or self.words["id"].get(key) or key
