@@ -24,7 +24,7 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 SCHEMA_VERSION = 1
 MAX_ENVELOPE_BYTES = 16 * 1024
@@ -284,6 +284,40 @@ class Envelope:
         return cls(msg_id, device_id, seq, created_ms, body, signature)
 
 
+class OfficeSigned:
+    """What every message the office signs for one device shares (:class:`Ack`, :class:`StatusUpdate`,
+    ``lookup.TicketAnswer``): a frozen dataclass with ``device_id`` and ``signature`` fields and a ``_wire()``
+    dict; the signature covers the canonical JSON of that dict with ``dev`` in it, so a message signed for one
+    kiosk never verifies at another."""
+
+    device_id: str
+    signature: bytes
+
+    def _wire(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def canonical_bytes(self) -> bytes:
+        return _dumps(self._wire())
+
+    def signed(self, device_id: str, signer: Signer) -> Self:
+        unsigned = dataclasses.replace(self, device_id=device_id, signature=b"")  # type: ignore[type-var]
+        return dataclasses.replace(unsigned, signature=signer(unsigned.canonical_bytes()))  # type: ignore[type-var]
+
+    def verify(self, device_id: str, verifier: Verifier) -> bool:
+        """Signed by the office, for this device."""
+        return (
+            bool(self.signature)
+            and self.device_id == device_id
+            and verifier(self.canonical_bytes(), self.signature)
+        )
+
+    def to_bytes(self) -> bytes:
+        wire = self._wire()
+        if self.signature:
+            wire["sig"] = _b64e(self.signature)
+        return _dumps(wire)
+
+
 @dataclass(frozen=True)
 class Rejection:
     """Central refused a message it could attribute to this device; the device counts it as a failed try."""
@@ -293,7 +327,7 @@ class Rejection:
 
 
 @dataclass(frozen=True)
-class Ack:
+class Ack(OfficeSigned):
     """On ``kiosk/v1/{device}/ack``: msg ids committed at central, chunks committed, and rejections.
 
     Central signs it with the office key (``sig``, over the canonical bytes without ``sig``, which name the device
@@ -317,27 +351,6 @@ class Ack:
         if self.device_id:
             wire["dev"] = self.device_id
         return wire
-
-    def canonical_bytes(self) -> bytes:
-        return _dumps(self._wire())
-
-    def signed(self, device_id: str, signer: Signer) -> Ack:
-        unsigned = dataclasses.replace(self, device_id=device_id, signature=b"")
-        return dataclasses.replace(unsigned, signature=signer(unsigned.canonical_bytes()))
-
-    def verify(self, device_id: str, verifier: Verifier) -> bool:
-        """Signed by the office, for this device."""
-        return (
-            bool(self.signature)
-            and self.device_id == device_id
-            and verifier(self.canonical_bytes(), self.signature)
-        )
-
-    def to_bytes(self) -> bytes:
-        wire = self._wire()
-        if self.signature:
-            wire["sig"] = _b64e(self.signature)
-        return _dumps(wire)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Ack:
@@ -377,7 +390,7 @@ def _office_signature(obj: Mapping[str, Any]) -> tuple[str, bytes]:
 
 
 @dataclass(frozen=True)
-class StatusUpdate:
+class StatusUpdate(OfficeSigned):
     """On ``kiosk/v1/{device}/upd``: the status of a ticket, shown to the citizen and to staff; signed by the office
     like an :class:`Ack`."""
 
@@ -392,26 +405,6 @@ class StatusUpdate:
         if self.device_id:
             wire["dev"] = self.device_id
         return wire
-
-    def canonical_bytes(self) -> bytes:
-        return _dumps(self._wire())
-
-    def signed(self, device_id: str, signer: Signer) -> StatusUpdate:
-        unsigned = dataclasses.replace(self, device_id=device_id, signature=b"")
-        return dataclasses.replace(unsigned, signature=signer(unsigned.canonical_bytes()))
-
-    def verify(self, device_id: str, verifier: Verifier) -> bool:
-        return (
-            bool(self.signature)
-            and self.device_id == device_id
-            and verifier(self.canonical_bytes(), self.signature)
-        )
-
-    def to_bytes(self) -> bytes:
-        wire = self._wire()
-        if self.signature:
-            wire["sig"] = _b64e(self.signature)
-        return _dumps(wire)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> StatusUpdate:

@@ -26,6 +26,7 @@ from layanan.domain.envelope import (
     _MSG_ID,
     SCHEMA_VERSION,
     EnvelopeError,
+    OfficeSigned,
     Signer,
     Verifier,
     _b64d,
@@ -100,7 +101,7 @@ class TicketAsk:
 
 
 @dataclass(frozen=True)
-class TicketAnswer:
+class TicketAnswer(OfficeSigned):
     """The office's answer to a :class:`TicketAsk`: found or not, and then the service, status text and day."""
 
     msg_id: str
@@ -122,27 +123,6 @@ class TicketAnswer:
         if self.device_id:
             wire["dev"] = self.device_id
         return wire
-
-    def canonical_bytes(self) -> bytes:
-        return _dumps(self._wire())
-
-    def signed(self, device_id: str, signer: Signer) -> TicketAnswer:
-        unsigned = dataclasses.replace(self, device_id=device_id, signature=b"")
-        return dataclasses.replace(unsigned, signature=signer(unsigned.canonical_bytes()))
-
-    def verify(self, device_id: str, verifier: Verifier) -> bool:
-        """Signed by the office, for this device."""
-        return (
-            bool(self.signature)
-            and self.device_id == device_id
-            and verifier(self.canonical_bytes(), self.signature)
-        )
-
-    def to_bytes(self) -> bytes:
-        wire = self._wire()
-        if self.signature:
-            wire["sig"] = _b64e(self.signature)
-        return _dumps(wire)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> TicketAnswer:
