@@ -63,6 +63,20 @@ class Context:
 Check = Callable[[Context], tuple[str, str, str]]
 
 
+def check_identity(ctx: Context) -> tuple[str, str, str]:
+    """The device id, village and kiosk code: without its own code a kiosk's tickets begin with 001 and collide
+    with the office's kiosk 001 (tickets are unique within an office only through the code)."""
+    k = ctx.settings.kiosk
+    if not k.kiosk_code:
+        return (
+            FAIL,
+            f"kiosk {k.device_id} has no kiosk code: its tickets would begin with 001, like another kiosk's",
+            "ask the office for a free code ('kiosk-central devices' lists those in use), then"
+            " 'kiosk-provision init --kiosk-code NNN'",
+        )
+    return PASS, f"kiosk {k.device_id}, code {k.kiosk_code}, village {k.village_code}", ""
+
+
 def check_keys(ctx: Context) -> tuple[str, str, str]:
     kdir = keys_dir(ctx.settings)
     try:
@@ -496,6 +510,7 @@ LOADERS: dict[str, Callable[[Path], None]] = {
 }
 
 CHECKS: dict[str, Check] = {
+    "identity": check_identity,
     "keys": check_keys,
     "clock": check_clock,
     "disk": check_disk,

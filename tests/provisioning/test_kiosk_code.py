@@ -48,3 +48,22 @@ def test_next_ticket_continues_the_predecessors_numbering_and_never_goes_back(
     assert "already at 45" in capsys.readouterr().out
     assert provision(["init", "--config", str(config), "--next-ticket", "0"]) == 1
     assert "1 or more" in capsys.readouterr().err
+
+
+def test_selftest_fails_on_a_kiosk_without_a_code_and_names_the_fix(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    import json
+
+    config, data = tmp_path / "kiosk.toml", tmp_path / "data"
+    assert provision(init_args(config, data, **{"--kiosk-code": "042"})) == 0
+    capsys.readouterr()
+    assert provision(["selftest", "--config", str(config), "--json", "--only", "identity"]) == 0
+    [check] = json.loads(capsys.readouterr().out)["checks"]
+    assert check["status"] == "PASS" and "code 042" in check["detail"]
+    # a config written before kiosk codes existed (or edited by hand): the code is gone
+    config.write_text(config.read_text().replace('kiosk_code = "042"', 'kiosk_code = ""'))
+    assert provision(["selftest", "--config", str(config), "--json", "--only", "identity"]) == 1
+    [check] = json.loads(capsys.readouterr().out)["checks"]
+    assert check["status"] == "FAIL" and "no kiosk code" in check["detail"]
+    assert "kiosk-provision init --kiosk-code NNN" in check["fix"]
