@@ -36,6 +36,7 @@ import pytest
 from tests.support.kiosk_env import TEST_POSTGRES_URL, drop_schema, postgres_schema_url
 from tools.net import Mosquitto, free_port
 
+pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
 OPERATIONS, PROVISIONING = "docs/operations.md", "docs/provisioning.md"
@@ -287,6 +288,37 @@ def test_every_page_names_only_variables_the_test_sets() -> None:
         named = set(VARIABLE.findall((ROOT / doc).read_text()))
         assert named, f"{doc} sets no path variables at its top (NAME=${{NAME:-/default}})"
         assert named <= known, f"{doc} uses {sorted(named - known)}: set them in tests/test_docs_commands.py"
+
+
+def test_a_failing_command_names_its_page_line_and_output(tmp_path: Path) -> None:
+    machines = Machines(tmp_path, env_for(tmp_path))
+    block = Block(
+        "docs/example.md", 42, RUN, 'echo "ready"\nkiosk-central devices show no-such-kiosk\necho never\n'
+    )
+    with pytest.raises(pytest.fail.Exception) as failed:
+        run_block(block, machines.env, tmp_path, machines)
+    message = str(failed.value)
+    assert (
+        "docs/example.md line 42" in message
+        and "ready" in message
+        and "never" not in message.split("--- output")[1]
+    )
+    assert "no-such-kiosk" in message or "no database" in message  # the tool's own words
+
+
+def test_blocks_and_markers_are_read_in_page_order(tmp_path: Path) -> None:
+    doc = tmp_path / "page.md"
+    doc.write_text(
+        "# t\n\n```sh\na\n```\n\n<!-- docs-test: new SD card -->\n\n```sh-root\nb\n```\n\n```text\nc\n```\n"
+    )
+    items = page(str(doc))  # an absolute path: ROOT / it is it
+    assert [(type(i).__name__, i.line) for i in items] == [
+        ("Block", 3),
+        ("Marker", 7),
+        ("Block", 9),
+        ("Block", 13),
+    ]
+    assert [i.info for i in items if isinstance(i, Block)] == ["sh", "sh-root", "text"]
 
 
 def env_for_names() -> list[str]:
