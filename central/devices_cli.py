@@ -57,7 +57,14 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             return _show(store, args.file, args.json)
         if args.action == "import":
             if not args.file:
-                print("kiosk-central devices import: name the device record file", file=sys.stderr)
+                swallowed = args.replace and Path(args.replace).suffix in (".json", ".png", ".jpg", ".jpeg")
+                print(
+                    f"kiosk-central devices import: name the device record file; --replace took {args.replace} as "
+                    "the old kiosk's id: put the file first ('devices import FILE --replace [OLD]')"
+                    if swallowed
+                    else "kiosk-central devices import: name the device record file",
+                    file=sys.stderr,
+                )
                 return 2
             try:
                 device = Device.from_record(_read_record(Path(args.file)), time.time())
