@@ -174,7 +174,10 @@ def ensure_tls(out: Path, names: list[str], ca_cert: Path | None, ca_key: Path |
     server_crt, server_key = out / "server.crt", out / "server.key"
     if server_crt.exists() and server_key.exists():
         current = pki.load(server_crt, server_key, "server certificate")
-        if pki.issued_by(current.cert, ca_x509) and sorted(pki.server_names(current.cert)) == sorted(names):
+        expiring = pki.expires_within(current.cert, pki.RENEW_DAYS)
+        if expiring:
+            notes.append(f"server certificate expires {current.cert.not_valid_after_utc:%Y-%m-%d}: renewed")
+        elif pki.issued_by(current.cert, ca_x509) and sorted(pki.server_names(current.cert)) == sorted(names):
             return [*notes, "server certificate kept"]
     if ca is None:
         raise ProvisionError(

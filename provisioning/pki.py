@@ -19,6 +19,8 @@ from provisioning.common import ProvisionError, atomic_write_bytes
 
 CA_DAYS = 3650
 SERVER_DAYS = 825
+RENEW_DAYS = 30
+"""A server certificate that expires within this many days is made again by the next ``broker-config`` run."""
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,10 @@ def server_names(cert: x509.Certificate) -> list[str]:
     except x509.ExtensionNotFound:
         return []
     return [str(v) for v in san.get_values_for_type(x509.IPAddress)] + san.get_values_for_type(x509.DNSName)
+
+
+def expires_within(cert: x509.Certificate, days: int) -> bool:
+    return cert.not_valid_after_utc < _now() + dt.timedelta(days=days)
 
 
 def issued_by(cert: x509.Certificate, ca: x509.Certificate) -> bool:
