@@ -22,6 +22,7 @@ APT_PACKAGES=(
 
 if [ "$extras" = "test" ]; then
   APT_PACKAGES+=(chromium)            # the office console's browser tests (Playwright drives /usr/bin/chromium)
+  APT_PACKAGES+=(openssl)             # tests/test_docs_commands.py: docs/operations.md makes a new CA with it
 fi
 
 missing=()
