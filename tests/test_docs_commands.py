@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
 OPERATIONS, PROVISIONING = "docs/operations.md", "docs/provisioning.md"
 RUN, NOT_RUN = "sh", "sh-root"
-MIN_RUN_BLOCKS = 20
+MIN_RUN_BLOCKS = 30
 """Fewer blocks than this ran: someone retagged commands instead of fixing them."""
 BLOCK_TIMEOUT_S = 120
 FENCE = re.compile(r"^```([^\n`]*)\n(.*?)^```[ \t]*$", re.M | re.S)
