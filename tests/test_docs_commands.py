@@ -9,7 +9,8 @@ fails if a page names one it does not know). ``sudo`` runs the command as it is 
 
 Blocks tagged ```sh-root need the real machine (apt, systemctl, chown to a system user, reboot, the kiosk's
 hardware) and are not run; the few whose effect the test can play itself are played: ``systemctl ... mosquitto``
-(re)starts or reloads the private broker, ``systemctl ... kiosk-central`` the receiver. The test reports how many
+(re)starts or reloads the private broker, ``systemctl ... kiosk-central`` the receiver, and the kiosk's ``sudo
+reboot`` after installing its firmware starts its uploader (``kiosk uploader``), which the office must then see. The test reports how many
 blocks it skipped and requires a floor of blocks that ran, so retagging commands cannot silence it. Other info
 strings (``text``, ``toml``, none) are not commands.
 
@@ -21,12 +22,14 @@ developer's, not an operator's, and are not run here.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
 import subprocess
 import sys
 import time
+import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -151,6 +154,8 @@ class Machines:
     env: dict[str, str]
     broker: Mosquitto | None = None
     receiver: subprocess.Popen[bytes] | None = None
+    kiosk: subprocess.Popen[bytes] | None = None
+    """The current SD card's uploader, once its firmware is installed and it has rebooted."""
     played: list[str] = field(default_factory=list)
 
     @property
@@ -216,11 +221,54 @@ class Machines:
                 self.receiver.wait(timeout=15)
         self.receiver = None
 
+    def boot_kiosk(self) -> None:
+        """The rendered firmware installed and the kiosk rebooted: its uploader starts, connects with the
+        kiosk's own credentials over TLS and reports at once; the office must then see the kiosk."""
+        self.stop_kiosk()
+        conf = Path(self.env["DEVICE_ETC"]) / "kiosk.toml"
+        device = tomllib.loads(conf.read_text())["kiosk"]["device_id"]
+        log_path = self.root / f"uploader-{device}.log"
+        with log_path.open("ab") as log:
+            self.kiosk = subprocess.Popen(
+                [str(VENV_BIN / "kiosk"), "uploader", "--config", str(conf)],
+                env=self.env,
+                stdout=log,
+                stderr=log,
+                stdin=subprocess.DEVNULL,
+            )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and self.kiosk.poll() is None:
+            listing = subprocess.run(
+                [str(VENV_BIN / "kiosk-central"), "devices", "--json"],
+                env=self.env,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            seen = {d["device_id"]: d["last_seen_s_ago"] for d in json.loads(listing.stdout or "[]")}
+            if seen.get(device) is not None:
+                return
+            time.sleep(0.5)
+        pytest.fail(
+            f"after the reboot, the office never heard from {device}; its uploader's log:\n{log_path.read_text()}"
+        )
+
+    def stop_kiosk(self) -> None:
+        if self.kiosk is not None and self.kiosk.poll() is None:
+            self.kiosk.terminate()
+            try:
+                self.kiosk.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kiosk.kill()
+                self.kiosk.wait(timeout=15)
+        self.kiosk = None
+
     ACTIONS = (
         (r"systemctl (re)?start mosquitto\b", start_broker),
         (r"systemctl reload mosquitto\b", reload_broker),
         (r"systemctl (enable --now|start|restart) kiosk-central\b", start_receiver),
         (r"systemctl stop kiosk-central\b", stop_receiver),
+        (r"sudo reboot\b", boot_kiosk),
     )
 
 
@@ -246,6 +294,7 @@ def machines(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Machine
         else:
             assert (Path(running.env["OFFICE_DATA"]) / "central.db").exists()
     finally:
+        running.stop_kiosk()
         running.stop_receiver()
         running.stop_broker()
         if schema:
@@ -354,6 +403,7 @@ def run_chain(machines: Machines, tmp_path: Path, capsys: pytest.CaptureFixture[
                 f"{step.doc} line {step.line}: unknown docs-test marker {step.name!r}"
             )
             cards += 1
+            machines.stop_kiosk()  # the old card is out
             new_sd_card(env, tmp_path, cards)
             continue
         if step.info == RUN:
