@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import re
+import signal
 import sqlite3
 import time
 from pathlib import Path
@@ -64,6 +65,10 @@ def test_a_receiver_killed_for_good_strands_nothing_beyond_one_resend(
         assert ids[0] and ids[1] and ids[0] != ids[1], f"two receivers with one client id: {ids}"
         up = Uploader(settings, queue_path(settings), signer(keys), keys.public_hex).start()
         wait_until(lambda: acked_count(site) >= 200, 30, "the flush started")
+        # frozen first, so it certainly holds part of the flush when it dies (killed between two batches it
+        # could hold nothing, and then nothing would be lost: under load that happened)
+        receivers[1].send_signal(signal.SIGSTOP)
+        time.sleep(1.0)
         kill(receivers[1])
         killed_at = time.monotonic()
         assert acked_count(site) < 1500, "the flush finished before the kill; the test proves nothing"

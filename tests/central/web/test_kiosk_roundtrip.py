@@ -12,6 +12,7 @@ from typing import Any
 
 from central import compose
 from central.store import Device
+from layanan.domain.request import format_ticket
 from tests.support.delivery import acked_count, receiver
 from tests.support.kiosk_env import ROOT, kill, make_site, run_cli, spawn
 from tests.support.office import Office, office_settings
@@ -49,7 +50,7 @@ def test_a_state_change_reaches_the_kiosk_and_the_page_shows_it_acknowledged(
         office.index()
         log_in(page, office, "ani")
         page.wait_for_url("**/inbox")
-        page.click(f"a.ticket:text('{ticket}')")
+        page.click(f"a.ticket:text('{format_ticket(ticket)}')")  # shown as "001 0001"
         page.wait_for_selector("dl.fields")
         for state in ("diproses", "siap_diambil"):
             page.check(f"input[value={state}]")
