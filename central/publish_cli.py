@@ -18,10 +18,10 @@ from pathlib import Path
 from central import compose, transparency
 from central.cli import add_db_flag
 from central.forecast.plan import demand_services
-from central.sla import Calendar
 from central.web import public
 from central.web.console import Console
 from central.web_db import open_database
+from layanan.calendar import Calendar
 from layanan.config import Settings
 from layanan.domain.catalog import load_catalog
 

@@ -20,11 +20,11 @@ from central import compose, office_keys
 from central.cli import add_db_flag
 from central.db import Database
 from central.indexer import Indexer
-from central.sla import Calendar, HolidayFileError, read_office_days
 from central.updates import StatusLink
 from central.web.app import create_app
 from central.web.console import Console
 from central.web_db import open_database
+from layanan.calendar import Calendar, HolidayFileError, read_office_days
 from layanan.config import Settings
 from layanan.domain.catalog import CatalogError, load_catalog
 from layanan.security.crypto import KeyFileError
