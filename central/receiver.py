@@ -1,25 +1,23 @@
 """The central receiver: validate, store, then acknowledge; dead-letter every bad message and keep serving.
 
 paho's network thread only queues messages (in a bounded inbox: when it is full, paho waits and the broker keeps the
-rest). The worker takes what has arrived (up to ``max_batch``), validates each message into a request or a dead
-letter, commits the batch in one transaction, and only then publishes one ack per device, signed with the office
-key, listing the committed msg ids (new and duplicates) and the rejected ones. A crash between commit and ack only
-means the kiosk resends and central answers "duplicate" with the same ack. A batch the database refuses for
-something in it is committed again item by item, so one bad message never holds up good ones. The MQTT session ends
-with the connection, so a dead receiver strands no share of the shared subscription.
+rest). The worker takes what has arrived (up to ``max_batch``), has each message judged into a request or a dead
+letter (:mod:`central.validation`), commits the batch in one transaction, and only then publishes one ack per
+device, signed with the office key, listing the committed msg ids (new and duplicates) and the rejected ones. A
+crash between commit and ack only means the kiosk resends and central answers "duplicate" with the same ack. A batch
+the database refuses for something in it is committed again item by item, so one bad message never holds up good
+ones. The MQTT session ends with the connection, so a dead receiver strands no share of the shared subscription.
+Ticket questions (``ask``) bypass the batches and go to :mod:`central.lookup`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 import os
 import queue
-import re
 import secrets
 import socket
-import sqlite3
 import threading
 import time
 from collections import defaultdict
@@ -31,90 +29,22 @@ import paho.mqtt.client as mqtt
 
 from central.broker_help import ProblemLog
 from central.lookup import TicketResponder
-from central.store import CONFLICT, REFUSED, CentralStore, Chunk, DeadLetter, Device, StoredRequest
-from layanan.config import MqttSettings
-from layanan.domain.envelope import (
-    MAX_ATTACHMENT_CHUNKS,
-    MAX_CHUNK_BYTES,
-    Ack,
-    Envelope,
-    EnvelopeError,
-    Rejection,
-    Telemetry,
-    parse_topic,
-    topic,
+from central.store import CONFLICT, REFUSED, CentralStore, DeadLetter
+from central.validation import (
+    UNSTORABLE,
+    Incoming,
+    Validated,
+    Validator,
+    database_down,
+    describe_refusal,
 )
+from layanan.config import MqttSettings
+from layanan.domain.envelope import Ack, Rejection, topic
 from layanan.link import connect_async, make_client, problem_of_refusal, set_nodelay, watch_connect_failures
-from layanan.security.crypto import verify
+
+__all__ = ["UNSTORABLE", "Incoming", "Receiver", "ReceiverOptions", "Validated", "unique_client_id"]
 
 log = logging.getLogger(__name__)
-
-_FIELD_REASONS = {"json": "malformed", "size": "oversized"}
-_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-
-
-UNSTORABLE = "unstorable"
-"""Dead-letter reason (and rejection) of an item the database refused although it passed validation."""
-
-
-def _is_database_error(exc: BaseException) -> bool:
-    return isinstance(exc, sqlite3.Error) or type(exc).__module__.split(".")[0] == "psycopg"
-
-
-def _database_down(exc: BaseException) -> bool:
-    """The database cannot be used right now (server gone, connection cut, disk full, locked): not a bad message.
-
-    The batch is then dropped unacknowledged and the kiosks resend it. Any other failure (a value the database
-    refuses) is the fault of one item, which is found by committing the batch item by item."""
-    return _is_database_error(exc) and any(
-        c.__name__ in ("OperationalError", "InterfaceError") for c in type(exc).__mro__
-    )
-
-
-def _describe(exc: BaseException) -> str:
-    first = str(exc).splitlines()[0] if str(exc) else ""
-    return f"the database refused it: {type(exc).__name__}: {first}"[:300]
-
-
-def reason_for(exc: EnvelopeError) -> str:
-    """Dead-letter reason code of a parse error."""
-    if exc.field == "v" and exc.problem.startswith("unknown schema"):
-        return "schema"
-    return _FIELD_REASONS.get(exc.field, "invalid")
-
-
-@dataclass(frozen=True)
-class Incoming:
-    topic: str
-    payload: bytes
-    received_at: float
-
-
-@dataclass
-class Validated:
-    """One validated batch: requests to store, dead letters, and rejections per device."""
-
-    accepted: list[StoredRequest]
-    dead: list[DeadLetter]
-    rejected: dict[str, list[Rejection]]
-    chunks: list[Chunk] = field(default_factory=list)
-    origins: list[Incoming] = field(default_factory=list)
-    """The message each accepted request came from (same order), for its dead letter should the commit refuse it."""
-    taken: int = 0
-    """Messages taken from the inbox for this batch (for the receiver's count of messages held)."""
-
-    @classmethod
-    def merge(cls, items: list[Validated]) -> Validated:
-        merged = cls([], [], defaultdict(list))
-        for item in items:
-            merged.accepted.extend(item.accepted)
-            merged.dead.extend(item.dead)
-            merged.chunks.extend(item.chunks)
-            merged.origins.extend(item.origins)
-            merged.taken += item.taken
-            for device_id, rejections in item.rejected.items():
-                merged.rejected[device_id].extend(rejections)
-        return merged
 
 
 def unique_client_id(prefix: str = "kiosk-central") -> str:
@@ -175,19 +105,26 @@ class Receiver:
         self._serving = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._devices: dict[str, tuple[Device | None, float]] = {}  # device id -> (entry, re-read after)
-        self._refused_ids: set[str] = set()
         self._commits = 0
         self.stored = 0
         self.dead = 0
         self.chunks_expired = 0
-        self.telemetry_refused = 0
-        """Telemetry from ids not in the registry (or disabled): counted and dropped, never stored."""
+        self.validator = Validator(
+            max_payload=self.options.max_payload,
+            auto_register=self.options.auto_register,
+            registry_ttl_s=self.options.registry_ttl_s,
+        )
+        """Judges each message (:mod:`central.validation`); holds the registry cache."""
         self.ready = threading.Event()
         self._problems = ProblemLog(log, mqtt_settings, broker_url)
         """Why the broker cannot be reached or refuses us, said once per cause with the file and the fix."""
         self.responder = TicketResponder(store_factory, signer, self.options.time_zone)
         """Answers kiosks' ticket questions (``ask``) on a thread of its own (:mod:`central.lookup`)."""
+
+    @property
+    def telemetry_refused(self) -> int:
+        """Telemetry from ids not in the registry (or disabled): counted and dropped, never stored."""
+        return self.validator.telemetry_refused
 
     def start(self) -> Receiver:
         self._stop.clear()
@@ -299,7 +236,7 @@ class Receiver:
             expired = store.expire_chunks(self._clock() - self.options.orphan_chunk_s)
         except Exception as exc:  # noqa: BLE001 - the database is down; the next round tries again
             log.warning("could not expire orphan chunks (%s)", type(exc).__name__)
-            return self._reopen(store, threading.Event()) if _database_down(exc) else store
+            return self._reopen(store, threading.Event()) if database_down(exc) else store
         if expired:
             self.chunks_expired += expired
             log.warning(
@@ -383,66 +320,8 @@ class Receiver:
         self.commit_and_ack(self.validate(batch, store), store, client)
 
     def validate(self, batch: list[Incoming], store: CentralStore) -> Validated:
-        """Turn raw messages into requests to store, dead letters and rejections (no request is written here).
-
-        A database error propagates (the batch is dropped unacknowledged and resent by the kiosks); any other
-        unexpected error dead-letters only the message that caused it, as ``internal``.
-        """
-        out = Validated([], [], defaultdict(list))
-        for item in batch:
-            try:
-                device_id, kind, rest = parse_topic(item.topic)
-            except EnvelopeError as exc:
-                out.dead.append(DeadLetter("invalid", str(exc), item.topic, item.payload, item.received_at))
-                continue
-            try:
-                self._validate_one(item, device_id, kind, rest, store, out)
-            except Exception as exc:
-                if _database_down(exc):
-                    raise
-                if _is_database_error(exc):  # the database refused something of this message only
-                    log.warning("the database refused a message on %s; dead-lettered", item.topic)
-                    reason, detail = UNSTORABLE, _describe(exc)
-                else:
-                    log.exception("unexpected error on a message on %s; dead-lettered", item.topic)
-                    reason, detail = "internal", f"{type(exc).__name__}: {exc}"[:300]
-                out.dead.append(
-                    DeadLetter(reason, detail, item.topic, item.payload, item.received_at, device_id)
-                )
-        return out
-
-    def _validate_one(
-        self,
-        item: Incoming,
-        device_id: str,
-        kind: str,
-        rest: tuple[str, ...],
-        store: CentralStore,
-        out: Validated,
-    ) -> None:
-        """Sort one message into ``out``: a request, a chunk, a dead letter (and a rejection when attributable)."""
-        if kind == "tel":
-            self._telemetry(item, device_id, store, out.dead)
-        elif kind == "att":
-            chunk = self._chunk(item, device_id, rest, store)
-            if isinstance(chunk, Chunk):
-                out.chunks.append(chunk)
-            else:
-                out.dead.append(chunk)
-        elif kind == "req":
-            result = self._request(item, device_id, store)
-            if isinstance(result, StoredRequest):
-                out.accepted.append(result)
-                out.origins.append(item)
-            else:
-                out.dead.append(result)
-                if result.msg_id:
-                    out.rejected[device_id].append(Rejection(result.msg_id, result.reason))
-        else:
-            reason = f"unsupported topic kind '{kind}'"
-            out.dead.append(
-                DeadLetter("invalid", reason, item.topic, item.payload, item.received_at, device_id)
-            )
+        """Turn raw messages into requests to store, dead letters and rejections (:meth:`Validator.validate`)."""
+        return self.validator.validate(batch, store)
 
     def commit_and_ack(self, work: Validated, store: CentralStore, client: mqtt.Client) -> None:
         """One transaction, then one ack per device: the ack never leaves before the commit.
@@ -454,7 +333,7 @@ class Receiver:
         try:
             outcomes = store.commit(accepted, dead, work.chunks) if (accepted or dead or work.chunks) else []
         except Exception as exc:
-            if _database_down(exc):
+            if database_down(exc):
                 raise
             log.warning(
                 "the database refused a batch of %d items (%s); committing them one by one",
@@ -507,12 +386,12 @@ class Receiver:
             try:
                 outcomes += store.commit([request], [])
             except Exception as exc:
-                if _database_down(exc):
+                if database_down(exc):
                     raise
                 log.warning("dead letter: %s (msg_id=%s, %s)", UNSTORABLE, request.msg_id, type(exc).__name__)
                 d = DeadLetter(
                     UNSTORABLE,
-                    _describe(exc),
+                    describe_refusal(exc),
                     origin.topic,
                     origin.payload,
                     origin.received_at,
@@ -525,11 +404,16 @@ class Receiver:
             try:
                 outcomes += store.commit([], [], [chunk])
             except Exception as exc:
-                if _database_down(exc):
+                if database_down(exc):
                     raise
                 where = topic(chunk.device_id, "att", chunk.att_id, chunk.n)
                 d = DeadLetter(
-                    UNSTORABLE, _describe(exc), where, chunk.data[:1024], chunk.received_at, chunk.device_id
+                    UNSTORABLE,
+                    describe_refusal(exc),
+                    where,
+                    chunk.data[:1024],
+                    chunk.received_at,
+                    chunk.device_id,
                 )
                 self._dead_letter_alone(d, store)
                 outcomes.append(REFUSED)
@@ -542,7 +426,7 @@ class Receiver:
         try:
             store.commit([], [dead])
         except Exception as exc:
-            if _database_down(exc):
+            if database_down(exc):
                 raise
             bare = DeadLetter(
                 dead.reason,
@@ -554,124 +438,3 @@ class Receiver:
                 "",
             )
             store.commit([], [bare])
-
-    def _known_device(self, device_id: str, store: CentralStore) -> Device | None:
-        """The registry entry (None when unknown), read again after ``registry_ttl_s``."""
-        now = time.monotonic()
-        cached = self._devices.get(device_id)
-        if cached is not None and cached[1] > now:
-            return cached[0]
-        device = store.device(device_id)
-        if len(self._devices) >= 100_000:  # ids that are not registered cost a lookup each, not memory
-            self._devices.clear()
-        self._devices[device_id] = (device, now + self.options.registry_ttl_s)
-        return device
-
-    @staticmethod
-    def _refusal(device_id: str, device: Device | None) -> tuple[str, str] | None:
-        """Why a device's messages are refused (reason, detail), or None when it may send."""
-        if device is None:
-            return "unknown_device", f"device {device_id} is not in the registry; import its record"
-        if device.disabled:
-            return (
-                "device_disabled",
-                f"device {device_id} is disabled; 'kiosk-central devices enable {device_id}' admits it again",
-            )
-        return None
-
-    def _request(self, item: Incoming, device_id: str, store: CentralStore) -> StoredRequest | DeadLetter:
-        def dead(reason: str, detail: str, msg_id: str = "") -> DeadLetter:
-            return DeadLetter(reason, detail, item.topic, item.payload, item.received_at, device_id, msg_id)
-
-        try:
-            env = Envelope.from_bytes(item.payload, limit=self.options.max_payload)
-        except EnvelopeError as exc:
-            return dead(reason_for(exc), str(exc))
-        if env.device_id != device_id:
-            return dead("topic_mismatch", f"envelope of device {env.device_id} on the topic of {device_id}")
-        device = self._known_device(device_id, store)
-        refusal = self._refusal(device_id, device)
-        if refusal is not None or device is None:
-            return dead(*(refusal or ("unknown_device", "")), env.msg_id)
-        canonical = env.canonical_bytes()  # once: the signature and the de-duplication digest both cover it
-        if not verify(canonical, env.signature, bytes.fromhex(device.public_key)):
-            return dead(
-                "bad_signature", "the signature does not match the device's registered key", env.msg_id
-            )
-        b = env.body
-        return StoredRequest(
-            env.msg_id,
-            device_id,
-            env.seq,
-            b.ticket,
-            b.service_id,
-            b.lang,
-            env.created_ms,
-            item.received_at,
-            hashlib.sha256(canonical).hexdigest(),
-            b.sealed,
-            len(b.attachments),
-            att_refs=tuple((a.att_id, a.chunks, a.size, a.sha256) for a in b.attachments),
-        )
-
-    def _chunk(
-        self, item: Incoming, device_id: str, rest: tuple[str, ...], store: CentralStore
-    ) -> Chunk | DeadLetter:
-        def dead(reason: str, detail: str) -> DeadLetter:
-            return DeadLetter(reason, detail, item.topic, item.payload[:1024], item.received_at, device_id)
-
-        if len(rest) != 2 or not _UUID.match(rest[0]) or not rest[1].isdigit() or len(rest[1]) > 5:
-            return dead("invalid", "attachment topic must be kiosk/v1/DEVICE/att/ATT_ID/N")
-        if int(rest[1]) >= MAX_ATTACHMENT_CHUNKS:
-            return dead(
-                "invalid", f"chunk {rest[1]}: an attachment has at most {MAX_ATTACHMENT_CHUNKS} chunks"
-            )
-        if len(item.payload) > MAX_CHUNK_BYTES:
-            return dead("oversized", f"chunk of {len(item.payload)} bytes; the limit is {MAX_CHUNK_BYTES}")
-        refusal = self._refusal(device_id, self._known_device(device_id, store))
-        if refusal is not None:
-            return dead(*refusal)
-        return Chunk(rest[0], int(rest[1]), device_id, item.payload, item.received_at)
-
-    def _telemetry(self, item: Incoming, device_id: str, store: CentralStore, dead: list[DeadLetter]) -> None:
-        """Store a registered device's health; telemetry from any other id is counted and dropped (it is QoS 0
-        and unsigned: dead-lettering it would let anyone with broker access fill the table)."""
-        device = self._known_device(device_id, store)
-        if device is None and not self.options.auto_register:
-            self._refuse_telemetry(device_id, "is not in the registry; import its record")
-            return
-        try:
-            tel = Telemetry.from_bytes(item.payload)
-        except EnvelopeError as exc:
-            dead.append(
-                DeadLetter(reason_for(exc), str(exc), item.topic, item.payload, item.received_at, device_id)
-            )
-            return
-        if device is None:  # auto_register: trust the key it sends on first use
-            if not tel.public_key:
-                self._refuse_telemetry(device_id, "is not in the registry and sent no key to register")
-                return
-            try:
-                device = Device.from_record(
-                    {"device_id": device_id, "public_key": tel.public_key}, item.received_at
-                )
-            except ValueError as exc:
-                dead.append(
-                    DeadLetter("invalid", str(exc), item.topic, item.payload, item.received_at, device_id)
-                )
-                return
-            store.add_device(device)
-            self._devices[device_id] = (device, time.monotonic() + self.options.registry_ttl_s)
-            log.warning("auto-registered device %s on first use (trust on first use)", device_id)
-        if device.disabled:
-            self._refuse_telemetry(device_id, "is disabled")
-            return
-        store.save_telemetry(device_id, tel.to_dict(), item.received_at)
-
-    def _refuse_telemetry(self, device_id: str, why: str) -> None:
-        self.telemetry_refused += 1
-        if (
-            device_id not in self._refused_ids and len(self._refused_ids) < 1000
-        ):  # once per id, not per message
-            self._refused_ids.add(device_id)
-            log.warning("telemetry from device %s refused: it %s", device_id, why)
