@@ -18,6 +18,18 @@ from tools.net import Mosquitto, free_port
 TIMEOUT = 10.0
 
 
+def init_args(config: Path, data: Path, **changes: str) -> list[str]:
+    """``kiosk-provision init`` of a test kiosk; ``changes`` replace or add flags (``**{"--kiosk-code": "042"}``)."""
+    values = {
+        "--device-id": "desa-test-01",
+        "--village-code": "91.03.05.2001",
+        "--kiosk-code": "001",
+        "--broker-url": "mqtt://127.0.0.1:1883",
+        "--data-dir": str(data),
+    } | changes
+    return ["init", "--config", str(config), *[x for kv in values.items() for x in kv]]
+
+
 def run_ok(*argv: str | Path) -> None:
     rc = provision([str(a) for a in argv])
     assert rc == 0, f"kiosk-provision {' '.join(map(str, argv))} failed with {rc}"

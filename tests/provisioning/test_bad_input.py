@@ -12,17 +12,7 @@ from layanan.security.crypto import ensure_central_keypair, ensure_office_signin
 from provisioning.cli import main as provision
 from provisioning.common import ProvisionError
 from provisioning.identity import check_village_code
-
-
-def init_args(config: Path, data: Path, **changes: str) -> list[str]:
-    values = {
-        "--device-id": "desa-test-01",
-        "--village-code": "91.03.05.2001",
-        "--kiosk-code": "001",
-        "--broker-url": "mqtt://127.0.0.1:1883",
-        "--data-dir": str(data),
-    } | changes
-    return ["init", "--config", str(config), *[x for kv in values.items() for x in kv]]
+from tests.provisioning.support import init_args
 
 
 @pytest.fixture

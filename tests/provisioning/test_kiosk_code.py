@@ -11,7 +11,7 @@ from kiosk.outbox.store import LocalQueue
 from layanan.config import ConfigError, load_settings
 from layanan.domain.request import Request
 from provisioning.cli import main as provision
-from tests.provisioning.test_bad_input import init_args
+from tests.provisioning.support import init_args
 
 
 def test_a_new_kiosk_needs_a_kiosk_code_of_three_digits(tmp_path: Path, capsys: pytest.CaptureFixture[str]):

@@ -16,6 +16,7 @@ from ai_edge_litert.interpreter import Interpreter
 
 from provisioning.cli import main as provision
 from provisioning.models import make_manifest
+from tests.provisioning.support import init_args
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TINY = FIXTURES / "tiny_add.tflite"
@@ -24,20 +25,7 @@ TINY = FIXTURES / "tiny_add.tflite"
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
     path = tmp_path / "kiosk.toml"
-    init = [
-        "init",
-        "--config",
-        str(path),
-        "--device-id",
-        "desa-m-01",
-        "--village-code",
-        "91.03.05.2001",
-        "--kiosk-code",
-        "001",
-    ]
-    assert (
-        provision([*init, "--broker-url", "mqtt://127.0.0.1:1883", "--data-dir", str(tmp_path / "data")]) == 0
-    )
+    assert provision(init_args(path, tmp_path / "data", **{"--device-id": "desa-m-01"})) == 0
     return path
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from provisioning.cli import main as provision
+from tests.provisioning.support import init_args
 
 
 def selftest_prompts(config: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, str]]:
@@ -23,19 +24,11 @@ def test_selftest_fails_until_the_prompts_are_rendered_with_the_command_it_names
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config = tmp_path / "kiosk.toml"
-    init = [
-        "init",
-        "--config",
-        str(config),
-        "--device-id",
-        "desa-p-01",
-        "--village-code",
-        "91.03.05.2001",
-        "--kiosk-code",
-        "001",
-    ]
-    rc = provision([*init, "--kiosk-code", "103", "--languages", "id", "--broker-url", "mqtt://127.0.0.1:1883",
-                    "--data-dir", str(tmp_path / "d")])  # fmt: skip
+    rc = provision(
+        init_args(
+            config, tmp_path / "d", **{"--device-id": "desa-p-01", "--kiosk-code": "103", "--languages": "id"}
+        )
+    )
     assert rc == 0
 
     rc, check = selftest_prompts(config, capsys)
