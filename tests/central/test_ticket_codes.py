@@ -84,6 +84,11 @@ def test_a_taken_kiosk_code_is_refused_and_replace_continues_the_numbering(
     code, out, _ = central("devices", "--json", *base)
     rows = {r["device_id"]: r for r in json.loads(out)}
     assert rows["desa-lama-01"]["kiosk_code"] == "123" and rows["desa-lama-01"]["last_ticket"] == "123 0041"
+    # finding 6: a replaced (disabled) kiosk says so in the listing, not "SILENT seen None s ago"
+    code, out, _ = central("devices", *base)
+    [old_line] = [line for line in out.splitlines() if "desa-lama-01" in line]
+    assert "DISABLED" in old_line and "None" not in out
+    assert "DISABLED" not in next(line for line in out.splitlines() if "desa-baru-01" in line)
 
     # the code is free again for nobody else while the new kiosk holds it
     code, _, err = central("devices", "import", str(record(tmp_path, "desa-lain-01", "123")), *base)
