@@ -151,10 +151,14 @@ def render_slip(slip: Slip, width: int = 576) -> Drawn:
         y += side + margin // 2
     text(slip.service_title, width // 16)
     # the ticket code: the largest thing on the slip
+    shown = format_ticket(slip.ticket)  # in its two groups, as it is said; the QR code holds the digits alone
     size = width // 4
     font = _font(size)
-    shown = format_ticket(slip.ticket)  # in its two groups, as it is said; the QR code holds the digits alone
     left_top = draw.textbbox((0, 0), shown, font=font)
+    while left_top[2] - left_top[0] > inner and size > width // 12:  # 7 digits: fit the paper, margins kept
+        size -= 2
+        font = _font(size)
+        left_top = draw.textbbox((0, 0), shown, font=font)
     w, h = left_top[2] - left_top[0], left_top[3] - left_top[1]
     x = (width - w) // 2 - left_top[0]
     draw.text((x, y - left_top[1]), shown, font=font, fill=INK)

@@ -67,3 +67,13 @@ def test_without_a_printer_or_when_it_fails_the_slip_is_kept_for_the_screen():
         assert slips.issue("ktp_new", "K-0001", "id") is False
         assert slips.last_png and slips.last_png.startswith(b"\x89PNG")
     assert open_printer("") is None
+
+
+def test_the_ticket_code_fits_the_paper_with_its_margins_at_both_widths():
+    for width in (576, 384):
+        slip = make_slip(CATALOG, BOOKS["id"], "ktp_new", "1230427", dt.date(2026, 12, 11), "")
+        drawn = render_slip(slip, width)
+        left, _, right, _ = drawn.boxes["ticket"]
+        margin = width // 24
+        assert margin <= left and right <= width - margin, (width, drawn.boxes["ticket"])
+        assert right - left > width // 2, "still the largest thing on the slip"
