@@ -27,6 +27,7 @@ from central.store import Device, StoredRequest
 from layanan.calendar import Calendar
 from layanan.config import Settings
 from layanan.domain.catalog import load_catalog
+from layanan.domain.request import ticket_code
 from layanan.security.crypto import ensure_central_keypair, seal
 from tools.demand import Generated
 
@@ -69,7 +70,8 @@ def load(
             has = np.isfinite(panel.counts[v]).any(axis=0)
             begin = int(has.argmax()) if has.any() else n_w
             registered = dt.datetime.combine(panel.weeks[min(begin, n_w - 1)], dt.time(8), tz).timestamp()
-            store.add_device(Device(device_id, "ab" * 32, village, "", registered))
+            code = f"{v % 999 + 1:03d}"  # unique within each office (kabupaten) of up to 999 kiosks
+            store.add_device(Device(device_id, "ab" * 32, village, "", registered, kiosk_code=code))
             batch = []
             seq = 0
             for t in range(first, n_w):
@@ -89,7 +91,7 @@ def load(
                                 msg_id,
                                 device_id,
                                 seq,
-                                f"K-{seq % 10000:04d}",
+                                ticket_code(code, seq),
                                 service,
                                 "id",
                                 int(at * 1000),

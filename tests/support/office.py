@@ -16,6 +16,7 @@ from central import accounts, compose
 from central.store import Device, StoredRequest
 from central.web_cli import Running, build, serve_in_thread
 from layanan.config import Settings, load_settings
+from layanan.domain.request import ticket_code
 from layanan.security.crypto import ensure_central_keypair, seal
 from tools.net import free_port, wait_for_port
 
@@ -40,6 +41,8 @@ class Office:
     server: Any = None
     port: int = 0
     seq: dict[str, int] = field(default_factory=dict)
+    codes: dict[str, str] = field(default_factory=dict)
+    """Device id -> its kiosk code, given in the order the devices are added (001, 002, ...)."""
 
     @property
     def url(self) -> str:
@@ -53,7 +56,9 @@ class Office:
     def device(self, device_id: str, village_code: str) -> None:
         store = compose.store(self.settings, self.db_url)
         try:
-            store.add_device(Device(device_id, "ab" * 32, village_code, "", time.time()))
+            code = f"{len(self.codes) + 1:03d}"
+            self.codes[device_id] = code
+            store.add_device(Device(device_id, "ab" * 32, village_code, "", time.time(), kiosk_code=code))
         finally:
             store.close()
 
@@ -80,7 +85,7 @@ class Office:
             msg_id,
             device_id,
             n,
-            f"K-{n:04d}",
+            ticket_code(self.codes.get(device_id, "001"), n),
             service_id,
             lang,
             int(time.time() * 1000),
