@@ -10,9 +10,10 @@ fails if a page names one it does not know). ``sudo`` runs the command as it is 
 Blocks tagged ```sh-root need the real machine (apt, systemctl, chown to a system user, reboot, the kiosk's
 hardware) and are not run; the few whose effect the test can play itself are played: ``systemctl ... mosquitto``
 (re)starts or reloads the private broker, ``systemctl ... kiosk-central`` the receiver, and the kiosk's ``sudo
-reboot`` after installing its firmware starts its uploader (``kiosk uploader``), which the office must then see. The test reports how many
-blocks it skipped and requires a floor of blocks that ran, so retagging commands cannot silence it. Other info
-strings (``text``, ``toml``, none) are not commands.
+reboot`` after installing its firmware starts its uploader (``kiosk uploader``), which the office must then see. At
+the end the office must list the second kiosk the page registers with its own code and its telemetry: two kiosks
+delivering to one office. The test reports how many blocks it skipped and requires a floor of blocks that ran, so
+retagging commands cannot silence it. Other info strings (``text``, ``toml``, none) are not commands.
 
 Two comments in a page steer the chain: ``<!-- docs-test: docs/provisioning.md -->`` in docs/operations.md is
 where a new office provisions its kiosks (that page runs there), and ``<!-- docs-test: new SD card -->`` gives the
@@ -287,9 +288,9 @@ def machines(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Machine
             import psycopg
 
             with psycopg.connect(TEST_POSTGRES_URL) as conn:
-                (n,) = conn.execute(f"SELECT count(*) FROM {schema}.devices").fetchone() or (0,)
-            assert n == 2, (
-                f"the office's PostgreSQL schema {schema} holds {n} devices, not the 2 the pages register"
+                codes = dict(conn.execute(f"SELECT device_id, kiosk_code FROM {schema}.devices").fetchall())
+            assert codes == REGISTERED, (
+                f"the office's PostgreSQL schema {schema} holds {codes}, not the kiosks the pages register"
             )
         else:
             assert (Path(running.env["OFFICE_DATA"]) / "central.db").exists()
@@ -299,6 +300,12 @@ def machines(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Machine
         running.stop_broker()
         if schema:
             drop_schema(schema)
+
+
+REGISTERED = {"desa-91030520-01": "001", "desa-91030520-02": "001", "desa-91030521-01": "002"}
+"""The kiosks the pages register, with their codes: the first, its replacement (which took over its code, the
+first is disabled) and the second kiosk, in another village."""
+SECOND_KIOSK = "desa-91030521-01"
 
 
 def new_sd_card(env: dict[str, str], root: Path, n: int) -> None:
@@ -403,7 +410,9 @@ def run_chain(machines: Machines, tmp_path: Path, capsys: pytest.CaptureFixture[
                 f"{step.doc} line {step.line}: unknown docs-test marker {step.name!r}"
             )
             cards += 1
-            machines.stop_kiosk()  # the old card is out
+            # the old card is out (or, for a second kiosk, the test runs one uploader at a time: the
+            # earlier kiosk's stops, and the office still lists it from its last report)
+            machines.stop_kiosk()
             new_sd_card(env, tmp_path, cards)
             continue
         if step.info == RUN:
@@ -424,7 +433,26 @@ def run_chain(machines: Machines, tmp_path: Path, capsys: pytest.CaptureFixture[
         assert visited == every, (
             f"{doc}: blocks at lines {sorted(set(every) ^ set(visited))} ran twice or never"
         )
+    assert_second_kiosk_delivers(env)
     assert len(ran) >= MIN_RUN_BLOCKS, (
         f"only {len(ran)} sh blocks ran ({len(skipped)} sh-root skipped): commands a person runs belong in sh "
         "blocks; sh-root is for the real machine's root and hardware only"
     )
+
+
+def assert_second_kiosk_delivers(env: dict[str, str]) -> None:
+    """At the end of the chain the office still lists the second kiosk with its own code, and has its telemetry
+    (heard after its reboot): two kiosks delivering to one office."""
+    listing = subprocess.run(
+        [str(VENV_BIN / "kiosk-central"), "devices", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert listing.returncode == 0, listing.stderr
+    rows = {r["device_id"]: r for r in json.loads(listing.stdout)}
+    assert {d: r["kiosk_code"] for d, r in rows.items()} == REGISTERED, rows
+    second = rows[SECOND_KIOSK]
+    assert not second["disabled"] and second["last_seen_s_ago"] is not None, second
+    assert second["versions"].get("sw"), f"the office has no telemetry of {SECOND_KIOSK}: {second}"
