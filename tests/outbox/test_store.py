@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 from kiosk.outbox.store import MIGRATIONS, LocalQueue
 from layanan.domain.request import Request
+from tests.support.queues import version_one_queue
 
 
 def queue(tmp_path: Path) -> LocalQueue:
@@ -69,16 +69,7 @@ def test_timeouts_back_off_and_restart_resends_what_was_in_flight(tmp_path: Path
 
 def test_a_version_one_database_is_migrated_without_losing_requests(tmp_path: Path) -> None:
     path = tmp_path / "q.db"
-    conn = sqlite3.connect(path, isolation_level=None)
-    for statement in MIGRATIONS[0].split(";"):
-        if statement.strip():
-            conn.execute(statement)
-    conn.execute("PRAGMA user_version = 1")
-    conn.execute(
-        "INSERT INTO requests (msg_id, seq, service_id, ticket, lang, created_at, sealed) "
-        "VALUES ('m1', 1, 'kk', 'A-0001', 'id', 1.0, x'00')"
-    )
-    conn.close()
+    version_one_queue(path, "A-0001")
     q = LocalQueue(path, seal=lambda b: b)
     assert q.conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
     assert [(r.msg_id, r.sends) for r in q.due(5, now=10.0)] == [("m1", 0)]

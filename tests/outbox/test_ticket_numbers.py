@@ -3,13 +3,13 @@ a replacement kiosk continues its predecessor's numbering without ever moving it
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
 
-from kiosk.outbox.store import MIGRATIONS, LocalQueue
+from kiosk.outbox.store import LocalQueue
 from layanan.domain.request import Request
+from tests.support.queues import version_one_queue
 
 
 def request() -> Request:
@@ -18,17 +18,7 @@ def request() -> Request:
 
 def test_an_old_ticket_in_an_upgraded_queue_is_found_by_its_four_digits(tmp_path: Path) -> None:
     path = tmp_path / "q.db"
-    conn = sqlite3.connect(path, isolation_level=None)
-    for statement in MIGRATIONS[0].split(";"):
-        if statement.strip():
-            conn.execute(statement)
-    conn.execute("PRAGMA user_version = 1")
-    conn.execute(
-        "INSERT INTO requests (msg_id, seq, service_id, ticket, lang, created_at, sealed) "
-        "VALUES ('m1', 1, 'kk', 'K-0001', 'id', 1.0, x'00')"
-    )
-    conn.execute("UPDATE counters SET value = 1 WHERE name = 'seq'")
-    conn.close()
+    version_one_queue(path, "K-0001")
     q = LocalQueue(path, seal=lambda b: b, kiosk_code="042")
     new = q.enqueue(request())
     assert new.ticket == "0420002", "the numbering goes on after the old tickets"
