@@ -21,10 +21,10 @@ from nacl.public import PrivateKey
 
 from central import office_keys
 from central.cli import add_db_flag, central_keys_dir, store_from
-from central.zones import zone_of_village
 from layanan.config import Settings
 from layanan.domain.catalog import CatalogError, load_catalog
 from layanan.security.crypto import CENTRAL_PRIVATE_FILE, KeyFileError, unseal
+from layanan.zones import zone_of_village
 
 Keys = list[PrivateKey]
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from layanan.security.pin import is_pin_hash
+from layanan.zones import ZONES
 
 DEFAULT_CONFIG_PATHS = (Path("/etc/kiosk/kiosk.toml"),)
 """Where the config is looked for when neither ``--config`` nor ``KIOSK_CONFIG`` names one."""
@@ -271,7 +272,7 @@ class SiteSettings:
     time_zone: str = field(
         default="Asia/Jakarta",
         metadata=_check(
-            lambda v: v in ("Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura"),
+            lambda v: v in ZONES.values(),
             "use Asia/Jakarta, Asia/Makassar or Asia/Jayapura",
         ),
     )

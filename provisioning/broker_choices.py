@@ -21,21 +21,10 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from layanan.zones import PROVINCE_ZONES, SHORT_ZONE, ZONES
 from provisioning.common import ProvisionError, atomic_write_text
 
 CHOICES_FILE = "choices.toml"
-ZONES = {"WIB": "Asia/Jakarta", "WITA": "Asia/Makassar", "WIT": "Asia/Jayapura"}
-ZONE_OF_PROVINCE = {
-    **dict.fromkeys(("11", "12", "13", "14", "15", "16", "17", "18", "19", "21"), "Asia/Jakarta"),  # Sumatra
-    **dict.fromkeys(("31", "32", "33", "34", "35", "36", "61", "62"), "Asia/Jakarta"),  # Java, W/C Kalimantan
-    **dict.fromkeys(
-        ("51", "52", "53", "63", "64", "65"), "Asia/Makassar"
-    ),  # Bali, Nusa Tenggara, S/E/N Kalim.
-    **dict.fromkeys(("71", "72", "73", "74", "75", "76"), "Asia/Makassar"),  # Sulawesi
-    **dict.fromkeys(("81", "82", "91", "92", "93", "94", "95", "96"), "Asia/Jayapura"),  # Maluku, Papua
-}
-"""Kemendagri province code -> the zone of the whole province (each province lies in one)."""
-SHORT_ZONE = {v: k for k, v in ZONES.items()}
 
 
 @dataclass(frozen=True)
@@ -155,7 +144,7 @@ def zones_of_kiosks(dirs: list[Path]) -> set[str]:
                 code = str(json.loads(path.read_text()).get("village_code", ""))
             except (ValueError, AttributeError):
                 continue  # not ours to judge here: 'kiosk-central devices import' says what is wrong with it
-            zone = ZONE_OF_PROVINCE.get(code[:2])
+            zone = PROVINCE_ZONES.get(code[:2])
             if zone:
                 zones.add(zone)
     return zones

@@ -27,6 +27,7 @@ from pathlib import Path
 from layanan.config import ConfigError, Settings, load_settings
 from layanan.domain.request import check_kiosk_code, format_ticket, ticket_code
 from layanan.security.pin import generate_pin, hash_pin, verify_pin, weak_pin_reason
+from layanan.zones import ZONES
 from provisioning.common import (
     ProvisionError,
     add_config_flag,
@@ -49,7 +50,6 @@ PROVINCES = {
 _VILLAGE = re.compile(r"^(\d{2})\.(\d{2})\.(\d{2})\.(\d{4})$")
 PANELS = {"800x480": (800, 480), "1024x600": (1024, 600)}
 ORIENTATIONS = ("landscape", "portrait", "landscape-flipped", "portrait-flipped")
-TIME_ZONES = {"WIB": "Asia/Jakarta", "WITA": "Asia/Makassar", "WIT": "Asia/Jayapura"}
 RESERVED_IDS = {"central"}
 """Device ids that would collide with the central office's broker user."""
 DEMO_PREFIX = "demo-"
@@ -149,8 +149,8 @@ def identity_from_args(args: argparse.Namespace) -> Identity:
             f"languages {args.languages!r} are not language codes; write --languages as codes like "
             "id,en (first is default)"
         )
-    zone = TIME_ZONES.get(args.time_zone.upper(), args.time_zone)
-    if zone not in TIME_ZONES.values():
+    zone = ZONES.get(args.time_zone.upper(), args.time_zone)
+    if zone not in ZONES.values():
         raise ProvisionError(
             f"time zone {args.time_zone!r} is not an Indonesian zone; use --time-zone WIB, WITA or WIT "
             "(Asia/Jakarta, Asia/Makassar, Asia/Jayapura)"

@@ -107,7 +107,7 @@ def test_exports_name_the_service_and_the_zone_of_the_kiosks_village(
 
 
 def test_every_province_has_its_zone() -> None:
-    from central.zones import PROVINCE_ZONES, zone_of_village
+    from layanan.zones import PROVINCE_ZONES, zone_of_village
 
     assert len(PROVINCE_ZONES) == 38  # Indonesia's provinces since 2022
     assert zone_of_village("61.01.01.2001", "x") == "Asia/Jakarta"  # West Kalimantan: WIB

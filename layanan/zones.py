@@ -2,11 +2,15 @@
 
 Keppres 41/1987 sets the zones by province: WIB for Sumatra, Java, West and Central Kalimantan; WITA for Bali, the
 Nusa Tenggara, South, East and North Kalimantan and Sulawesi; WIT for Maluku and Papua. The codes are those of
-Kepmendagri 100.1.1-6117/2022 (including the Papua provinces formed in 2022: 93 to 96)."""
+Kepmendagri 100.1.1-6117/2022 (including the Papua provinces formed in 2022: 93 to 96). One table for the whole project: the kiosk's
+``init --time-zone``, the office's ``central.toml`` (``broker-config``) and the office's exports."""
 
 from __future__ import annotations
 
 WIB, WITA, WIT = "Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura"
+ZONES = {"WIB": WIB, "WITA": WITA, "WIT": WIT}
+"""The short names people use (``--time-zone WITA``) -> IANA zone."""
+SHORT_ZONE = {v: k for k, v in ZONES.items()}
 
 PROVINCE_ZONES: dict[str, str] = {
     **dict.fromkeys(
