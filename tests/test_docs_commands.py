@@ -37,7 +37,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.kiosk_env import TEST_POSTGRES_URL, drop_schema, postgres_schema_url
+from tests.support.kiosk_env import TEST_POSTGRES_URL, drop_schema, kill, postgres_schema_url
 from tools.net import Mosquitto, free_port
 
 pytestmark = pytest.mark.slow
@@ -213,13 +213,8 @@ class Machines:
             time.sleep(0.1)
 
     def stop_receiver(self) -> None:
-        if self.receiver is not None and self.receiver.poll() is None:
-            self.receiver.terminate()
-            try:
-                self.receiver.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.receiver.kill()
-                self.receiver.wait(timeout=15)
+        if self.receiver is not None:
+            kill(self.receiver, signal.SIGTERM, timeout=15)
         self.receiver = None
 
     def boot_kiosk(self) -> None:
@@ -255,13 +250,8 @@ class Machines:
         )
 
     def stop_kiosk(self) -> None:
-        if self.kiosk is not None and self.kiosk.poll() is None:
-            self.kiosk.terminate()
-            try:
-                self.kiosk.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.kiosk.kill()
-                self.kiosk.wait(timeout=15)
+        if self.kiosk is not None:
+            kill(self.kiosk, signal.SIGTERM, timeout=15)
         self.kiosk = None
 
     ACTIONS = (
