@@ -25,6 +25,7 @@ from typing import Any
 from kiosk import compose
 from kiosk.outbox import wiring
 from layanan.config import Settings
+from layanan.domain.request import format_ticket
 from tools.net import Mosquitto, free_port
 
 BROKER_CONFIG = ["set_tcp_nodelay true", "max_queued_messages 10000"]
@@ -151,7 +152,7 @@ class Demo:
                 if row.msg_id not in self.seen:
                     self.seen.add(row.msg_id)
                     say(
-                        f"central office received ticket {row.ticket} ({row.service_id}) from "
+                        f"central office received ticket {format_ticket(row.ticket)} ({row.service_id}) from "
                         f"{row.device_id}, acknowledged; it is in the console's inbox"
                     )
 
