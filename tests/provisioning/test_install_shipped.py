@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -61,15 +63,22 @@ def test_the_shipped_manifest_installs_and_speech_loads_the_installed_copy(
     assert "already installed" in capsys.readouterr().out
 
 
-def test_a_model_speech_cannot_load_is_refused_before_it_is_made_current(
-    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def stick_with(tmp_path: Path, edit: Callable[[dict[str, Any]], object]) -> Path:
+    """A USB stick with the shipped model and its manifest changed by ``edit``."""
     usb = tmp_path / "usb"
     usb.mkdir()
     shutil.copyfile(SHIPPED / "digits-id.tflite", usb / "digits-id.tflite")
     manifest = json.loads((SHIPPED / "manifest.json").read_text())
-    manifest["tokens"] = manifest["tokens"][:5]  # a manifest from another model: 5 labels for 19 outputs
+    edit(manifest)
     (usb / "manifest.json").write_text(json.dumps(manifest))
+    return usb
+
+
+def test_a_model_speech_cannot_load_is_refused_before_it_is_made_current(
+    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # a manifest from another model: 5 labels for 19 outputs
+    usb = stick_with(tmp_path, lambda m: m.update(tokens=m["tokens"][:5]))
     assert install(config, usb / "manifest.json") == 1
     err = capsys.readouterr().err
     assert "the kiosk's speech cannot load it" in err and "5 tokens" in err and "same release" in err
@@ -80,12 +89,7 @@ def test_a_model_speech_cannot_load_is_refused_before_it_is_made_current(
 def test_a_manifest_without_kind_or_engine_names_both(
     config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    usb = tmp_path / "usb"
-    usb.mkdir()
-    shutil.copyfile(SHIPPED / "digits-id.tflite", usb / "digits-id.tflite")
-    manifest = json.loads((SHIPPED / "manifest.json").read_text())
-    del manifest["engine"]
-    (usb / "manifest.json").write_text(json.dumps(manifest))
+    usb = stick_with(tmp_path, lambda m: m.pop("engine"))
     assert install(config, usb / "manifest.json") == 1
     err = capsys.readouterr().err
     assert "neither a 'kind' nor an 'engine'" in err and '"engine": litert' in err
